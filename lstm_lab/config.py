@@ -1,0 +1,258 @@
+"""ExperimentConfig: every setting needed to reproduce a run, in one frozen, JSON-able dataclass.
+
+The same object flows through the CLI, the dashboard, URL query parameters and saved runs. Each
+numeric field carries its allowed range and a help text in its metadata, so validation, URL
+clamping, CLI help and UI tooltips all come from this one place.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping
+from dataclasses import MISSING, asdict, dataclass, field, fields, replace
+from typing import Any
+
+from lstm_lab.errors import ConfigError
+
+DATASETS = ("air_passengers", "damped_sine", "csv")
+MODELS = ("lstm", "mlp", "naive", "seasonal_naive")
+TRANSFORMS = ("none", "log", "diff", "log_diff", "seasonal_diff", "log_seasonal_diff")
+NEURAL_MODELS = ("lstm", "mlp")
+
+
+def _num(default, lo, hi, help_text):
+    return field(default=default, metadata={"min": lo, "max": hi, "help": help_text})
+
+
+def _choice(default, choices, help_text):
+    return field(default=default, metadata={"choices": choices, "help": help_text})
+
+
+@dataclass(frozen=True)
+class ExperimentConfig:
+    """One experiment. Frozen (hashable); validated on construction.
+
+    ``test_size`` is a count of points when >= 1 and a fraction of the series when below 1.
+    ``season`` 0 means "infer from the dates" (12 for monthly data, 1 when unknown).
+    """
+
+    # --- data -------------------------------------------------------------------------------
+    dataset: str = _choice("air_passengers", DATASETS,
+                           "Which series: the airline passengers, a generated damped sine, or a CSV.")
+    csv_path: str = field(default="", metadata={"help": "CSV file (CLI) or uploaded file name."})
+    column: str = field(default="", metadata={"help": "CSV value column; empty picks the only numeric one."})
+    date_column: str = field(default="", metadata={"help": "CSV date column; empty detects it."})
+    sine_length: int = _num(400, 40, 100_000, "Number of points of the generated sine.")
+    sine_period: float = _num(40.0, 2.0, 10_000.0, "Points per full oscillation.")
+    sine_decay: float = _num(0.003, 0.0, 1.0, "Exponential decay rate per point (0 = no damping).")
+    sine_amplitude: float = _num(1.0, 0.001, 1e6, "Starting amplitude.")
+    sine_phase: float = _num(0.0, -360.0, 360.0, "Phase shift in degrees.")
+    sine_noise: float = _num(0.05, 0.0, 1e6, "Standard deviation of added Gaussian noise.")
+    # --- framing ----------------------------------------------------------------------------
+    window: int = _num(12, 1, 512, "How many past points the networks see to make a prediction.")
+    horizon: int = _num(1, 1, 365, "How many future points each prediction covers (1 = one step ahead).")
+    test_size: float = _num(24.0, 0.01, 1_000_000.0,
+                            "Held-out tail: a count of points (>= 1) or a fraction (< 1).")
+    transform: str = _choice("log_diff", TRANSFORMS,
+                             "Target transform before scaling; undone before metrics. "
+                             "log_diff (log, then month-to-month change) suits growing series.")
+    season: int = _num(0, 0, 1000, "Season length for seasonal naive and MASE; 0 infers it.")
+    # --- networks ---------------------------------------------------------------------------
+    layers: int = _num(1, 1, 8, "Stacked LSTM layers (1 = vanilla LSTM).")
+    units: int = _num(32, 1, 1024, "Units (memory cells) in each LSTM layer.")
+    dropout: float = _num(0.0, 0.0, 0.9, "Dropout after each LSTM / MLP layer, while training only.")
+    mlp_layers: int = _num(1, 1, 8, "Hidden Dense ReLU layers of the MLP baseline.")
+    mlp_units: int = _num(32, 1, 4096, "Units in each hidden layer of the MLP baseline.")
+    # --- training ---------------------------------------------------------------------------
+    epochs: int = _num(200, 1, 5000, "Maximum passes over the training windows.")
+    batch_size: int = _num(16, 1, 4096, "Windows per gradient step.")
+    learning_rate: float = _num(0.003, 1e-6, 1.0, "Adam's step size.")
+    patience: int = _num(30, 0, 5000, "Stop after this many epochs without validation improvement "
+                                      "and keep the best weights (0 = never stop early).")
+    validation_fraction: float = _num(0.1, 0.0, 0.5, "Share of the latest training windows held "
+                                                     "out to watch for over-fitting.")
+    seed: int = _num(0, 0, 2**31 - 1, "Random seed: same config and seed, same result.")
+    models: tuple[str, ...] = field(default=MODELS, metadata={
+        "choices": MODELS, "help": "Which models to fit and compare."})
+
+    def __post_init__(self) -> None:
+        for f in fields(self):
+            value = getattr(self, f.name)
+            meta = f.metadata
+            if f.name == "models":
+                if isinstance(value, str):
+                    value = tuple(m.strip() for m in value.split(",") if m.strip())
+                    object.__setattr__(self, "models", value)
+                value = tuple(value)
+                object.__setattr__(self, "models", value)
+                unknown = [m for m in value if m not in MODELS]
+                if unknown or not value:
+                    raise ConfigError(f"`models` must be a non-empty subset of {', '.join(MODELS)}. "
+                                      f"Received: models={','.join(value) or '(empty)'}")
+                if len(set(value)) != len(value):
+                    raise ConfigError(f"`models` lists a model twice. Received: {','.join(value)}")
+                continue
+            _check_type(f.name, value, f.type)
+            if "choices" in meta and value not in meta["choices"]:
+                raise ConfigError(f"`{f.name}` must be one of {', '.join(meta['choices'])}. "
+                                  f"Received: {f.name}={value!r}")
+            if "min" in meta and not meta["min"] <= value <= meta["max"]:
+                raise ConfigError(f"`{f.name}` must be between {meta['min']} and {meta['max']}. "
+                                  f"Received: {f.name}={value}")
+        if self.test_size >= 1 and self.test_size != int(self.test_size):
+            raise ConfigError("`test_size` must be a whole number of points (>= 1) or a fraction "
+                              f"below 1. Received: test_size={self.test_size}")
+        if self.dataset == "csv" and not self.csv_path:
+            raise ConfigError("dataset=csv needs a file: pass `csv_path` (CLI: --dataset PATH.csv).")
+
+    # --- derived values ----------------------------------------------------------------------
+    def test_count(self, n_points: int) -> int:
+        """Number of held-out points for a series of ``n_points``."""
+        if self.test_size >= 1:
+            return int(self.test_size)
+        return max(1, round(self.test_size * n_points))
+
+    @property
+    def neural_models(self) -> tuple[str, ...]:
+        return tuple(m for m in self.models if m in NEURAL_MODELS)
+
+    def replace(self, **changes: Any) -> ExperimentConfig:
+        return replace(self, **changes)
+
+    # --- wire formats -------------------------------------------------------------------------
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["models"] = list(self.models)
+        return data
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), sort_keys=True)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> ExperimentConfig:
+        if not isinstance(data, Mapping):
+            raise ConfigError(f"A config must be a JSON object. Received: {type(data).__name__}")
+        known = {f.name: f for f in fields(cls)}
+        unknown = sorted(set(data) - set(known))
+        if unknown:
+            raise ConfigError(f"Unknown config key(s): {', '.join(unknown)}. "
+                              f"Valid keys: {', '.join(known)}")
+        return cls(**{k: _coerce(k, v, known[k].type) for k, v in data.items()})
+
+    @classmethod
+    def from_json(cls, text: str) -> ExperimentConfig:
+        try:
+            data = json.loads(text)
+        except (json.JSONDecodeError, TypeError) as err:
+            raise ConfigError(f"The config is not valid JSON: {err}") from None
+        return cls.from_dict(data)
+
+    def to_query_params(self) -> dict[str, str]:
+        """Only the settings that differ from the defaults, so shared links stay short."""
+        default = ExperimentConfig()
+        out = {}
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if value != getattr(default, f.name):
+                out[f.name] = ",".join(value) if f.name == "models" else _fmt(value)
+        return out
+
+    @classmethod
+    def from_query_params(cls, params: Mapping[str, str]) -> tuple[ExperimentConfig, list[str]]:
+        """Build a config from URL parameters, repairing what it can.
+
+        Returns the config and a list of human-readable notes: out-of-range numbers are clamped,
+        unreadable values and unknown keys are ignored (default kept). Never raises for bad input.
+        """
+        known = {f.name: f for f in fields(cls)}
+        values: dict[str, Any] = {}
+        notes: list[str] = []
+        for key, raw in params.items():
+            if key not in known:
+                continue  # other apps' or Streamlit's own parameters
+            f = known[key]
+            try:
+                value = _coerce(key, raw, f.type)
+            except ConfigError as err:
+                notes.append(f"Ignored `{key}={raw}` from the link: {err}")
+                continue
+            if "min" in f.metadata:
+                lo, hi = f.metadata["min"], f.metadata["max"]
+                clamped = min(max(value, lo), hi)
+                if clamped != value:
+                    notes.append(f"`{key}={raw}` from the link is out of range [{lo}, {hi}]; "
+                                 f"using {_fmt(clamped)}.")
+                    value = type(value)(clamped)
+            try:
+                cls(**{**values, key: value})
+            except ConfigError as err:
+                notes.append(f"Ignored `{key}={raw}` from the link: {err}")
+                continue
+            values[key] = value
+        try:
+            return cls(**values), notes
+        except ConfigError as err:  # combination of individually valid values
+            notes.append(f"Ignored the link's settings: {err}")
+            return cls(), notes
+
+
+def field_help(name: str) -> str:
+    """The help text of a config field, used for CLI help and UI tooltips."""
+    return next(f.metadata.get("help", "") for f in fields(ExperimentConfig) if f.name == name)
+
+
+def field_range(name: str) -> tuple[float, float]:
+    f = next(f for f in fields(ExperimentConfig) if f.name == name)
+    return f.metadata["min"], f.metadata["max"]
+
+
+def field_default(name: str) -> Any:
+    f = next(f for f in fields(ExperimentConfig) if f.name == name)
+    return f.default if f.default is not MISSING else None
+
+
+def _fmt(value: Any) -> str:
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _check_type(name: str, value: Any, type_name: str) -> None:
+    ok = {
+        "int": isinstance(value, int) and not isinstance(value, bool),
+        "float": isinstance(value, (int, float)) and not isinstance(value, bool)
+        and math.isfinite(value),
+        "str": isinstance(value, str),
+    }.get(type_name, True)
+    if not ok:
+        raise ConfigError(f"`{name}` must be {'a whole number' if type_name == 'int' else 'a finite number' if type_name == 'float' else 'text'}. "
+                          f"Received: {name}={value!r}")
+
+
+def _coerce(name: str, value: Any, type_name: str) -> Any:
+    """Turn JSON / URL / CLI values into the field's type, refusing anything ambiguous."""
+    if name == "models":
+        if isinstance(value, str):
+            return tuple(m.strip() for m in value.split(",") if m.strip())
+        if isinstance(value, (list, tuple)) and all(isinstance(m, str) for m in value):
+            return tuple(value)
+        raise ConfigError(f"`models` must be a list of names. Received: {value!r}")
+    if type_name == "str":
+        if not isinstance(value, str):
+            raise ConfigError(f"`{name}` must be text. Received: {value!r}")
+        return value
+    if isinstance(value, bool):
+        raise ConfigError(f"`{name}` must be a number. Received: {value!r}")
+    if isinstance(value, str):
+        try:
+            value = float(value.strip())
+        except ValueError:
+            raise ConfigError(f"`{name}` must be a number. Received: {value!r}") from None
+    if not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise ConfigError(f"`{name}` must be a finite number. Received: {value!r}")
+    if type_name == "int":
+        if value != int(value):
+            raise ConfigError(f"`{name}` must be a whole number. Received: {value!r}")
+        return int(value)
+    return float(value)

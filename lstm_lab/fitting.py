@@ -1,0 +1,119 @@
+"""A compiled training loop: many epochs per TensorFlow call instead of Keras ``fit``.
+
+On small series Keras ``fit`` spends most of its time on per-epoch Python work (iterators,
+callbacks, a fresh validation loop). Here whole chunks of epochs (shuffle, mini-batches, Adam
+steps, validation loss, early stopping with a best-weights snapshot) run inside one
+``tf.function``; between chunks we report each epoch's losses and poll the stop flag, so the live
+progress view stays. Chunks are sized to last about ``report_seconds``.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass
+class FitOutcome:
+    history: dict[str, list[float]]
+    epochs_run: int
+    stopped_by_user: bool
+    diverged: bool
+    best_epoch: int | None
+
+
+def fit_compiled(model, X: np.ndarray, y: np.ndarray, X_val: np.ndarray | None,
+                 y_val: np.ndarray | None, epochs: int, batch_size: int, patience: int, seed: int,
+                 report: Callable[[int, float, float | None], None] | None = None,
+                 should_stop: Callable[[], bool] | None = None,
+                 report_seconds: float = 0.25) -> FitOutcome:
+    """Train a compiled Keras model with MSE on (X, y); returns its loss history.
+
+    Args:
+        report: called once per epoch with (epoch starting at 1, loss, val_loss or None).
+        should_stop: polled between chunks; True ends training, keeping the weights learned.
+        patience: epochs without a validation improvement before stopping (0: never); the
+            weights of the best validation epoch are restored at the end.
+    """
+    import tensorflow as tf
+
+    n = len(X)
+    batch_size = max(1, min(batch_size, n))
+    n_batches = math.ceil(n / batch_size)
+    has_val = X_val is not None and len(X_val) > 0
+    Xt, yt = tf.constant(X), tf.constant(y)
+    Xv = tf.constant(X_val if has_val else X[:1])
+    yv = tf.constant(y_val if has_val else y[:1])
+    weights = model.trainable_variables
+    optimizer = model.optimizer
+    optimizer.build(weights)
+    shuffler = tf.random.Generator.from_seed(seed)
+    best_val = tf.Variable(np.inf, dtype=tf.float32, trainable=False)
+    best_epoch = tf.Variable(-1, dtype=tf.int32, trainable=False)
+    epoch_counter = tf.Variable(0, dtype=tf.int32, trainable=False)
+    best_weights = [tf.Variable(w, trainable=False) for w in weights] if has_val else []
+    use_early_stop = bool(has_val and patience > 0)
+
+    @tf.function
+    def train_chunk(n_epochs):
+        losses = tf.TensorArray(tf.float32, size=n_epochs)
+        val_losses = tf.TensorArray(tf.float32, size=n_epochs)
+        done = tf.constant(0)
+        for e in tf.range(n_epochs):
+            order = tf.argsort(shuffler.uniform([n]))
+            total = tf.constant(0.0)
+            for b in tf.range(n_batches):
+                idx = order[b * batch_size: tf.minimum((b + 1) * batch_size, n)]
+                xb, yb = tf.gather(Xt, idx), tf.gather(yt, idx)
+                with tf.GradientTape() as tape:
+                    loss = tf.reduce_mean(tf.square(model(xb, training=True) - yb))
+                grads = tape.gradient(loss, weights)
+                optimizer.apply_gradients(zip(grads, weights))
+                total += loss * tf.cast(tf.shape(idx)[0], tf.float32)
+            val = tf.reduce_mean(tf.square(model(Xv, training=False) - yv))
+            losses = losses.write(e, total / n)
+            val_losses = val_losses.write(e, val)
+            done = e + 1
+            if has_val and val < best_val:
+                best_val.assign(val)
+                best_epoch.assign(epoch_counter)
+                for keep, w in zip(best_weights, weights):
+                    keep.assign(w)
+            epoch_counter.assign_add(1)
+            if not tf.math.is_finite(total):
+                break
+            if use_early_stop and epoch_counter - best_epoch > patience:
+                break
+        return losses.stack()[:done], val_losses.stack()[:done]
+
+    history: dict[str, list[float]] = {"loss": [], "val_loss": []}
+    chunk = 1
+    stopped = diverged = False
+    while len(history["loss"]) < epochs:
+        started = time.perf_counter()
+        losses, val_losses = train_chunk(tf.constant(min(chunk, epochs - len(history["loss"]))))
+        per_epoch = (time.perf_counter() - started) / max(1, len(losses))
+        for loss, val in zip(losses.numpy().tolist(), val_losses.numpy().tolist()):
+            if not math.isfinite(loss):
+                diverged = True
+                break
+            history["loss"].append(loss)
+            if has_val:
+                history["val_loss"].append(val)
+            if report is not None:
+                report(len(history["loss"]), loss, val if has_val else None)
+        if diverged or len(losses) < chunk and len(history["loss"]) < epochs:
+            break  # diverged, or early stopping ended the chunk before its end
+        if should_stop is not None and should_stop():
+            stopped = True
+            break
+        chunk = max(1, min(100, int(report_seconds / max(per_epoch, 1e-6))))
+    if use_early_stop and int(best_epoch.numpy()) >= 0:
+        for w, keep in zip(weights, best_weights):
+            w.assign(keep)
+    best = int(best_epoch.numpy()) + 1 if use_early_stop and best_epoch.numpy() >= 0 else None
+    return FitOutcome(history, len(history["loss"]), stopped, diverged, best)

@@ -1,0 +1,197 @@
+"""Forecasters in scikit-learn style: ``__init__`` stores arguments, ``fit`` learns and returns
+self, learned attributes end in ``_``, ``predict(values, origins)`` forecasts ``horizon`` steps
+after each origin using only ``values[:origin]``.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from lstm_lab.errors import ConfigError, DataError, NotFittedError, TrainingError
+from lstm_lab.fitting import fit_compiled
+from lstm_lab.windows import Scaler, TargetTransform, make_windows, windows_at
+
+
+@dataclass(frozen=True)
+class EpochInfo:
+    """What the per-epoch hook receives: enough to draw a progress bar and a live loss chart."""
+
+    model: str
+    epoch: int          # 1-based
+    epochs: int         # the maximum
+    loss: float
+    val_loss: float | None
+
+
+EpochHook = Callable[[EpochInfo], None]
+StopFlag = Callable[[], bool]
+
+
+def check_fitted(estimator: object, attribute: str) -> None:
+    if not hasattr(estimator, attribute):
+        raise NotFittedError(f"{type(estimator).__name__} is not fitted: call fit() before predict().")
+
+
+class NaiveForecaster:
+    """Repeats the last observed value for every step of the horizon."""
+
+    name = "naive"
+
+    def __init__(self, horizon: int = 1) -> None:
+        self.horizon = horizon
+
+    def fit(self, values: np.ndarray, **_: object) -> NaiveForecaster:
+        self.first_origin_ = 1
+        return self
+
+    def predict(self, values: np.ndarray, origins: np.ndarray) -> np.ndarray:
+        check_fitted(self, "first_origin_")
+        last = np.asarray(values, dtype="float64")[np.asarray(origins) - 1]
+        return np.repeat(last[:, None], self.horizon, axis=1)
+
+
+class SeasonalNaiveForecaster:
+    """Repeats the value one season earlier (for steps beyond a season, the last observed season)."""
+
+    name = "seasonal_naive"
+
+    def __init__(self, horizon: int = 1, season: int = 12) -> None:
+        self.horizon, self.season = horizon, season
+
+    def fit(self, values: np.ndarray, **_: object) -> SeasonalNaiveForecaster:
+        if self.season < 1:
+            raise ConfigError(f"season must be >= 1. Received: season={self.season}")
+        self.first_origin_ = self.season
+        return self
+
+    def predict(self, values: np.ndarray, origins: np.ndarray) -> np.ndarray:
+        check_fitted(self, "first_origin_")
+        values = np.asarray(values, dtype="float64")
+        k = np.arange(self.horizon)
+        # step k after origin o looks back a whole number of seasons to an observed point
+        back = self.season * (k // self.season + 1) - k          # (horizon,)
+        return values[np.asarray(origins)[:, None] - back[None, :]]
+
+
+class NeuralForecaster:
+    """Shared fit/predict for the Keras networks; subclasses say how to build and feed the model."""
+
+    name = "neural"
+
+    def __init__(self, window: int = 12, horizon: int = 1, transform: str = "none",
+                 season: int = 1, layers: int = 1, units: int = 32, dropout: float = 0.0,
+                 epochs: int = 200, batch_size: int = 16, learning_rate: float = 1e-3,
+                 patience: int = 0, validation_fraction: float = 0.0, seed: int = 0) -> None:
+        self.window, self.horizon, self.transform, self.season = window, horizon, transform, season
+        self.layers, self.units, self.dropout = layers, units, dropout
+        self.epochs, self.batch_size, self.learning_rate = epochs, batch_size, learning_rate
+        self.patience, self.validation_fraction, self.seed = patience, validation_fraction, seed
+
+    # --- subclass hooks ------------------------------------------------------------------------
+    def _build(self):
+        raise NotImplementedError
+
+    def _inputs(self, X: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    # --- fitting ---------------------------------------------------------------------------------
+    @property
+    def first_origin(self) -> int:
+        """The earliest origin with a full input window on the transformed scale."""
+        return TargetTransform(self.transform, self.season).lag + self.window
+
+    def fit(self, values: np.ndarray, on_epoch: EpochHook | None = None,
+            should_stop: StopFlag | None = None) -> NeuralForecaster:
+        values = np.asarray(values, dtype="float64")
+        self.transform_ = TargetTransform(self.transform, self.season)
+        z = self.transform_.forward(values)
+        lag = self.transform_.lag
+        self.scaler_ = Scaler().fit(z[lag:])
+        scaled = np.where(np.isnan(z), 0.0, self.scaler_.transform(np.nan_to_num(z)))
+        n_windows = len(values) - lag - self.window - self.horizon + 1
+        if n_windows < 2:
+            raise DataError(
+                f"The training part has {len(values)} points: with window {self.window}, horizon "
+                f"{self.horizon} and transform '{self.transform}' that leaves {max(n_windows, 0)} "
+                "training window(s); at least 2 are needed. Lower the window or the test size.")
+        X, y = make_windows(scaled, self.window, self.horizon, start=lag)
+        n_val = int(round(len(X) * self.validation_fraction)) if self.validation_fraction else 0
+        n_val = min(n_val, len(X) - 1)
+        X_fit, y_fit = X[: len(X) - n_val], y[: len(y) - n_val]
+        validation = (self._inputs(X[len(X) - n_val:]), y[len(y) - n_val:]) if n_val else None
+
+        import keras
+
+        keras.utils.set_random_seed(self.seed)
+        self.model_ = self._build()
+
+        def report(epoch: int, loss: float, val_loss: float | None) -> None:
+            if on_epoch is not None:
+                on_epoch(EpochInfo(self.name, epoch, self.epochs, loss, val_loss))
+
+        start = time.perf_counter()
+        outcome = fit_compiled(self.model_, self._inputs(X_fit), y_fit,
+                               *(validation if validation else (None, None)),
+                               epochs=self.epochs, batch_size=self.batch_size,
+                               patience=self.patience, seed=self.seed, report=report,
+                               should_stop=should_stop)
+        self.fit_seconds_ = time.perf_counter() - start
+        if outcome.diverged:
+            raise TrainingError(
+                f"The {self.name.upper()} diverged: its loss became NaN or infinite at epoch "
+                f"{outcome.epochs_run + 1}. Lower the learning rate (now {self.learning_rate}) "
+                "or choose a transform such as log_diff.")
+        self.history_ = outcome.history
+        self.epochs_run_ = outcome.epochs_run
+        self.best_epoch_ = outcome.best_epoch
+        self.stopped_by_user_ = outcome.stopped_by_user
+        self.n_train_windows_ = len(X_fit)
+        self.n_params_ = int(self.model_.count_params())
+        return self
+
+    def predict(self, values: np.ndarray, origins: np.ndarray) -> np.ndarray:
+        check_fitted(self, "model_")
+        values = np.asarray(values, dtype="float64")
+        origins = np.asarray(origins, dtype=int)
+        if origins.size and origins.min() < self.first_origin:
+            raise DataError(f"A forecast needs {self.first_origin} earlier points; origin "
+                            f"{origins.min()} has fewer.")
+        z = self.transform_.forward(values[: origins.max()] if origins.size else values)
+        scaled = self.scaler_.transform(np.nan_to_num(z))
+        X = windows_at(scaled, origins, self.window)                         # [n, window]
+        z_hat = np.asarray(self.model_(self._inputs(X), training=False))     # [n, horizon]
+        return self.transform_.inverse(self.scaler_.inverse(z_hat), values, origins)
+
+
+class LSTMForecaster(NeuralForecaster):
+    """Stacked LSTM over sliding windows: one value per time step, state carried through time."""
+
+    name = "lstm"
+
+    def _build(self):
+        from lstm_lab.models import build_lstm
+
+        return build_lstm(self.window, self.horizon, self.layers, self.units, self.dropout,
+                          self.learning_rate)
+
+    def _inputs(self, X: np.ndarray) -> np.ndarray:
+        return X[..., None]                                                   # [n, window, 1]
+
+
+class MLPForecaster(NeuralForecaster):
+    """Dense ReLU network on the flattened window: sees all points at once, with no notion of order."""
+
+    name = "mlp"
+
+    def _build(self):
+        from lstm_lab.models import build_mlp
+
+        return build_mlp(self.window, self.horizon, self.layers, self.units, self.dropout,
+                         self.learning_rate)
+
+    def _inputs(self, X: np.ndarray) -> np.ndarray:
+        return X                                                              # [n, window]

@@ -1,0 +1,90 @@
+"""Keras model builders. Nothing is fitted here; Keras is imported lazily so the app opens fast."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import keras
+
+
+def build_lstm(window: int, horizon: int, layers: int = 1, units: int = 32, dropout: float = 0.0,
+               learning_rate: float = 1e-3, n_features: int = 1) -> keras.Model:
+    """Stacked LSTM: input (batch, window, n_features) -> output (batch, horizon).
+
+    ``return_sequences`` is on for every LSTM layer but the last, so each layer hands the next a
+    whole sequence of hidden states (a coarser time scale per layer).
+    """
+    import keras
+
+    inputs = keras.Input((window, n_features), name="window")      # [B, window, features]
+    x = inputs
+    for i in range(layers):
+        x = keras.layers.LSTM(units, return_sequences=i < layers - 1, name=f"lstm_{i + 1}")(x)
+        if dropout:
+            x = keras.layers.Dropout(dropout, name=f"dropout_{i + 1}")(x)
+    outputs = keras.layers.Dense(horizon, name="forecast")(x)     # [B, horizon]
+    model = keras.Model(inputs, outputs, name="lstm")
+    _compile(model, learning_rate)
+    return model
+
+
+def build_mlp(window: int, horizon: int, layers: int = 1, units: int = 32, dropout: float = 0.0,
+              learning_rate: float = 1e-3, n_features: int = 1) -> keras.Model:
+    """MLP sliding-window baseline: the window flattened to window * n_features inputs."""
+    import keras
+
+    inputs = keras.Input((window * n_features,), name="window")   # [B, window * features]
+    x = inputs
+    for i in range(layers):
+        x = keras.layers.Dense(units, activation="relu", name=f"dense_{i + 1}")(x)
+        if dropout:
+            x = keras.layers.Dropout(dropout, name=f"dropout_{i + 1}")(x)
+    outputs = keras.layers.Dense(horizon, name="forecast")(x)     # [B, horizon]
+    model = keras.Model(inputs, outputs, name="mlp")
+    _compile(model, learning_rate)
+    return model
+
+
+def _compile(model: keras.Model, learning_rate: float) -> None:
+    import keras
+
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate), loss="mse")
+
+
+def keras_code(config) -> str:
+    """A short, runnable script that rebuilds and trains this config's LSTM on its own data."""
+    lines = [
+        "# LSTM Lab export: rebuilds the LSTM of this experiment with plain Keras.",
+        "import numpy as np",
+        "import keras",
+        "",
+        f"window, horizon = {config.window}, {config.horizon}",
+        "inputs = keras.Input((window, 1))",
+        "x = inputs",
+    ]
+    for i in range(config.layers):
+        seq = i < config.layers - 1
+        lines.append(f"x = keras.layers.LSTM({config.units}, return_sequences={seq})(x)")
+        if config.dropout:
+            lines.append(f"x = keras.layers.Dropout({config.dropout})(x)")
+    lines += [
+        "outputs = keras.layers.Dense(horizon)(x)",
+        "model = keras.Model(inputs, outputs)",
+        f"model.compile(optimizer=keras.optimizers.Adam({config.learning_rate}), loss='mse')",
+        "model.summary()",
+        "",
+        "# Your series, already transformed and scaled (LSTM Lab uses "
+        f"transform={config.transform!r}, standardised on the training part):",
+        "values = np.sin(np.arange(200) / 6).astype('float32')",
+        "n = len(values) - window - horizon + 1",
+        "idx = np.arange(n)[:, None]",
+        "X = values[idx + np.arange(window)][..., None]     # [n, window, 1]",
+        "y = values[idx + window + np.arange(horizon)]       # [n, horizon]",
+        f"model.fit(X, y, epochs={config.epochs}, batch_size={config.batch_size}, verbose=0,",
+        f"          validation_split={config.validation_fraction}, callbacks=["
+        f"keras.callbacks.EarlyStopping(patience={max(config.patience, 1)}, "
+        "restore_best_weights=True)])",
+        "print(model.predict(X[-1:], verbose=0))",
+    ]
+    return "\n".join(lines) + "\n"

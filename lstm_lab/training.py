@@ -1,0 +1,209 @@
+"""run_experiment: one config + one series -> fitted models, predictions, metrics, histories."""
+
+from __future__ import annotations
+
+import json
+import platform
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from lstm_lab import __version__
+from lstm_lab.config import ExperimentConfig
+from lstm_lab.errors import DataError
+from lstm_lab.forecasters import (
+    EpochHook,
+    LSTMForecaster,
+    MLPForecaster,
+    NaiveForecaster,
+    SeasonalNaiveForecaster,
+    StopFlag,
+)
+from lstm_lab.metrics import evaluate
+from lstm_lab.series import Series
+from lstm_lab.windows import split_by_time
+
+MODEL_LABELS = {"lstm": "LSTM", "mlp": "MLP", "naive": "Naive (last value)",
+                "seasonal_naive": "Seasonal naive"}
+# The MLP trains first: it is fast, so a Stop pressed during training mostly cuts the LSTM short.
+_FIT_ORDER = ("naive", "seasonal_naive", "mlp", "lstm")
+
+
+@dataclass
+class ExperimentResult:
+    """Everything a run produced. JSON-serializable through ``to_dict`` (fitted models excluded)."""
+
+    config: ExperimentConfig
+    series_name: str
+    data_fingerprint: str
+    n_points: int
+    n_train: int
+    season: int
+    metrics: dict[str, dict[str, float]]
+    predictions: pd.DataFrame          # time, actual, split (train|test), one column per model
+    histories: dict[str, dict[str, list[float]]]
+    epochs_run: dict[str, int]
+    n_params: dict[str, int]
+    timings: dict[str, float]
+    versions: dict[str, str]
+    stopped_by_user: bool = False
+    skipped: list[str] = field(default_factory=list)
+    forecasters: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    @property
+    def models(self) -> list[str]:
+        return list(self.metrics)
+
+    def best_model(self, metric: str = "rmse") -> str:
+        scored = {m: v[metric] for m, v in self.metrics.items() if np.isfinite(v[metric])}
+        return min(scored, key=scored.get)
+
+    def to_dict(self) -> dict[str, Any]:
+        preds = self.predictions.copy()
+        preds["time"] = preds["time"].astype(str)
+        return {
+            "config": self.config.to_dict(),
+            "series_name": self.series_name,
+            "data_fingerprint": self.data_fingerprint,
+            "n_points": self.n_points,
+            "n_train": self.n_train,
+            "season": self.season,
+            "metrics": _finite_or_none(self.metrics),
+            "predictions": _finite_or_none(preds.to_dict(orient="list")),
+            "histories": self.histories,
+            "epochs_run": self.epochs_run,
+            "n_params": self.n_params,
+            "timings": self.timings,
+            "versions": self.versions,
+            "stopped_by_user": self.stopped_by_user,
+            "skipped": self.skipped,
+        }
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), sort_keys=True)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ExperimentResult:
+        preds = pd.DataFrame(data["predictions"]).astype(
+            {c: "float64" for c in data["predictions"] if c not in ("time", "split")})
+        metrics = {m: {k: np.nan if v is None else v for k, v in d.items()}
+                   for m, d in data["metrics"].items()}
+        keys = ("series_name", "data_fingerprint", "n_points", "n_train", "season", "histories",
+                "epochs_run", "n_params", "timings", "versions", "stopped_by_user", "skipped")
+        return cls(config=ExperimentConfig.from_dict(data["config"]), metrics=metrics,
+                   predictions=preds, **{k: data[k] for k in keys})
+
+
+def make_forecasters(config: ExperimentConfig, season: int) -> dict[str, Any]:
+    """Unfitted forecasters for the config's models, in fitting order."""
+    neural = dict(window=config.window, horizon=config.horizon, transform=config.transform,
+                  season=season, dropout=config.dropout, epochs=config.epochs,
+                  batch_size=config.batch_size, learning_rate=config.learning_rate,
+                  patience=config.patience, validation_fraction=config.validation_fraction,
+                  seed=config.seed)
+    build = {
+        "naive": lambda: NaiveForecaster(config.horizon),
+        "seasonal_naive": lambda: SeasonalNaiveForecaster(config.horizon, season),
+        "mlp": lambda: MLPForecaster(layers=config.mlp_layers, units=config.mlp_units, **neural),
+        "lstm": lambda: LSTMForecaster(layers=config.layers, units=config.units, **neural),
+    }
+    return {name: build[name]() for name in _FIT_ORDER if name in config.models}
+
+
+def run_experiment(config: ExperimentConfig, series: Series, on_epoch: EpochHook | None = None,
+                   should_stop: StopFlag | None = None) -> ExperimentResult:
+    """Fit every model of ``config`` on the training part of ``series`` and score the test part.
+
+    Forecasts are made from rolling origins ``n_train, n_train + horizon, ...``: each test point is
+    predicted exactly once, from data before its origin. With ``horizon == test size`` that is
+    one multi-step forecast from the end of the training data.
+
+    Args:
+        on_epoch: called after every epoch of every network with an ``EpochInfo``.
+        should_stop: polled during training; when it returns True the current network keeps
+            what it has learned so far and networks not yet started are skipped.
+    """
+    started = time.perf_counter()
+    values = series.values
+    n = len(values)
+    n_test = config.test_count(n)
+    n_train = split_by_time(n, n_test)
+    season = config.season or series.season
+    forecasters = make_forecasters(config, season)
+    needed = max(getattr(f, "first_origin", getattr(f, "season", 1)) for f in forecasters.values())
+    if n_train < needed + config.horizon + 1:
+        raise DataError(
+            f"'{series.name}' has {n} points; holding out {n_test} for testing leaves {n_train} "
+            f"for training, but window {config.window}, horizon {config.horizon}, season {season} "
+            f"and transform '{config.transform}' need more than {needed + config.horizon}. "
+            "Lower the window, horizon or test size.")
+
+    preds = pd.DataFrame({"time": series.index, "actual": values,
+                          "split": np.where(np.arange(n) < n_train, "train", "test")})
+    metrics, histories, epochs_run, n_params, timings = {}, {}, {}, {}, {}
+    stopped, skipped = False, []
+    train_values = values[:n_train]
+    for name, model in forecasters.items():
+        if stopped and name in ("lstm", "mlp"):
+            skipped.append(name)
+            continue
+        t0 = time.perf_counter()
+        model.fit(train_values, on_epoch=on_epoch, should_stop=should_stop)
+        timings[f"{name}_fit_s"] = round(time.perf_counter() - t0, 4)
+        first = getattr(model, "first_origin", None) or model.first_origin_
+        column = np.full(n, np.nan)
+        for lo, hi in ((first, n_train), (n_train, n)):
+            origins = np.arange(lo, hi, config.horizon)
+            if origins.size:
+                column[_positions(origins, config.horizon, hi)] = \
+                    model.predict(values, origins).ravel()[: _count(origins, config.horizon, hi)]
+        preds[name] = column
+        metrics[name] = evaluate(values[n_train:], column[n_train:], train_values, season)
+        if hasattr(model, "history_"):
+            histories[name] = model.history_
+            epochs_run[name] = model.epochs_run_
+            n_params[name] = model.n_params_
+            stopped = stopped or model.stopped_by_user_
+    timings["total_s"] = round(time.perf_counter() - started, 4)
+    return ExperimentResult(
+        config=config, series_name=series.name, data_fingerprint=series.fingerprint(),
+        n_points=n, n_train=n_train, season=season, metrics=metrics, predictions=preds,
+        histories=histories, epochs_run=epochs_run, n_params=n_params, timings=timings,
+        versions=library_versions(neural=bool(histories)), stopped_by_user=stopped,
+        skipped=skipped, forecasters=forecasters)
+
+
+def _positions(origins: np.ndarray, horizon: int, end: int) -> np.ndarray:
+    pos = (origins[:, None] + np.arange(horizon)).ravel()
+    return pos[pos < end]
+
+
+def _count(origins: np.ndarray, horizon: int, end: int) -> int:
+    return int(((origins[:, None] + np.arange(horizon)) < end).sum())
+
+
+def library_versions(neural: bool = True) -> dict[str, str]:
+    import sklearn
+
+    versions = {"lstm_lab": __version__, "python": platform.python_version(),
+                "numpy": np.__version__, "pandas": pd.__version__, "scikit-learn": sklearn.__version__}
+    if neural:
+        import keras
+        import tensorflow as tf
+
+        versions.update(keras=keras.__version__, tensorflow=tf.__version__)
+    return versions
+
+
+def _finite_or_none(obj: Any) -> Any:
+    """NaN and inf become None, so the JSON is strict (no bare NaN tokens)."""
+    if isinstance(obj, dict):
+        return {k: _finite_or_none(v) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [_finite_or_none(v) for v in obj]
+    if isinstance(obj, float) and not np.isfinite(obj):
+        return None
+    return obj

@@ -1,0 +1,147 @@
+"""Chronological splits, target transforms, scaling fitted on training data only, sliding windows.
+
+Windowing is where off-by-one bugs live, so the conventions are fixed here once:
+an *origin* ``o`` is the number of observed points a forecast may use; the input window is
+``values[o - window:o]`` and the target is ``values[o:o + horizon]``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from sklearn.preprocessing import StandardScaler
+
+from lstm_lab.errors import ConfigError, DataError
+
+TRANSFORM_HELP = {
+    "none": "model the raw values",
+    "log": "model log(values): turns multiplicative growth into additive",
+    "diff": "model the change from the previous point",
+    "log_diff": "model the change of log(values): relative growth step to step",
+    "seasonal_diff": "model the change from one season ago",
+    "log_seasonal_diff": "model the change of log(values) from one season ago",
+}
+
+
+def split_by_time(n_points: int, test_size: int) -> int:
+    """Index where the test part starts: the last ``test_size`` points are held out."""
+    if not 1 <= test_size < n_points:
+        raise ConfigError(f"test_size must leave at least one training point: the series has "
+                          f"{n_points} points. Received: test_size={test_size}")
+    return n_points - test_size
+
+
+def make_windows(values: np.ndarray, window: int, horizon: int = 1,
+                 start: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Slice a 1-D series into supervised pairs: X (n, window), y (n, horizon).
+
+    Pair i uses origin ``start + window + i``. Example: values [0..5], window 2, horizon 1 ->
+    X [[0,1],[1,2],[2,3],[3,4]], y [[2],[3],[4],[5]].
+    """
+    values = np.asarray(values, dtype="float32")
+    n = len(values) - start - window - horizon + 1
+    if values.ndim != 1 or n < 1:
+        raise DataError(f"Need a 1-D series of at least window + horizon = {window + horizon} "
+                        f"points. Received shape={values.shape}")
+    starts = start + np.arange(n)[:, None]               # (n, 1)
+    X = values[starts + np.arange(window)]               # (n, window)
+    y = values[starts + window + np.arange(horizon)]     # (n, horizon)
+    return X, y
+
+
+def windows_at(values: np.ndarray, origins: np.ndarray, window: int) -> np.ndarray:
+    """Input windows ending just before each origin: (len(origins), window)."""
+    origins = np.asarray(origins)
+    return np.asarray(values, dtype="float32")[origins[:, None] - window + np.arange(window)]
+
+
+class Scaler:
+    """Standardises with statistics of the training part only (wraps sklearn's StandardScaler)."""
+
+    def __init__(self) -> None:
+        self._scaler = StandardScaler()
+
+    def fit(self, values: np.ndarray) -> Scaler:
+        self._scaler.fit(np.asarray(values, dtype="float64").reshape(-1, 1))
+        return self
+
+    @property
+    def mean(self) -> float:
+        return float(self._scaler.mean_[0])
+
+    @property
+    def scale(self) -> float:
+        return float(self._scaler.scale_[0])
+
+    def transform(self, values: np.ndarray) -> np.ndarray:
+        arr = np.asarray(values, dtype="float64")
+        return ((arr - self.mean) / self.scale).astype("float32")
+
+    def inverse(self, values: np.ndarray) -> np.ndarray:
+        return np.asarray(values, dtype="float64") * self.scale + self.mean
+
+
+@dataclass(frozen=True)
+class TargetTransform:
+    """log and/or lag-differencing applied before scaling, and undone exactly afterwards.
+
+    ``lag`` is 0 (no differencing), 1 (first difference) or the season length.
+    """
+
+    kind: str = "none"
+    season: int = 1
+
+    def __post_init__(self) -> None:
+        if self.kind not in TRANSFORM_HELP:
+            raise ConfigError(f"Unknown transform {self.kind!r}. Choose one of "
+                              f"{', '.join(TRANSFORM_HELP)}.")
+
+    @property
+    def uses_log(self) -> bool:
+        return self.kind.startswith("log")
+
+    @property
+    def lag(self) -> int:
+        if self.kind.endswith("seasonal_diff"):
+            return max(1, self.season)
+        return 1 if self.kind.endswith("diff") else 0
+
+    def check(self, values: np.ndarray) -> None:
+        if self.uses_log and np.min(values) <= 0:
+            raise DataError(f"The '{self.kind}' transform needs positive values; the smallest is "
+                            f"{np.min(values):g}. Choose transform 'none' or 'diff'.")
+
+    def level(self, values: np.ndarray) -> np.ndarray:
+        """Values on the modelling scale (log or identity), before differencing."""
+        values = np.asarray(values, dtype="float64")
+        return np.log(values) if self.uses_log else values
+
+    def forward(self, values: np.ndarray) -> np.ndarray:
+        """Transformed series, same length; the first ``lag`` entries are NaN."""
+        self.check(values)
+        level = self.level(values)
+        if not self.lag:
+            return level
+        out = np.full_like(level, np.nan)
+        out[self.lag:] = level[self.lag:] - level[:-self.lag]
+        return out
+
+    def inverse(self, z_hat: np.ndarray, values: np.ndarray, origins: np.ndarray) -> np.ndarray:
+        """Undo the transform for forecasts made at ``origins`` (n, horizon) -> original scale.
+
+        ``values`` are the observed series; forecast k steps after origin o builds on observed
+        values before o and on earlier forecasts of the same origin, never on values at or after o.
+        """
+        z_hat = np.asarray(z_hat, dtype="float64")
+        origins = np.asarray(origins)
+        if not self.lag:
+            level = z_hat
+        else:
+            level_obs = self.level(values)
+            level = np.empty_like(z_hat)
+            for k in range(z_hat.shape[1]):
+                back = k - self.lag
+                base = level[:, back] if back >= 0 else level_obs[origins + back]
+                level[:, k] = base + z_hat[:, k]
+        return np.exp(level) if self.uses_log else level
