@@ -94,6 +94,9 @@ class ExperimentConfig:
                     raise ConfigError(f"`models` lists a model twice. Received: {','.join(value)}")
                 continue
             _check_type(f.name, value, f.type)
+            if f.type == "float" and isinstance(value, int):
+                value = float(value)   # 6 and 6.0 must serialise alike (to_json is a cache key)
+                object.__setattr__(self, f.name, value)
             if "choices" in meta and value not in meta["choices"]:
                 raise ConfigError(f"`{f.name}` must be one of {', '.join(meta['choices'])}. "
                                   f"Received: {f.name}={value!r}")

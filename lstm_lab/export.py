@@ -34,7 +34,8 @@ def predictions_csv(result: ExperimentResult) -> str:
     frame = predictions_frame(result)
     frame.columns = [defuse(str(c)) for c in frame.columns]
     for col in frame.columns:
-        if frame[col].dtype == object:
+        # pandas 3 stores text as the `str` dtype, not object: test for both
+        if frame[col].dtype == object or pd.api.types.is_string_dtype(frame[col]):
             frame[col] = frame[col].map(defuse)
     return frame.to_csv(index=False)
 
@@ -57,3 +58,14 @@ def write_run(result: ExperimentResult, out_dir: str | Path) -> list[Path]:
     for name, text in files.items():
         (out / name).write_text(text, encoding="utf-8")
     return [out / name for name in files]
+
+
+def model_bytes(result: ExperimentResult, model: str = "lstm") -> bytes:
+    """A trained network as a ``.keras`` file (weights + architecture; never a pickle)."""
+    import tempfile
+
+    network = result.forecasters[model].model_
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / f"{model}.keras"
+        network.save(path)
+        return path.read_bytes()

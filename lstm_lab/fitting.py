@@ -106,7 +106,11 @@ def fit_compiled(model, X: np.ndarray, y: np.ndarray, X_val: np.ndarray | None,
                 history["val_loss"].append(val)
             if report is not None:
                 report(len(history["loss"]), loss, val if has_val else None)
-        if diverged or len(losses) < chunk and len(history["loss"]) < epochs:
+        # Early stopping can fire on a chunk's last epoch (always, with one-epoch chunks), so ask
+        # the counters rather than infer it from a short chunk.
+        early_stopped = (use_early_stop
+                         and int(epoch_counter.numpy()) - int(best_epoch.numpy()) > patience)
+        if diverged or early_stopped or len(losses) < chunk and len(history["loss"]) < epochs:
             break  # diverged, or early stopping ended the chunk before its end
         if should_stop is not None and should_stop():
             stopped = True

@@ -176,7 +176,7 @@ class LSTMForecaster(NeuralForecaster):
         from lstm_lab.models import build_lstm
 
         return build_lstm(self.window, self.horizon, self.layers, self.units, self.dropout,
-                          self.learning_rate)
+                          self.learning_rate, seed=self.seed)
 
     def _inputs(self, X: np.ndarray) -> np.ndarray:
         return X[..., None]                                                   # [n, window, 1]
@@ -191,7 +191,7 @@ class MLPForecaster(NeuralForecaster):
         from lstm_lab.models import build_mlp
 
         return build_mlp(self.window, self.horizon, self.layers, self.units, self.dropout,
-                         self.learning_rate)
+                         self.learning_rate, seed=self.seed)
 
     def _inputs(self, X: np.ndarray) -> np.ndarray:
         return X                                                              # [n, window]

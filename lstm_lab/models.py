@@ -9,7 +9,7 @@ if TYPE_CHECKING:
 
 
 def build_lstm(window: int, horizon: int, layers: int = 1, units: int = 32, dropout: float = 0.0,
-               learning_rate: float = 1e-3, n_features: int = 1) -> keras.Model:
+               learning_rate: float = 1e-3, n_features: int = 1, seed: int = 0) -> keras.Model:
     """Stacked LSTM: input (batch, window, n_features) -> output (batch, horizon).
 
     ``return_sequences`` is on for every LSTM layer but the last, so each layer hands the next a
@@ -20,30 +20,44 @@ def build_lstm(window: int, horizon: int, layers: int = 1, units: int = 32, drop
     inputs = keras.Input((window, n_features), name="window")      # [B, window, features]
     x = inputs
     for i in range(layers):
-        x = keras.layers.LSTM(units, return_sequences=i < layers - 1, name=f"lstm_{i + 1}")(x)
+        x = keras.layers.LSTM(units, return_sequences=i < layers - 1, name=f"lstm_{i + 1}",
+                              **_seeded(seed, i, recurrent=True))(x)
         if dropout:
-            x = keras.layers.Dropout(dropout, name=f"dropout_{i + 1}")(x)
-    outputs = keras.layers.Dense(horizon, name="forecast")(x)     # [B, horizon]
+            x = keras.layers.Dropout(dropout, seed=seed + 100 + i, name=f"dropout_{i + 1}")(x)
+    outputs = keras.layers.Dense(horizon, name="forecast", **_seeded(seed, layers))(x)  # [B, horizon]
     model = keras.Model(inputs, outputs, name="lstm")
     _compile(model, learning_rate)
     return model
 
 
 def build_mlp(window: int, horizon: int, layers: int = 1, units: int = 32, dropout: float = 0.0,
-              learning_rate: float = 1e-3, n_features: int = 1) -> keras.Model:
+              learning_rate: float = 1e-3, n_features: int = 1, seed: int = 0) -> keras.Model:
     """MLP sliding-window baseline: the window flattened to window * n_features inputs."""
     import keras
 
     inputs = keras.Input((window * n_features,), name="window")   # [B, window * features]
     x = inputs
     for i in range(layers):
-        x = keras.layers.Dense(units, activation="relu", name=f"dense_{i + 1}")(x)
+        x = keras.layers.Dense(units, activation="relu", name=f"dense_{i + 1}",
+                               **_seeded(seed, i))(x)
         if dropout:
-            x = keras.layers.Dropout(dropout, name=f"dropout_{i + 1}")(x)
-    outputs = keras.layers.Dense(horizon, name="forecast")(x)     # [B, horizon]
+            x = keras.layers.Dropout(dropout, seed=seed + 100 + i, name=f"dropout_{i + 1}")(x)
+    outputs = keras.layers.Dense(horizon, name="forecast", **_seeded(seed, layers))(x)  # [B, horizon]
     model = keras.Model(inputs, outputs, name="mlp")
     _compile(model, learning_rate)
     return model
+
+
+def _seeded(seed: int, layer: int, recurrent: bool = False) -> dict:
+    """Initializers with explicit seeds: the same weights whatever else runs in the process
+    (concurrent trainings in one server would otherwise share Keras' global seed state)."""
+    import keras
+
+    base = seed * 1000 + layer * 10
+    kwargs = {"kernel_initializer": keras.initializers.GlorotUniform(seed=base)}
+    if recurrent:
+        kwargs["recurrent_initializer"] = keras.initializers.Orthogonal(seed=base + 1)
+    return kwargs
 
 
 def _compile(model: keras.Model, learning_rate: float) -> None:

@@ -89,6 +89,8 @@ class ExperimentResult:
     def from_dict(cls, data: dict[str, Any]) -> ExperimentResult:
         preds = pd.DataFrame(data["predictions"]).astype(
             {c: "float64" for c in data["predictions"] if c not in ("time", "split")})
+        # to_json sorts keys: put the columns back in run_experiment's order
+        preds = preds[["time", "actual", "split", *[m for m in _FIT_ORDER if m in preds]]]
         metrics = {m: {k: np.nan if v is None else v for k, v in d.items()}
                    for m, d in data["metrics"].items()}
         keys = ("series_name", "data_fingerprint", "n_points", "n_train", "season", "histories",

@@ -42,8 +42,8 @@ def make_windows(values: np.ndarray, window: int, horizon: int = 1,
     values = np.asarray(values, dtype="float32")
     n = len(values) - start - window - horizon + 1
     if values.ndim != 1 or n < 1:
-        raise DataError(f"Need a 1-D series of at least window + horizon = {window + horizon} "
-                        f"points. Received shape={values.shape}")
+        raise DataError(f"Need a 1-D series of at least start + window + horizon = "
+                        f"{start + window + horizon} points. Received shape={values.shape}")
     starts = start + np.arange(n)[:, None]               # (n, 1)
     X = values[starts + np.arange(window)]               # (n, window)
     y = values[starts + window + np.arange(horizon)]     # (n, horizon)

@@ -1,0 +1,25 @@
+"""LSTM Lab entrypoint: page config, navigation, shared sidebar and URL sync.
+
+Run with `make run` (or `streamlit run app.py`).
+"""
+
+import streamlit as st
+
+from lstm_lab.ui import state, widgets
+
+
+def run() -> None:
+    st.set_page_config(page_title="LSTM Lab", page_icon=":material/timeline:", layout="wide")
+    widgets.sync_from_url()
+    page = st.navigation([
+        st.Page("pages/home.py", title="Home", icon=":material/home:", default=True),
+        st.Page("pages/data.py", title="Data", icon=":material/dataset:"),
+        st.Page("pages/train.py", title="Train & compare", icon=":material/model_training:"),
+        st.Page("pages/learn.py", title="Learn", icon=":material/school:"),
+    ])
+    widgets.sidebar_summary(state.config())
+    page.run()
+    widgets.sync_to_url()
+
+
+run()

@@ -1,0 +1,143 @@
+"""A training queue shared by every session of one server.
+
+Training runs in worker threads, at most ``max_concurrent`` at a time (the core count by
+default), in first-come order. Each job records live progress (epochs, losses) that a page can
+poll, honours a stop request (a queued job leaves the queue; a running one keeps what it learned
+so far), and ends with a result or a readable error. No Streamlit here: the UI polls ``snapshot``.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import queue
+import threading
+import time
+from dataclasses import dataclass, field
+
+from lstm_lab.config import ExperimentConfig
+from lstm_lab.errors import LabError
+from lstm_lab.forecasters import EpochInfo
+from lstm_lab.series import Series
+from lstm_lab.training import ExperimentResult, run_experiment
+
+QUEUED, RUNNING, DONE, FAILED, CANCELLED = "queued", "running", "done", "failed", "cancelled"
+_ids = itertools.count(1)
+
+
+@dataclass(eq=False)
+class TrainingJob:
+    """One submitted experiment and everything a page needs to show about it."""
+
+    config: ExperimentConfig
+    series: Series
+    id: int = field(default_factory=lambda: next(_ids))
+    status: str = QUEUED
+    submitted_at: float = field(default_factory=time.monotonic)
+    started_at: float | None = None
+    finished_at: float | None = None
+    current_model: str | None = None
+    histories: dict[str, dict[str, list[float]]] = field(default_factory=dict)
+    result: ExperimentResult | None = None
+    error: str | None = None
+    stop_event: threading.Event = field(default_factory=threading.Event)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    @property
+    def finished(self) -> bool:
+        return self.status in (DONE, FAILED, CANCELLED)
+
+    def request_stop(self) -> None:
+        self.stop_event.set()
+
+    def on_epoch(self, info: EpochInfo) -> None:
+        with self._lock:
+            self.current_model = info.model
+            hist = self.histories.setdefault(info.model, {"loss": [], "val_loss": [], "epochs": 0})
+            hist["loss"].append(info.loss)
+            if info.val_loss is not None:
+                hist["val_loss"].append(info.val_loss)
+            hist["epochs"] = info.epochs
+
+    def progress(self) -> float:
+        """Share of the work done (0..1): networks trained one after another, each counted whole
+        once the next one starts (early stopping ends a network before its last epoch)."""
+        if self.status == DONE:
+            return 1.0
+        n_nets = max(1, len(self.config.neural_models))
+        with self._lock:
+            finished = sum(1 for m in self.histories if m != self.current_model)
+            current = len(self.histories.get(self.current_model, {"loss": []})["loss"])
+        return min(0.99, (finished + current / self.config.epochs) / n_nets)
+
+    def live_histories(self) -> dict[str, dict[str, list[float]]]:
+        with self._lock:
+            return {m: {"loss": list(h["loss"]), "val_loss": list(h["val_loss"])}
+                    for m, h in self.histories.items()}
+
+
+class JobRunner:
+    """Worker threads pulling jobs from one FIFO queue."""
+
+    def __init__(self, max_concurrent: int | None = None) -> None:
+        self.max_concurrent = max_concurrent or os.cpu_count() or 1
+        self._queue: queue.Queue[TrainingJob] = queue.Queue()
+        self._waiting: list[TrainingJob] = []
+        self._running: list[TrainingJob] = []
+        self._durations: list[float] = []
+        self._lock = threading.Lock()
+        for i in range(self.max_concurrent):
+            threading.Thread(target=self._work, name=f"lstm-lab-trainer-{i}", daemon=True).start()
+
+    def submit(self, config: ExperimentConfig, series: Series) -> TrainingJob:
+        job = TrainingJob(config, series)
+        with self._lock:
+            self._waiting.append(job)
+        self._queue.put(job)
+        return job
+
+    def position(self, job: TrainingJob) -> int:
+        """1-based place among waiting jobs; 0 when running or finished."""
+        with self._lock:
+            return self._waiting.index(job) + 1 if job in self._waiting else 0
+
+    def estimated_wait(self, job: TrainingJob) -> float:
+        """Seconds until the job should start: jobs ahead x typical duration / workers."""
+        ahead = self.position(job)
+        if not ahead:
+            return 0.0
+        with self._lock:
+            typical = sorted(self._durations[-20:])[len(self._durations[-20:]) // 2] \
+                if self._durations else 5.0
+            running = len(self._running)
+        return typical * (ahead - 1 + running) / self.max_concurrent
+
+    def busy(self) -> tuple[int, int]:
+        with self._lock:
+            return len(self._running), len(self._waiting)
+
+    def _work(self) -> None:
+        while True:
+            job = self._queue.get()
+            with self._lock:
+                self._waiting.remove(job)
+                if job.stop_event.is_set():
+                    job.status, job.finished_at = CANCELLED, time.monotonic()
+                    continue
+                self._running.append(job)
+                job.status, job.started_at = RUNNING, time.monotonic()
+            try:
+                job.result = run_experiment(job.config, job.series, on_epoch=job.on_epoch,
+                                            should_stop=job.stop_event.is_set)
+                job.status = DONE
+            except LabError as err:
+                job.error, job.status = str(err), FAILED
+            except Exception as err:  # noqa: BLE001 - a worker must survive any job
+                job.error = f"Training failed unexpectedly ({type(err).__name__}: {err})."
+                job.status = FAILED
+            finally:
+                job.finished_at = time.monotonic()
+                with self._lock:
+                    self._running.remove(job)
+                    if job.status == DONE:
+                        self._durations.append(job.finished_at - job.started_at)

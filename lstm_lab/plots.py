@@ -1,0 +1,169 @@
+"""Plotly figure builders. They return ``go.Figure``; the UI only shows them.
+
+Long series are downsampled for the browser (every k-th point) and the chart says so.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+
+from lstm_lab.series import Series
+from lstm_lab.training import MODEL_LABELS, ExperimentResult
+
+MAX_PLOT_POINTS = 5000
+COLORS = {"actual": "#1f2937", "lstm": "#d62728", "mlp": "#1f77b4", "naive": "#8c8c8c",
+          "seasonal_naive": "#2ca02c", "train": "#1f77b4", "val": "#ff7f0e"}
+DASH = {"naive": "dot", "seasonal_naive": "dash"}
+TEST_FILL = "rgba(255, 193, 7, 0.12)"
+
+
+def _layout(fig: go.Figure, title: str, y_title: str = "", height: int = 380,
+            legend_below: bool = False) -> go.Figure:
+    """Shared look; small charts put the legend below so it never covers the title."""
+    legend = (dict(orientation="h", y=-0.22, yanchor="top", x=0, xanchor="left") if legend_below
+              else dict(orientation="h", y=1.0, yanchor="bottom", x=0, xanchor="left"))
+    fig.update_layout(title=dict(text=title, x=0.01, xanchor="left", y=0.98, yanchor="top",
+                                 yref="container"), height=height,
+                      margin=dict(l=10, r=10, t=50 if legend_below else 80, b=10),
+                      template="plotly_white",
+                      legend=legend, hovermode="x unified", yaxis_title=y_title)
+    return fig
+
+
+def _step(n: int) -> int:
+    return max(1, int(np.ceil(n / MAX_PLOT_POINTS)))
+
+
+def _shade_test(fig: go.Figure, start, end, label: str = "test") -> None:
+    fig.add_vrect(x0=start, x1=end, fillcolor=TEST_FILL, line_width=0, layer="below",
+                  annotation_text=label, annotation_position="top left")
+
+
+def series_figure(series: Series, n_test: int | None = None) -> go.Figure:
+    """The series, with the held-out test part shaded when ``n_test`` is given."""
+    step = _step(len(series))
+    x, y = series.index[::step], series.values[::step]
+    fig = go.Figure(go.Scatter(x=x, y=y, mode="lines", name=series.name,
+                               line=dict(color=COLORS["actual"], width=1.6)))
+    title = f"{series.name} — {len(series):,} points"
+    if n_test:
+        start = series.index[len(series) - n_test]
+        _shade_test(fig, start, series.index[-1], f"test ({n_test} points)")
+    if step > 1:
+        title += f" (showing every {step}th point)"
+    fig.update_xaxes(rangeslider_visible=len(series) > 200)
+    return _layout(fig, title, series.name)
+
+
+def window_figure(series: Series, window: int, horizon: int, origin: int | None = None) -> go.Figure:
+    """One sliding window: which past points (inputs) map to which future point(s) (targets)."""
+    n = len(series)
+    origin = min(n - horizon, max(window, n // 2)) if origin is None else origin
+    lo, hi = max(0, origin - window - max(3, window // 2)), min(n, origin + horizon + 3)
+    idx = np.arange(lo, hi)
+    fig = go.Figure(go.Scatter(x=series.index[idx], y=series.values[idx], mode="lines+markers",
+                               name="series", line=dict(color="#c0c4cc"),
+                               marker=dict(size=5, color="#c0c4cc")))
+    inputs = np.arange(origin - window, origin)
+    targets = np.arange(origin, origin + horizon)
+    fig.add_trace(go.Scatter(x=series.index[inputs], y=series.values[inputs], mode="markers",
+                             name=f"inputs (window = {window})",
+                             marker=dict(size=9, color=COLORS["mlp"])))
+    fig.add_trace(go.Scatter(x=series.index[targets], y=series.values[targets], mode="markers",
+                             name=f"target{'s' if horizon > 1 else ''} (horizon = {horizon})",
+                             marker=dict(size=11, color=COLORS["lstm"], symbol="star")))
+    fig.add_vrect(x0=series.index[inputs[0]], x1=series.index[inputs[-1]],
+                  fillcolor="rgba(31,119,180,0.08)", line_width=0, layer="below")
+    return _layout(fig, "One training example: the window's inputs predict the target(s)",
+                   series.name, height=320, legend_below=True)
+
+
+def loss_figure(histories: dict[str, dict[str, list[float]]], title: str = "Training loss") -> go.Figure:
+    """Train (solid) and validation (dotted) loss per network, log scale, per epoch."""
+    fig = go.Figure()
+    for model, hist in histories.items():
+        color = COLORS.get(model, None)
+        epochs = np.arange(1, len(hist.get("loss", [])) + 1)
+        fig.add_trace(go.Scatter(x=epochs, y=hist.get("loss", []), mode="lines",
+                                 name=f"{MODEL_LABELS.get(model, model)} train",
+                                 line=dict(color=color)))
+        if hist.get("val_loss"):
+            fig.add_trace(go.Scatter(x=np.arange(1, len(hist["val_loss"]) + 1), y=hist["val_loss"],
+                                     mode="lines", name=f"{MODEL_LABELS.get(model, model)} validation",
+                                     line=dict(color=color, dash="dot")))
+    fig.update_yaxes(type="log", dtick=1, exponentformat="power")
+    fig.update_xaxes(title="epoch")
+    return _layout(fig, title, "MSE (scaled)", height=340, legend_below=True)
+
+
+def forecast_figure(result: ExperimentResult, models: list[str] | None = None) -> go.Figure:
+    """Actual vs every model over time; the test region shaded; hover shows all values at a time."""
+    preds = result.predictions
+    models = [m for m in (models or result.models) if m in preds]
+    step = _step(len(preds))
+    view = preds.iloc[::step]
+    fig = go.Figure(go.Scatter(x=view["time"], y=view["actual"], name="actual", mode="lines",
+                               line=dict(color=COLORS["actual"], width=2.2)))
+    for model in models:
+        fig.add_trace(go.Scatter(
+            x=view["time"], y=view[model], name=MODEL_LABELS.get(model, model), mode="lines",
+            line=dict(color=COLORS.get(model), width=1.6, dash=DASH.get(model, "solid")),
+            opacity=0.85 if model in ("lstm", "mlp") else 0.7))
+    test = preds[preds["split"] == "test"]
+    _shade_test(fig, test["time"].iloc[0], test["time"].iloc[-1], "test (held out)")
+    fig.update_xaxes(rangeslider_visible=True)
+    title = f"Forecasts vs actual — horizon {result.config.horizon}"
+    if step > 1:
+        title += f" (showing every {step}th point)"
+    return _layout(fig, title, result.series_name, height=460)
+
+
+def residual_figure(result: ExperimentResult, models: list[str] | None = None) -> go.Figure:
+    """Test-part errors (actual − predicted) of the networks over time (all models if no network)."""
+    test = result.predictions[result.predictions["split"] == "test"]
+    default = [m for m in ("lstm", "mlp") if m in test] or result.models
+    fig = go.Figure()
+    for model in [m for m in (models or default) if m in test]:
+        fig.add_trace(go.Scatter(x=test["time"], y=test["actual"] - test[model], mode="lines+markers",
+                                 name=MODEL_LABELS.get(model, model),
+                                 line=dict(color=COLORS.get(model), width=1.4),
+                                 marker=dict(size=5)))
+    fig.add_hline(y=0, line_color="#555", line_width=1)
+    return _layout(fig, "Test residuals (actual − predicted)", result.series_name, height=340,
+                   legend_below=True)
+
+
+def metrics_table(result: ExperimentResult) -> pd.DataFrame:
+    """One row per model: RMSE, MAE, MAPE, MASE, skill vs naive; the best (lowest RMSE) marked."""
+    best = result.best_model("rmse")
+    naive_rmse = result.metrics.get("naive", {}).get("rmse")
+    rows = []
+    for model, m in result.metrics.items():
+        skill = (1 - m["rmse"] / naive_rmse) * 100 if naive_rmse else np.nan
+        rows.append({"model": MODEL_LABELS.get(model, model) + (" ★" if model == best else ""),
+                     "RMSE": m["rmse"], "MAE": m["mae"], "MAPE %": m["mape"], "MASE": m["mase"],
+                     "skill vs naive %": skill})
+    return pd.DataFrame(rows).set_index("model")
+
+
+def skill_sentences(result: ExperimentResult) -> list[str]:
+    """Plain-language comparison of each network with the naive 'repeat last value' forecast."""
+    naive = result.metrics.get("naive")
+    out = []
+    for model in ("lstm", "mlp", "seasonal_naive"):
+        if model not in result.metrics or not naive:
+            continue
+        ratio = result.metrics[model]["rmse"] / naive["rmse"]
+        label = MODEL_LABELS[model]
+        if ratio < 0.98:
+            out.append(f"**{label}** is off by {(1 - ratio) * 100:.0f}% less than simply repeating "
+                       f"the last value (RMSE {result.metrics[model]['rmse']:.3g} vs "
+                       f"{naive['rmse']:.3g}).")
+        elif ratio > 1.02:
+            out.append(f"**{label}** is {(ratio - 1) * 100:.0f}% *worse* than simply repeating the "
+                       f"last value — the model has not earned its cost here.")
+        else:
+            out.append(f"**{label}** is about as good as repeating the last value.")
+    return out

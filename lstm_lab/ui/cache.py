@@ -1,0 +1,39 @@
+"""The only st.cache_data / st.cache_resource wrappers. Core functions stay undecorated.
+
+Training is never cached here (progress updates would break, and runs must stay private):
+finished runs live in session state instead.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from lstm_lab import datasets
+from lstm_lab.jobs import JobRunner
+from lstm_lab.series import Series
+
+
+@st.cache_data(show_spinner=False)
+def air_passengers() -> Series:
+    return datasets.load_air_passengers()
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def damped_sine(length: int, period: float, decay: float, amplitude: float, phase: float,
+                noise: float, seed: int) -> Series:
+    return datasets.make_damped_sine(length, period, decay, amplitude, phase, noise, seed)
+
+
+@st.cache_data(show_spinner="Reading CSV…", max_entries=16)
+def parse_upload(raw: bytes, name: str, column: str | None, date_column: str | None,
+                 bad_values: str = "interpolate"):
+    """Parsed upload (keyed on the file's bytes and the chosen columns)."""
+    from lstm_lab.csv_reader import load_csv
+
+    return load_csv(raw, column=column, date_column=date_column, name=name, bad_values=bad_values)
+
+
+@st.cache_resource(show_spinner=False)
+def job_runner() -> JobRunner:
+    """One training queue for the whole server: caps concurrent trainings at the core count."""
+    return JobRunner()

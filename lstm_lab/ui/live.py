@@ -1,0 +1,75 @@
+"""Starting a training job and watching it live: queue place, progress, loss chart, Stop."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from lstm_lab import plots
+from lstm_lab.config import ExperimentConfig
+from lstm_lab.jobs import CANCELLED, DONE, FAILED, QUEUED
+from lstm_lab.series import Series
+from lstm_lab.training import MODEL_LABELS
+from lstm_lab.ui import cache, state
+
+POLL_SECONDS = 0.5
+
+
+def start_training(cfg: ExperimentConfig, series: Series) -> None:
+    """Reuse a finished identical run, else queue a new job (stopping this session's old one)."""
+    key = state.run_key(cfg, series.fingerprint())
+    if state.get_run(key) is not None:
+        return
+    old, _ = state.job()
+    if old is not None and not old.finished:
+        old.request_stop()
+    state.set_job(cache.job_runner().submit(cfg, series), key)
+
+
+def active_job_panel() -> bool:
+    """Draw the live panel while this session has an unfinished job; True while it does."""
+    job, _ = state.job()
+    if job is None:
+        return False
+    _live_panel()
+    return True
+
+
+@st.fragment(run_every=POLL_SECONDS)
+def _live_panel() -> None:
+    job, key = state.job()
+    if job is None:
+        return
+    if job.finished:
+        state.set_job(None)
+        if job.status == DONE and job.result is not None:
+            state.save_run(key, job.result)
+        elif job.status == FAILED:
+            state.add_notice(job.error or "Training failed.", "error")
+        elif job.status == CANCELLED:
+            state.add_notice("Training was cancelled before it started.", "info")
+        st.rerun()
+    runner = cache.job_runner()
+    with st.container(border=True):
+        head, stop = st.columns([5, 1])
+        if job.status == QUEUED:
+            place = runner.position(job)
+            wait = runner.estimated_wait(job)
+            running, waiting = runner.busy()
+            head.markdown(f"**Waiting in the training queue: place {place} of {waiting}** — "
+                          f"about {wait:.0f} s. {running} training(s) running on this server.")
+            head.progress(0.0, text="Queued")
+        else:
+            model = MODEL_LABELS.get(job.current_model or "", "…")
+            histories = job.live_histories()
+            epoch = len(histories.get(job.current_model or "", {}).get("loss", []))
+            head.markdown(f"**Training {model}** — epoch {epoch} of at most {job.config.epochs}")
+            head.progress(job.progress(), text=f"{job.progress():.0%}")
+        if stop.button("Stop", icon=":material/stop_circle:", key=f"stop_{job.id}",
+                       help="End training now and keep what was learned so far "
+                            "(a queued run leaves the queue)."):
+            job.request_stop()
+            st.toast("Stopping after the current batch of epochs…")
+        if job.status != QUEUED:
+            histories = job.live_histories()
+            if any(h["loss"] for h in histories.values()):
+                st.plotly_chart(plots.loss_figure(histories, "Live loss"), key=f"live_{job.id}")

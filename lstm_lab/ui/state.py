@@ -1,0 +1,81 @@
+"""Every session_state key in one place, with typed getters and setters.
+
+Finished runs live here, per session, keyed by config + data fingerprint: resubmitting the same
+experiment is instant and nobody sees another session's runs.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from lstm_lab.config import ExperimentConfig
+from lstm_lab.jobs import TrainingJob
+from lstm_lab.training import ExperimentResult
+
+KEY_CONFIG = "lab.config"
+KEY_UPLOAD = "lab.upload"          # {"name": str, "data": bytes}
+KEY_RUNS = "lab.runs"              # run key -> ExperimentResult
+KEY_JOB = "lab.job"                # the TrainingJob being trained or queued, if any
+KEY_JOB_KEY = "lab.job_key"        # its run key
+KEY_URL_READ = "lab.url_read"      # True once the URL's config was read this session
+KEY_NOTICES = "lab.notices"        # messages to show once (e.g. repaired URL values)
+KEY_AUTOSTART = "lab.autostart"    # the Home page's "try it" asks the Train page to start
+
+
+def config() -> ExperimentConfig:
+    return st.session_state.setdefault(KEY_CONFIG, ExperimentConfig())
+
+
+def set_config(cfg: ExperimentConfig) -> None:
+    st.session_state[KEY_CONFIG] = cfg
+
+
+def upload() -> dict | None:
+    return st.session_state.get(KEY_UPLOAD)
+
+
+def set_upload(name: str, data: bytes) -> None:
+    st.session_state[KEY_UPLOAD] = {"name": name, "data": data}
+
+
+def run_key(cfg: ExperimentConfig, fingerprint: str) -> str:
+    return f"{cfg.to_json()}|{fingerprint}"
+
+
+def runs() -> dict[str, ExperimentResult]:
+    return st.session_state.setdefault(KEY_RUNS, {})
+
+
+def get_run(key: str) -> ExperimentResult | None:
+    return runs().get(key)
+
+
+def save_run(key: str, result: ExperimentResult) -> None:
+    runs()[key] = result
+
+
+def job() -> tuple[TrainingJob | None, str | None]:
+    return st.session_state.get(KEY_JOB), st.session_state.get(KEY_JOB_KEY)
+
+
+def set_job(new_job: TrainingJob | None, key: str | None = None) -> None:
+    st.session_state[KEY_JOB] = new_job
+    st.session_state[KEY_JOB_KEY] = key
+
+
+def add_notice(text: str, level: str = "warning") -> None:
+    """Queue a message for the next page render; level is "error", "warning" or "info"."""
+    st.session_state.setdefault(KEY_NOTICES, []).append((level, text))
+
+
+def show_notices() -> None:
+    for level, text in st.session_state.pop(KEY_NOTICES, []):
+        getattr(st, level)(text)
+
+
+def request_autostart() -> None:
+    st.session_state[KEY_AUTOSTART] = True
+
+
+def take_autostart() -> bool:
+    return bool(st.session_state.pop(KEY_AUTOSTART, False))

@@ -1,0 +1,229 @@
+"""Shared widgets: inputs in, core dataclasses out; results drawn from core figures."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from lstm_lab import export, plots
+from lstm_lab.config import MODELS, TRANSFORMS, ExperimentConfig, field_help, field_range
+from lstm_lab.errors import LabError
+from lstm_lab.metrics import METRIC_HELP
+from lstm_lab.series import Series
+from lstm_lab.training import MODEL_LABELS, ExperimentResult
+from lstm_lab.ui import cache, state
+from lstm_lab.windows import TRANSFORM_HELP
+
+DATASET_LABELS = {"air_passengers": "Airline passengers (monthly, 1949–1960)",
+                  "damped_sine": "Damped sine wave (generated)",
+                  "csv": "Upload a CSV"}
+# log needs positive values: the sine crosses zero and a CSV may hold anything.
+DEFAULT_TRANSFORM = {"air_passengers": "log_diff", "damped_sine": "none", "csv": "diff"}
+UNIT_CHOICES = [1, 2, 4, 8, 16, 24, 32, 48, 64, 96, 128, 192, 256, 384, 512, 768, 1024]
+BATCH_CHOICES = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024]
+LR_CHOICES = [1e-4, 3e-4, 1e-3, 2e-3, 3e-3, 5e-3, 1e-2, 3e-2, 1e-1]
+
+
+def current_series(cfg: ExperimentConfig | None = None, quiet: bool = False) -> Series | None:
+    """The series the config names, or None with a message saying what to do."""
+    cfg = cfg or state.config()
+    try:
+        if cfg.dataset == "air_passengers":
+            return cache.air_passengers()
+        if cfg.dataset == "damped_sine":
+            return cache.damped_sine(cfg.sine_length, cfg.sine_period, cfg.sine_decay,
+                                     cfg.sine_amplitude, cfg.sine_phase, cfg.sine_noise, cfg.seed)
+        upload = state.upload()
+        if upload is None:
+            if not quiet:
+                st.info(f"This experiment uses an uploaded CSV (`{cfg.csv_path}`). Uploaded files "
+                        "can't travel in a link: upload it on the **Data** page.")
+            return None
+        return cache.parse_upload(upload["data"], upload["name"], cfg.column or None,
+                                  cfg.date_column or None).series
+    except LabError as err:
+        if not quiet:
+            st.error(str(err))
+        return None
+
+
+def require_series() -> Series:
+    series = current_series()
+    if series is None:
+        st.page_link("pages/data.py", label="Choose data", icon=":material/dataset:")
+        st.stop()
+    return series
+
+
+def config_form(cfg: ExperimentConfig, series: Series) -> ExperimentConfig | None:
+    """The training controls, in a form so moving a slider does not retrain.
+
+    Returns the submitted config (None until submitted, or when the values are invalid).
+    """
+    n = len(series)
+    with st.form("train_form", border=True):
+        st.markdown("**Framing**")
+        c1, c2 = st.columns(2)
+        window = c1.number_input("Window", 1, min(512, max(1, n - 3)), min(cfg.window, n - 3),
+                                 help=field_help("window"))
+        horizon = c2.number_input("Horizon", 1, min(365, max(1, n // 3)), min(cfg.horizon, n // 3),
+                                  help=field_help("horizon"))
+        test_size = c1.number_input("Test size (points)", 1, max(1, n - 4),
+                                    min(cfg.test_count(n), n - 4), help=field_help("test_size"))
+        transform = c2.selectbox("Transform", TRANSFORMS, TRANSFORMS.index(cfg.transform),
+                                 help=field_help("transform") + " Options: " + "; ".join(
+                                     f"{k}: {v}" for k, v in TRANSFORM_HELP.items()))
+        st.markdown("**LSTM**")
+        layers = st.slider("LSTM layers", 1, 8, cfg.layers, help=field_help("layers"))
+        c1, c2 = st.columns(2)
+        units = c1.select_slider("Units per layer", _with(UNIT_CHOICES, cfg.units), cfg.units,
+                                 help=field_help("units"))
+        dropout = c2.slider("Dropout", 0.0, 0.9, cfg.dropout, 0.05, help=field_help("dropout"))
+        st.markdown("**MLP baseline** · same window, flattened")
+        c1, c2 = st.columns(2)
+        mlp_layers = c1.slider("MLP layers", 1, 8, cfg.mlp_layers, help=field_help("mlp_layers"))
+        mlp_units = c2.select_slider("MLP units", _with(UNIT_CHOICES, cfg.mlp_units),
+                                     cfg.mlp_units, help=field_help("mlp_units"))
+        with st.expander("Training settings"):
+            c1, c2 = st.columns(2)
+            epochs = c1.number_input("Max epochs", 1, 5000, cfg.epochs, help=field_help("epochs"))
+            patience = c2.number_input("Patience", 0, 5000, cfg.patience,
+                                       help=field_help("patience"))
+            batch_size = c1.select_slider("Batch size", _with(BATCH_CHOICES, cfg.batch_size),
+                                          cfg.batch_size, help=field_help("batch_size"))
+            learning_rate = c2.select_slider("Learning rate", _with(LR_CHOICES, cfg.learning_rate),
+                                             cfg.learning_rate, format_func=lambda v: f"{v:g}",
+                                             help=field_help("learning_rate"))
+            validation_fraction = c1.slider("Validation share", 0.0, 0.5,
+                                            cfg.validation_fraction, 0.05,
+                                            help=field_help("validation_fraction"))
+            seed = c2.number_input("Seed", 0, 2**31 - 1, cfg.seed, help=field_help("seed"))
+        models = st.multiselect("Models", MODELS, list(cfg.models),
+                                format_func=lambda m: MODEL_LABELS[m], help=field_help("models"))
+        submitted = st.form_submit_button("Train", type="primary", icon=":material/play_arrow:",
+                                          width="stretch")
+    if not submitted:
+        return None
+    try:
+        return cfg.replace(window=int(window), horizon=int(horizon), test_size=float(test_size),
+                           transform=transform, layers=int(layers), units=int(units),
+                           dropout=float(dropout), mlp_layers=int(mlp_layers),
+                           mlp_units=int(mlp_units), epochs=int(epochs), batch_size=int(batch_size),
+                           learning_rate=float(learning_rate), patience=int(patience),
+                           seed=int(seed), validation_fraction=float(validation_fraction),
+                           models=tuple(models))
+    except LabError as err:
+        st.error(str(err))
+        return None
+
+
+def _with(choices: list, value) -> list:
+    """The choices plus the current value (a URL may carry a value between the steps)."""
+    return sorted(set(choices) | {value})
+
+
+def render_results(result: ExperimentResult) -> None:
+    """Everything about a finished run: headline, forecast chart, metrics, residuals, downloads."""
+    if result.stopped_by_user:
+        skipped = ", ".join(MODEL_LABELS[m] for m in result.skipped)
+        st.warning("Training was stopped early: these are the weights learned so far"
+                   + (f"; not trained: {skipped}." if skipped else "."))
+    best = result.best_model("rmse")
+    cols = st.columns(len(result.metrics))
+    naive = result.metrics.get("naive", {}).get("rmse")
+    for col, (model, m) in zip(cols, result.metrics.items()):
+        delta = None if naive is None or model == "naive" else f"{m['rmse'] - naive:+.3g} vs naive"
+        col.metric(MODEL_LABELS[model] + (" ★" if model == best else ""), f"{m['rmse']:.4g}",
+                   delta, delta_color="inverse", help="Test RMSE (lower is better)")
+    st.plotly_chart(plots.forecast_figure(result), key="forecast_chart")
+    st.markdown("**Test metrics** (★ = lowest RMSE)")
+    table = plots.metrics_table(result)
+    st.dataframe(table.style.format("{:.3f}", na_rep="—").highlight_min(
+        subset=["RMSE", "MAE", "MAPE %", "MASE"], color="#d1fadf"))
+    left, right = st.columns([3, 2])
+    with left:
+        for sentence in plots.skill_sentences(result):
+            st.markdown(f"- {sentence}")
+    with right:
+        st.caption(" · ".join(f"**{k.upper()}**: {v}" for k, v in METRIC_HELP.items()))
+        nets = ", ".join(f"{MODEL_LABELS[m]}: {result.n_params[m]:,} weights, "
+                         f"{result.epochs_run[m]} epochs" for m in result.n_params)
+        if nets:
+            st.caption(nets)
+        timings = ", ".join(f"{MODEL_LABELS[k[:-6]]} {v:.2f} s" for k, v in result.timings.items()
+                            if k.endswith("_fit_s") and k[:-6] in result.n_params)
+        st.caption(f"Training time: {timings or '—'}; total {result.timings['total_s']:.2f} s")
+    c1, c2 = st.columns(2)
+    c1.plotly_chart(plots.residual_figure(result), key="residual_chart")
+    if result.histories:
+        c2.plotly_chart(plots.loss_figure(result.histories, "Final loss curves"), key="loss_chart")
+    downloads(result)
+
+
+def downloads(result: ExperimentResult) -> None:
+    stem = f"lstm_lab_{result.series_name}".replace(" ", "_")
+    c1, c2, c3 = st.columns(3)
+    c1.download_button("Predictions CSV", export.predictions_csv(result), f"{stem}_predictions.csv",
+                       "text/csv", icon=":material/download:")
+    c2.download_button("Metrics + config JSON", export.metrics_json(result), f"{stem}_metrics.json",
+                       "application/json", icon=":material/download:")
+    if "lstm" in result.forecasters and hasattr(result.forecasters["lstm"], "model_"):
+        c3.download_button("Trained LSTM (.keras)", _model_bytes(result), f"{stem}_lstm.keras",
+                           "application/octet-stream", icon=":material/download:",
+                           help="Load with keras.saving.load_model(path) (safe mode).")
+    with st.expander("Show the Keras code for this LSTM"):
+        from lstm_lab.models import keras_code
+
+        st.code(keras_code(result.config), language="python")
+
+
+@st.cache_data(show_spinner=False, max_entries=8, hash_funcs={ExperimentResult: id})
+def _model_bytes(result: ExperimentResult) -> bytes:
+    return export.model_bytes(result, "lstm")
+
+
+def sidebar_summary(cfg: ExperimentConfig) -> None:
+    """The current experiment at a glance, and a link that reproduces it."""
+    with st.sidebar:
+        st.caption("Current experiment")
+        st.markdown(f"**{DATASET_LABELS[cfg.dataset].split(' (')[0]}**"
+                    + (f" · `{cfg.csv_path}`" if cfg.dataset == "csv" else ""))
+        st.markdown(f"window {cfg.window} · horizon {cfg.horizon} · {cfg.layers}×{cfg.units} LSTM · "
+                    f"{cfg.epochs} epochs · seed {cfg.seed}")
+        with st.popover("Copy link", icon=":material/link:", width="stretch"):
+            st.caption("This link reopens the lab with every setting restored"
+                       + (" (the CSV itself must be uploaded again)." if cfg.dataset == "csv"
+                          else "."))
+            st.code(share_url(cfg), language=None, wrap_lines=True)
+
+
+def share_url(cfg: ExperimentConfig) -> str:
+    from urllib.parse import urlencode
+
+    base = (st.context.url or "").split("?")[0]
+    query = urlencode(cfg.to_query_params())
+    return f"{base}?{query}" if query else base
+
+
+def sync_from_url() -> None:
+    """On a session's first run, restore the config from the URL; repaired values get a notice."""
+    if st.session_state.get(state.KEY_URL_READ):
+        return
+    st.session_state[state.KEY_URL_READ] = True
+    params = {k: st.query_params[k] for k in st.query_params}
+    if not params:
+        return
+    cfg, notes = ExperimentConfig.from_query_params(params)
+    state.set_config(cfg)
+    for note in notes:
+        state.add_notice(note)
+
+
+def sync_to_url() -> None:
+    params = state.config().to_query_params()
+    current = {k: st.query_params[k] for k in st.query_params}
+    if current != params:
+        st.query_params.from_dict(params)
+
+
+def range_of(name: str) -> tuple:
+    return field_range(name)

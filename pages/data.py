@@ -1,0 +1,122 @@
+"""Data: choose the series, shape the sine, or upload a CSV; preview the split and one window."""
+
+import streamlit as st
+
+from lstm_lab import plots
+from lstm_lab.config import field_help
+from lstm_lab.errors import LabError
+from lstm_lab.limits import get_limits
+from lstm_lab.ui import cache, state, widgets
+
+st.title("Data")
+state.show_notices()
+cfg = state.config()
+
+
+def bound(key: str, initial):
+    """Seed a page widget's state from the config once (page widgets reset between pages)."""
+    if key not in st.session_state:
+        st.session_state[key] = initial
+    return key
+
+
+names = list(widgets.DATASET_LABELS)
+dataset = st.radio("Series", names, format_func=widgets.DATASET_LABELS.get, horizontal=True,
+                   key=bound("data.dataset", cfg.dataset), help=field_help("dataset"))
+if dataset != cfg.dataset:  # a new kind of series gets the transform that suits it
+    cfg = cfg.replace(dataset=dataset if dataset != "csv" else cfg.dataset,
+                      transform=widgets.DEFAULT_TRANSFORM[dataset])
+
+if dataset == "damped_sine":
+    c1, c2, c3 = st.columns(3)
+    length = c1.slider("Length (points)", 40, 5000, key=bound("data.sine_length", cfg.sine_length),
+                       help=field_help("sine_length"))
+    period = c2.slider("Period (points)", 2.0, 200.0, step=1.0,
+                       key=bound("data.sine_period", cfg.sine_period), help=field_help("sine_period"))
+    decay = c3.slider("Decay rate", 0.0, 0.05, step=0.001, format="%.3f",
+                      key=bound("data.sine_decay", cfg.sine_decay), help=field_help("sine_decay"))
+    c1, c2, c3 = st.columns(3)
+    amplitude = c1.slider("Amplitude", 0.1, 10.0, step=0.1,
+                          key=bound("data.sine_amplitude", cfg.sine_amplitude),
+                          help=field_help("sine_amplitude"))
+    phase = c2.slider("Phase (degrees)", -180.0, 180.0, step=5.0,
+                      key=bound("data.sine_phase", cfg.sine_phase), help=field_help("sine_phase"))
+    noise = c3.slider("Noise (std)", 0.0, 1.0, step=0.01,
+                      key=bound("data.sine_noise", cfg.sine_noise), help=field_help("sine_noise"))
+    cfg = cfg.replace(dataset="damped_sine", sine_length=length, sine_period=period,
+                      sine_decay=decay, sine_amplitude=amplitude, sine_phase=phase,
+                      sine_noise=noise)
+elif dataset == "csv":
+    limits = get_limits()
+    uploaded = st.file_uploader(
+        "CSV file", type=["csv", "txt", "tsv"], key="data.upload",
+        help=f"A date column and one or more numeric columns. Up to {limits.max_upload_mb} MB and "
+             f"{limits.max_rows:,} rows.")
+    if uploaded is not None:
+        current = state.upload()
+        if current is None or current["name"] != uploaded.name or \
+                len(current["data"]) != uploaded.size:
+            state.set_upload(uploaded.name, uploaded.getvalue())
+            cfg = cfg.replace(column="", date_column="")
+    upload = state.upload()
+    if upload is None:
+        st.info("Upload a CSV with a date column and a numeric column. Semicolons, decimal commas, "
+                "footers and most date formats are understood.", icon=":material/upload_file:")
+        st.stop()
+    st.caption(f"Using **{upload['name']}** ({len(upload['data']):,} bytes). Uploaded files stay in "
+               "this browser session and can't travel in a link.")
+    try:
+        info = cache.parse_upload(upload["data"], upload["name"], cfg.column or None,
+                                  cfg.date_column or None)
+    except LabError as err:
+        choices = getattr(err, "numeric_columns", None)
+        if not choices:
+            st.error(str(err))
+            st.stop()
+        st.warning(f"{err}")
+        column = st.selectbox("Value column", choices, index=None,
+                              placeholder="Choose the column to forecast")
+        if column is None:
+            st.stop()
+        state.set_config(cfg.replace(dataset="csv", csv_path=upload["name"], column=column))
+        st.rerun()
+    c1, c2 = st.columns(2)
+    value_col = c1.selectbox("Value column", info.numeric_columns,
+                             index=info.numeric_columns.index(info.series.name)
+                             if info.series.name in info.numeric_columns else 0,
+                             help=field_help("column"))
+    date_choices = ["(row number)", *[c for c in info.columns if c != value_col]]
+    date_col = c2.selectbox("Date column", date_choices,
+                            index=date_choices.index(info.date_column)
+                            if info.date_column in date_choices else 0,
+                            help=field_help("date_column"))
+    new_date = "" if date_col == "(row number)" else date_col
+    if value_col != info.series.name or new_date != (info.date_column or ""):
+        state.set_config(cfg.replace(dataset="csv", csv_path=upload["name"], column=value_col,
+                                     date_column=new_date or ""))
+        st.rerun()
+    for note in info.warnings:
+        st.warning(note, icon=":material/warning:")
+    cfg = cfg.replace(dataset="csv", csv_path=upload["name"], column=value_col,
+                      date_column=info.date_column or "")
+else:
+    cfg = cfg.replace(dataset="air_passengers")
+
+state.set_config(cfg)
+series = widgets.current_series(cfg)
+if series is None:
+    st.stop()
+
+n_test = min(cfg.test_count(len(series)), len(series) - 2)
+c1, c2, c3, c4 = st.columns(4)
+c1.metric("Points", f"{len(series):,}")
+c2.metric("Frequency", series.freq or "none (index)",
+          help="Detected from the dates; sets the season used by seasonal naive and MASE.")
+c3.metric("Season", series.season)
+c4.metric("Train / test", f"{len(series) - n_test:,} / {n_test:,}")
+st.plotly_chart(plots.series_figure(series, n_test), key="series_chart")
+window = min(cfg.window, max(1, len(series) // 3))
+st.plotly_chart(plots.window_figure(series, window, cfg.horizon), key="window_chart")
+st.caption(f"With window {window} and horizon {cfg.horizon}, the networks learn from every such "
+           "slice of the training part. Change them on **Train & compare**.")
+st.page_link("pages/train.py", label="Train on this series", icon=":material/arrow_forward:")
