@@ -112,7 +112,7 @@ def fit_compiled(model, X: np.ndarray, y: np.ndarray, X_val: np.ndarray | None,
                          and int(epoch_counter.numpy()) - int(best_epoch.numpy()) > patience)
         if diverged or early_stopped or len(losses) < chunk and len(history["loss"]) < epochs:
             break  # diverged, or early stopping ended the chunk before its end
-        if should_stop is not None and should_stop():
+        if should_stop is not None and len(history["loss"]) < epochs and should_stop():
             stopped = True
             break
         chunk = max(1, min(100, int(report_seconds / max(per_epoch, 1e-6))))

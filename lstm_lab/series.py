@@ -5,7 +5,9 @@ Invariants (checked in ``__post_init__``; build a Series only through it):
 - ``index`` is a pandas Index of the same length, strictly increasing (a DatetimeIndex, a
   PeriodIndex converted to timestamps, or integer positions when the data has no dates);
 - ``name`` is the display name of the value column;
-- ``freq`` is a pandas offset alias ("MS", "D", ...) when the dates are regular, else None.
+- ``freq`` is a pandas offset alias ("MS", "D", ...) when the dates are regular, else None;
+- ``season_override``, when given, is the seasonal period (>= 1) for data whose index cannot
+  tell it, e.g. 12 for year-index/month data such as "1-01".."3-12" kept on an integer index.
 """
 
 from __future__ import annotations
@@ -18,7 +20,9 @@ import pandas as pd
 from lstm_lab.errors import DataError
 
 # Seasonal period per pandas frequency prefix, for seasonal naive, MASE and seasonal differencing.
-_SEASON_BY_FREQ = {"MS": 12, "ME": 12, "M": 12, "QS": 4, "QE": 4, "Q": 4, "W": 52, "D": 7,
+# Keys are base aliases: multiplier digits and anchors ("-SUN", "-JAN") are stripped before lookup.
+_SEASON_BY_FREQ = {"MS": 12, "ME": 12, "M": 12, "BMS": 12, "BME": 12, "BM": 12,
+                   "QS": 4, "QE": 4, "Q": 4, "BQS": 4, "BQE": 4, "BQ": 4, "W": 52, "D": 7,
                    "B": 5, "h": 24, "H": 24, "min": 60}
 
 
@@ -29,6 +33,7 @@ class Series:
     name: str = "value"
     freq: str | None = None
     source: str = field(default="", compare=False)
+    season_override: int | None = None
 
     def __post_init__(self) -> None:
         values = np.asarray(self.values, dtype="float64")
@@ -45,6 +50,10 @@ class Series:
             raise DataError(f"Index length {len(index)} differs from values length {len(values)}.")
         if not index.is_monotonic_increasing or index.has_duplicates:
             raise DataError("The time index must be strictly increasing (sorted, no duplicates).")
+        if self.season_override is not None and (
+                not isinstance(self.season_override, (int, np.integer)) or self.season_override < 1):
+            raise DataError("season_override must be a whole number >= 1 or None. "
+                            f"Received: season_override={self.season_override!r}")
         values.setflags(write=False)
         object.__setattr__(self, "values", values)
         object.__setattr__(self, "index", index)
@@ -54,13 +63,14 @@ class Series:
 
     @property
     def season(self) -> int:
-        """Seasonal period inferred from the frequency (12 for monthly); 1 when there is none."""
+        """Seasonal period: ``season_override`` when set, else inferred from the frequency (12 for
+        monthly); 1 when there is none."""
+        if self.season_override is not None:
+            return int(self.season_override)
         if not self.freq:
             return 1
-        for prefix in sorted(_SEASON_BY_FREQ, key=len, reverse=True):
-            if self.freq.lstrip("0123456789").startswith(prefix):
-                return _SEASON_BY_FREQ[prefix]
-        return 1
+        base = self.freq.lstrip("0123456789").split("-")[0]
+        return _SEASON_BY_FREQ.get(base, 1)
 
     def to_frame(self) -> pd.DataFrame:
         return pd.DataFrame({"time": self.index, self.name: self.values})
@@ -77,8 +87,10 @@ class Series:
 def infer_freq(index: pd.Index) -> str | None:
     """pandas' frequency alias for a regular DatetimeIndex, else None (needs 3+ points)."""
     if isinstance(index, pd.DatetimeIndex) and len(index) >= 3:
-        try:
-            return pd.infer_freq(index)
+        try:  # opt in to pandas 4's behaviour (an offset object) and keep the alias string
+            with pd.option_context("future.infer_freq_returns_offset", True):
+                offset = pd.infer_freq(index)
         except (TypeError, ValueError):
             return None
+        return None if offset is None else offset.freqstr
     return None

@@ -14,9 +14,10 @@ st.markdown("An **MLP on sliding windows** takes the last *window* values as one
 
 st.subheader("1 · Stateless and blind to order")
 c1, c2 = st.columns([2, 3])
-c1.markdown("The MLP sees the window all at once; nothing marks which value came first. Reorder "
-            "the inputs the same way in every window and it learns just as well — it never used "
-            "the order. The LSTM reads step by step, so for it the order *is* the input.")
+c1.markdown("The MLP sees the window all at once; nothing marks which value came first. Shuffle "
+            "the points of every window the same way and it learns *exactly* the same forecast — "
+            "it never used the order. The LSTM reads the window step by step, carrying its state "
+            "forward, so for it the order *is* information: shuffled, it learns something else.")
 c1.caption("Trains 4 small networks on the airline series (a few seconds).")
 if c1.button("Run the shuffle experiment", icon=":material/shuffle:"):
     with st.spinner("Training MLP and LSTM, ordered and shuffled…"):

@@ -22,9 +22,12 @@ if submitted is not None or state.take_autostart():
 
 with results:
     if not live.active_job_panel():
-        result = state.get_run(state.run_key(cfg, series.fingerprint()))
+        key = state.run_key(cfg, series.fingerprint())
+        result = state.get_run(key)
         if result is not None:
             widgets.render_results(result)
+        elif state.failure(key):
+            st.error(state.failure(key), icon=":material/error:")
         else:
             st.info("Set the controls and press **Train**. The networks train on this server; a "
                     "progress bar and a live loss chart appear here.", icon=":material/info:")

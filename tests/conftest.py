@@ -15,21 +15,36 @@ TF_AVAILABLE = importlib.util.find_spec("tensorflow") is not None
 
 # Settings that train a network in well under a second on a 40-point series.
 FAST = dict(epochs=3, batch_size=8, units=4, mlp_units=4, patience=0, validation_fraction=0.0)
+# The same settings as forecaster keyword arguments (forecasters take `units`, not `mlp_units`).
+FAST_FORECASTER = dict(epochs=3, batch_size=8, units=4, patience=0, validation_fraction=0.0)
+
+requires_tf = pytest.mark.skipif(not TF_AVAILABLE, reason="TensorFlow is not installed")
+
+
+def make_tiny_values(n: int = 40) -> np.ndarray:
+    """A noisy rising monthly sine: positive (log transforms work), seasonal (12), short."""
+    t = np.arange(n)
+    return 10 + 0.1 * t + np.sin(2 * np.pi * t / 12) + np.random.default_rng(0).normal(0, 0.1, n)
+
+
+def make_tiny_series(values: np.ndarray | None = None, name: str = "tiny"):
+    """A monthly Series from 2000-01 over ``values`` (default: ``make_tiny_values()``)."""
+    from lstm_lab.series import Series
+
+    values = make_tiny_values() if values is None else values
+    index = pd.date_range("2000-01-01", periods=len(values), freq="MS")
+    return Series(values, index, name=name, freq="MS")
 
 
 @pytest.fixture
 def tiny_values() -> np.ndarray:
     """40 points of a noisy rising sine: positive (log transforms work), seasonal, short."""
-    t = np.arange(40)
-    return 10 + 0.1 * t + np.sin(2 * np.pi * t / 12) + np.random.default_rng(0).normal(0, 0.1, 40)
+    return make_tiny_values()
 
 
 @pytest.fixture
 def tiny_series(tiny_values):
-    from lstm_lab.series import Series
-
-    index = pd.date_range("2000-01-01", periods=len(tiny_values), freq="MS")
-    return Series(tiny_values, index, name="tiny", freq="MS")
+    return make_tiny_series(tiny_values)
 
 
 @pytest.fixture
@@ -37,3 +52,9 @@ def fast_config():
     from lstm_lab.config import ExperimentConfig
 
     return ExperimentConfig(window=4, test_size=6, **FAST)
+
+
+@pytest.fixture
+def fast_kwargs() -> dict:
+    """Forecaster keyword arguments for a sub-second fit (darts' ``tfm_kwargs``)."""
+    return dict(FAST_FORECASTER)

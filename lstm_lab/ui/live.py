@@ -19,6 +19,7 @@ def start_training(cfg: ExperimentConfig, series: Series) -> None:
     key = state.run_key(cfg, series.fingerprint())
     if state.get_run(key) is not None:
         return
+    state.set_failure(key, None)
     old, _ = state.job()
     if old is not None and not old.finished:
         old.request_stop()
@@ -44,7 +45,7 @@ def _live_panel() -> None:
         if job.status == DONE and job.result is not None:
             state.save_run(key, job.result)
         elif job.status == FAILED:
-            state.add_notice(job.error or "Training failed.", "error")
+            state.set_failure(key, job.error or "Training failed.")
         elif job.status == CANCELLED:
             state.add_notice("Training was cancelled before it started.", "info")
         st.rerun()

@@ -15,6 +15,7 @@ from lstm_lab.training import ExperimentResult
 KEY_CONFIG = "lab.config"
 KEY_UPLOAD = "lab.upload"          # {"name": str, "data": bytes}
 KEY_RUNS = "lab.runs"              # run key -> ExperimentResult
+KEY_FAILURES = "lab.failures"      # run key -> error message of its last failed training
 KEY_JOB = "lab.job"                # the TrainingJob being trained or queued, if any
 KEY_JOB_KEY = "lab.job_key"        # its run key
 KEY_URL_READ = "lab.url_read"      # True once the URL's config was read this session
@@ -52,6 +53,18 @@ def get_run(key: str) -> ExperimentResult | None:
 
 def save_run(key: str, result: ExperimentResult) -> None:
     runs()[key] = result
+
+
+def failure(key: str) -> str | None:
+    return st.session_state.setdefault(KEY_FAILURES, {}).get(key)
+
+
+def set_failure(key: str, message: str | None) -> None:
+    failures = st.session_state.setdefault(KEY_FAILURES, {})
+    if message is None:
+        failures.pop(key, None)
+    else:
+        failures[key] = message
 
 
 def job() -> tuple[TrainingJob | None, str | None]:

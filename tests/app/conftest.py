@@ -1,0 +1,41 @@
+"""AppTest helpers: start from the real entrypoint, drive pages, wait for background training."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+ROOT = Path(__file__).resolve().parents[2]
+# Query parameters that make a training run take a second or two.
+QUICK = {"epochs": "8", "units": "8", "mlp_units": "8", "patience": "0"}
+
+
+def make_app(params: dict[str, str] | None = None) -> AppTest:
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    for key, value in (params or {}).items():
+        at.query_params[key] = value
+    return at
+
+
+def wait_for_training(at: AppTest, timeout: float = 180.0) -> AppTest:
+    """Rerun the page until this session's training job has finished and its results render."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        time.sleep(0.5)
+        at.run()
+        if at.session_state["lab.job"] is None:
+            at.run()  # the fragment's st.rerun: draw the finished page once more
+            return at
+    raise AssertionError(f"training did not finish within {timeout} s")
+
+
+def texts(elements) -> list[str]:
+    return [str(e.value) for e in elements]
+
+
+@pytest.fixture
+def app():
+    return make_app

@@ -1,0 +1,70 @@
+"""Training from the dashboard: live job in the background, results for every model, reuse."""
+
+from __future__ import annotations
+
+import math
+
+from tests.app.conftest import QUICK, make_app, texts, wait_for_training
+
+MODEL_LABELS = ["Naive (last value)", "Seasonal naive", "MLP", "LSTM"]
+
+
+def _train(params: dict[str, str]):
+    at = make_app(params)
+    at.run()
+    at.switch_page("pages/train.py").run()
+    at.button(key="FormSubmitter:train_form-Train").click().run()
+    assert not at.exception
+    return wait_for_training(at)
+
+
+def test_default_training_shows_metrics_for_all_models() -> None:
+    at = _train(QUICK)
+    assert not at.exception
+    assert not at.error
+    labels = [m.label.replace(" ★", "") for m in at.metric]
+    assert labels == MODEL_LABELS
+    assert all(math.isfinite(float(m.value)) for m in at.metric)
+    assert sum("★" in m.label for m in at.metric) == 1
+    assert "**Test metrics** (★ = lowest RMSE)" in texts(at.markdown)
+    table = at.dataframe[0].value
+    assert list(table.columns) == ["RMSE", "MAE", "MAPE %", "MASE", "skill vs naive %"]
+    assert len(table) == 4
+    assert [b.label for b in at.get("download_button")] == [
+        "Predictions CSV", "Metrics + config JSON", "Trained LSTM (.keras)"]
+
+
+def test_resubmitting_the_same_config_reuses_the_finished_run() -> None:
+    at = _train(QUICK)
+    runs = at.session_state["lab.runs"]
+    assert len(runs) == 1
+    first = next(iter(runs.values()))
+    at.button(key="FormSubmitter:train_form-Train").click().run()
+    assert at.session_state["lab.job"] is None          # nothing queued: the run was reused
+    assert next(iter(at.session_state["lab.runs"].values())) is first
+    assert len(at.metric) == 4
+
+
+def test_home_try_it_trains_the_default_experiment() -> None:
+    at = make_app(QUICK)
+    at.run()
+    at.button[0].click().run()               # "Train the default experiment"
+    assert not at.exception
+    assert at.session_state["lab.job"] is not None
+    wait_for_training(at)
+    assert len(at.metric) == 4
+
+
+def test_impossible_window_shows_a_readable_error() -> None:
+    at = _train({**QUICK, "window": "130"})   # 144 points - 24 test leaves 120 for training
+    assert not at.exception
+    errors = texts(at.error)
+    assert len(errors) == 1
+    assert "Lower the window, horizon or test size" in errors[0]
+
+
+def test_log_transform_on_sine_is_refused_with_the_fix() -> None:
+    at = _train({**QUICK, "dataset": "damped_sine", "transform": "log_diff"})
+    assert not at.exception
+    errors = texts(at.error)
+    assert len(errors) == 1 and "needs positive values" in errors[0] and "'none'" in errors[0]

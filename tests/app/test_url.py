@@ -1,0 +1,47 @@
+"""The whole config lives in the URL: links restore every control; bad values never crash."""
+
+from __future__ import annotations
+
+from tests.app.conftest import make_app, texts
+
+
+def test_url_restores_the_config_and_the_controls() -> None:
+    at = make_app({"window": "6", "layers": "2", "units": "64", "dataset": "damped_sine",
+                   "sine_noise": "0.2", "models": "lstm,naive"})
+    at.run()
+    cfg = at.session_state["lab.config"]
+    assert (cfg.window, cfg.layers, cfg.units, cfg.dataset, cfg.sine_noise, cfg.models) == \
+        (6, 2, 64, "damped_sine", 0.2, ("lstm", "naive"))
+    at.switch_page("pages/train.py").run()
+    assert at.number_input[0].value == 6                 # Window
+    assert at.slider[0].value == 2                       # LSTM layers
+    assert at.multiselect[0].value == ["lstm", "naive"]
+
+
+def test_config_is_written_back_to_the_url() -> None:
+    at = make_app({"window": "6"})
+    at.run()
+    at.switch_page("pages/data.py").run()
+    at.radio[0].set_value("damped_sine").run()
+    assert at.query_params["window"] == ["6"]
+    assert at.query_params["dataset"] == ["damped_sine"]
+    assert at.query_params["transform"] == ["none"]
+
+
+def test_out_of_range_and_garbage_url_values_are_repaired_with_a_message() -> None:
+    at = make_app({"window": "100000", "units": "lots", "epochs": "-5"})
+    at.run()
+    assert not at.exception
+    cfg = at.session_state["lab.config"]
+    assert (cfg.window, cfg.units, cfg.epochs) == (512, 32, 1)
+    warnings = " ".join(texts(at.warning))
+    assert "`window=100000` from the link is out of range [1, 512]; using 512." in warnings
+    assert "Ignored `units=lots`" in warnings
+
+
+def test_csv_experiment_link_explains_that_files_do_not_travel() -> None:
+    at = make_app({"dataset": "csv", "csv_path": "sales.csv"})
+    at.run()
+    at.switch_page("pages/train.py").run()
+    assert not at.exception
+    assert any("can't travel in a link" in i for i in texts(at.info))

@@ -1,0 +1,110 @@
+"""Downloaded / written files: predictions CSV (formula-safe), metrics JSON, config JSON."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from conftest import make_tiny_series, make_tiny_values
+
+from lstm_lab import export
+from lstm_lab.config import ExperimentConfig
+from lstm_lab.export import defuse, metrics_json, predictions_csv, predictions_frame, write_run
+from lstm_lab.training import run_experiment
+
+
+@pytest.fixture
+def naive_result():
+    """A fast run (no networks) with a negative value and a zero in the test part."""
+    values = make_tiny_values() - 12.0            # mixes negative and positive values
+    values[-1] = 0.0                              # mape becomes NaN
+    config = ExperimentConfig(test_size=6, models=("seasonal_naive", "naive"), transform="none")
+    return run_experiment(config, make_tiny_series(values))
+
+
+def _rows(text: str) -> list[list[str]]:
+    return list(csv.reader(io.StringIO(text)))
+
+
+@pytest.mark.parametrize(
+    ("text", "safe"),
+    [("=1+1", "'=1+1"), ("+cmd", "'+cmd"), ("-2+3", "'-2+3"), ("@SUM(A1)", "'@SUM(A1)"),
+     ("\tx", "'\tx"), ("\rx", "'\rx"), ("plain", "plain"), ("", ""), ("a=b", "a=b")],
+)
+def test_defuse(text, safe) -> None:
+    assert defuse(text) == safe
+
+
+def test_defuse_leaves_non_text_alone() -> None:
+    assert defuse(-3.5) == -3.5
+    assert defuse(None) is None
+
+
+def test_predictions_frame_orders_models_as_configured(naive_result) -> None:
+    frame = predictions_frame(naive_result)
+    assert list(frame.columns) == ["time", "actual", "seasonal_naive", "naive", "split"]
+    assert frame["time"].iloc[0] == "2000-01-01"
+    assert frame["split"].tolist() == ["train"] * 34 + ["test"] * 6
+
+
+def test_predictions_csv_keeps_negative_numbers_as_numbers(naive_result) -> None:
+    rows = _rows(predictions_csv(naive_result))
+    assert rows[0] == ["time", "actual", "seasonal_naive", "naive", "split"]
+    assert len(rows) == 41
+    actual = [float(r[1]) for r in rows[1:]]
+    np.testing.assert_allclose(actual, naive_result.predictions["actual"], rtol=1e-12)
+    assert any(r[1].startswith("-") for r in rows[1:])        # not quoted away
+    assert rows[1][2] == "" and rows[1][3] == ""              # no forecast yet: empty cells
+
+
+def test_predictions_csv_defuses_formula_cells(naive_result) -> None:
+    preds = naive_result.predictions.copy()
+    preds["time"] = preds["time"].astype(str)
+    preds.loc[0, "time"] = "=1+1"
+    preds.loc[1, "time"] = "@HYPERLINK(\"http://x\")"
+    preds.loc[2, "time"] = "+SUM(A1:A9)"
+    preds.loc[3, "time"] = "-cmd|' /C calc'!A0"
+    naive_result.predictions = preds
+    rows = _rows(predictions_csv(naive_result))
+    assert [r[0] for r in rows[1:5]] == ["'=1+1", "'@HYPERLINK(\"http://x\")", "'+SUM(A1:A9)",
+                                         "'-cmd|' /C calc'!A0"]
+    assert rows[5][0] == "2000-05-01"
+
+
+def test_predictions_csv_defuses_column_names(naive_result, monkeypatch) -> None:
+    frame = pd.DataFrame({"time": ["2000-01-01"], "=cmd": [1.5], "@x": ["-1"], "ok": ["x"]})
+    monkeypatch.setattr(export, "predictions_frame", lambda result: frame.copy())
+    rows = _rows(predictions_csv(naive_result))
+    assert rows == [["time", "'=cmd", "'@x", "ok"], ["2000-01-01", "1.5", "'-1", "x"]]
+
+
+def test_metrics_json_is_strict_json(naive_result) -> None:
+    text = metrics_json(naive_result)
+    data = json.loads(text, parse_constant=lambda token: pytest.fail(f"bare {token} in JSON"))
+    assert set(data["metrics"]) == {"naive", "seasonal_naive"}
+    assert data["metrics"]["naive"]["mape"] is None           # NaN became null
+    assert data["metrics"]["naive"]["rmse"] == pytest.approx(naive_result.metrics["naive"]["rmse"])
+    assert "predictions" not in data and "histories" not in data
+    assert data["n_points"] == 40 and data["n_train"] == 34
+    assert ExperimentConfig.from_dict(data["config"]) == naive_result.config
+
+
+def test_write_run_writes_three_files(naive_result, tmp_path) -> None:
+    out = tmp_path / "nested" / "run"
+    paths = write_run(naive_result, out)
+    assert sorted(p.name for p in paths) == ["config.json", "metrics.json", "predictions.csv"]
+    assert sorted(p.name for p in out.iterdir()) == ["config.json", "metrics.json",
+                                                     "predictions.csv"]
+    config = ExperimentConfig.from_json((out / "config.json").read_text(encoding="utf-8"))
+    assert config == naive_result.config
+    metrics = json.loads((out / "metrics.json").read_text(encoding="utf-8"))["metrics"]
+    assert metrics["seasonal_naive"]["mae"] == pytest.approx(
+        naive_result.metrics["seasonal_naive"]["mae"])
+    assert (out / "predictions.csv").read_text(encoding="utf-8") == predictions_csv(naive_result)
+    frame = pd.read_csv(out / "predictions.csv")
+    assert list(frame.columns) == ["time", "actual", "seasonal_naive", "naive", "split"]
+    assert len(frame) == 40

@@ -1,0 +1,252 @@
+"""Forecasters: naive baselines by hand, network shapes, hooks, stop flag, divergence."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from conftest import requires_tf
+
+from lstm_lab import forecasters
+from lstm_lab.errors import ConfigError, DataError, NotFittedError, TrainingError
+from lstm_lab.forecasters import (
+    EpochInfo,
+    LSTMForecaster,
+    MLPForecaster,
+    NaiveForecaster,
+    SeasonalNaiveForecaster,
+)
+
+HAND = np.array([10.0, 20.0, 30.0, 40.0, 50.0, 60.0, 70.0])
+
+
+# --- naive baselines ---------------------------------------------------------------------------
+def test_naive_repeats_the_last_observed_value() -> None:
+    model = NaiveForecaster(horizon=3).fit(HAND)
+    np.testing.assert_array_equal(model.predict(HAND, np.array([1, 4, 7])),
+                                  [[10, 10, 10], [40, 40, 40], [70, 70, 70]])
+
+
+def test_seasonal_naive_repeats_one_season_ago() -> None:
+    model = SeasonalNaiveForecaster(horizon=3, season=3).fit(HAND)
+    # origin 6: last observed season is positions 3, 4, 5 -> 40, 50, 60
+    np.testing.assert_array_equal(model.predict(HAND, np.array([3, 6])),
+                                  [[10, 20, 30], [40, 50, 60]])
+
+
+def test_seasonal_naive_beyond_one_season_reuses_the_last_season() -> None:
+    model = SeasonalNaiveForecaster(horizon=5, season=3).fit(HAND)
+    np.testing.assert_array_equal(model.predict(HAND, np.array([6])), [[40, 50, 60, 40, 50]])
+    model = SeasonalNaiveForecaster(horizon=4, season=2).fit(HAND)
+    np.testing.assert_array_equal(model.predict(HAND, np.array([7])), [[60, 70, 60, 70]])
+
+
+def test_seasonal_naive_with_season_1_is_naive() -> None:
+    seasonal = SeasonalNaiveForecaster(horizon=4, season=1).fit(HAND)
+    naive = NaiveForecaster(horizon=4).fit(HAND)
+    origins = np.array([2, 5, 7])
+    np.testing.assert_array_equal(seasonal.predict(HAND, origins), naive.predict(HAND, origins))
+
+
+def test_seasonal_naive_refuses_season_0() -> None:
+    with pytest.raises(ConfigError, match="season must be >= 1. Received: season=0"):
+        SeasonalNaiveForecaster(season=0).fit(HAND)
+
+
+@pytest.mark.parametrize("model", [NaiveForecaster(), SeasonalNaiveForecaster(),
+                                   LSTMForecaster(), MLPForecaster()])
+def test_predict_before_fit_raises(model) -> None:
+    with pytest.raises(NotFittedError) as info:
+        model.predict(HAND, np.array([6]))
+    assert str(info.value) == (f"{type(model).__name__} is not fitted: "
+                               "call fit() before predict().")
+
+
+# --- networks ---------------------------------------------------------------------------------
+def test_first_origin_counts_window_and_lag() -> None:
+    assert LSTMForecaster(window=4, transform="none").first_origin == 4
+    assert LSTMForecaster(window=4, transform="log_diff").first_origin == 5
+    assert MLPForecaster(window=4, transform="seasonal_diff", season=12).first_origin == 16
+
+
+def test_too_few_training_windows_is_a_data_error(tiny_values, fast_kwargs) -> None:
+    with pytest.raises(DataError) as info:
+        MLPForecaster(window=4, transform="diff", **fast_kwargs).fit(tiny_values[:6])
+    assert str(info.value) == (
+        "The training part has 6 points: with window 4, horizon 1 and transform 'diff' that "
+        "leaves 1 training window(s); at least 2 are needed. Lower the window or the test size.")
+
+
+@requires_tf
+@pytest.mark.parametrize("cls", [LSTMForecaster, MLPForecaster])
+@pytest.mark.parametrize("layers", [1, 2])
+@pytest.mark.parametrize("horizon", [1, 3])
+def test_network_output_shapes(cls, layers, horizon, tiny_values, fast_kwargs) -> None:
+    model = cls(window=4, horizon=horizon, layers=layers, transform="log_diff", season=12,
+                **fast_kwargs).fit(tiny_values[:30])
+    origins = np.arange(model.first_origin, 38, 2)
+    forecast = model.predict(tiny_values, origins)
+    assert forecast.shape == (len(origins), horizon)
+    assert np.isfinite(forecast).all()
+    assert model.epochs_run_ == 3
+    assert len(model.history_["loss"]) == 3
+    assert model.history_["val_loss"] == []
+    assert model.n_train_windows_ == 30 - 1 - 4 - horizon + 1
+    # parameter counts of the Keras builders, by hand (units 4, window 4)
+    if cls is LSTMForecaster:
+        lstm = 4 * 4 * (1 + 4 + 1) + (layers - 1) * 4 * 4 * (4 + 4 + 1)
+        assert model.n_params_ == lstm + 4 * horizon + horizon
+    else:
+        dense = (4 * 4 + 4) * layers
+        assert model.n_params_ == dense + 4 * horizon + horizon
+
+
+@requires_tf
+@pytest.mark.parametrize("cls", [LSTMForecaster, MLPForecaster])
+def test_predict_feeds_the_window_ending_just_before_each_origin(cls, tiny_values,
+                                                                 fast_kwargs) -> None:
+    """With a stand-in network that outputs the first input of its window, the forecast (after
+    un-scaling) must be exactly values[origin - window]: no off-by-one in the windows."""
+    model = cls(window=4, transform="none", **{**fast_kwargs, "epochs": 1}).fit(tiny_values[:30])
+
+    def first_of_window(X, training=False):
+        X = np.asarray(X)
+        return X.reshape(len(X), -1)[:, :1]
+
+    model.model_ = first_of_window
+    origins = np.array([4, 10, 29, 30, 39])
+    np.testing.assert_allclose(model.predict(tiny_values, origins)[:, 0],
+                               tiny_values[origins - 4], rtol=1e-6)
+
+
+@requires_tf
+def test_zero_change_network_is_seasonal_naive(tiny_values, fast_kwargs) -> None:
+    """seasonal_diff + a network predicting 'no change' reproduces seasonal naive exactly,
+    including steps beyond one season (horizon 5, season 3)."""
+    model = MLPForecaster(window=4, horizon=5, transform="seasonal_diff", season=3,
+                          **{**fast_kwargs, "epochs": 1}).fit(tiny_values[:30])
+    zero_scaled = -model.scaler_.mean / model.scaler_.scale
+    model.model_ = lambda X, training=False: np.full((len(X), 5), zero_scaled)
+    origins = np.array([7, 12, 30, 35])
+    expected = SeasonalNaiveForecaster(horizon=5, season=3).fit(tiny_values).predict(
+        tiny_values, origins)
+    np.testing.assert_allclose(model.predict(tiny_values, origins), expected, rtol=1e-12)
+
+
+@requires_tf
+def test_scaler_is_fitted_on_the_training_values_only(tiny_values, fast_kwargs) -> None:
+    model = MLPForecaster(window=4, transform="none", **{**fast_kwargs, "epochs": 1})
+    model.fit(tiny_values[:30])
+    assert model.scaler_.mean == pytest.approx(tiny_values[:30].mean())
+    assert model.scaler_.scale == pytest.approx(tiny_values[:30].std())
+
+
+@requires_tf
+def test_predict_refuses_origins_without_a_full_window(tiny_values, fast_kwargs) -> None:
+    model = MLPForecaster(window=4, transform="diff", **{**fast_kwargs, "epochs": 1})
+    model.fit(tiny_values[:30])
+    with pytest.raises(DataError) as info:
+        model.predict(tiny_values, np.array([3, 10]))
+    assert str(info.value) == "A forecast needs 5 earlier points; origin 3 has fewer."
+
+
+@requires_tf
+def test_on_epoch_gets_one_based_epochs(tiny_values, fast_kwargs) -> None:
+    seen: list[EpochInfo] = []
+    model = MLPForecaster(window=4, transform="log_diff",
+                          **{**fast_kwargs, "validation_fraction": 0.25})
+    model.fit(tiny_values[:30], on_epoch=seen.append)
+    assert [info.epoch for info in seen] == [1, 2, 3]
+    assert {info.model for info in seen} == {"mlp"}
+    assert {info.epochs for info in seen} == {3}
+    assert [info.loss for info in seen] == model.history_["loss"]
+    assert [info.val_loss for info in seen] == model.history_["val_loss"]
+    assert all(isinstance(info.val_loss, float) and math.isfinite(info.val_loss) for info in seen)
+    assert model.stopped_by_user_ is False
+
+
+@requires_tf
+def test_on_epoch_without_validation_reports_none(tiny_values, fast_kwargs) -> None:
+    seen: list[EpochInfo] = []
+    LSTMForecaster(window=4, **{**fast_kwargs, "epochs": 2}).fit(tiny_values[:30],
+                                                                 on_epoch=seen.append)
+    assert [(info.model, info.epoch, info.val_loss) for info in seen] == [("lstm", 1, None),
+                                                                          ("lstm", 2, None)]
+
+
+@requires_tf
+@pytest.mark.parametrize("cls", [LSTMForecaster, MLPForecaster])
+def test_stop_flag_ends_training_early(cls, tiny_values, fast_kwargs) -> None:
+    polls: list[int] = []
+
+    def should_stop() -> bool:
+        polls.append(1)
+        return True
+
+    model = cls(window=4, **{**fast_kwargs, "epochs": 200}).fit(tiny_values[:30],
+                                                                should_stop=should_stop)
+    assert model.stopped_by_user_ is True
+    assert model.epochs_run_ < 200
+    assert model.epochs_run_ == len(model.history_["loss"]) >= 1
+    assert len(polls) == 1
+    assert np.isfinite(model.predict(tiny_values, np.array([30, 35]))).all()  # still usable
+
+
+@requires_tf
+def test_nan_loss_raises_training_error(tiny_values, fast_kwargs, monkeypatch) -> None:
+    """A loss that turns NaN (here: NaN targets through the real training loop) must surface as
+    a TrainingError that tells the user what to change."""
+    real_fit = forecasters.fit_compiled
+
+    def fit_on_nan_targets(model, X, y, *args, **kwargs):
+        return real_fit(model, X, np.full_like(y, np.nan), *args, **kwargs)
+
+    monkeypatch.setattr(forecasters, "fit_compiled", fit_on_nan_targets)
+    model = LSTMForecaster(window=4, learning_rate=0.5, **fast_kwargs)
+    with pytest.raises(TrainingError) as info:
+        model.fit(tiny_values[:30])
+    assert str(info.value) == (
+        "The LSTM diverged: its loss became NaN or infinite at epoch 1. Lower the learning "
+        "rate (now 0.5) or choose a transform such as log_diff.")
+    assert not hasattr(model, "history_")
+
+
+@requires_tf
+def test_fit_compiled_stops_at_the_first_nan_epoch() -> None:
+    from lstm_lab.fitting import fit_compiled
+    from lstm_lab.models import build_mlp
+
+    X = np.random.default_rng(0).normal(size=(12, 3)).astype("float32")
+    y = np.full((12, 1), np.nan, dtype="float32")
+    reported: list[int] = []
+    outcome = fit_compiled(build_mlp(3, 1, units=4), X, y, None, None, epochs=5, batch_size=4,
+                           patience=0, seed=0, report=lambda e, loss, val: reported.append(e))
+    assert outcome.diverged is True
+    assert outcome.epochs_run == 0
+    assert outcome.history == {"loss": [], "val_loss": []}
+    assert reported == []
+
+
+@requires_tf
+@pytest.mark.parametrize("report_seconds", [0.25, 0.0])   # 0.0: one epoch per compiled chunk
+def test_fit_compiled_early_stopping(report_seconds) -> None:
+    """Validation loss that only gets worse after epoch 1: with patience 3 training stops after
+    epoch 4 and restores the weights of epoch 1, however the epochs are chunked."""
+    from lstm_lab.fitting import fit_compiled
+    from lstm_lab.models import build_mlp
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(16, 3)).astype("float32")
+    y = X.sum(axis=1, keepdims=True)
+    X_val = rng.normal(size=(4, 3)).astype("float32")
+    y_val = rng.normal(size=(4, 1)).astype("float32")          # unrelated to the inputs
+    model = build_mlp(3, 1, units=4, learning_rate=0.05)
+    outcome = fit_compiled(model, X, y, X_val, y_val, epochs=300, batch_size=16, patience=3,
+                           seed=0, report_seconds=report_seconds)
+    val = outcome.history["val_loss"]
+    assert outcome.best_epoch == 1
+    assert outcome.epochs_run == outcome.best_epoch + 3 == len(val) == len(outcome.history["loss"])
+    assert val[0] == min(val)
+    restored = float(np.mean((np.asarray(model(X_val, training=False)) - y_val) ** 2))
+    assert restored == pytest.approx(val[0], rel=1e-5)

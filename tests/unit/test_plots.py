@@ -1,0 +1,65 @@
+"""Figures carry the right traces, shading and labels (they are what users read)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from lstm_lab import plots
+from lstm_lab.series import Series
+from lstm_lab.training import run_experiment
+from tests.conftest import make_tiny_series
+
+
+@pytest.fixture(scope="module")
+def naive_result():
+    from lstm_lab.config import ExperimentConfig
+
+    config = ExperimentConfig(window=4, test_size=6, models=("naive", "seasonal_naive"))
+    return run_experiment(config, make_tiny_series())
+
+
+def test_series_figure_shades_the_test_part() -> None:
+    series = make_tiny_series()
+    fig = plots.series_figure(series, n_test=6)
+    assert len(fig.data) == 1 and len(fig.data[0].x) == 40
+    (shape,) = fig.layout.shapes
+    assert pd.Timestamp(shape.x0) == series.index[34] and pd.Timestamp(shape.x1) == series.index[-1]
+
+
+def test_long_series_are_downsampled_and_the_title_says_so() -> None:
+    n = 12_000
+    series = Series(np.arange(n, dtype=float), pd.RangeIndex(n), name="long")
+    fig = plots.series_figure(series)
+    assert len(fig.data[0].x) == 4000
+    assert "showing every 3th point" in fig.layout.title.text
+
+
+def test_window_figure_marks_inputs_and_targets() -> None:
+    fig = plots.window_figure(make_tiny_series(), window=5, horizon=2, origin=20)
+    inputs, targets = fig.data[1], fig.data[2]
+    assert len(inputs.x) == 5 and len(targets.x) == 2
+    assert inputs.name == "inputs (window = 5)" and targets.name == "targets (horizon = 2)"
+
+
+def test_forecast_figure_has_actual_and_each_model(naive_result) -> None:
+    fig = plots.forecast_figure(naive_result)
+    assert [t.name for t in fig.data] == ["actual", "Naive (last value)", "Seasonal naive"]
+    assert fig.layout.hovermode == "x unified"
+    assert fig.layout.xaxis.rangeslider.visible
+
+
+def test_metrics_table_marks_the_best_and_skill(naive_result) -> None:
+    table = plots.metrics_table(naive_result)
+    best = naive_result.best_model("rmse")
+    starred = [name for name in table.index if name.endswith("★")]
+    assert len(starred) == 1 and starred[0].startswith(plots.MODEL_LABELS[best])
+    assert table.loc["Naive (last value)" + (" ★" if best == "naive" else ""),
+                     "skill vs naive %"] == 0
+
+
+def test_loss_figure_draws_train_and_validation() -> None:
+    fig = plots.loss_figure({"lstm": {"loss": [1.0, 0.5], "val_loss": [1.2, 0.8]}})
+    assert [t.name for t in fig.data] == ["LSTM train", "LSTM validation"]
+    assert fig.layout.yaxis.type == "log"
