@@ -42,7 +42,7 @@ class ExperimentConfig:
                            "Which series: the airline passengers, a generated damped sine, or a CSV.")
     csv_path: str = field(default="", metadata={"help": "CSV file (CLI) or uploaded file name."})
     column: str = field(default="", metadata={"help": "CSV value column; empty picks the only numeric one."})
-    date_column: str = field(default="", metadata={"help": "CSV date column; empty detects it."})
+    date_column: str = field(default="", metadata={"help": "CSV date column; empty detects it; '(row number)' uses the row number as time."})
     sine_length: int = _num(400, 40, 100_000, "Number of points of the generated sine.")
     sine_period: float = _num(40.0, 2.0, 10_000.0, "Points per full oscillation.")
     sine_decay: float = _num(0.003, 0.0, 1.0, "Exponential decay rate per point (0 = no damping).")
@@ -78,34 +78,7 @@ class ExperimentConfig:
 
     def __post_init__(self) -> None:
         for f in fields(self):
-            value = getattr(self, f.name)
-            meta = f.metadata
-            if f.name == "models":
-                if isinstance(value, str):
-                    value = tuple(m.strip() for m in value.split(",") if m.strip())
-                    object.__setattr__(self, "models", value)
-                value = tuple(value)
-                object.__setattr__(self, "models", value)
-                unknown = [m for m in value if m not in MODELS]
-                if unknown or not value:
-                    raise ConfigError(f"`models` must be a non-empty subset of {', '.join(MODELS)}. "
-                                      f"Received: models={','.join(value) or '(empty)'}")
-                if len(set(value)) != len(value):
-                    raise ConfigError(f"`models` lists a model twice. Received: {','.join(value)}")
-                continue
-            _check_type(f.name, value, f.type)
-            if f.type == "float" and isinstance(value, int):
-                value = float(value)   # 6 and 6.0 must serialise alike (to_json is a cache key)
-                object.__setattr__(self, f.name, value)
-            if "choices" in meta and value not in meta["choices"]:
-                raise ConfigError(f"`{f.name}` must be one of {', '.join(meta['choices'])}. "
-                                  f"Received: {f.name}={value!r}")
-            if "min" in meta and not meta["min"] <= value <= meta["max"]:
-                raise ConfigError(f"`{f.name}` must be between {meta['min']} and {meta['max']}. "
-                                  f"Received: {f.name}={value}")
-        if self.test_size >= 1 and self.test_size != int(self.test_size):
-            raise ConfigError("`test_size` must be a whole number of points (>= 1) or a fraction "
-                              f"below 1. Received: test_size={self.test_size}")
+            object.__setattr__(self, f.name, _validated(f, getattr(self, f.name)))
         if self.dataset == "csv" and not self.csv_path:
             raise ConfigError("dataset=csv needs a file: pass `csv_path` (CLI: --dataset PATH.csv).")
 
@@ -188,16 +161,44 @@ class ExperimentConfig:
                                  f"using {_fmt(clamped)}.")
                     value = type(value)(clamped)
             try:
-                cls(**{**values, key: value})
+                values[key] = _validated(f, value)
             except ConfigError as err:
                 notes.append(f"Ignored `{key}={raw}` from the link: {err}")
-                continue
-            values[key] = value
         try:
             return cls(**values), notes
-        except ConfigError as err:  # combination of individually valid values
-            notes.append(f"Ignored the link's settings: {err}")
-            return cls(), notes
+        except ConfigError as err:  # the one cross-field rule: dataset=csv needs csv_path
+            notes.append(f"Ignored `dataset={values.pop('dataset')}` from the link: {err}")
+            return cls(**values), notes
+
+
+def _validated(f, value: Any) -> Any:
+    """One field's value checked against its type, choices and range (normalised: floats stay
+    floats, models a tuple), independent of the other fields."""
+    meta = f.metadata
+    if f.name == "models":
+        if isinstance(value, str):
+            value = tuple(m.strip() for m in value.split(",") if m.strip())
+        value = tuple(value)
+        unknown = [m for m in value if m not in MODELS]
+        if unknown or not value:
+            raise ConfigError(f"`models` must be a non-empty subset of {', '.join(MODELS)}. "
+                              f"Received: models={','.join(value) or '(empty)'}")
+        if len(set(value)) != len(value):
+            raise ConfigError(f"`models` lists a model twice. Received: {','.join(value)}")
+        return value
+    _check_type(f.name, value, f.type)
+    if f.type == "float" and isinstance(value, int):
+        value = float(value)   # 6 and 6.0 must serialise alike (to_json is a cache key)
+    if "choices" in meta and value not in meta["choices"]:
+        raise ConfigError(f"`{f.name}` must be one of {', '.join(meta['choices'])}. "
+                          f"Received: {f.name}={value!r}")
+    if "min" in meta and not meta["min"] <= value <= meta["max"]:
+        raise ConfigError(f"`{f.name}` must be between {meta['min']} and {meta['max']}. "
+                          f"Received: {f.name}={value}")
+    if f.name == "test_size" and value >= 1 and value != int(value):
+        raise ConfigError("`test_size` must be a whole number of points (>= 1) or a fraction "
+                          f"below 1. Received: test_size={value}")
+    return value
 
 
 def field_help(name: str) -> str:

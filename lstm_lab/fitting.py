@@ -24,18 +24,20 @@ class FitOutcome:
     stopped_by_user: bool
     diverged: bool
     best_epoch: int | None
+    timed_out: bool = False
 
 
 def fit_compiled(model, X: np.ndarray, y: np.ndarray, X_val: np.ndarray | None,
                  y_val: np.ndarray | None, epochs: int, batch_size: int, patience: int, seed: int,
                  report: Callable[[int, float, float | None], None] | None = None,
                  should_stop: Callable[[], bool] | None = None,
-                 report_seconds: float = 0.25) -> FitOutcome:
+                 report_seconds: float = 0.25, max_seconds: float | None = None) -> FitOutcome:
     """Train a compiled Keras model with MSE on (X, y); returns its loss history.
 
     Args:
         report: called once per epoch with (epoch starting at 1, loss, val_loss or None).
         should_stop: polled between chunks; True ends training, keeping the weights learned.
+        max_seconds: wall-clock cap; training ends like a stop once it is reached.
         patience: epochs without a validation improvement before stopping (0: never); the
             weights of the best validation epoch are restored at the end.
     """
@@ -92,7 +94,8 @@ def fit_compiled(model, X: np.ndarray, y: np.ndarray, X_val: np.ndarray | None,
 
     history: dict[str, list[float]] = {"loss": [], "val_loss": []}
     chunk = 1
-    stopped = diverged = False
+    stopped = diverged = timed_out = False
+    started_all = time.perf_counter()
     while len(history["loss"]) < epochs:
         started = time.perf_counter()
         losses, val_losses = train_chunk(tf.constant(min(chunk, epochs - len(history["loss"]))))
@@ -115,9 +118,12 @@ def fit_compiled(model, X: np.ndarray, y: np.ndarray, X_val: np.ndarray | None,
         if should_stop is not None and len(history["loss"]) < epochs and should_stop():
             stopped = True
             break
+        if max_seconds is not None and time.perf_counter() - started_all > max_seconds:
+            timed_out = len(history["loss"]) < epochs
+            break
         chunk = max(1, min(100, int(report_seconds / max(per_epoch, 1e-6))))
     if use_early_stop and int(best_epoch.numpy()) >= 0:
         for w, keep in zip(weights, best_weights):
             w.assign(keep)
     best = int(best_epoch.numpy()) + 1 if use_early_stop and best_epoch.numpy() >= 0 else None
-    return FitOutcome(history, len(history["loss"]), stopped, diverged, best)
+    return FitOutcome(history, len(history["loss"]), stopped, diverged, best, timed_out)

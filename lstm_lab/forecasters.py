@@ -163,7 +163,8 @@ class NeuralForecaster:
         z = self.transform_.forward(values[: origins.max()] if origins.size else values)
         scaled = self.scaler_.transform(np.nan_to_num(z))
         X = windows_at(scaled, origins, self.window)                         # [n, window]
-        z_hat = self.model_(self._inputs(X), training=False).numpy()         # [n, horizon]
+        out = self.model_(self._inputs(X), training=False)                   # [n, horizon]
+        z_hat = out.numpy() if hasattr(out, "numpy") else np.asarray(out)
         return self.transform_.inverse(self.scaler_.inverse(z_hat), values, origins)
 
 

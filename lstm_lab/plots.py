@@ -84,7 +84,7 @@ def loss_figure(histories: dict[str, dict[str, list[float]]], title: str = "Trai
     """Train (solid) and validation (dotted) loss per network, log scale, per epoch."""
     fig = go.Figure()
     for model, hist in histories.items():
-        color = COLORS.get(model, None)
+        color = COLORS.get(model)
         epochs = np.arange(1, len(hist.get("loss", [])) + 1)
         fig.add_trace(go.Scatter(x=epochs, y=hist.get("loss", []), mode="lines",
                                  name=f"{MODEL_LABELS.get(model, model)} train",

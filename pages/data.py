@@ -4,9 +4,13 @@ import streamlit as st
 
 from lstm_lab import plots
 from lstm_lab.config import field_help
+from lstm_lab.csv_reader import ROW_NUMBER
 from lstm_lab.errors import LabError
 from lstm_lab.limits import get_limits
 from lstm_lab.ui import cache, state, widgets
+from lstm_lab.ui.entry import ensure_entrypoint
+
+ensure_entrypoint()
 
 st.title("Data")
 state.show_notices()
@@ -58,6 +62,8 @@ elif dataset == "csv":
                 len(current["data"]) != uploaded.size:
             state.set_upload(uploaded.name, uploaded.getvalue())
             cfg = cfg.replace(column="", date_column="")
+            for key in ("data.value_col", "data.date_col"):  # new file, new columns
+                st.session_state.pop(key, None)
     upload = state.upload()
     if upload is None:
         st.info("Upload a CSV with a date column and a numeric column. Semicolons, decimal commas, "
@@ -66,43 +72,49 @@ elif dataset == "csv":
     st.caption(f"Using **{upload['name']}** ({len(upload['data']):,} bytes). Uploaded files stay in "
                "this browser session and can't travel in a link.")
     try:
-        info = cache.parse_upload(upload["data"], upload["name"], cfg.column or None,
-                                  cfg.date_column or None)
+        found = cache.inspect_upload(upload["data"], upload["name"])
     except LabError as err:
-        choices = getattr(err, "numeric_columns", None)
-        if not choices:
-            st.error(str(err))
-            st.stop()
-        st.warning(f"{err}")
-        column = st.selectbox("Value column", choices, index=None,
-                              placeholder="Choose the column to forecast")
-        if column is None:
-            st.stop()
-        state.set_config(cfg.replace(dataset="csv", csv_path=upload["name"], column=column))
-        st.rerun()
+        st.error(str(err))
+        st.stop()
+    numeric = found.numeric_columns
     c1, c2 = st.columns(2)
-    value_col = c1.selectbox("Value column", info.numeric_columns,
-                             index=info.numeric_columns.index(info.series.name)
-                             if info.series.name in info.numeric_columns else 0,
-                             help=field_help("column"))
-    date_choices = ["(row number)", *[c for c in info.columns if c != value_col]]
+    initial_value = cfg.column if cfg.column in numeric else (numeric[0] if len(numeric) == 1
+                                                              else None)
+    value_col = c1.selectbox("Value column", numeric, placeholder="Choose the column to forecast",
+                             key=bound("data.value_col", initial_value), help=field_help("column"))
+    date_choices = [ROW_NUMBER, *found.columns]
+    initial_date = cfg.date_column or found.date_column or ROW_NUMBER
     date_col = c2.selectbox("Date column", date_choices,
-                            index=date_choices.index(info.date_column)
-                            if info.date_column in date_choices else 0,
+                            key=bound("data.date_col", initial_date if initial_date in date_choices
+                                      else ROW_NUMBER),
                             help=field_help("date_column"))
-    new_date = "" if date_col == "(row number)" else date_col
-    if value_col != info.series.name or new_date != (info.date_column or ""):
-        state.set_config(cfg.replace(dataset="csv", csv_path=upload["name"], column=value_col,
-                                     date_column=new_date or ""))
-        st.rerun()
+    cfg = cfg.replace(dataset="csv", csv_path=upload["name"], column=value_col or "",
+                      date_column=date_col)
+    if value_col is None:
+        state.set_config(cfg)
+        if not numeric:  # let the loader say what it found
+            try:
+                cache.parse_upload(upload["data"], upload["name"], None, None)
+            except LabError as err:
+                st.error(str(err))
+                st.stop()
+        st.info(f"{upload['name']} has several numeric columns ({', '.join(numeric)}): choose "
+                "the one to forecast.", icon=":material/table_chart:")
+        st.stop()
+    try:
+        info = cache.parse_upload(upload["data"], upload["name"], value_col, date_col)
+    except LabError as err:
+        state.set_config(cfg)
+        st.error(str(err))
+        st.stop()
     for note in info.warnings:
         st.warning(note, icon=":material/warning:")
-    cfg = cfg.replace(dataset="csv", csv_path=upload["name"], column=value_col,
-                      date_column=info.date_column or "")
 else:
     cfg = cfg.replace(dataset="air_passengers")
 
-state.set_config(cfg)
+if cfg != state.config():
+    state.set_config(cfg)
+    st.rerun()  # app.py drew the sidebar summary and its Copy link from the old config
 series = widgets.current_series(cfg)
 if series is None:
     st.stop()

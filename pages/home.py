@@ -4,6 +4,9 @@ import streamlit as st
 
 from lstm_lab.config import ExperimentConfig
 from lstm_lab.ui import state
+from lstm_lab.ui.entry import ensure_entrypoint
+
+ensure_entrypoint()
 
 st.title("LSTM Lab")
 st.markdown(

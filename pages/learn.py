@@ -5,6 +5,9 @@ import streamlit as st
 
 from lstm_lab import lessons
 from lstm_lab.ui import cache
+from lstm_lab.ui.entry import ensure_entrypoint
+
+ensure_entrypoint()
 
 st.title("Learn: why an LSTM?")
 st.markdown("An **MLP on sliding windows** takes the last *window* values as one flat vector and "
@@ -40,10 +43,10 @@ c1.markdown("With several input series, the MLP's input is *window × series* wi
             "grow with both. The LSTM takes one vector of *series* values per step: its size "
             "does not depend on the window at all.")
 fig = px.line(table, x="parallel series", y=["MLP weights", "LSTM weights"], markers=True,
-              log_y=True, title="Trainable weights vs number of parallel series",
-              template="plotly_white", height=320)
+              title="Trainable weights vs number of parallel series", template="plotly_white",
+              height=320, labels={"value": "trainable weights", "variable": ""})
 c2.plotly_chart(fig, key="params_chart")
-c2.dataframe(table, hide_index=True)
+c2.dataframe(table, hide_index=True, width="stretch")
 
 st.subheader("3 · Fixed-size inputs and outputs")
 c1, c2 = st.columns([2, 3])
@@ -52,7 +55,8 @@ c1.markdown("An MLP's first layer has one weight per input: a window of 12 can n
             "cell at every step, so one trained network can read a sequence of any length.")
 growth = lessons.window_growth(units=units)
 fig = px.line(growth, x="window", y=["MLP weights", "LSTM weights"], markers=True,
-              title="Weights vs window length (1 series)", template="plotly_white", height=300)
+              title="Weights vs window length (1 series)", template="plotly_white", height=300,
+              labels={"value": "trainable weights", "variable": ""})
 c2.plotly_chart(fig, key="window_growth_chart")
 
 st.subheader("4 · State through time, and stacking for time scales")

@@ -3,6 +3,9 @@
 import streamlit as st
 
 from lstm_lab.ui import live, state, widgets
+from lstm_lab.ui.entry import ensure_entrypoint
+
+ensure_entrypoint()
 
 st.title("Train & compare")
 state.show_notices()
@@ -19,6 +22,8 @@ if submitted is not None:
     cfg = submitted
 if submitted is not None or state.take_autostart():
     live.start_training(cfg, series)
+    if submitted is not None:
+        st.rerun()  # app.py drew the sidebar summary and its link from the previous config
 
 with results:
     if not live.active_job_panel():

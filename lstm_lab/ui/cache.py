@@ -33,6 +33,14 @@ def parse_upload(raw: bytes, name: str, column: str | None, date_column: str | N
     return load_csv(raw, column=column, date_column=date_column, name=name, bad_values=bad_values)
 
 
+@st.cache_data(show_spinner=False, max_entries=16)
+def inspect_upload(raw: bytes, name: str):
+    """Column lists and the guessed date column of an upload, for the pickers."""
+    from lstm_lab.csv_reader import inspect_csv
+
+    return inspect_csv(raw, name=name)
+
+
 @st.cache_resource(show_spinner=False)
 def job_runner() -> JobRunner:
     """One training queue for the whole server: caps concurrent trainings at the core count."""

@@ -1,0 +1,77 @@
+"""Resource limits, in one place: how big an upload may be and how many rows it may have.
+
+Every limit is a field of the frozen ``Limits`` dataclass with a default, and can be changed
+with an environment variable (``ENV_VARS``), read each time ``get_limits()`` is called, so a
+deployment can raise it without touching code:
+
+    LSTM_LAB_MAX_UPLOAD_MB=200 LSTM_LAB_MAX_ROWS=5000000 streamlit run app.py
+
+Error messages name the variable to change (see ``env_var``). To add a limit (training time,
+epochs, ...), add a field with a default, its variable in ``ENV_VARS``, and read it through
+``get_limits()``; plain whole numbers >= 1 only, so one parser serves them all.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
+
+from lstm_lab.errors import ConfigError
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Upper bounds on user input. Defaults suit a shared server with a few GB of memory."""
+
+    max_upload_mb: int = 50          # size of one CSV file, in MiB (1 MiB = 1,048,576 bytes)
+    max_rows: int = 2_000_000        # data rows in one CSV file
+    max_columns: int = 1_000         # fields in one CSV row
+
+    def __post_init__(self) -> None:
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ConfigError(f"Limit `{f.name}` must be a whole number >= 1. "
+                                  f"Received: {f.name}={value!r}")
+
+    @property
+    def max_upload_bytes(self) -> int:
+        return self.max_upload_mb * 1024 * 1024
+
+
+ENV_VARS: dict[str, str] = {
+    "max_upload_mb": "LSTM_LAB_MAX_UPLOAD_MB",
+    "max_rows": "LSTM_LAB_MAX_ROWS",
+    "max_columns": "LSTM_LAB_MAX_COLUMNS",
+}
+
+
+def env_var(limit: str) -> str:
+    """The environment variable that sets ``limit`` (a ``Limits`` field name)."""
+    return ENV_VARS[limit]
+
+
+def get_limits(environ: Mapping[str, str] | None = None) -> Limits:
+    """The limits in force: defaults, overridden by the environment variables in ``ENV_VARS``.
+
+    Args:
+        environ: where to read the variables; ``os.environ`` when None (tests pass a dict).
+
+    Raises:
+        ConfigError: a variable is set but is not a whole number >= 1.
+    """
+    env = os.environ if environ is None else environ
+    values: dict[str, int] = {}
+    for f in fields(Limits):
+        var = ENV_VARS[f.name]
+        raw = env.get(var, "").strip().replace("_", "")
+        if not raw:
+            continue
+        try:
+            values[f.name] = int(raw)
+        except ValueError:
+            raise ConfigError(f"{var} must be a whole number. Received: {var}={env[var]!r}") from None
+        if values[f.name] < 1:
+            raise ConfigError(f"{var} must be >= 1. Received: {var}={env[var]!r}")
+    return Limits(**values)

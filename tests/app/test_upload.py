@@ -1,0 +1,101 @@
+"""CSV uploads on the Data page: good files preview, messy ones warn, bad ones explain the fix."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.app.conftest import make_app, texts
+
+DATA = Path(__file__).resolve().parents[1] / "data"
+
+
+def _upload(name: str, content: bytes):
+    at = make_app()
+    at.run()
+    at.switch_page("pages/data.py").run()
+    at.radio[0].set_value("csv").run()
+    assert any("Upload a CSV" in i for i in texts(at.info))
+    at.file_uploader[0].upload(name, content, "text/csv").run()
+    assert not at.exception
+    return at
+
+
+def test_clean_upload_previews_the_series() -> None:
+    at = _upload("airline.csv", (DATA / "airline-passengers.csv").read_bytes())
+    assert not at.error
+    metrics = {m.label: m.value for m in at.metric}
+    assert (metrics["Points"], metrics["Frequency"], metrics["Season"]) == ("144", "MS", "12")
+    cfg = at.session_state["lab.config"]
+    assert (cfg.dataset, cfg.csv_path, cfg.column) == ("csv", "airline.csv", "Passengers")
+    assert at.selectbox[0].value == "Passengers"       # value column picker
+    assert at.selectbox[1].value == "Month"            # date column picker
+
+
+def test_messy_upload_loads_with_visible_warnings() -> None:
+    raw = (DATA / "quirky" / "daily-min-temperatures_qmarks.csv").read_bytes()
+    at = _upload("temps.csv", raw)
+    assert not at.error
+    assert {m.label: m.value for m in at.metric}["Points"] == "3,650"
+    assert any("?0.2" in w or "unreadable" in w.lower() for w in texts(at.warning))
+
+
+def test_several_numeric_columns_offer_a_picker() -> None:
+    raw = b"date,sales,visits\n2020-01-01,1,10\n2020-01-02,2,12\n2020-01-03,3,15\n" + \
+        b"".join(f"2020-01-{d:02d},{d},{d * 3}\n".encode() for d in range(4, 29))
+    at = _upload("two.csv", raw)
+    assert any("sales" in i and "visits" in i for i in texts(at.info))
+    assert not at.metric                                 # nothing is guessed
+    at.selectbox[0].set_value("visits").run()
+    assert not at.exception
+    assert at.session_state["lab.config"].column == "visits"
+    assert {m.label: m.value for m in at.metric}["Points"] == "28"
+
+
+def test_binary_upload_is_refused_with_a_message() -> None:
+    at = _upload("image.csv", b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4)
+    errors = texts(at.error)
+    assert len(errors) == 1
+    assert "image.csv" in errors[0]
+    assert not at.metric
+
+
+def test_text_without_numbers_is_refused_with_the_columns() -> None:
+    at = _upload("names.csv", b"name,city\nann,paris\nbob,rome\ncid,oslo\n")
+    (error,) = texts(at.error)
+    assert "no numeric column" in error.lower() or "numeric" in error.lower()
+
+
+def test_uploaded_series_trains_from_the_train_page() -> None:
+    from tests.app.conftest import QUICK, wait_for_training
+
+    at = make_app(QUICK)
+    at.run()
+    at.switch_page("pages/data.py").run()
+    at.radio[0].set_value("csv").run()
+    at.file_uploader[0].upload("airline.csv", (DATA / "airline-passengers.csv").read_bytes(),
+                               "text/csv").run()
+    at.switch_page("pages/train.py").run()
+    assert not at.exception
+    at.button(key="FormSubmitter:train_form-Train").click().run()
+    wait_for_training(at)
+    assert not at.exception and not at.error
+    assert len(at.metric) == 4
+
+
+def test_row_number_choice_ignores_the_date_column_and_a_bad_choice_keeps_the_pickers() -> None:
+    at = _upload("airline.csv", (DATA / "airline-passengers.csv").read_bytes())
+    at.selectbox[1].set_value("(row number)").run()
+    assert not at.exception and not at.error
+    assert {m.label: m.value for m in at.metric}["Frequency"] == "none (index)"
+    assert at.session_state["lab.config"].date_column == "(row number)"
+    raw = b"date,note,value\n" + b"".join(
+        f"2020-01-{d:02d},n{d},{d}\n".encode() for d in range(1, 29))
+    at = _upload("notes.csv", raw)
+    assert {m.label: m.value for m in at.metric}["Points"] == "28"
+    at.selectbox[1].set_value("note").run()            # not dates: refused, pickers stay
+    assert not at.exception
+    (error,) = texts(at.error)
+    assert "note" in error
+    assert len(at.selectbox) == 2
+    at.selectbox[1].set_value("date").run()            # and the user can go back
+    assert not at.error and {m.label: m.value for m in at.metric}["Points"] == "28"
