@@ -98,6 +98,7 @@ def format_table(result) -> str:
                      f"{m['mape']:>9.2f}{m['mase']:>8.3f}  {fit:5.2f}{mark}")
     if result.stopped_by_user:
         lines.append("Training was stopped early by request.")
+    lines.extend(f"note: {note}" for note in result.notes)
     lines.append(f"total {result.timings['total_s']:.2f} s")
     return "\n".join(lines)
 
@@ -122,7 +123,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.json:
         data = result.to_dict()
         print(json.dumps({k: data[k] for k in ("config", "metrics", "timings", "epochs_run",
-                                               "versions", "series_name", "n_points", "n_train")}))
+                                               "versions", "series_name", "n_points", "n_train",
+                                               "notes")}))
     else:
         print(format_table(result))
     return 0

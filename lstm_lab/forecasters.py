@@ -85,11 +85,13 @@ class NeuralForecaster:
     def __init__(self, window: int = 12, horizon: int = 1, transform: str = "none",
                  season: int = 1, layers: int = 1, units: int = 32, dropout: float = 0.0,
                  epochs: int = 200, batch_size: int = 16, learning_rate: float = 1e-3,
-                 patience: int = 0, validation_fraction: float = 0.0, seed: int = 0) -> None:
+                 patience: int = 0, validation_fraction: float = 0.0, seed: int = 0,
+                 max_windows: int | None = None, max_seconds: float | None = None) -> None:
         self.window, self.horizon, self.transform, self.season = window, horizon, transform, season
         self.layers, self.units, self.dropout = layers, units, dropout
         self.epochs, self.batch_size, self.learning_rate = epochs, batch_size, learning_rate
         self.patience, self.validation_fraction, self.seed = patience, validation_fraction, seed
+        self.max_windows, self.max_seconds = max_windows, max_seconds
 
     # --- subclass hooks ------------------------------------------------------------------------
     def _build(self):
@@ -119,6 +121,10 @@ class NeuralForecaster:
                 f"{self.horizon} and transform '{self.transform}' that leaves {max(n_windows, 0)} "
                 "training window(s); at least 2 are needed. Lower the window or the test size.")
         X, y = make_windows(scaled, self.window, self.horizon, start=lag)
+        self.n_windows_total_ = len(X)
+        if self.max_windows and len(X) > self.max_windows:  # keep the most recent windows
+            X, y = X[-self.max_windows:], y[-self.max_windows:]
+        self.n_windows_used_ = len(X)
         n_val = int(round(len(X) * self.validation_fraction)) if self.validation_fraction else 0
         n_val = min(n_val, len(X) - 1)
         X_fit, y_fit = X[: len(X) - n_val], y[: len(y) - n_val]
@@ -138,7 +144,7 @@ class NeuralForecaster:
                                *(validation if validation else (None, None)),
                                epochs=self.epochs, batch_size=self.batch_size,
                                patience=self.patience, seed=self.seed, report=report,
-                               should_stop=should_stop)
+                               should_stop=should_stop, max_seconds=self.max_seconds)
         self.fit_seconds_ = time.perf_counter() - start
         if outcome.diverged:
             raise TrainingError(
@@ -149,6 +155,7 @@ class NeuralForecaster:
         self.epochs_run_ = outcome.epochs_run
         self.best_epoch_ = outcome.best_epoch
         self.stopped_by_user_ = outcome.stopped_by_user
+        self.timed_out_ = outcome.timed_out
         self.n_train_windows_ = len(X_fit)
         self.n_params_ = int(self.model_.count_params())
         return self

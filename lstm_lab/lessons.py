@@ -7,25 +7,8 @@ import pandas as pd
 
 from lstm_lab.forecasters import LSTMForecaster, MLPForecaster
 from lstm_lab.metrics import rmse
+from lstm_lab.models import lstm_params, mlp_params
 from lstm_lab.series import Series
-
-
-def lstm_params(n_features: int, units: int, layers: int = 1, horizon: int = 1) -> int:
-    """Weights of a stacked LSTM: 4 gates x (inputs + recurrent + bias) per layer, plus Dense."""
-    total, inputs = 0, n_features
-    for _ in range(layers):
-        total += 4 * units * (inputs + units + 1)
-        inputs = units
-    return total + units * horizon + horizon
-
-
-def mlp_params(n_features: int, window: int, units: int, layers: int = 1, horizon: int = 1) -> int:
-    """Weights of the MLP: its first layer sees window x features inputs at once."""
-    total, inputs = 0, window * n_features
-    for _ in range(layers):
-        total += inputs * units + units
-        inputs = units
-    return total + units * horizon + horizon
 
 
 def parameter_table(window: int = 12, units: int = 32, max_series: int = 16) -> pd.DataFrame:

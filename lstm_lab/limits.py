@@ -1,4 +1,10 @@
-"""Resource limits, in one place: how big an upload may be and how many rows it may have.
+"""Resource limits, in one place: upload size and rows, and the compute one run may take.
+
+A classroom server is shared: one person's 5,000-epoch, 1,024-unit model must not freeze it for
+everyone. ``max_work`` caps a run's estimated work before training starts (weights x time steps
+per window x training windows x epochs, per network), ``max_train_windows`` keeps only the most
+recent windows of a long series, and ``max_train_seconds`` stops a network that runs too long,
+keeping what it learned.
 
 Every limit is a field of the frozen ``Limits`` dataclass with a default, and can be changed
 with an environment variable (``ENV_VARS``), read each time ``get_limits()`` is called, so a
@@ -27,6 +33,9 @@ class Limits:
     max_upload_mb: int = 50          # size of one CSV file, in MiB (1 MiB = 1,048,576 bytes)
     max_rows: int = 2_000_000        # data rows in one CSV file
     max_columns: int = 1_000         # fields in one CSV row
+    max_work: int = 100_000_000_000  # weights x steps x windows x epochs per network and run
+    max_train_windows: int = 5_000   # most recent training windows kept from a long series
+    max_train_seconds: int = 300     # wall-clock cap on one run's training
 
     def __post_init__(self) -> None:
         for f in fields(self):
@@ -44,6 +53,9 @@ ENV_VARS: dict[str, str] = {
     "max_upload_mb": "LSTM_LAB_MAX_UPLOAD_MB",
     "max_rows": "LSTM_LAB_MAX_ROWS",
     "max_columns": "LSTM_LAB_MAX_COLUMNS",
+    "max_work": "LSTM_LAB_MAX_WORK",
+    "max_train_windows": "LSTM_LAB_MAX_TRAIN_WINDOWS",
+    "max_train_seconds": "LSTM_LAB_MAX_TRAIN_SECONDS",
 }
 
 

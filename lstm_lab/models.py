@@ -66,6 +66,24 @@ def _compile(model: keras.Model, learning_rate: float) -> None:
     model.compile(optimizer=keras.optimizers.Adam(learning_rate), loss="mse")
 
 
+def lstm_params(n_features: int, units: int, layers: int = 1, horizon: int = 1) -> int:
+    """Weights of a stacked LSTM: 4 gates x (inputs + recurrent + bias) per layer, plus Dense."""
+    total, inputs = 0, n_features
+    for _ in range(layers):
+        total += 4 * units * (inputs + units + 1)
+        inputs = units
+    return total + units * horizon + horizon
+
+
+def mlp_params(n_features: int, window: int, units: int, layers: int = 1, horizon: int = 1) -> int:
+    """Weights of the MLP: its first layer sees window x features inputs at once."""
+    total, inputs = 0, window * n_features
+    for _ in range(layers):
+        total += inputs * units + units
+        inputs = units
+    return total + units * horizon + horizon
+
+
 def keras_code(config) -> str:
     """A short, runnable script that rebuilds and trains this config's LSTM on its own data."""
     lines = [

@@ -13,7 +13,7 @@ import pandas as pd
 
 from lstm_lab import __version__
 from lstm_lab.config import ExperimentConfig
-from lstm_lab.errors import DataError
+from lstm_lab.errors import ConfigError, DataError
 from lstm_lab.forecasters import (
     EpochHook,
     LSTMForecaster,
@@ -22,9 +22,11 @@ from lstm_lab.forecasters import (
     SeasonalNaiveForecaster,
     StopFlag,
 )
+from lstm_lab.limits import Limits, env_var, get_limits
 from lstm_lab.metrics import evaluate
+from lstm_lab.models import lstm_params, mlp_params
 from lstm_lab.series import Series
-from lstm_lab.windows import split_by_time
+from lstm_lab.windows import TargetTransform, split_by_time
 
 MODEL_LABELS = {"lstm": "LSTM", "mlp": "MLP", "naive": "Naive (last value)",
                 "seasonal_naive": "Seasonal naive"}
@@ -51,6 +53,7 @@ class ExperimentResult:
     versions: dict[str, str]
     stopped_by_user: bool = False
     skipped: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)   # limits that shaped the run, in words
     forecasters: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @property
@@ -80,6 +83,7 @@ class ExperimentResult:
             "versions": self.versions,
             "stopped_by_user": self.stopped_by_user,
             "skipped": self.skipped,
+            "notes": self.notes,
         }
 
     def to_json(self) -> str:
@@ -96,16 +100,18 @@ class ExperimentResult:
         keys = ("series_name", "data_fingerprint", "n_points", "n_train", "season", "histories",
                 "epochs_run", "n_params", "timings", "versions", "stopped_by_user", "skipped")
         return cls(config=ExperimentConfig.from_dict(data["config"]), metrics=metrics,
-                   predictions=preds, **{k: data[k] for k in keys})
+                   predictions=preds, notes=data.get("notes", []), **{k: data[k] for k in keys})
 
 
-def make_forecasters(config: ExperimentConfig, season: int) -> dict[str, Any]:
+def make_forecasters(config: ExperimentConfig, season: int,
+                     limits: Limits | None = None) -> dict[str, Any]:
     """Unfitted forecasters for the config's models, in fitting order."""
+    limits = limits or get_limits()
     neural = dict(window=config.window, horizon=config.horizon, transform=config.transform,
                   season=season, dropout=config.dropout, epochs=config.epochs,
                   batch_size=config.batch_size, learning_rate=config.learning_rate,
                   patience=config.patience, validation_fraction=config.validation_fraction,
-                  seed=config.seed)
+                  seed=config.seed, max_windows=limits.max_train_windows)
     build = {
         "naive": lambda: NaiveForecaster(config.horizon),
         "seasonal_naive": lambda: SeasonalNaiveForecaster(config.horizon, season),
@@ -129,12 +135,13 @@ def run_experiment(config: ExperimentConfig, series: Series, on_epoch: EpochHook
             what it has learned so far and networks not yet started are skipped.
     """
     started = time.perf_counter()
+    limits = get_limits()
     values = series.values
     n = len(values)
     n_test = config.test_count(n)
     n_train = split_by_time(n, n_test)
     season = config.season or series.season
-    forecasters = make_forecasters(config, season)
+    forecasters = make_forecasters(config, season, limits)
     needed = max(getattr(f, "first_origin", getattr(f, "season", 1)) for f in forecasters.values())
     if n_train < needed + config.horizon + 1:
         raise DataError(
@@ -143,16 +150,20 @@ def run_experiment(config: ExperimentConfig, series: Series, on_epoch: EpochHook
             f"and transform '{config.transform}' need more than {needed + config.horizon}. "
             "Lower the window, horizon or test size.")
 
+    check_budget(config, n_train, season, limits)
+
     preds = pd.DataFrame({"time": series.index, "actual": values,
                           "split": np.where(np.arange(n) < n_train, "train", "test")})
     metrics, histories, epochs_run, n_params, timings = {}, {}, {}, {}, {}
-    stopped, skipped = False, []
+    stopped, skipped, notes = False, [], []
     train_values = values[:n_train]
     for name, model in forecasters.items():
         if stopped and name in ("lstm", "mlp"):
             skipped.append(name)
             continue
         t0 = time.perf_counter()
+        if hasattr(model, "max_seconds"):
+            model.max_seconds = max(1.0, limits.max_train_seconds - (t0 - started))
         model.fit(train_values, on_epoch=on_epoch, should_stop=should_stop)
         timings[f"{name}_fit_s"] = round(time.perf_counter() - t0, 4)
         first = getattr(model, "first_origin", None) or model.first_origin_
@@ -169,13 +180,66 @@ def run_experiment(config: ExperimentConfig, series: Series, on_epoch: EpochHook
             epochs_run[name] = model.epochs_run_
             n_params[name] = model.n_params_
             stopped = stopped or model.stopped_by_user_
+            notes += _limit_notes(name, model, limits)
     timings["total_s"] = round(time.perf_counter() - started, 4)
     return ExperimentResult(
         config=config, series_name=series.name, data_fingerprint=series.fingerprint(),
         n_points=n, n_train=n_train, season=season, metrics=metrics, predictions=preds,
         histories=histories, epochs_run=epochs_run, n_params=n_params, timings=timings,
         versions=library_versions(neural=bool(histories)), stopped_by_user=stopped,
-        skipped=skipped, forecasters=forecasters)
+        skipped=skipped, notes=notes, forecasters=forecasters)
+
+
+def estimate_work(config: ExperimentConfig, n_train: int, season: int,
+                  limits: Limits | None = None) -> dict[str, int]:
+    """Training work per network: weights x time steps per window x windows x epochs.
+
+    An LSTM applies all its weights at every step of the window; an MLP once per window.
+    """
+    limits = limits or get_limits()
+    lag = TargetTransform(config.transform, season).lag
+    windows = max(0, n_train - lag - config.window - config.horizon + 1)
+    windows = min(windows, limits.max_train_windows)
+    windows -= int(round(windows * config.validation_fraction))
+    work = {}
+    if "lstm" in config.models:
+        weights = lstm_params(1, config.units, config.layers, config.horizon)
+        work["lstm"] = weights * config.window * windows * config.epochs
+    if "mlp" in config.models:
+        weights = mlp_params(1, config.window, config.mlp_units, config.mlp_layers, config.horizon)
+        work["mlp"] = weights * windows * config.epochs
+    return work
+
+
+def check_budget(config: ExperimentConfig, n_train: int, season: int,
+                 limits: Limits | None = None) -> None:
+    """Refuse, before any training, a run whose work exceeds the server's budget."""
+    limits = limits or get_limits()
+    for model, work in estimate_work(config, n_train, season, limits).items():
+        if work > limits.max_work:
+            fitting_epochs = config.epochs * limits.max_work // work
+            size = (f"units {config.units}, layers {config.layers}, window {config.window}"
+                    if model == "lstm" else f"MLP units {config.mlp_units}, MLP layers "
+                    f"{config.mlp_layers}, window {config.window}")
+            fix = (f"Lower epochs to at most {fitting_epochs:,} (now {config.epochs:,}), or make "
+                   "the network smaller" if fitting_epochs >= 10 else "Make the network smaller")
+            raise ConfigError(
+                f"This run is too big for this server: the {MODEL_LABELS[model]} needs about "
+                f"{work:.1e} weight updates and the budget is {limits.max_work:.1e} (set by "
+                f"{env_var('max_work')}). {fix}: now {size}.")
+
+
+def _limit_notes(name: str, model: Any, limits: Limits) -> list[str]:
+    notes = []
+    label = MODEL_LABELS[name]
+    if model.n_windows_total_ > model.n_windows_used_:
+        notes.append(f"{label} trained on the most recent {model.n_windows_used_:,} of "
+                     f"{model.n_windows_total_:,} windows ({env_var('max_train_windows')}).")
+    if model.timed_out_:
+        notes.append(f"{label} stopped at the time limit of {limits.max_train_seconds} s "
+                     f"({env_var('max_train_seconds')}) after {model.epochs_run_} epochs; its "
+                     "results use the weights learned so far.")
+    return notes
 
 
 def _positions(origins: np.ndarray, horizon: int, end: int) -> np.ndarray:

@@ -127,6 +127,8 @@ def render_results(result: ExperimentResult) -> None:
         skipped = ", ".join(MODEL_LABELS[m] for m in result.skipped)
         st.warning("Training was stopped early: these are the weights learned so far"
                    + (f"; not trained: {skipped}." if skipped else "."))
+    for note in result.notes:
+        st.warning(note, icon=":material/speed:")
     best = result.best_model("rmse")
     cols = st.columns(len(result.metrics))
     naive = result.metrics.get("naive", {}).get("rmse")

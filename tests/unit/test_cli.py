@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from conftest import TF_AVAILABLE
 
 from lstm_lab.cli import build_parser, config_from_args, main
 from lstm_lab.config import ExperimentConfig
+from tests.conftest import TF_AVAILABLE
 
 ROOT = Path(__file__).resolve().parents[2]
 NAIVE = ["--models", "naive,seasonal_naive"]

@@ -6,7 +6,6 @@ import math
 
 import numpy as np
 import pytest
-from conftest import requires_tf
 
 from lstm_lab import forecasters
 from lstm_lab.errors import ConfigError, DataError, NotFittedError, TrainingError
@@ -17,6 +16,7 @@ from lstm_lab.forecasters import (
     NaiveForecaster,
     SeasonalNaiveForecaster,
 )
+from tests.conftest import requires_tf
 
 HAND = np.array([10.0, 20.0, 30.0, 40.0, 50.0, 60.0, 70.0])
 

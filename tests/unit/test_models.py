@@ -9,8 +9,7 @@ import numpy as np
 import pytest
 
 from lstm_lab.config import ExperimentConfig
-from lstm_lab.lessons import lstm_params, mlp_params
-from lstm_lab.models import build_lstm, build_mlp, keras_code
+from lstm_lab.models import build_lstm, build_mlp, keras_code, lstm_params, mlp_params
 
 
 @pytest.mark.parametrize("layers", [1, 3])

@@ -12,7 +12,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import FAST, TF_AVAILABLE, make_tiny_series, make_tiny_values, requires_tf
 
 from lstm_lab.config import MODELS, ExperimentConfig
 from lstm_lab.errors import DataError
@@ -24,6 +23,7 @@ from lstm_lab.forecasters import (
     SeasonalNaiveForecaster,
 )
 from lstm_lab.training import ExperimentResult, run_experiment
+from tests.conftest import FAST, TF_AVAILABLE, make_tiny_series, make_tiny_values, requires_tf
 
 ROOT = Path(__file__).resolve().parents[2]
 FAST_CONFIG = ExperimentConfig(window=4, test_size=6, **FAST)
