@@ -7,7 +7,7 @@ import json
 import sys
 from collections.abc import Sequence
 
-from lstm_lab.config import DATASETS, MODELS, TRANSFORMS, ExperimentConfig, field_help
+from lstm_lab.config import DATASETS, MODELS, STRATEGIES, TRANSFORMS, ExperimentConfig, field_help
 from lstm_lab.errors import LabError
 
 # CLI flag -> config field, for the options the issue fixes and a few more.
@@ -48,6 +48,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--date-column", default="", help=field_help("date_column"))
     run.add_argument("--test-size", default=None, help=field_help("test_size"))
     run.add_argument("--transform", default=None, choices=TRANSFORMS, help=field_help("transform"))
+    run.add_argument("--strategy", default=None, choices=STRATEGIES, help=field_help("strategy"))
     for flag, (name, kind) in _NUMERIC_FLAGS.items():
         run.add_argument(flag, type=str, default=None, metavar="N" if kind is int else "X",
                          help=field_help(name))
@@ -70,8 +71,9 @@ def config_from_args(args: argparse.Namespace) -> ExperimentConfig:
         values["column"] = args.column
     if args.date_column:
         values["date_column"] = args.date_column
-    if args.transform:
-        values["transform"] = args.transform
+    for name in ("transform", "strategy"):
+        if getattr(args, name):
+            values[name] = getattr(args, name)
     for flag, (name, _) in _NUMERIC_FLAGS.items():
         raw = getattr(args, flag[2:].replace("-", "_"))
         if raw is not None:

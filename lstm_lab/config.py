@@ -17,7 +17,8 @@ from lstm_lab.errors import ConfigError
 
 DATASETS = ("air_passengers", "damped_sine", "csv")
 MODELS = ("lstm", "mlp", "naive", "seasonal_naive")
-TRANSFORMS = ("none", "log", "diff", "log_diff", "seasonal_diff", "log_seasonal_diff")
+STRATEGIES = ("direct", "recursive")
+TRANSFORMS = ("auto", "none", "log", "diff", "log_diff", "seasonal_diff", "log_seasonal_diff")
 NEURAL_MODELS = ("lstm", "mlp")
 
 
@@ -52,11 +53,15 @@ class ExperimentConfig:
     # --- framing ----------------------------------------------------------------------------
     window: int = _num(12, 1, 512, "How many past points the networks see to make a prediction.")
     horizon: int = _num(1, 1, 365, "How many future points each prediction covers (1 = one step ahead).")
+    strategy: str = _choice("direct", STRATEGIES,
+                            "Multi-step forecasts: direct (the network outputs all horizon steps "
+                            "at once) or recursive (it predicts one step and is fed its own "
+                            "predictions).")
     test_size: float = _num(24.0, 0.01, 1_000_000.0,
                             "Held-out tail: a count of points (>= 1) or a fraction (< 1).")
-    transform: str = _choice("log_diff", TRANSFORMS,
-                             "Target transform before scaling; undone before metrics. "
-                             "log_diff (log, then month-to-month change) suits growing series.")
+    transform: str = _choice("auto", TRANSFORMS,
+                             "Target transform before scaling; undone before metrics. auto picks "
+                             "log for positive data and a seasonal or first difference.")
     season: int = _num(0, 0, 1000, "Season length for seasonal naive and MASE; 0 infers it.")
     # --- networks ---------------------------------------------------------------------------
     layers: int = _num(1, 1, 8, "Stacked LSTM layers (1 = vanilla LSTM).")

@@ -13,7 +13,7 @@ import numpy as np
 
 from lstm_lab.errors import ConfigError, DataError, NotFittedError, TrainingError
 from lstm_lab.fitting import fit_compiled
-from lstm_lab.windows import Scaler, TargetTransform, make_windows, windows_at
+from lstm_lab.windows import Scaler, TargetTransform, make_windows, resolve_transform, windows_at
 
 
 @dataclass(frozen=True)
@@ -86,12 +86,19 @@ class NeuralForecaster:
                  season: int = 1, layers: int = 1, units: int = 32, dropout: float = 0.0,
                  epochs: int = 200, batch_size: int = 16, learning_rate: float = 1e-3,
                  patience: int = 0, validation_fraction: float = 0.0, seed: int = 0,
-                 max_windows: int | None = None, max_seconds: float | None = None) -> None:
+                 max_windows: int | None = None, max_seconds: float | None = None,
+                 strategy: str = "direct") -> None:
         self.window, self.horizon, self.transform, self.season = window, horizon, transform, season
         self.layers, self.units, self.dropout = layers, units, dropout
         self.epochs, self.batch_size, self.learning_rate = epochs, batch_size, learning_rate
         self.patience, self.validation_fraction, self.seed = patience, validation_fraction, seed
         self.max_windows, self.max_seconds = max_windows, max_seconds
+        self.strategy = strategy
+
+    @property
+    def output_steps(self) -> int:
+        """Steps the network itself outputs: the whole horizon (direct) or one (recursive)."""
+        return 1 if self.strategy == "recursive" else self.horizon
 
     # --- subclass hooks ------------------------------------------------------------------------
     def _build(self):
@@ -101,26 +108,25 @@ class NeuralForecaster:
         raise NotImplementedError
 
     # --- fitting ---------------------------------------------------------------------------------
-    @property
-    def first_origin(self) -> int:
-        """The earliest origin with a full input window on the transformed scale."""
-        return TargetTransform(self.transform, self.season).lag + self.window
 
     def fit(self, values: np.ndarray, on_epoch: EpochHook | None = None,
             should_stop: StopFlag | None = None) -> NeuralForecaster:
         values = np.asarray(values, dtype="float64")
-        self.transform_ = TargetTransform(self.transform, self.season)
+        self.transform_ = TargetTransform(resolve_transform(self.transform, values, self.season),
+                                          self.season)
         z = self.transform_.forward(values)
         lag = self.transform_.lag
         self.scaler_ = Scaler().fit(z[lag:])
         scaled = np.where(np.isnan(z), 0.0, self.scaler_.transform(np.nan_to_num(z)))
-        n_windows = len(values) - lag - self.window - self.horizon + 1
+        n_windows = len(values) - lag - self.window - self.output_steps + 1
         if n_windows < 2:
             raise DataError(
                 f"The training part has {len(values)} points: with window {self.window}, horizon "
-                f"{self.horizon} and transform '{self.transform}' that leaves {max(n_windows, 0)} "
+                f"{self.horizon} and transform '{self.transform_.kind}' that leaves "
+                f"{max(n_windows, 0)} "
                 "training window(s); at least 2 are needed. Lower the window or the test size.")
-        X, y = make_windows(scaled, self.window, self.horizon, start=lag)
+        X, y = make_windows(scaled, self.window, self.output_steps, start=lag)
+        self.first_origin_ = lag + self.window  # the earliest origin with a full input window
         self.n_windows_total_ = len(X)
         if self.max_windows and len(X) > self.max_windows:  # keep the most recent windows
             X, y = X[-self.max_windows:], y[-self.max_windows:]
@@ -164,15 +170,27 @@ class NeuralForecaster:
         check_fitted(self, "model_")
         values = np.asarray(values, dtype="float64")
         origins = np.asarray(origins, dtype=int)
-        if origins.size and origins.min() < self.first_origin:
-            raise DataError(f"A forecast needs {self.first_origin} earlier points; origin "
+        if origins.size and origins.min() < self.first_origin_:
+            raise DataError(f"A forecast needs {self.first_origin_} earlier points; origin "
                             f"{origins.min()} has fewer.")
         z = self.transform_.forward(values[: origins.max()] if origins.size else values)
         scaled = self.scaler_.transform(np.nan_to_num(z))
         X = windows_at(scaled, origins, self.window)                         # [n, window]
-        out = self.model_(self._inputs(X), training=False)                   # [n, horizon]
-        z_hat = out.numpy() if hasattr(out, "numpy") else np.asarray(out)
+        if self.strategy == "recursive":  # one step at a time, each prediction fed back
+            steps = []
+            for _ in range(self.horizon):
+                step = self._forward(X)[:, 0]                                # [n]
+                steps.append(step)
+                X = np.concatenate([X[:, 1:], step[:, None].astype(X.dtype)], axis=1)  # slide
+            z_hat = np.stack(steps, axis=1)                                  # [n, horizon]
+        else:
+            z_hat = self._forward(X)                                         # [n, horizon]
         return self.transform_.inverse(self.scaler_.inverse(z_hat), values, origins)
+
+
+    def _forward(self, X: np.ndarray) -> np.ndarray:
+        out = self.model_(self._inputs(X), training=False)
+        return out.numpy() if hasattr(out, "numpy") else np.asarray(out)
 
 
 class LSTMForecaster(NeuralForecaster):
@@ -183,7 +201,7 @@ class LSTMForecaster(NeuralForecaster):
     def _build(self):
         from lstm_lab.models import build_lstm
 
-        return build_lstm(self.window, self.horizon, self.layers, self.units, self.dropout,
+        return build_lstm(self.window, self.output_steps, self.layers, self.units, self.dropout,
                           self.learning_rate, seed=self.seed)
 
     def _inputs(self, X: np.ndarray) -> np.ndarray:
@@ -198,7 +216,7 @@ class MLPForecaster(NeuralForecaster):
     def _build(self):
         from lstm_lab.models import build_mlp
 
-        return build_mlp(self.window, self.horizon, self.layers, self.units, self.dropout,
+        return build_mlp(self.window, self.output_steps, self.layers, self.units, self.dropout,
                          self.learning_rate, seed=self.seed)
 
     def _inputs(self, X: np.ndarray) -> np.ndarray:

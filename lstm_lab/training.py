@@ -26,7 +26,7 @@ from lstm_lab.limits import Limits, env_var, get_limits
 from lstm_lab.metrics import evaluate
 from lstm_lab.models import lstm_params, mlp_params
 from lstm_lab.series import Series
-from lstm_lab.windows import TargetTransform, split_by_time
+from lstm_lab.windows import TargetTransform, resolve_transform, split_by_time
 
 MODEL_LABELS = {"lstm": "LSTM", "mlp": "MLP", "naive": "Naive (last value)",
                 "seasonal_naive": "Seasonal naive"}
@@ -54,6 +54,7 @@ class ExperimentResult:
     stopped_by_user: bool = False
     skipped: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)   # limits that shaped the run, in words
+    transform: str = ""                               # the transform used ("auto" resolved)
     forecasters: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @property
@@ -84,6 +85,7 @@ class ExperimentResult:
             "stopped_by_user": self.stopped_by_user,
             "skipped": self.skipped,
             "notes": self.notes,
+            "transform": self.transform,
         }
 
     def to_json(self) -> str:
@@ -100,7 +102,8 @@ class ExperimentResult:
         keys = ("series_name", "data_fingerprint", "n_points", "n_train", "season", "histories",
                 "epochs_run", "n_params", "timings", "versions", "stopped_by_user", "skipped")
         return cls(config=ExperimentConfig.from_dict(data["config"]), metrics=metrics,
-                   predictions=preds, notes=data.get("notes", []), **{k: data[k] for k in keys})
+                   predictions=preds, notes=data.get("notes", []),
+                   transform=data.get("transform", ""), **{k: data[k] for k in keys})
 
 
 def make_forecasters(config: ExperimentConfig, season: int,
@@ -111,7 +114,8 @@ def make_forecasters(config: ExperimentConfig, season: int,
                   season=season, dropout=config.dropout, epochs=config.epochs,
                   batch_size=config.batch_size, learning_rate=config.learning_rate,
                   patience=config.patience, validation_fraction=config.validation_fraction,
-                  seed=config.seed, max_windows=limits.max_train_windows)
+                  seed=config.seed, max_windows=limits.max_train_windows,
+                  strategy=config.strategy)
     build = {
         "naive": lambda: NaiveForecaster(config.horizon),
         "seasonal_naive": lambda: SeasonalNaiveForecaster(config.horizon, season),
@@ -138,19 +142,8 @@ def run_experiment(config: ExperimentConfig, series: Series, on_epoch: EpochHook
     limits = get_limits()
     values = series.values
     n = len(values)
-    n_test = config.test_count(n)
-    n_train = split_by_time(n, n_test)
-    season = config.season or series.season
+    n_train, season = preflight(config, series, limits)
     forecasters = make_forecasters(config, season, limits)
-    needed = max(getattr(f, "first_origin", getattr(f, "season", 1)) for f in forecasters.values())
-    if n_train < needed + config.horizon + 1:
-        raise DataError(
-            f"'{series.name}' has {n} points; holding out {n_test} for testing leaves {n_train} "
-            f"for training, but window {config.window}, horizon {config.horizon}, season {season} "
-            f"and transform '{config.transform}' need more than {needed + config.horizon}. "
-            "Lower the window, horizon or test size.")
-
-    check_budget(config, n_train, season, limits)
 
     preds = pd.DataFrame({"time": series.index, "actual": values,
                           "split": np.where(np.arange(n) < n_train, "train", "test")})
@@ -166,7 +159,7 @@ def run_experiment(config: ExperimentConfig, series: Series, on_epoch: EpochHook
             model.max_seconds = max(1.0, limits.max_train_seconds - (t0 - started))
         model.fit(train_values, on_epoch=on_epoch, should_stop=should_stop)
         timings[f"{name}_fit_s"] = round(time.perf_counter() - t0, 4)
-        first = getattr(model, "first_origin", None) or model.first_origin_
+        first = model.first_origin_
         column = np.full(n, np.nan)
         for lo, hi in ((first, n_train), (n_train, n)):
             origins = np.arange(lo, hi, config.horizon)
@@ -187,7 +180,35 @@ def run_experiment(config: ExperimentConfig, series: Series, on_epoch: EpochHook
         n_points=n, n_train=n_train, season=season, metrics=metrics, predictions=preds,
         histories=histories, epochs_run=epochs_run, n_params=n_params, timings=timings,
         versions=library_versions(neural=bool(histories)), stopped_by_user=stopped,
-        skipped=skipped, notes=notes, forecasters=forecasters)
+        skipped=skipped, notes=notes, forecasters=forecasters,
+        transform=resolve_transform(config.transform, values[:n_train], season))
+
+
+def preflight(config: ExperimentConfig, series: Series,
+              limits: Limits | None = None) -> tuple[int, int]:
+    """The cheap checks of a run, before any training (and before a job waits in a queue).
+
+    Returns (n_train, season). Raises DataError / ConfigError with the fix in the message.
+    """
+    limits = limits or get_limits()
+    n = len(series)
+    n_test = config.test_count(n)
+    n_train = split_by_time(n, n_test)
+    season = config.season or series.season
+    transform = resolve_transform(config.transform, series.values[:n_train], season)
+    lag = TargetTransform(transform, season).lag
+    needed = max([lag + config.window] * bool(config.neural_models)
+                 + [season] * ("seasonal_naive" in config.models) + [1])
+    if n_train < needed + config.horizon + 1:
+        raise DataError(
+            f"'{series.name}' has {n} points; holding out {n_test} for testing leaves {n_train} "
+            f"for training, but window {config.window}, horizon {config.horizon}, season {season} "
+            f"and transform '{transform}' need more than {needed + config.horizon}. "
+            "Lower the window, horizon or test size.")
+    if config.neural_models:
+        TargetTransform(transform, season).check(series.values)
+    check_budget(config, n_train, season, limits)
+    return n_train, season
 
 
 def estimate_work(config: ExperimentConfig, n_train: int, season: int,
@@ -197,7 +218,7 @@ def estimate_work(config: ExperimentConfig, n_train: int, season: int,
     An LSTM applies all its weights at every step of the window; an MLP once per window.
     """
     limits = limits or get_limits()
-    lag = TargetTransform(config.transform, season).lag
+    lag = 0 if config.transform == "auto" else TargetTransform(config.transform, season).lag
     windows = max(0, n_train - lag - config.window - config.horizon + 1)
     windows = min(windows, limits.max_train_windows)
     windows -= int(round(windows * config.validation_fraction))

@@ -15,6 +15,8 @@ from sklearn.preprocessing import StandardScaler
 from lstm_lab.errors import ConfigError, DataError
 
 TRANSFORM_HELP = {
+    "auto": "chosen from the data: log if all values are positive, then the change from one "
+            "season ago (seasonal data) or from the previous point",
     "none": "model the raw values",
     "log": "model log(values): turns multiplicative growth into additive",
     "diff": "model the change from the previous point",
@@ -22,6 +24,22 @@ TRANSFORM_HELP = {
     "seasonal_diff": "model the change from one season ago",
     "log_seasonal_diff": "model the change of log(values) from one season ago",
 }
+
+
+def resolve_transform(kind: str, values: np.ndarray, season: int) -> str:
+    """The concrete transform for ``kind``; "auto" looks at the training values and the season.
+
+    Positive data get a log (growth becomes additive); seasonal data with at least three
+    seasons are differenced one season back, others one step back; stationary-looking data
+    with negative values (a sine) are left as they are.
+    """
+    if kind != "auto":
+        return kind
+    values = np.asarray(values, dtype="float64")
+    seasonal = season > 1 and len(values) >= 3 * season
+    if np.min(values) > 0:
+        return "log_seasonal_diff" if seasonal else "log_diff"
+    return "seasonal_diff" if seasonal else "none"
 
 
 def split_by_time(n_points: int, test_size: int) -> int:

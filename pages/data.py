@@ -27,9 +27,6 @@ def bound(key: str, initial):
 names = list(widgets.DATASET_LABELS)
 dataset = st.radio("Series", names, format_func=widgets.DATASET_LABELS.get, horizontal=True,
                    key=bound("data.dataset", cfg.dataset), help=field_help("dataset"))
-if dataset != cfg.dataset:  # a new kind of series gets the transform that suits it
-    cfg = cfg.replace(dataset=dataset if dataset != "csv" else cfg.dataset,
-                      transform=widgets.DEFAULT_TRANSFORM[dataset])
 
 if dataset == "damped_sine":
     c1, c2, c3 = st.columns(3)

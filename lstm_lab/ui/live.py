@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import streamlit as st
 
-from lstm_lab import plots
+from lstm_lab import plots, training
 from lstm_lab.config import ExperimentConfig
+from lstm_lab.errors import LabError
 from lstm_lab.jobs import CANCELLED, DONE, FAILED, QUEUED
 from lstm_lab.series import Series
 from lstm_lab.training import MODEL_LABELS
@@ -15,9 +16,17 @@ POLL_SECONDS = 0.5
 
 
 def start_training(cfg: ExperimentConfig, series: Series) -> None:
-    """Reuse a finished identical run, else queue a new job (stopping this session's old one)."""
+    """Reuse a finished identical run, else queue a new job (stopping this session's old one).
+
+    Settings that cannot work are refused at once, not after a wait in the queue.
+    """
     key = state.run_key(cfg, series.fingerprint())
     if state.get_run(key) is not None:
+        return
+    try:
+        training.preflight(cfg, series)
+    except LabError as err:
+        state.set_failure(key, str(err))
         return
     state.set_failure(key, None)
     old, _ = state.job()

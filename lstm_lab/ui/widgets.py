@@ -5,7 +5,14 @@ from __future__ import annotations
 import streamlit as st
 
 from lstm_lab import export, plots
-from lstm_lab.config import MODELS, TRANSFORMS, ExperimentConfig, field_help, field_range
+from lstm_lab.config import (
+    MODELS,
+    STRATEGIES,
+    TRANSFORMS,
+    ExperimentConfig,
+    field_help,
+    field_range,
+)
 from lstm_lab.errors import LabError
 from lstm_lab.metrics import METRIC_HELP
 from lstm_lab.series import Series
@@ -16,8 +23,6 @@ from lstm_lab.windows import TRANSFORM_HELP
 DATASET_LABELS = {"air_passengers": "Airline passengers (monthly, 1949–1960)",
                   "damped_sine": "Damped sine wave (generated)",
                   "csv": "Upload a CSV"}
-# log needs positive values: the sine crosses zero and a CSV may hold anything.
-DEFAULT_TRANSFORM = {"air_passengers": "log_diff", "damped_sine": "none", "csv": "diff"}
 UNIT_CHOICES = [1, 2, 4, 8, 16, 24, 32, 48, 64, 96, 128, 192, 256, 384, 512, 768, 1024]
 BATCH_CHOICES = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024]
 LR_CHOICES = [1e-4, 3e-4, 1e-3, 2e-3, 3e-3, 5e-3, 1e-2, 3e-2, 1e-1]
@@ -72,6 +77,8 @@ def config_form(cfg: ExperimentConfig, series: Series) -> ExperimentConfig | Non
         transform = c2.selectbox("Transform", TRANSFORMS, TRANSFORMS.index(cfg.transform),
                                  help=field_help("transform") + " Options: " + "; ".join(
                                      f"{k}: {v}" for k, v in TRANSFORM_HELP.items()))
+        strategy = st.radio("Multi-step strategy", STRATEGIES, STRATEGIES.index(cfg.strategy),
+                            horizontal=True, help=field_help("strategy"))
         st.markdown("**LSTM**")
         layers = st.slider("LSTM layers", 1, 8, cfg.layers, help=field_help("layers"))
         c1, c2 = st.columns(2)
@@ -105,7 +112,7 @@ def config_form(cfg: ExperimentConfig, series: Series) -> ExperimentConfig | Non
         return None
     try:
         return cfg.replace(window=int(window), horizon=int(horizon), test_size=float(test_size),
-                           transform=transform, layers=int(layers), units=int(units),
+                           transform=transform, strategy=strategy, layers=int(layers), units=int(units),
                            dropout=float(dropout), mlp_layers=int(mlp_layers),
                            mlp_units=int(mlp_units), epochs=int(epochs), batch_size=int(batch_size),
                            learning_rate=float(learning_rate), patience=int(patience),
@@ -151,6 +158,9 @@ def render_results(result: ExperimentResult) -> None:
                          f"{result.epochs_run[m]} epochs" for m in result.n_params)
         if nets:
             st.caption(nets)
+        if result.transform:
+            st.caption(f"Target transform: **{result.transform}** "
+                       f"({TRANSFORM_HELP[result.transform]}).")
         timings = ", ".join(f"{MODEL_LABELS[k[:-6]]} {v:.2f} s" for k, v in result.timings.items()
                             if k.endswith("_fit_s") and k[:-6] in result.n_params)
         st.caption(f"Training time: {timings or '—'}; total {result.timings['total_s']:.2f} s")

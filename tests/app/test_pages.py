@@ -49,7 +49,7 @@ def test_data_page_damped_sine_sliders_change_the_series() -> None:
     at.slider(key="data.sine_length").set_value(200).run()
     assert {m.label: m.value for m in at.metric}["Points"] == "200"
     cfg = at.session_state["lab.config"]
-    assert (cfg.dataset, cfg.sine_length, cfg.transform) == ("damped_sine", 200, "none")
+    assert (cfg.dataset, cfg.sine_length, cfg.transform) == ("damped_sine", 200, "auto")
 
 
 def test_train_page_before_training_says_what_to_do() -> None:

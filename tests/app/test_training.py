@@ -58,9 +58,18 @@ def test_home_try_it_trains_the_default_experiment() -> None:
 def test_impossible_window_shows_a_readable_error() -> None:
     at = _train({**QUICK, "window": "130"})   # 144 points - 24 test leaves 120 for training
     assert not at.exception
+    assert "lab.job" not in at.session_state  # refused at once, nothing queued
     errors = texts(at.error)
     assert len(errors) == 1
     assert "Lower the window, horizon or test size" in errors[0]
+
+
+def test_a_run_over_the_compute_budget_is_refused_before_queueing() -> None:
+    at = _train({"units": "1024", "epochs": "5000"})
+    assert not at.exception
+    assert "lab.job" not in at.session_state
+    (error,) = texts(at.error)
+    assert error.startswith("This run is too big for this server")
 
 
 def test_log_transform_on_sine_is_refused_with_the_fix() -> None:

@@ -28,7 +28,7 @@ def test_defaults_are_valid_and_documented() -> None:
     config = ExperimentConfig()
     assert config.dataset == "air_passengers"
     assert config.window == 12
-    assert config.transform == "log_diff"
+    assert config.transform == "auto"
     assert config.models == MODELS
     assert config.neural_models == ("lstm", "mlp")
     for f in fields(ExperimentConfig):
@@ -142,7 +142,7 @@ def test_window_zero_message_is_exact() -> None:
     [
         ({"window": 3.5}, "`window` must be a whole number"),
         ({"learning_rate": float("nan")}, "`learning_rate` must be a finite number"),
-        ({"transform": "cube"}, "`transform` must be one of none, log, diff"),
+        ({"transform": "cube"}, "`transform` must be one of auto, none, log, diff"),
         ({"dataset": "csv"}, "dataset=csv needs a file"),
         ({"test_size": 2.5}, "`test_size` must be a whole number of points"),
         ({"models": ()}, "Received: models=(empty)"),

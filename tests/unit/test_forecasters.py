@@ -64,10 +64,12 @@ def test_predict_before_fit_raises(model) -> None:
 
 
 # --- networks ---------------------------------------------------------------------------------
-def test_first_origin_counts_window_and_lag() -> None:
-    assert LSTMForecaster(window=4, transform="none").first_origin == 4
-    assert LSTMForecaster(window=4, transform="log_diff").first_origin == 5
-    assert MLPForecaster(window=4, transform="seasonal_diff", season=12).first_origin == 16
+@pytest.mark.parametrize(("transform", "season", "first"), [
+    ("none", 1, 4), ("log_diff", 1, 5), ("seasonal_diff", 12, 16), ("auto", 12, 16)])
+def test_first_origin_counts_window_and_lag(tiny_values, fast_kwargs, transform, season,
+                                            first) -> None:
+    model = MLPForecaster(window=4, transform=transform, season=season, **fast_kwargs)
+    assert model.fit(tiny_values[:36]).first_origin_ == first
 
 
 def test_too_few_training_windows_is_a_data_error(tiny_values, fast_kwargs) -> None:
@@ -85,7 +87,7 @@ def test_too_few_training_windows_is_a_data_error(tiny_values, fast_kwargs) -> N
 def test_network_output_shapes(cls, layers, horizon, tiny_values, fast_kwargs) -> None:
     model = cls(window=4, horizon=horizon, layers=layers, transform="log_diff", season=12,
                 **fast_kwargs).fit(tiny_values[:30])
-    origins = np.arange(model.first_origin, 38, 2)
+    origins = np.arange(model.first_origin_, 38, 2)
     forecast = model.predict(tiny_values, origins)
     assert forecast.shape == (len(origins), horizon)
     assert np.isfinite(forecast).all()
@@ -250,3 +252,30 @@ def test_fit_compiled_early_stopping(report_seconds) -> None:
     assert val[0] == min(val)
     restored = float(np.mean((np.asarray(model(X_val, training=False)) - y_val) ** 2))
     assert restored == pytest.approx(val[0], rel=1e-5)
+
+
+def test_recursive_strategy_feeds_predictions_back(tiny_values, fast_kwargs) -> None:
+    """A one-step 'network' that returns the window's last value, fed back recursively, repeats
+    the last observed value for every step: the naive forecast."""
+    model = MLPForecaster(window=4, horizon=3, transform="none", strategy="recursive",
+                          **fast_kwargs).fit(tiny_values[:30])
+    assert model.model_.output_shape == (None, 1)            # the network predicts one step
+    model.model_ = lambda X, training=False: X[:, -1:]
+    origins = np.array([5, 12, 33])
+    expected = NaiveForecaster(horizon=3).fit(tiny_values).predict(tiny_values, origins)
+    np.testing.assert_allclose(model.predict(tiny_values, origins), expected, rtol=1e-5)
+
+
+def test_recursive_forecast_of_a_linear_series_stays_on_the_line(fast_kwargs) -> None:
+    """On a straight line, 'next = 2 * last - previous' fed back extrapolates the line exactly."""
+    line = 3.0 + 0.5 * np.arange(40)
+    model = MLPForecaster(window=3, horizon=6, transform="none", strategy="recursive",
+                          **fast_kwargs).fit(line[:30])
+    scaler = model.scaler_
+
+    def next_point(X, training=False):
+        raw = scaler.inverse(X)
+        return scaler.transform(2 * raw[:, -1:] - raw[:, -2:-1])
+
+    model.model_ = next_point
+    np.testing.assert_allclose(model.predict(line, np.array([30, 34]))[0], line[30:36], rtol=1e-5)

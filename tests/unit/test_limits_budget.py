@@ -35,7 +35,7 @@ def test_a_huge_run_is_refused_before_training_naming_the_knobs() -> None:
 
 
 def test_a_long_run_is_refused_with_the_epochs_that_would_fit() -> None:
-    config = ExperimentConfig(epochs=5000)
+    config = ExperimentConfig(epochs=5000, transform="log_diff")
     with pytest.raises(ConfigError, match=r"Lower epochs to at most 3,959 \(now 5,000\)"):
         check_budget(config, 120, 12, Limits(max_work=20_000_000_000))
 

@@ -196,5 +196,19 @@ def test_non_log_transforms_accept_zero_and_negative_values(kind) -> None:
 
 
 def test_unknown_transform_is_refused() -> None:
-    with pytest.raises(ConfigError, match="Unknown transform 'cube'. Choose one of none, log, diff"):
+    with pytest.raises(ConfigError, match="Unknown transform 'cube'. Choose one of auto, none, log, diff"):
         TargetTransform("cube")
+
+
+@pytest.mark.parametrize(("values", "season", "expected"), [
+    (np.linspace(1, 2, 48), 12, "log_seasonal_diff"),   # positive, 4 seasons
+    (np.linspace(1, 2, 30), 12, "log_diff"),            # positive, under 3 seasons
+    (np.linspace(1, 2, 48), 1, "log_diff"),             # positive, no season
+    (np.sin(np.arange(48.0)), 12, "seasonal_diff"),     # crosses zero, seasonal
+    (np.sin(np.arange(48.0)), 1, "none"),               # crosses zero, no season
+])
+def test_auto_transform_is_chosen_from_the_data(values, season, expected) -> None:
+    from lstm_lab.windows import resolve_transform
+
+    assert resolve_transform("auto", values, season) == expected
+    assert resolve_transform("diff", values, season) == "diff"   # explicit choices are kept
