@@ -6,9 +6,10 @@ import argparse
 import json
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from lstm_lab.config import DATASETS, MODELS, STRATEGIES, TRANSFORMS, ExperimentConfig, field_help
-from lstm_lab.errors import LabError
+from lstm_lab.errors import ConfigError, LabError
 
 # CLI flag -> config field, for the options the issue fixes and a few more.
 _NUMERIC_FLAGS = {
@@ -54,6 +55,13 @@ def build_parser() -> argparse.ArgumentParser:
                          help=field_help(name))
     run.add_argument("--models", default=None,
                      help=f"comma-separated subset of {','.join(MODELS)} (default: all)")
+    run.add_argument("--backtest", type=str, default=None, metavar="N",
+                     help="rolling-origin backtest over N test blocks of --test-size points "
+                          "(expanding window) instead of one split")
+    run.add_argument("--no-refit", action="store_true",
+                     help="with --backtest: fit once on the first fold, then only re-feed data")
+    run.add_argument("--future", type=str, default=None, metavar="N",
+                     help="also fit on all the data and forecast N points past its end")
     run.add_argument("--json", action="store_true", help="print one JSON object on stdout")
     run.add_argument("--out", default=None, metavar="DIR",
                      help="write metrics.json, config.json and predictions.csv into DIR")
@@ -113,20 +121,78 @@ def main(argv: Sequence[str] | None = None) -> int:
         from lstm_lab.training import run_experiment
 
         series = load_series(config)
+        folds = _count_arg(args.backtest, "--backtest")
+        steps = _count_arg(args.future, "--future")
+        if folds:
+            from lstm_lab.evaluation import run_backtest
+
+            return _report_backtest(run_backtest(config, series, folds, refit=not args.no_refit),
+                                    args)
         result = run_experiment(config, series)
+        future = None
+        if steps:
+            from lstm_lab.evaluation import forecast_future
+
+            future = forecast_future(config, series, steps)
         if args.out:
             from lstm_lab.export import write_run
 
             write_run(result, args.out)
+            if future is not None:
+                (Path(args.out) / "future.csv").write_text(future.to_csv(), encoding="utf-8")
     except LabError as err:
         _fail(str(err))
     except OSError as err:  # e.g. --out into a read-only folder
         _fail(f"{err.strerror or err}: {err.filename or ''}. Check the path and permissions.")
     if args.json:
         data = result.to_dict()
-        print(json.dumps({k: data[k] for k in ("config", "metrics", "timings", "epochs_run",
-                                               "versions", "series_name", "n_points", "n_train",
-                                               "notes")}))
+        out = {k: data[k] for k in ("config", "metrics", "timings", "epochs_run", "versions",
+                                    "series_name", "n_points", "n_train", "notes", "transform")}
+        if future is not None:
+            frame = future.forecasts.assign(time=future.forecasts["time"].astype(str))
+            out["future"] = frame.to_dict(orient="list")
+        print(json.dumps(out))
     else:
         print(format_table(result))
+        if future is not None:
+            print(f"\nForecast of the next {steps} points (models fitted on all the data):")
+            print(future.forecasts.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
+    return 0
+
+
+def _count_arg(raw: str | None, flag: str) -> int:
+    if raw is None:
+        return 0
+    try:
+        value = int(raw)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise ConfigError(f"{flag} takes a whole number >= 1. Received: {flag} {raw}")
+    return value
+
+
+def _report_backtest(backtest, args: argparse.Namespace) -> int:
+    """Print (and with --out, write) a backtest's per-fold and summary metrics."""
+    from lstm_lab.training import MODEL_LABELS
+
+    summary = backtest.summary()
+    if args.out:
+        out = Path(args.out)
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "backtest.json").write_text(json.dumps(backtest.to_dict(), indent=2))
+    if args.json:
+        print(json.dumps(backtest.to_dict()))
+        return 0
+    cfg = backtest.config
+    print(f"{backtest.series_name}: backtest over {len(backtest.folds)} folds of "
+          f"{int(cfg.test_size)} points, horizon {cfg.horizon}, "
+          f"{'refit every fold' if backtest.refit else 'fitted once'}")
+    for fold in backtest.folds:
+        scores = "  ".join(f"{m} {v['rmse']:.3f}" for m, v in fold["metrics"].items())
+        print(f"fold {fold['fold']}: {fold['start']} .. {fold['end']}  RMSE  {scores}")
+    print(f"{'model':<22}{'RMSE mean':>11}{'± std':>9}{'MASE mean':>11}")
+    for model, row in summary.iterrows():
+        print(f"{MODEL_LABELS[model]:<22}{row['rmse mean']:>11.3f}{row['rmse std']:>9.3f}"
+              f"{row['mase mean']:>11.3f}")
     return 0

@@ -16,7 +16,7 @@ from typing import Any
 from lstm_lab.errors import ConfigError
 
 DATASETS = ("air_passengers", "damped_sine", "csv")
-MODELS = ("lstm", "mlp", "naive", "seasonal_naive")
+MODELS = ("lstm", "mlp", "naive", "seasonal_naive", "holt_winters", "sarima")
 STRATEGIES = ("direct", "recursive")
 TRANSFORMS = ("auto", "none", "log", "diff", "log_diff", "seasonal_diff", "log_seasonal_diff")
 NEURAL_MODELS = ("lstm", "mlp")

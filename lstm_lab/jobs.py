@@ -13,7 +13,9 @@ import os
 import queue
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from lstm_lab.config import ExperimentConfig
 from lstm_lab.errors import LabError
@@ -31,12 +33,17 @@ class TrainingJob:
 
     config: ExperimentConfig
     series: Series
+    task: Callable[[TrainingJob], Any] | None = None   # default: run_experiment
+    label: str = "Training"
     id: int = field(default_factory=lambda: next(_ids))
     status: str = QUEUED
     submitted_at: float = field(default_factory=time.monotonic)
     started_at: float | None = None
     finished_at: float | None = None
     current_model: str | None = None
+    stage: str = ""                    # e.g. "fold 2 of 3" for multi-stage tasks
+    stages_done: int = 0
+    stages_total: int = 1
     histories: dict[str, dict[str, list[float]]] = field(default_factory=dict)
     result: ExperimentResult | None = None
     error: str | None = None
@@ -49,6 +56,12 @@ class TrainingJob:
 
     def request_stop(self) -> None:
         self.stop_event.set()
+
+    def on_stage(self, label: str, done: int, total: int) -> None:
+        """A multi-stage task (a backtest fold) begins: the live chart starts afresh."""
+        with self._lock:
+            self.stage, self.stages_done, self.stages_total = label, done, total
+            self.histories, self.current_model = {}, None
 
     def on_epoch(self, info: EpochInfo) -> None:
         with self._lock:
@@ -68,7 +81,8 @@ class TrainingJob:
         with self._lock:
             finished = sum(1 for m in self.histories if m != self.current_model)
             current = len(self.histories.get(self.current_model, {"loss": []})["loss"])
-        return min(0.99, (finished + current / self.config.epochs) / n_nets)
+            stage_share = (finished + current / self.config.epochs) / n_nets
+            return min(0.99, (self.stages_done + stage_share) / self.stages_total)
 
     def live_histories(self) -> dict[str, dict[str, list[float]]]:
         with self._lock:
@@ -89,8 +103,11 @@ class JobRunner:
         for i in range(self.max_concurrent):
             threading.Thread(target=self._work, name=f"lstm-lab-trainer-{i}", daemon=True).start()
 
-    def submit(self, config: ExperimentConfig, series: Series) -> TrainingJob:
-        job = TrainingJob(config, series)
+    def submit(self, config: ExperimentConfig, series: Series,
+               task: Callable[[TrainingJob], Any] | None = None,
+               label: str = "Training") -> TrainingJob:
+        """Queue a job; ``task(job)`` replaces the default experiment (backtests, forecasts)."""
+        job = TrainingJob(config, series, task, label)
         with self._lock:
             self._waiting.append(job)
         self._queue.put(job)
@@ -127,8 +144,11 @@ class JobRunner:
                 self._running.append(job)
                 job.status, job.started_at = RUNNING, time.monotonic()
             try:
-                job.result = run_experiment(job.config, job.series, on_epoch=job.on_epoch,
-                                            should_stop=job.stop_event.is_set)
+                if job.task is not None:
+                    job.result = job.task(job)
+                else:
+                    job.result = run_experiment(job.config, job.series, on_epoch=job.on_epoch,
+                                                should_stop=job.stop_event.is_set)
                 job.status = DONE
             except LabError as err:
                 job.error, job.status = str(err), FAILED

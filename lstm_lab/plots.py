@@ -14,8 +14,9 @@ from lstm_lab.training import MODEL_LABELS, ExperimentResult
 
 MAX_PLOT_POINTS = 5000
 COLORS = {"actual": "#1f2937", "lstm": "#d62728", "mlp": "#1f77b4", "naive": "#8c8c8c",
-          "seasonal_naive": "#2ca02c", "train": "#1f77b4", "val": "#ff7f0e"}
-DASH = {"naive": "dot", "seasonal_naive": "dash"}
+          "seasonal_naive": "#2ca02c", "holt_winters": "#9467bd", "sarima": "#e377c2",
+          "train": "#1f77b4", "val": "#ff7f0e"}
+DASH = {"naive": "dot", "seasonal_naive": "dash", "holt_winters": "dashdot", "sarima": "longdash"}
 TEST_FILL = "rgba(255, 193, 7, 0.12)"
 
 
@@ -136,23 +137,29 @@ def residual_figure(result: ExperimentResult, models: list[str] | None = None) -
 
 
 def metrics_table(result: ExperimentResult) -> pd.DataFrame:
-    """One row per model: RMSE, MAE, MAPE, MASE, skill vs naive; the best (lowest RMSE) marked."""
+    """One row per model: RMSE, MAE, MAPE, MASE and skill (% less RMSE) against the naive and
+    seasonal-naive forecasts; the best (lowest RMSE) marked."""
     best = result.best_model("rmse")
     naive_rmse = result.metrics.get("naive", {}).get("rmse")
+    seasonal_rmse = result.metrics.get("seasonal_naive", {}).get("rmse")
     rows = []
     for model, m in result.metrics.items():
-        skill = (1 - m["rmse"] / naive_rmse) * 100 if naive_rmse else np.nan
         rows.append({"model": MODEL_LABELS.get(model, model) + (" ★" if model == best else ""),
                      "RMSE": m["rmse"], "MAE": m["mae"], "MAPE %": m["mape"], "MASE": m["mase"],
-                     "skill vs naive %": skill})
+                     "skill vs naive %": _skill(m["rmse"], naive_rmse),
+                     "skill vs seasonal naive %": _skill(m["rmse"], seasonal_rmse)})
     return pd.DataFrame(rows).set_index("model")
+
+
+def _skill(rmse_value: float, reference: float | None) -> float:
+    return (1 - rmse_value / reference) * 100 if reference else np.nan
 
 
 def skill_sentences(result: ExperimentResult) -> list[str]:
     """Plain-language comparison of each network with the naive 'repeat last value' forecast."""
     naive = result.metrics.get("naive")
     out = []
-    for model in ("lstm", "mlp", "seasonal_naive"):
+    for model in ("lstm", "mlp", "holt_winters", "sarima", "seasonal_naive"):
         if model not in result.metrics or not naive:
             continue
         ratio = result.metrics[model]["rmse"] / naive["rmse"]
@@ -167,3 +174,44 @@ def skill_sentences(result: ExperimentResult) -> list[str]:
         else:
             out.append(f"**{label}** is about as good as repeating the last value.")
     return out
+
+
+def backtest_figure(backtest, models: list[str] | None = None) -> go.Figure:
+    """Every fold's forecasts over the actual series; fold test blocks shaded in turn."""
+    preds = backtest.predictions
+    models = [m for m in (models or backtest.models) if m in preds]
+    fig = go.Figure(go.Scatter(x=preds["time"], y=preds["actual"], name="actual", mode="lines",
+                               line=dict(color=COLORS["actual"], width=2.2)))
+    for i, fold in enumerate(backtest.folds):
+        block = preds[preds["fold"] == fold["fold"]]
+        fig.add_vrect(x0=block["time"].iloc[0], x1=block["time"].iloc[-1], line_width=0,
+                      layer="below", fillcolor=TEST_FILL if i % 2 == 0 else "rgba(0,0,0,0.04)",
+                      annotation_text=f"fold {fold['fold']}", annotation_position="top left")
+        for model in models:
+            fig.add_trace(go.Scatter(
+                x=block["time"], y=block[model], mode="lines", legendgroup=model,
+                name=MODEL_LABELS.get(model, model), showlegend=i == 0,
+                line=dict(color=COLORS.get(model), dash=DASH.get(model, "solid"), width=1.6)))
+    mode = "refitted on every fold" if backtest.refit else "fitted once, on fold 1"
+    return _layout(fig, f"Backtest: {len(backtest.folds)} folds, models {mode}",
+                   backtest.series_name, height=420)
+
+
+def future_figure(future, history_points: int | None = None) -> go.Figure:
+    """The latest history (4x the forecast length, at least 48 points) and each model's forecast
+    past the end of the data."""
+    hist = future.history.iloc[-(history_points or max(48, 4 * future.steps)):]
+    fig = go.Figure(go.Scatter(x=hist["time"], y=hist["actual"], name="actual", mode="lines",
+                               line=dict(color=COLORS["actual"], width=2.2)))
+    last_time, last_value = hist["time"].iloc[-1], hist["actual"].iloc[-1]
+    for model in [c for c in future.forecasts.columns if c != "time"]:
+        fig.add_trace(go.Scatter(
+            x=[last_time, *future.forecasts["time"]], y=[last_value, *future.forecasts[model]],
+            mode="lines+markers", name=MODEL_LABELS.get(model, model), marker=dict(size=4),
+            line=dict(color=COLORS.get(model), dash=DASH.get(model, "solid"), width=1.8)))
+    fig.add_vline(x=last_time, line_dash="dot", line_color="#555")
+    fig.add_vrect(x0=last_time, x1=future.forecasts["time"].iloc[-1], fillcolor=TEST_FILL,
+                  line_width=0, layer="below", annotation_text="forecast",
+                  annotation_position="top left")
+    return _layout(fig, f"Forecast of the next {future.steps} points (fitted on all the data)",
+                   "", height=420)

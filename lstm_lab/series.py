@@ -72,6 +72,21 @@ class Series:
         base = self.freq.lstrip("0123456789").split("-")[0]
         return _SEASON_BY_FREQ.get(base, 1)
 
+    def head(self, n: int) -> Series:
+        """The first ``n`` points, same name, frequency and season (for backtest folds)."""
+        return Series(self.values[:n], self.index[:n], self.name, self.freq, self.source,
+                      self.season_override)
+
+    def future_index(self, steps: int) -> pd.Index:
+        """Time stamps of the ``steps`` points after the last one (same spacing)."""
+        if isinstance(self.index, pd.DatetimeIndex):
+            if self.freq:
+                return pd.date_range(self.index[-1], periods=steps + 1, freq=self.freq)[1:]
+            step = pd.Series(self.index).diff().median()
+            return pd.DatetimeIndex([self.index[-1] + step * (i + 1) for i in range(steps)])
+        last = self.index[-1]
+        return pd.RangeIndex(int(last) + 1, int(last) + 1 + steps, name=self.index.name)
+
     def to_frame(self) -> pd.DataFrame:
         return pd.DataFrame({"time": self.index, self.name: self.values})
 

@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from lstm_lab import __version__
+from lstm_lab.classical import HoltWintersForecaster, SarimaForecaster
 from lstm_lab.config import ExperimentConfig
 from lstm_lab.errors import ConfigError, DataError
 from lstm_lab.forecasters import (
@@ -29,9 +30,10 @@ from lstm_lab.series import Series
 from lstm_lab.windows import TargetTransform, resolve_transform, split_by_time
 
 MODEL_LABELS = {"lstm": "LSTM", "mlp": "MLP", "naive": "Naive (last value)",
-                "seasonal_naive": "Seasonal naive"}
+                "seasonal_naive": "Seasonal naive", "holt_winters": "Holt-Winters",
+                "sarima": "SARIMA"}
 # The MLP trains first: it is fast, so a Stop pressed during training mostly cuts the LSTM short.
-_FIT_ORDER = ("naive", "seasonal_naive", "mlp", "lstm")
+_FIT_ORDER = ("naive", "seasonal_naive", "holt_winters", "sarima", "mlp", "lstm")
 
 
 @dataclass
@@ -106,9 +108,12 @@ class ExperimentResult:
                    transform=data.get("transform", ""), **{k: data[k] for k in keys})
 
 
-def make_forecasters(config: ExperimentConfig, season: int,
-                     limits: Limits | None = None) -> dict[str, Any]:
-    """Unfitted forecasters for the config's models, in fitting order."""
+def make_forecasters(config: ExperimentConfig, season: int, limits: Limits | None = None,
+                     positive: bool = True) -> dict[str, Any]:
+    """Unfitted forecasters for the config's models, in fitting order.
+
+    ``positive``: the data are all above zero, so SARIMA may model their logarithm.
+    """
     limits = limits or get_limits()
     neural = dict(window=config.window, horizon=config.horizon, transform=config.transform,
                   season=season, dropout=config.dropout, epochs=config.epochs,
@@ -119,6 +124,8 @@ def make_forecasters(config: ExperimentConfig, season: int,
     build = {
         "naive": lambda: NaiveForecaster(config.horizon),
         "seasonal_naive": lambda: SeasonalNaiveForecaster(config.horizon, season),
+        "holt_winters": lambda: HoltWintersForecaster(config.horizon, season),
+        "sarima": lambda: SarimaForecaster(config.horizon, season, log=positive),
         "mlp": lambda: MLPForecaster(layers=config.mlp_layers, units=config.mlp_units, **neural),
         "lstm": lambda: LSTMForecaster(layers=config.layers, units=config.units, **neural),
     }
@@ -143,7 +150,7 @@ def run_experiment(config: ExperimentConfig, series: Series, on_epoch: EpochHook
     values = series.values
     n = len(values)
     n_train, season = preflight(config, series, limits)
-    forecasters = make_forecasters(config, season, limits)
+    forecasters = make_forecasters(config, season, limits, positive=bool(values.min() > 0))
 
     preds = pd.DataFrame({"time": series.index, "actual": values,
                           "split": np.where(np.arange(n) < n_train, "train", "test")})
@@ -174,6 +181,8 @@ def run_experiment(config: ExperimentConfig, series: Series, on_epoch: EpochHook
             n_params[name] = model.n_params_
             stopped = stopped or model.stopped_by_user_
             notes += _limit_notes(name, model, limits)
+        if getattr(model, "fallback_", None):
+            notes.append(f"{MODEL_LABELS[name]}: {model.fallback_}")
     timings["total_s"] = round(time.perf_counter() - started, 4)
     return ExperimentResult(
         config=config, series_name=series.name, data_fingerprint=series.fingerprint(),
@@ -197,8 +206,10 @@ def preflight(config: ExperimentConfig, series: Series,
     season = config.season or series.season
     transform = resolve_transform(config.transform, series.values[:n_train], season)
     lag = TargetTransform(transform, season).lag
+    classical = {"holt_winters", "sarima"} & set(config.models)
     needed = max([lag + config.window] * bool(config.neural_models)
-                 + [season] * ("seasonal_naive" in config.models) + [1])
+                 + [season] * ("seasonal_naive" in config.models)
+                 + [2 * season if season > 1 else 2] * bool(classical) + [1])
     if n_train < needed + config.horizon + 1:
         raise DataError(
             f"'{series.name}' has {n} points; holding out {n_test} for testing leaves {n_train} "
@@ -277,6 +288,10 @@ def library_versions(neural: bool = True) -> dict[str, str]:
 
     versions = {"lstm_lab": __version__, "python": platform.python_version(),
                 "numpy": np.__version__, "pandas": pd.__version__, "scikit-learn": sklearn.__version__}
+    import sys
+
+    if "statsmodels" in sys.modules:
+        versions["statsmodels"] = sys.modules["statsmodels"].__version__
     if neural:
         import keras
         import tensorflow as tf

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from lstm_lab.ui import live, state, widgets
+from lstm_lab.ui import live, state, views, widgets
 from lstm_lab.ui.entry import ensure_entrypoint
 
 ensure_entrypoint()
@@ -26,13 +26,10 @@ if submitted is not None or state.take_autostart():
         st.rerun()  # app.py drew the sidebar summary and its link from the previous config
 
 with results:
-    if not live.active_job_panel():
-        key = state.run_key(cfg, series.fingerprint())
-        result = state.get_run(key)
-        if result is not None:
-            widgets.render_results(result)
-        elif state.failure(key):
-            st.error(state.failure(key), icon=":material/error:")
-        else:
-            st.info("Set the controls and press **Train**. The networks train on this server; a "
-                    "progress bar and a live loss chart appear here.", icon=":material/info:")
+    running = live.active_job_panel()
+    view = st.segmented_control(
+        "View", views.VIEWS, default=views.VIEWS[0], key="train.view", required=True,
+        label_visibility="collapsed",
+        help="Compare: one split. Backtest: several test blocks in turn. Forecast ahead: "
+             "past the end of the data.")
+    views.render(view, cfg, series, running)

@@ -15,12 +15,15 @@ from lstm_lab.ui import cache, state
 POLL_SECONDS = 0.5
 
 
-def start_training(cfg: ExperimentConfig, series: Series) -> None:
+def start_training(cfg: ExperimentConfig, series: Series, kind: str = "compare",
+                   task=None, label: str = "Training") -> None:
     """Reuse a finished identical run, else queue a new job (stopping this session's old one).
 
-    Settings that cannot work are refused at once, not after a wait in the queue.
+    ``kind`` tells apart what is run on the same config ("compare", a backtest, a forecast);
+    ``task(job)`` does it (default: the comparison). Settings that cannot work are refused at
+    once, not after a wait in the queue.
     """
-    key = state.run_key(cfg, series.fingerprint())
+    key = state.run_key(cfg, series.fingerprint(), kind)
     if state.get_run(key) is not None:
         return
     try:
@@ -32,7 +35,7 @@ def start_training(cfg: ExperimentConfig, series: Series) -> None:
     old, _ = state.job()
     if old is not None and not old.finished:
         old.request_stop()
-    state.set_job(cache.job_runner().submit(cfg, series), key)
+    state.set_job(cache.job_runner().submit(cfg, series, task, label), key)
 
 
 def active_job_panel() -> bool:
@@ -72,7 +75,9 @@ def _live_panel() -> None:
             model = MODEL_LABELS.get(job.current_model or "", "…")
             histories = job.live_histories()
             epoch = len(histories.get(job.current_model or "", {}).get("loss", []))
-            head.markdown(f"**Training {model}** — epoch {epoch} of at most {job.config.epochs}")
+            stage = f" · {job.stage}" if job.stage else ""
+            head.markdown(f"**{job.label}{stage}: {model}** — epoch {epoch} of at most "
+                          f"{job.config.epochs}")
             head.progress(job.progress(), text=f"{job.progress():.0%}")
         if stop.button("Stop", icon=":material/stop_circle:", key=f"stop_{job.id}",
                        help="End training now and keep what was learned so far "

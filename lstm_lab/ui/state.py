@@ -39,8 +39,9 @@ def set_upload(name: str, data: bytes) -> None:
     st.session_state[KEY_UPLOAD] = {"name": name, "data": data}
 
 
-def run_key(cfg: ExperimentConfig, fingerprint: str) -> str:
-    return f"{cfg.to_json()}|{fingerprint}"
+def run_key(cfg: ExperimentConfig, fingerprint: str, kind: str = "compare") -> str:
+    """What identifies a finished run: settings, data, and what was run on them."""
+    return f"{kind}|{cfg.to_json()}|{fingerprint}"
 
 
 def runs() -> dict[str, ExperimentResult]:

@@ -6,7 +6,7 @@ import math
 
 from tests.app.conftest import QUICK, make_app, texts, wait_for_training
 
-MODEL_LABELS = ["Naive (last value)", "Seasonal naive", "MLP", "LSTM"]
+MODEL_LABELS = ["Naive (last value)", "Seasonal naive", "Holt-Winters", "SARIMA", "MLP", "LSTM"]
 
 
 def _train(params: dict[str, str]):
@@ -28,8 +28,9 @@ def test_default_training_shows_metrics_for_all_models() -> None:
     assert sum("★" in m.label for m in at.metric) == 1
     assert "**Test metrics** (★ = lowest RMSE)" in texts(at.markdown)
     table = at.dataframe[0].value
-    assert list(table.columns) == ["RMSE", "MAE", "MAPE %", "MASE", "skill vs naive %"]
-    assert len(table) == 4
+    assert list(table.columns) == ["RMSE", "MAE", "MAPE %", "MASE", "skill vs naive %",
+                                   "skill vs seasonal naive %"]
+    assert len(table) == 6
     assert [b.label for b in at.get("download_button")] == [
         "Predictions CSV", "Metrics + config JSON", "Trained LSTM (.keras)"]
 
@@ -42,7 +43,7 @@ def test_resubmitting_the_same_config_reuses_the_finished_run() -> None:
     at.button(key="FormSubmitter:train_form-Train").click().run()
     assert at.session_state["lab.job"] is None          # nothing queued: the run was reused
     assert next(iter(at.session_state["lab.runs"].values())) is first
-    assert len(at.metric) == 4
+    assert len(at.metric) == 6
 
 
 def test_home_try_it_trains_the_default_experiment() -> None:
@@ -52,7 +53,7 @@ def test_home_try_it_trains_the_default_experiment() -> None:
     assert not at.exception
     assert at.session_state["lab.job"] is not None
     wait_for_training(at)
-    assert len(at.metric) == 4
+    assert len(at.metric) == 6
 
 
 def test_impossible_window_shows_a_readable_error() -> None:

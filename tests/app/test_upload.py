@@ -79,7 +79,7 @@ def test_uploaded_series_trains_from_the_train_page() -> None:
     at.button(key="FormSubmitter:train_form-Train").click().run()
     wait_for_training(at)
     assert not at.exception and not at.error
-    assert len(at.metric) == 4
+    assert len(at.metric) == 6
 
 
 def test_row_number_choice_ignores_the_date_column_and_a_bad_choice_keeps_the_pickers() -> None:

@@ -153,11 +153,11 @@ def test_sine_sliders_update_preview_and_share_link(page: Page) -> None:
 
 
 def test_training_shows_results_and_chart(page: Page) -> None:
-    open_page(page, "/train?epochs=20&units=8&mlp_units=8")
+    open_page(page, "/train")  # the default experiment: what the README screenshot shows
     expect(title(page, "Train & compare")).to_be_visible()
     train_button(page).click()
     metrics = main(page).get_by_test_id("stMetric")
-    expect(metrics).to_have_count(4, timeout=TRAIN_TIMEOUT_MS)
+    expect(metrics).to_have_count(6, timeout=TRAIN_TIMEOUT_MS)
     expect(page.get_by_text("Test metrics")).to_be_visible()
     forecast = main(page).get_by_test_id("stPlotlyChart").first
     expect(forecast.locator(".js-plotly-plot")).to_be_visible()
@@ -169,7 +169,7 @@ def test_training_shows_results_and_chart(page: Page) -> None:
 
 
 def test_stop_keeps_what_was_learned(page: Page) -> None:
-    open_page(page, "/train?epochs=5000&patience=0&units=64")
+    open_page(page, "/train?epochs=5000&patience=0")
     expect(title(page, "Train & compare")).to_be_visible()
     train_button(page).click()
     stop = main(page).get_by_role("button", name="Stop")

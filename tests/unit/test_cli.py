@@ -59,7 +59,7 @@ ERROR_CASES = {
                            "error: `window` must be a number. Received: 'abc'"),
     "unknown model": (["--models", "naive,arima"],
                       "error: `models` must be a non-empty subset of lstm, mlp, naive, "
-                      "seasonal_naive. Received: models=naive,arima"),
+                      "seasonal_naive, holt_winters, sarima. Received: models=naive,arima"),
     "unknown transform": (["--transform", "cube", *NAIVE], "error: argument --transform"),
     "fractional test size count": (["--test-size", "2.5", *NAIVE], "`test_size` must be a whole"),
     "log transform with zeros": (["--dataset", "{zeros}", "--transform", "log", "--models",

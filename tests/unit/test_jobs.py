@@ -93,4 +93,4 @@ def test_real_job_records_live_progress_and_can_be_stopped() -> None:
     assert job.result.stopped_by_user
     assert job.result.epochs_run["mlp"] < 5000
     assert job.result.skipped == ["lstm"]            # not started once Stop was pressed
-    assert set(job.result.metrics) == {"naive", "seasonal_naive", "mlp"}
+    assert set(job.result.metrics) == {"naive", "seasonal_naive", "holt_winters", "sarima", "mlp"}

@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from lstm_lab.classical import HoltWintersForecaster, SarimaForecaster
 from lstm_lab.config import MODELS, ExperimentConfig
 from lstm_lab.errors import DataError
 from lstm_lab.forecasters import (
@@ -58,7 +59,7 @@ def test_predictions_frame_layout(full_run) -> None:
     result, _ = full_run
     preds = result.predictions
     assert set(preds.columns) == {"time", "actual", "split", "lstm", "mlp", "naive",
-                                  "seasonal_naive"}
+                                  "seasonal_naive", "holt_winters", "sarima"}
     assert list(preds.columns[:3]) == ["time", "actual", "split"]
     assert len(preds) == 40
     test = preds[preds["split"] == "test"]
@@ -159,7 +160,8 @@ def test_round_trip_keeps_nan_metrics() -> None:
 
 def _record_origins(monkeypatch) -> list[tuple[str, np.ndarray]]:
     calls: list[tuple[str, np.ndarray]] = []
-    for cls in (NaiveForecaster, SeasonalNaiveForecaster, LSTMForecaster, MLPForecaster):
+    for cls in (NaiveForecaster, SeasonalNaiveForecaster, HoltWintersForecaster,
+                SarimaForecaster, LSTMForecaster, MLPForecaster):
         real = cls.predict
 
         def spy(self, values, origins, _real=real):
@@ -248,6 +250,6 @@ def test_stop_request_keeps_the_current_network_and_skips_the_rest(tiny_series) 
                             should_stop=lambda: True)
     assert result.stopped_by_user is True
     assert result.skipped == ["lstm"]
-    assert set(result.metrics) == {"naive", "seasonal_naive", "mlp"}
+    assert set(result.metrics) == {"naive", "seasonal_naive", "holt_winters", "sarima", "mlp"}
     assert 1 <= result.epochs_run["mlp"] < 100
     assert "lstm" not in result.predictions

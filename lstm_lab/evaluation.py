@@ -1,0 +1,177 @@
+"""Beyond one split: rolling-origin backtests, and forecasts past the end of the data.
+
+Backtest folds grow an expanding window: fold k trains on everything before its test block and
+forecasts that block from rolling origins, so no fold ever sees its own future. With
+``refit=False`` the models are fitted once (on fold 1's training part) and only re-fed data.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from lstm_lab.config import ExperimentConfig
+from lstm_lab.errors import ConfigError, DataError
+from lstm_lab.forecasters import EpochHook, StopFlag
+from lstm_lab.limits import get_limits
+from lstm_lab.metrics import METRICS, evaluate
+from lstm_lab.series import Series
+from lstm_lab.training import make_forecasters, preflight, run_experiment
+
+StageHook = Callable[[str, int, int], None]   # (label, stages done, stages in all)
+
+
+@dataclass
+class BacktestResult:
+    config: ExperimentConfig
+    refit: bool
+    folds: list[dict[str, Any]]        # fold, train_size, start, end, metrics {model: {...}}
+    predictions: pd.DataFrame          # time, actual, fold, one column per model (test blocks)
+    series_name: str = ""
+    stopped_by_user: bool = False
+
+    @property
+    def models(self) -> list[str]:
+        return list(self.folds[0]["metrics"]) if self.folds else []
+
+    def summary(self) -> pd.DataFrame:
+        """Mean and standard deviation of each metric over the folds, one row per model."""
+        rows = []
+        for model in self.models:
+            row = {"model": model}
+            for metric in METRICS:
+                scores = np.array([f["metrics"][model][metric] for f in self.folds], dtype=float)
+                row[f"{metric} mean"] = float(np.nanmean(scores)) if np.isfinite(scores).any() \
+                    else float("nan")
+                row[f"{metric} std"] = float(np.nanstd(scores)) if np.isfinite(scores).any() \
+                    else float("nan")
+            rows.append(row)
+        return pd.DataFrame(rows).set_index("model")
+
+    def to_dict(self) -> dict[str, Any]:
+        preds = self.predictions.copy()
+        preds["time"] = preds["time"].astype(str)
+        clean = _none_for_nan
+        return {"config": self.config.to_dict(), "refit": self.refit, "folds": clean(self.folds),
+                "summary": clean(self.summary().reset_index().to_dict(orient="records")),
+                "predictions": clean(preds.to_dict(orient="list")),
+                "series_name": self.series_name, "stopped_by_user": self.stopped_by_user}
+
+
+def fold_bounds(n_points: int, test_size: int, folds: int) -> list[tuple[int, int]]:
+    """(start, end) of each fold's test block, oldest first; the last block ends the series."""
+    if folds < 1:
+        raise ConfigError(f"A backtest needs at least 1 fold. Received: folds={folds}")
+    first_start = n_points - folds * test_size
+    if first_start < 2:
+        raise DataError(f"{folds} folds of {test_size} test points need more than "
+                        f"{folds * test_size} points; the series has {n_points}. Use fewer "
+                        "folds or a smaller test size.")
+    return [(first_start + k * test_size, first_start + (k + 1) * test_size) for k in range(folds)]
+
+
+def run_backtest(config: ExperimentConfig, series: Series, folds: int = 3, refit: bool = True,
+                 on_epoch: EpochHook | None = None, should_stop: StopFlag | None = None,
+                 on_stage: StageHook | None = None) -> BacktestResult:
+    """Rolling-origin evaluation of every model of ``config`` over ``folds`` test blocks."""
+    n_test = config.test_count(len(series))
+    bounds = fold_bounds(len(series), n_test, folds)
+    cfg = config.replace(test_size=float(n_test))
+    for _start, end in bounds:         # every fold must be trainable before any training starts
+        preflight(cfg, series.head(end))
+    values = series.values
+    frames, fold_rows, first = [], [], None
+    stopped = False
+    for k, (start, end) in enumerate(bounds):
+        if on_stage is not None:
+            on_stage(f"fold {k + 1} of {folds}", k, folds)
+        if refit or first is None:
+            first = run_experiment(cfg, series.head(end), on_epoch, should_stop)
+            stopped = stopped or first.stopped_by_user
+            block = first.predictions.iloc[start:end]
+            preds = {m: block[m].to_numpy() for m in first.metrics}
+        else:
+            preds = {}
+            for name, model in first.forecasters.items():
+                origins = np.arange(start, end, cfg.horizon)
+                flat = model.predict(values[:end], origins).ravel()[: end - start]
+                preds[name] = flat
+        actual = values[start:end]
+        metrics = {m: evaluate(actual, p, values[:start], first.season) for m, p in preds.items()}
+        fold_rows.append({"fold": k + 1, "train_size": start, "start": _when(series.index[start]),
+                          "end": _when(series.index[end - 1]), "metrics": metrics})
+        frames.append(pd.DataFrame({"time": series.index[start:end], "actual": actual,
+                                    "fold": k + 1, **preds}))
+        if stopped:
+            break
+    return BacktestResult(cfg, refit, fold_rows, pd.concat(frames, ignore_index=True),
+                          series.name, stopped)
+
+
+@dataclass
+class FutureForecast:
+    config: ExperimentConfig
+    steps: int
+    forecasts: pd.DataFrame            # time, one column per model
+    history: pd.DataFrame              # time, actual
+    notes: list[str] = field(default_factory=list)
+
+    def to_csv(self) -> str:
+        from lstm_lab.export import defuse
+
+        frame = self.forecasts.copy()
+        frame["time"] = frame["time"].astype(str)
+        frame.columns = [defuse(str(c)) for c in frame.columns]
+        return frame.to_csv(index=False)
+
+
+def forecast_future(config: ExperimentConfig, series: Series, steps: int | None = None,
+                    on_epoch: EpochHook | None = None,
+                    should_stop: StopFlag | None = None) -> FutureForecast:
+    """Fit every model on all the data and forecast ``steps`` points past its end.
+
+    Beyond one horizon, forecasts are chained: each block is appended to the history and the
+    next block is forecast from there.
+    """
+    steps = steps or config.horizon
+    if not 1 <= steps <= 10 * max(config.horizon, 12):
+        raise ConfigError(f"steps must be between 1 and {10 * max(config.horizon, 12)}. "
+                          f"Received: steps={steps}")
+    limits = get_limits()
+    # the same checks as an experiment whose "test part" is the future
+    _, season = preflight(config.replace(test_size=float(config.horizon)), series, limits)
+    values = series.values
+    forecasters = make_forecasters(config, season, limits, positive=bool(values.min() > 0))
+    out = {"time": series.future_index(steps)}
+    for name, model in forecasters.items():
+        model.fit(values, on_epoch=on_epoch, should_stop=should_stop)
+        extended = values.copy()
+        while len(extended) < len(values) + steps:
+            block = model.predict(extended, np.array([len(extended)]))[0]
+            extended = np.concatenate([extended, block])
+        out[name] = extended[len(values): len(values) + steps]
+    history = pd.DataFrame({"time": series.index, "actual": values})
+    return FutureForecast(config, steps, pd.DataFrame(out), history)
+
+
+def _when(stamp: Any) -> str:
+    """A time stamp as short text: 1958-01-01, not 1958-01-01 00:00:00."""
+    if isinstance(stamp, pd.Timestamp) and stamp == stamp.normalize():
+        return stamp.strftime("%Y-%m-%d")
+    return str(stamp)
+
+
+def _none_for_nan(obj: Any) -> Any:
+    if isinstance(obj, dict):
+        return {k: _none_for_nan(v) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [_none_for_nan(v) for v in obj]
+    if isinstance(obj, float) and not np.isfinite(obj):
+        return None
+    if isinstance(obj, np.floating):
+        return _none_for_nan(float(obj))
+    return obj

@@ -1,0 +1,102 @@
+"""The Train page's three views of one config: compare, backtest, forecast ahead."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from lstm_lab import evaluation, plots
+from lstm_lab.config import ExperimentConfig
+from lstm_lab.series import Series
+from lstm_lab.training import MODEL_LABELS
+from lstm_lab.ui import live, state, widgets
+
+VIEWS = ("Compare", "Backtest", "Forecast ahead")
+
+
+def render(view: str, cfg: ExperimentConfig, series: Series, running: bool) -> None:
+    {"Compare": _compare, "Backtest": _backtest, "Forecast ahead": _future}[view](
+        cfg, series, running)
+
+
+def _show_stored(key: str, running: bool, draw, hint: str) -> None:
+    result = state.get_run(key)
+    if result is not None:
+        draw(result)
+    elif state.failure(key):
+        st.error(state.failure(key), icon=":material/error:")
+    elif not running:
+        st.info(hint, icon=":material/info:")
+
+
+def _compare(cfg: ExperimentConfig, series: Series, running: bool) -> None:
+    _show_stored(state.run_key(cfg, series.fingerprint()), running, widgets.render_results,
+                 "Set the controls and press **Train**. The networks train on this server; a "
+                 "progress bar and a live loss chart appear here.")
+
+
+def _backtest(cfg: ExperimentConfig, series: Series, running: bool) -> None:
+    st.markdown("One split can flatter a model by luck. A **rolling-origin backtest** moves the "
+                "test block back in time: each fold trains on everything before its block and "
+                f"forecasts its {cfg.test_count(len(series))} points; no fold sees its own future.")
+    c1, c2, c3 = st.columns([1, 1, 1])
+    folds = c1.number_input("Folds", 2, 10, 3, help="How many test blocks, newest last.")
+    refit = c2.toggle("Refit every fold", True,
+                      help="Off: fit once on fold 1's training part and only feed new data "
+                           "after that (faster, shows how a model ages).")
+    kind = f"backtest:{folds}:{int(refit)}"
+    if c3.button("Run backtest", icon=":material/replay:", disabled=running):
+        live.start_training(cfg, series, kind, label="Backtest", task=lambda job: (
+            evaluation.run_backtest(job.config, job.series, folds, refit, job.on_epoch,
+                                    job.stop_event.is_set, job.on_stage)))
+        st.rerun()
+    _show_stored(state.run_key(cfg, series.fingerprint(), kind), running, _draw_backtest,
+                 "Press **Run backtest**: the settings on the left are used for every fold.")
+
+
+def _draw_backtest(backtest: evaluation.BacktestResult) -> None:
+    if backtest.stopped_by_user:
+        st.warning("Stopped early: only the folds finished so far are shown.")
+    st.plotly_chart(plots.backtest_figure(backtest), key="backtest_chart")
+    summary = backtest.summary()
+    table = summary[["rmse mean", "rmse std", "mae mean", "mase mean", "mase std"]]
+    table.index = [MODEL_LABELS.get(m, m) for m in table.index]
+    st.markdown("**Over all folds** (mean ± standard deviation; MASE below 1 beats seasonal "
+                "naive's in-sample error)")
+    st.dataframe(table.style.format("{:.3f}", na_rep="—").highlight_min(
+        subset=["rmse mean", "mase mean"], color="#d1fadf"))
+    per_fold = {f"fold {f['fold']} ({f['start']} – {f['end']})":
+                {MODEL_LABELS.get(m, m): v["rmse"] for m, v in f["metrics"].items()}
+                for f in backtest.folds}
+    st.markdown("**RMSE per fold**")
+    st.dataframe(_frame(per_fold).style.format("{:.3f}", na_rep="—"))
+
+
+def _future(cfg: ExperimentConfig, series: Series, running: bool) -> None:
+    st.markdown("Fit every model on **all** the data and forecast past its last point. Beyond "
+                "one horizon the forecasts are chained: each block is fed back as history.")
+    c1, c2 = st.columns([1, 2])
+    default = max(cfg.horizon, series.season if series.season > 1 else 12)
+    steps = c1.number_input("Steps ahead", 1, 10 * max(cfg.horizon, 12), min(default, 120),
+                            help="How many points past the end of the data to forecast.")
+    kind = f"future:{steps}"
+    if c2.button("Forecast", icon=":material/trending_up:", disabled=running):
+        live.start_training(cfg, series, kind, label="Fitting on all the data", task=lambda job: (
+            evaluation.forecast_future(job.config, job.series, steps, job.on_epoch,
+                                       job.stop_event.is_set)))
+        st.rerun()
+    _show_stored(state.run_key(cfg, series.fingerprint(), kind), running, _draw_future,
+                 "Press **Forecast** to fit on all the data and look ahead.")
+
+
+def _draw_future(future: evaluation.FutureForecast) -> None:
+    st.plotly_chart(plots.future_figure(future), key="future_chart")
+    st.caption("There is no truth to score these against yet: the backtest tells how far to "
+               "trust them.")
+    st.download_button("Forecast CSV", future.to_csv(), "lstm_lab_forecast.csv", "text/csv",
+                       icon=":material/download:")
+
+
+def _frame(rows: dict):
+    import pandas as pd
+
+    return pd.DataFrame(rows).T
