@@ -4,7 +4,7 @@ import streamlit as st
 
 from lstm_lab import plots
 from lstm_lab.config import field_help
-from lstm_lab.csv_reader import ROW_NUMBER
+from lstm_lab.csv_reader import BAD_VALUE_POLICIES, DUPLICATE_POLICIES, ROW_NUMBER
 from lstm_lab.errors import LabError
 from lstm_lab.limits import get_limits
 from lstm_lab.ui import cache, state, widgets
@@ -98,8 +98,28 @@ elif dataset == "csv":
         st.info(f"{upload['name']} has several numeric columns ({', '.join(numeric)}): choose "
                 "the one to forecast.", icon=":material/table_chart:")
         st.stop()
+    with st.expander("Cleaning options"):
+        options = state.csv_options()
+        c1, c2, c3 = st.columns(3)
+        bad_values = c1.radio(
+            "Unreadable or empty cells", BAD_VALUE_POLICIES,
+            key=bound("data.bad_values", options["bad_values"]),
+            format_func={"interpolate": "interpolate (warn)", "drop": "drop the rows",
+                         "error": "stop and show them"}.get,
+            help="Cells such as '?0.2' or blanks in the value column. The warning lists them.")
+        duplicates = c2.radio(
+            "Repeated times", DUPLICATE_POLICIES,
+            key=bound("data.duplicates", options["duplicates"]),
+            format_func={"error": "refuse", "mean": "average them", "last": "keep the last"}.get,
+            help="Several rows with the same date.")
+        fill_gaps = c3.toggle("Fill gaps by interpolation",
+                              key=bound("data.fill_gaps", options["fill_gaps"]),
+                              help="Missing dates in a regular series (e.g. a skipped day) are "
+                                   "reported; on, they are filled by linear interpolation.")
+        state.set_csv_options(bad_values=bad_values, duplicates=duplicates, fill_gaps=fill_gaps)
     try:
-        info = cache.parse_upload(upload["data"], upload["name"], value_col, date_col)
+        info = cache.parse_upload(upload["data"], upload["name"], value_col, date_col,
+                                  **state.csv_options())
     except LabError as err:
         state.set_config(cfg)
         st.error(str(err))

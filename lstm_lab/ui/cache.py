@@ -26,11 +26,13 @@ def damped_sine(length: int, period: float, decay: float, amplitude: float, phas
 
 @st.cache_data(show_spinner="Reading CSV…", max_entries=16)
 def parse_upload(raw: bytes, name: str, column: str | None, date_column: str | None,
-                 bad_values: str = "interpolate"):
-    """Parsed upload (keyed on the file's bytes and the chosen columns)."""
+                 bad_values: str = "interpolate", duplicates: str = "error",
+                 fill_gaps: bool = False):
+    """Parsed upload (keyed on the file's bytes, the chosen columns and the cleaning options)."""
     from lstm_lab.csv_reader import load_csv
 
-    return load_csv(raw, column=column, date_column=date_column, name=name, bad_values=bad_values)
+    return load_csv(raw, column=column, date_column=date_column, name=name, bad_values=bad_values,
+                    duplicates=duplicates, fill_gaps=fill_gaps)
 
 
 @st.cache_data(show_spinner=False, max_entries=16)

@@ -14,6 +14,7 @@ from lstm_lab.training import ExperimentResult
 
 KEY_CONFIG = "lab.config"
 KEY_UPLOAD = "lab.upload"          # {"name": str, "data": bytes}
+KEY_CSV_OPTIONS = "lab.csv_options"  # how to clean the upload: bad_values, duplicates, fill_gaps
 KEY_RUNS = "lab.runs"              # run key -> ExperimentResult
 KEY_FAILURES = "lab.failures"      # run key -> error message of its last failed training
 KEY_JOB = "lab.job"                # the TrainingJob being trained or queued, if any
@@ -37,6 +38,15 @@ def upload() -> dict | None:
 
 def set_upload(name: str, data: bytes) -> None:
     st.session_state[KEY_UPLOAD] = {"name": name, "data": data}
+
+
+def csv_options() -> dict:
+    return st.session_state.setdefault(
+        KEY_CSV_OPTIONS, {"bad_values": "interpolate", "duplicates": "error", "fill_gaps": False})
+
+
+def set_csv_options(**options) -> None:
+    st.session_state[KEY_CSV_OPTIONS] = {**csv_options(), **options}
 
 
 def run_key(cfg: ExperimentConfig, fingerprint: str, kind: str = "compare") -> str:

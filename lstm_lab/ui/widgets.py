@@ -44,7 +44,7 @@ def current_series(cfg: ExperimentConfig | None = None, quiet: bool = False) -> 
                         "can't travel in a link: upload it on the **Data** page.")
             return None
         return cache.parse_upload(upload["data"], upload["name"], cfg.column or None,
-                                  cfg.date_column or None).series
+                                  cfg.date_column or None, **state.csv_options()).series
     except LabError as err:
         if not quiet:
             st.error(str(err))

@@ -99,3 +99,17 @@ def test_row_number_choice_ignores_the_date_column_and_a_bad_choice_keeps_the_pi
     assert len(at.selectbox) == 2
     at.selectbox[1].set_value("date").run()            # and the user can go back
     assert not at.error and {m.label: m.value for m in at.metric}["Points"] == "28"
+
+
+def test_cleaning_options_let_the_user_choose_what_happens_to_bad_cells() -> None:
+    raw = (DATA / "quirky" / "daily-min-temperatures_qmarks.csv").read_bytes()
+    at = _upload("temps.csv", raw)
+    assert {m.label: m.value for m in at.metric}["Points"] == "3,650"     # interpolated
+    (bad_cells,) = [r for r in at.radio if r.label == "Unreadable or empty cells"]
+    bad_cells.set_value("drop").run()
+    assert {m.label: m.value for m in at.metric}["Points"] == "3,647"     # 3 '?' rows dropped
+    (bad_cells,) = [r for r in at.radio if r.label == "Unreadable or empty cells"]
+    bad_cells.set_value("error").run()
+    (error,) = texts(at.error)
+    assert "?0.2" in error
+    assert not at.exception
