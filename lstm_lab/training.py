@@ -216,6 +216,11 @@ def preflight(config: ExperimentConfig, series: Series,
             f"for training, but window {config.window}, horizon {config.horizon}, season {season} "
             f"and transform '{transform}' need more than {needed + config.horizon}. "
             "Lower the window, horizon or test size.")
+    train = series.values[:n_train]
+    if np.ptp(train) == 0:
+        raise DataError(f"The training part of '{series.name}' is constant (all {n_train} values "
+                        f"are {train[0]:g}): there is nothing to learn and no error to scale by. "
+                        "Choose a column that varies, or a longer training part.")
     if config.neural_models:
         TargetTransform(transform, season).check(series.values)
     check_budget(config, n_train, season, limits)

@@ -58,3 +58,14 @@ def test_training_stops_at_the_wall_clock_cap_and_says_so(monkeypatch) -> None:
     assert result.epochs_run["mlp"] < 5000
     (note,) = result.notes
     assert note.startswith("MLP stopped at the time limit of 1 s (LSTM_LAB_MAX_TRAIN_SECONDS)")
+
+
+def test_a_constant_series_is_refused_honestly() -> None:
+    import numpy as np
+
+    from lstm_lab.errors import DataError
+
+    series = make_tiny_series(np.full(40, 5.0), name="flat")
+    with pytest.raises(DataError, match=r"The training part of 'flat' is constant \(all 34 "
+                                        r"values are 5\): there is nothing to learn"):
+        run_experiment(ExperimentConfig(window=4, test_size=6, models=("naive",)), series)
