@@ -20,7 +20,7 @@ from lstm_lab.forecasters import EpochHook, StopFlag
 from lstm_lab.limits import get_limits
 from lstm_lab.metrics import METRICS, evaluate
 from lstm_lab.series import Series
-from lstm_lab.training import make_forecasters, preflight, run_experiment
+from lstm_lab.training import finite_or_none, make_forecasters, preflight, run_experiment
 
 StageHook = Callable[[str, int, int], None]   # (label, stages done, stages in all)
 
@@ -55,7 +55,7 @@ class BacktestResult:
     def to_dict(self) -> dict[str, Any]:
         preds = self.predictions.copy()
         preds["time"] = preds["time"].astype(str)
-        clean = _none_for_nan
+        clean = finite_or_none
         return {"config": self.config.to_dict(), "refit": self.refit, "folds": clean(self.folds),
                 "summary": clean(self.summary().reset_index().to_dict(orient="records")),
                 "predictions": clean(preds.to_dict(orient="list")),
@@ -163,15 +163,3 @@ def _when(stamp: Any) -> str:
     if isinstance(stamp, pd.Timestamp) and stamp == stamp.normalize():
         return stamp.strftime("%Y-%m-%d")
     return str(stamp)
-
-
-def _none_for_nan(obj: Any) -> Any:
-    if isinstance(obj, dict):
-        return {k: _none_for_nan(v) for k, v in obj.items()}
-    if isinstance(obj, list):
-        return [_none_for_nan(v) for v in obj]
-    if isinstance(obj, float) and not np.isfinite(obj):
-        return None
-    if isinstance(obj, np.floating):
-        return _none_for_nan(float(obj))
-    return obj

@@ -77,8 +77,8 @@ class ExperimentResult:
             "n_points": self.n_points,
             "n_train": self.n_train,
             "season": self.season,
-            "metrics": _finite_or_none(self.metrics),
-            "predictions": _finite_or_none(preds.to_dict(orient="list")),
+            "metrics": finite_or_none(self.metrics),
+            "predictions": finite_or_none(preds.to_dict(orient="list")),
             "histories": self.histories,
             "epochs_run": self.epochs_run,
             "n_params": self.n_params,
@@ -305,12 +305,14 @@ def library_versions(neural: bool = True) -> dict[str, str]:
     return versions
 
 
-def _finite_or_none(obj: Any) -> Any:
-    """NaN and inf become None, so the JSON is strict (no bare NaN tokens)."""
+def finite_or_none(obj: Any) -> Any:
+    """NaN and inf become None (numpy floats become floats), so the JSON is strict."""
     if isinstance(obj, dict):
-        return {k: _finite_or_none(v) for k, v in obj.items()}
+        return {k: finite_or_none(v) for k, v in obj.items()}
     if isinstance(obj, list):
-        return [_finite_or_none(v) for v in obj]
+        return [finite_or_none(v) for v in obj]
+    if isinstance(obj, np.floating):
+        obj = float(obj)
     if isinstance(obj, float) and not np.isfinite(obj):
         return None
     return obj
