@@ -8,7 +8,15 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from lstm_lab.config import DATASETS, MODELS, STRATEGIES, TRANSFORMS, ExperimentConfig, field_help
+from lstm_lab.config import (
+    ARCHITECTURE_CHOICES,
+    DATASETS,
+    MODELS,
+    STRATEGIES,
+    TRANSFORMS,
+    ExperimentConfig,
+    field_help,
+)
 from lstm_lab.errors import ConfigError, LabError
 
 # CLI flag -> config field, for the options the issue fixes and a few more.
@@ -50,6 +58,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--test-size", default=None, help=field_help("test_size"))
     run.add_argument("--transform", default=None, choices=TRANSFORMS, help=field_help("transform"))
     run.add_argument("--strategy", default=None, choices=STRATEGIES, help=field_help("strategy"))
+    run.add_argument("--architecture", default=None, choices=ARCHITECTURE_CHOICES,
+                     help=field_help("architecture"))
     for flag, (name, kind) in _NUMERIC_FLAGS.items():
         run.add_argument(flag, type=str, default=None, metavar="N" if kind is int else "X",
                          help=field_help(name))
@@ -79,7 +89,7 @@ def config_from_args(args: argparse.Namespace) -> ExperimentConfig:
         values["column"] = args.column
     if args.date_column:
         values["date_column"] = args.date_column
-    for name in ("transform", "strategy"):
+    for name in ("transform", "strategy", "architecture"):
         if getattr(args, name):
             values[name] = getattr(args, name)
     for flag, (name, _) in _NUMERIC_FLAGS.items():

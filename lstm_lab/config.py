@@ -18,6 +18,7 @@ from lstm_lab.errors import ConfigError
 DATASETS = ("air_passengers", "damped_sine", "csv")
 MODELS = ("lstm", "mlp", "naive", "seasonal_naive", "holt_winters", "sarima")
 STRATEGIES = ("direct", "recursive")
+ARCHITECTURE_CHOICES = ("lstm", "gru", "bilstm", "cnn_lstm", "encoder_decoder")
 TRANSFORMS = ("auto", "none", "log", "diff", "log_diff", "seasonal_diff", "log_seasonal_diff")
 NEURAL_MODELS = ("lstm", "mlp")
 
@@ -64,7 +65,14 @@ class ExperimentConfig:
                              "log for positive data and a seasonal or first difference.")
     season: int = _num(0, 0, 1000, "Season length for seasonal naive and MASE; 0 infers it.")
     # --- networks ---------------------------------------------------------------------------
-    layers: int = _num(1, 1, 8, "Stacked LSTM layers (1 = vanilla LSTM).")
+    architecture: str = _choice(
+        "lstm", ARCHITECTURE_CHOICES,
+        "Recurrent network: lstm (vanilla, or stacked with layers > 1), gru, bilstm "
+        "(bidirectional), cnn_lstm (1-D convolution over equal sub-windows, then LSTM; the window "
+        "must split into them: 4, 6, 8, 9, 10, 12, ...), encoder_decoder (encoder LSTM, "
+        "RepeatVector, decoder LSTM: a multi-step output sequence).")
+    layers: int = _num(1, 1, 8, "Stacked recurrent layers (1 = vanilla LSTM; for encoder_decoder: "
+                                "encoder depth).")
     units: int = _num(32, 1, 1024, "Units (memory cells) in each LSTM layer.")
     dropout: float = _num(0.0, 0.0, 0.9, "Dropout after each LSTM / MLP layer, while training only.")
     mlp_layers: int = _num(1, 1, 8, "Hidden Dense ReLU layers of the MLP baseline.")

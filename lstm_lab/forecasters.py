@@ -87,13 +87,13 @@ class NeuralForecaster:
                  epochs: int = 200, batch_size: int = 16, learning_rate: float = 1e-3,
                  patience: int = 0, validation_fraction: float = 0.0, seed: int = 0,
                  max_windows: int | None = None, max_seconds: float | None = None,
-                 strategy: str = "direct") -> None:
+                 strategy: str = "direct", architecture: str = "lstm") -> None:
         self.window, self.horizon, self.transform, self.season = window, horizon, transform, season
         self.layers, self.units, self.dropout = layers, units, dropout
         self.epochs, self.batch_size, self.learning_rate = epochs, batch_size, learning_rate
         self.patience, self.validation_fraction, self.seed = patience, validation_fraction, seed
         self.max_windows, self.max_seconds = max_windows, max_seconds
-        self.strategy = strategy
+        self.strategy, self.architecture = strategy, architecture
 
     @property
     def output_steps(self) -> int:
@@ -199,10 +199,10 @@ class LSTMForecaster(NeuralForecaster):
     name = "lstm"
 
     def _build(self):
-        from lstm_lab.models import build_lstm
+        from lstm_lab.architectures import build
 
-        return build_lstm(self.window, self.output_steps, self.layers, self.units, self.dropout,
-                          self.learning_rate, seed=self.seed)
+        return build(self.architecture, self.window, self.output_steps, self.layers, self.units,
+                     self.dropout, self.learning_rate, seed=self.seed)
 
     def _inputs(self, X: np.ndarray) -> np.ndarray:
         return X[..., None]                                                   # [n, window, 1]

@@ -72,3 +72,142 @@ def order_experiment(series: Series, window: int = 12, test_size: int = 24, epoc
             pred = model.predict(values, origins)[:, 0]
             rows.append({"model": label, "inputs": order, "test RMSE": rmse(values[n_train:], pred)})
     return pd.DataFrame(rows)
+
+
+# --- the five limitations as live experiments (figures built here, shown by the Learn page) ----
+
+LSTM_COLOR, MLP_COLOR, OTHER_COLOR = "#d62728", "#1f77b4", "#8c8c8c"
+
+
+def _look(fig, title: str, height: int = 340, y_title: str = ""):
+    fig.update_layout(title=dict(text=title, x=0.01, xanchor="left"), template="plotly_white",
+                      height=height, margin=dict(l=10, r=10, t=60, b=10), yaxis_title=y_title,
+                      legend=dict(orientation="h", y=-0.25, yanchor="top", x=0))
+    return fig
+
+
+def echo_figure(table: pd.DataFrame):
+    """Accuracy vs k for the LSTM and the MLP (``tasks.echo_experiment``), chance as a line and
+    the MLP's window shaded."""
+    import plotly.graph_objects as go
+
+    fig = go.Figure()
+    for model, color in (("LSTM", LSTM_COLOR), ("MLP", MLP_COLOR)):
+        part = table[table["model"] == model]
+        fig.add_trace(go.Scatter(x=part["k"], y=part["accuracy"], mode="lines+markers",
+                                 name=model, line=dict(color=color, width=2.5)))
+    inside = table.loc[table["in MLP window"], "k"]
+    if len(inside):
+        fig.add_vrect(x0=inside.min() - 0.5, x1=inside.max() + 0.5, line_width=0, layer="below",
+                      fillcolor="rgba(31,119,180,0.08)", annotation_text="inside the MLP's window",
+                      annotation_position="bottom left")
+    chance = table.attrs.get("chance")
+    if chance:
+        fig.add_hline(y=chance, line_dash="dot", line_color=OTHER_COLOR,
+                      annotation_text="chance", annotation_position="top right")
+    fig.update_xaxes(title_text="k: how many steps back the answer lies", dtick=1)
+    fig.update_yaxes(range=[0, 1.05], tickformat=".0%")
+    return _look(fig, "Recall the value k steps back", y_title="test accuracy")
+
+
+def variable_length_figure(table: pd.DataFrame):
+    """MAE per input length (``tasks.variable_length_demo``), the trained lengths shaded."""
+    import plotly.graph_objects as go
+
+    fig = go.Figure()
+    for column, name, color, dash in (("LSTM MAE", "LSTM (one network, any length)", LSTM_COLOR,
+                                       "solid"),
+                                      ("MLP MAE", "MLP (padded to a fixed size)", MLP_COLOR,
+                                       "solid"),
+                                      ("guess 0.5 MAE", "always guess 0.5", OTHER_COLOR, "dot")):
+        fig.add_trace(go.Scatter(x=table["length"], y=table[column], mode="lines+markers",
+                                 name=name, line=dict(color=color, dash=dash)))
+    trained = table.loc[table["trained on this length"], "length"]
+    if len(trained):
+        fig.add_vrect(x0=trained.min(), x1=trained.max(), line_width=0, layer="below",
+                      fillcolor="rgba(214,39,40,0.07)", annotation_text="lengths seen in training",
+                      annotation_position="top left")
+    if not table["MLP can take it"].all():
+        longest = table.loc[table["MLP can take it"], "length"].max()
+        fig.add_vline(x=longest + 0.5, line_dash="dash", line_color=MLP_COLOR,
+                      annotation_text="the MLP cannot take more", annotation_position="top right")
+    fig.update_xaxes(title_text="sequence length")
+    return _look(fig, "Average of a sequence: error by length", y_title="mean absolute error")
+
+
+def output_length_figure(forecasts: pd.DataFrame, horizon: int):
+    """Forecasts of several output lengths from one encoder-decoder, the MLP's fixed output,
+    and the actual values (``tasks.output_length_demo``)."""
+    import plotly.graph_objects as go
+
+    fig = go.Figure(go.Scatter(x=forecasts["step"], y=forecasts["actual"], mode="lines",
+                               name="actual", line=dict(color="#1f2937", width=1.5)))
+    reds = ("#f4a3a3", "#e45756", "#8b0000", "#5a0000")
+    enc = [c for c in forecasts.columns if c.startswith("encoder-decoder")]
+    for column, color in zip(enc, reds):
+        fig.add_trace(go.Scatter(x=forecasts["step"], y=forecasts[column], mode="lines+markers",
+                                 name=column, line=dict(color=color),
+                                 marker=dict(size=5)))
+    for column in (c for c in forecasts.columns if c.startswith("MLP")):
+        fig.add_trace(go.Scatter(x=forecasts["step"], y=forecasts[column], mode="markers",
+                                 name=column, marker=dict(color=MLP_COLOR, symbol="square",
+                                                          size=7)))
+    fig.add_vline(x=horizon + 0.5, line_dash="dash", line_color=OTHER_COLOR,
+                  annotation_text=f"trained for {horizon} steps", annotation_position="top left")
+    fig.update_xaxes(title_text="steps after the last input")
+    return _look(fig, "One encoder-decoder, output sequences of any length", height=360)
+
+
+def architecture_table(window: int = 12, units: int = 32, layers: int = 1,
+                       horizon: int = 1) -> pd.DataFrame:
+    """The LSTM family at one setting: label, one-line explanation and trainable weights."""
+    from lstm_lab.architectures import ARCHITECTURES, count_params
+    from lstm_lab.errors import ConfigError
+
+    rows = []
+    for name, arch in ARCHITECTURES.items():
+        try:
+            weights = count_params(name, window, horizon, layers, units)
+        except ConfigError:  # the CNN-LSTM cannot split this window
+            weights = None
+        rows.append({"architecture": arch.label, "name": name, "weights": weights,
+                     "what it does": arch.help})
+    return pd.DataFrame(rows)
+
+
+def architecture_lines(table: pd.DataFrame) -> list[str]:
+    """``architecture_table`` as Markdown list items, explanations in full."""
+    lines = []
+    for row in table.to_dict("records"):
+        weights = ("cannot split this window into sub-windows" if pd.isna(row["weights"])
+                   else f"{int(row['weights']):,} weights")
+        lines.append(f"- **{row['architecture']}** ({weights}): {row['what it does']}")
+    return lines
+
+
+def small_lstm_config():
+    """A run small enough to train live in class (~2 s) whose units fit on a heatmap."""
+    from lstm_lab.config import ExperimentConfig
+
+    return ExperimentConfig(dataset="air_passengers", window=12, horizon=1, units=8,
+                            epochs=200, patience=30, learning_rate=0.01, models=("lstm",))
+
+
+def train_small_lstm(series: Series, config=None):
+    """Train ``small_lstm_config()`` (or ``config``) on ``series``; the ExperimentResult keeps
+    the fitted LSTM for ``internals.internals_for_result``."""
+    from lstm_lab.training import run_experiment
+
+    return run_experiment(config or small_lstm_config(), series)
+
+
+def latest_lstm_run(runs: dict):
+    """The most recently stored run that still holds a fitted network with LSTM layers (a GRU
+    has none to open), or None."""
+    from lstm_lab.internals import recurrent_layers
+
+    for result in reversed(list(runs.values())):
+        forecaster = (getattr(result, "forecasters", None) or {}).get("lstm")
+        if hasattr(forecaster, "model_") and recurrent_layers(forecaster.model_):
+            return result
+    return None

@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from lstm_lab import __version__
+from lstm_lab.architectures import check_window, count_params
 from lstm_lab.classical import HoltWintersForecaster, SarimaForecaster
 from lstm_lab.config import ExperimentConfig
 from lstm_lab.errors import ConfigError, DataError
@@ -25,7 +26,7 @@ from lstm_lab.forecasters import (
 )
 from lstm_lab.limits import Limits, env_var, get_limits
 from lstm_lab.metrics import evaluate
-from lstm_lab.models import lstm_params, mlp_params
+from lstm_lab.models import mlp_params
 from lstm_lab.series import Series
 from lstm_lab.windows import TargetTransform, resolve_transform, split_by_time
 
@@ -127,7 +128,8 @@ def make_forecasters(config: ExperimentConfig, season: int, limits: Limits | Non
         "holt_winters": lambda: HoltWintersForecaster(config.horizon, season),
         "sarima": lambda: SarimaForecaster(config.horizon, season, log=positive),
         "mlp": lambda: MLPForecaster(layers=config.mlp_layers, units=config.mlp_units, **neural),
-        "lstm": lambda: LSTMForecaster(layers=config.layers, units=config.units, **neural),
+        "lstm": lambda: LSTMForecaster(layers=config.layers, units=config.units,
+                                       architecture=config.architecture, **neural),
     }
     return {name: build[name]() for name in _FIT_ORDER if name in config.models}
 
@@ -223,6 +225,8 @@ def preflight(config: ExperimentConfig, series: Series,
                         "Choose a column that varies, or a longer training part.")
     if config.neural_models:
         TargetTransform(transform, season).check(series.values)
+    if "lstm" in config.models:
+        check_window(config.architecture, config.window)
     check_budget(config, n_train, season, limits)
     return n_train, season
 
@@ -240,8 +244,10 @@ def estimate_work(config: ExperimentConfig, n_train: int, season: int,
     windows -= int(round(windows * config.validation_fraction))
     work = {}
     if "lstm" in config.models:
-        weights = lstm_params(1, config.units, config.layers, config.horizon)
-        work["lstm"] = weights * config.window * windows * config.epochs
+        weights = count_params(config.architecture, config.window, config.horizon, config.layers,
+                               config.units)
+        steps = config.window + (config.horizon if config.architecture == "encoder_decoder" else 0)
+        work["lstm"] = weights * steps * windows * config.epochs
     if "mlp" in config.models:
         weights = mlp_params(1, config.window, config.mlp_units, config.mlp_layers, config.horizon)
         work["mlp"] = weights * windows * config.epochs

@@ -1,21 +1,54 @@
-"""Learn: the MLP's limits and the LSTM's memory, each with a small live example."""
+"""Learn: the MLP's five limits and the LSTM's memory, each with a small live example."""
+
+import math
 
 import plotly.express as px
 import streamlit as st
 
-from lstm_lab import lessons
-from lstm_lab.ui import cache
+from lstm_lab import internals, lessons, tasks
+from lstm_lab.errors import LabError
+from lstm_lab.ui import cache, state
 from lstm_lab.ui.entry import ensure_entrypoint
 
 ensure_entrypoint()
 
 st.title("Learn: why an LSTM?")
 st.markdown("An **MLP on sliding windows** takes the last *window* values as one flat vector and "
-            "maps it to the next value(s). It works — often well — but it has four built-in "
-            "limits. An **LSTM** reads the window one step at a time and carries a memory "
-            "(its cell state) from step to step.")
+            "maps it to the next value(s). It works — often well — but it has five built-in "
+            "limits: it is **stateless**, **blind to order**, **scales messily** with parallel "
+            "series, and takes **fixed-size inputs** and gives **fixed-size outputs**. An "
+            "**LSTM** reads a sequence one step at a time and carries a memory (its cell state) "
+            "from step to step. Each section below runs a small live experiment (a few seconds).")
 
-st.subheader("1 · Stateless and blind to order")
+# --- 1 · stateless ----------------------------------------------------------------------------
+st.subheader("1 · Stateless: no memory beyond the window")
+c1, c2 = st.columns([2, 3])
+c1.markdown("**The echo task.** A stream of random symbols (4 kinds) goes by; at every step, "
+            "name the symbol seen *k* steps ago. The MLP sees a fixed window of the last few "
+            "symbols; anything older is gone. The LSTM reads the whole stream one symbol at a "
+            "time and can *carry* a symbol in its cell state for as long as it needs.")
+echo_window = c1.select_slider("MLP window", [3, 5, 8], 5, key="learn.echo_window",
+                               help="How many of the latest symbols the MLP sees at once.")
+c1.caption("Trains one LSTM and one MLP on 2,000 sequences of 25 symbols, k = 1 … 10 "
+           "(a few seconds).")
+if c1.button("Run the echo experiment", icon=":material/replay:"):
+    with st.spinner("Training an LSTM and an MLP on the echo task…"):
+        try:
+            st.session_state["learn.echo"] = tasks.echo_experiment(window=echo_window)
+        except LabError as err:
+            st.error(str(err))
+if "learn.echo" in st.session_state:
+    echo = st.session_state["learn.echo"]
+    c2.plotly_chart(lessons.echo_figure(echo), key="echo_chart")
+    c2.caption(f"MLP window {echo.attrs['window']}: it is perfect while the answer is inside "
+               "its window and at chance "
+               f"({echo.attrs['chance']:.0%}) beyond; the LSTM keeps recalling. "
+               f"Trained in {echo.attrs['seconds']:.1f} s.")
+else:
+    c2.info("Press the button to run it live.")
+
+# --- 2 · blind to order -----------------------------------------------------------------------
+st.subheader("2 · Blind to order")
 c1, c2 = st.columns([2, 3])
 c1.markdown("The MLP sees the window all at once; nothing marks which value came first. Shuffle "
             "the points of every window the same way and it learns *exactly* the same forecast — "
@@ -34,7 +67,8 @@ if "learn.order" in st.session_state:
 else:
     c2.info("Press the button to run it live.")
 
-st.subheader("2 · Messy scaling with parallel series")
+# --- 3 · messy scaling ------------------------------------------------------------------------
+st.subheader("3 · Messy scaling with parallel series")
 c1, c2 = st.columns([2, 3])
 window = c1.slider("Window", 3, 96, 12, help="How many past steps each network sees.")
 units = c1.select_slider("Units", [8, 16, 32, 64, 128], 32, help="Hidden units of both networks.")
@@ -47,23 +81,141 @@ fig = px.line(table, x="parallel series", y=["MLP weights", "LSTM weights"], mar
               height=320, labels={"value": "trainable weights", "variable": ""})
 c2.plotly_chart(fig, key="params_chart")
 c2.dataframe(table, hide_index=True, width="stretch")
+n_series = c1.select_slider("Input series", [2, 4, 8, 16], 8, key="learn.parallel_series",
+                            help="How many parallel input series predict the one target.")
+live_window, live_units = min(window, 36), min(units, 32)
+c1.caption(f"Trains both networks on {n_series} generated series with window {live_window} and "
+           f"{live_units} units; the weights are counted by Keras and by formula.")
+if c1.button("Train both on parallel series", icon=":material/stacked_line_chart:"):
+    with st.spinner(f"Training an MLP and an LSTM on {n_series} input series…"):
+        try:
+            st.session_state["learn.parallel"] = tasks.parallel_experiment(
+                n_series=n_series, window=live_window, units=live_units)
+        except LabError as err:
+            st.error(str(err))
+if "learn.parallel" in st.session_state:
+    live = st.session_state["learn.parallel"]
+    c2.dataframe(live, hide_index=True, width="stretch",
+                 column_config={"test RMSE": st.column_config.NumberColumn(format="%.3f")})
+    c2.caption(f"{live.attrs['n_series']} series × window {live.attrs['window']}: the MLP's first "
+               "layer reads every value of every series at once; the LSTM reads one row of "
+               f"{live.attrs['n_series']} values per step. (The target's spread is "
+               f"{live.attrs['target_std']:.2f}: an RMSE well below it means the network learned.)")
 
-st.subheader("3 · Fixed-size inputs and outputs")
+# --- 4 · fixed-size inputs --------------------------------------------------------------------
+st.subheader("4 · Fixed-size inputs")
 c1, c2 = st.columns([2, 3])
 c1.markdown("An MLP's first layer has one weight per input: a window of 12 can never take 13 "
             "values, and a longer history means a new, bigger network. An LSTM applies the same "
-            "cell at every step, so one trained network can read a sequence of any length.")
+            "cell at every step, so one trained network can read a sequence of any length. "
+            "**The task:** give the average of a sequence of 3 to 12 numbers. Both train on "
+            "padded sequences — the LSTM's `Masking` layer skips the padding, the MLP has to "
+            "read it. Then both are tested on lengths from 2 to 30.")
 growth = lessons.window_growth(units=units)
 fig = px.line(growth, x="window", y=["MLP weights", "LSTM weights"], markers=True,
               title="Weights vs window length (1 series)", template="plotly_white", height=300,
               labels={"value": "trainable weights", "variable": ""})
 c2.plotly_chart(fig, key="window_growth_chart")
+c1.caption("Trains one LSTM and one MLP on 2,000 sequences (a few seconds).")
+if c1.button("Run the variable-length demo", icon=":material/straighten:"):
+    with st.spinner("Training on sequences of different lengths…"):
+        try:
+            st.session_state["learn.varlen"] = tasks.variable_length_demo()
+        except LabError as err:
+            st.error(str(err))
+if "learn.varlen" in st.session_state:
+    c2.plotly_chart(lessons.variable_length_figure(st.session_state["learn.varlen"]),
+                    key="varlen_chart")
+    c2.caption("The LSTM reads every length unpadded, even ones it never saw (it gets less "
+               "exact far outside its training lengths); the MLP, sized for 12 inputs, has no "
+               "way to read 16.")
 
-st.subheader("4 · State through time, and stacking for time scales")
-st.markdown("At each step the LSTM's gates decide what to **forget**, what to **write** to the "
-            "cell state and what to **output** — a memory that flows through the window. "
-            "Stacking LSTM layers (*Train & compare → LSTM layers*) lets the lower layer track "
-            "fast, step-to-step patterns while the upper layer, reading the lower layer's "
-            "sequence, models slower ones such as the seasonal cycle.")
-st.page_link("pages/train.py", label="Try 2 stacked layers on Train & compare",
+# --- 5 · fixed-size outputs -------------------------------------------------------------------
+st.subheader("5 · Fixed-size outputs")
+c1, c2 = st.columns([2, 3])
+c1.markdown("An MLP's output layer is `Dense(horizon)`: it gives exactly *horizon* numbers. An "
+            "**encoder-decoder LSTM** reads the window into one vector (encoder), then unrolls "
+            "a decoder LSTM for as many output steps as asked: its weights do not depend on the "
+            "number of steps. Both train here to forecast 12 steps of a noisy wave; the same "
+            "encoder-decoder weights are then asked for 6, 12 and 24 steps.")
+c1.caption("Trains an encoder-decoder and an MLP (a few seconds).")
+if c1.button("Run the output-length demo", icon=":material/format_list_numbered:"):
+    with st.spinner("Training an encoder-decoder LSTM and an MLP…"):
+        try:
+            st.session_state["learn.outlen"] = tasks.output_length_demo()
+        except LabError as err:
+            st.error(str(err))
+if "learn.outlen" in st.session_state:
+    forecasts, errors = st.session_state["learn.outlen"]
+    c2.plotly_chart(lessons.output_length_figure(forecasts, horizon=12), key="outlen_chart")
+    c2.dataframe(errors, hide_index=True, width="stretch")
+    c2.caption("Past the 12 steps it was trained on, the decoder keeps going but drifts: it "
+               "can emit any length, and is accurate on the lengths it was trained for.")
+
+# --- 6 · inside the LSTM ----------------------------------------------------------------------
+st.subheader("6 · Inside the LSTM: gates and memory, step by step")
+st.markdown("At each step the LSTM's gates decide what to **forget** (f), what to **write** (i, "
+            "with candidate values g) to the cell state c, and what to **output** (o) as the "
+            "hidden state h. The heatmaps below recompute every gate of every unit from the "
+            "trained weights, for one input window, with the forecast beside them. Stacked "
+            "layers (*Train & compare → LSTM layers*) let the lower layer track fast, "
+            "step-to-step patterns while the upper one, reading the lower layer's sequence, "
+            "models slower ones such as the seasonal cycle.")
+latest = lessons.latest_lstm_run(state.runs())
+small = st.session_state.get("learn.small_run")
+slot = st.empty()
+if small is None and slot.button("Train a small LSTM here", icon=":material/neurology:",
+                                 help="8 units on the airline series, about two seconds."):
+    with st.spinner("Training a small LSTM on the airline series…"):
+        try:
+            small = st.session_state["learn.small_run"] = lessons.train_small_lstm(
+                cache.air_passengers())
+            slot.empty()  # trained once: same settings, same network
+        except LabError as err:
+            st.error(str(err))
+choices = {label: run for label, run in (
+    ("your latest run on Train & compare", latest),
+    ("the small LSTM trained here (8 units, airline passengers)", small)) if run is not None}
+if not choices:
+    st.info("Train an LSTM on *Train & compare*, or press the button for a small one here.")
+else:
+    source = (st.radio("Look inside", list(choices), horizontal=True, key="learn.which")
+              if len(choices) > 1 else next(iter(choices)))
+    run = choices[source]
+    first = run.forecasters["lstm"].first_origin_
+    c1, c2, c3 = st.columns([3, 2, 2])
+    origin = c1.slider("Forecast origin (index of the first predicted point)", first,
+                       run.n_points - 1, min(max(run.n_train, first), run.n_points - 1),
+                       key=f"learn.origin.{run.n_points}.{first}",
+                       help="The LSTM reads the window of points just before it.")
+    network = run.forecasters["lstm"].model_
+    layers = internals.recurrent_layers(network)
+    layer = c2.selectbox("LSTM layer", layers,
+                         index=layers.index(internals.default_layer(network)),
+                         key=f"learn.layer.{len(layers)}") if len(layers) > 1 else None
+    try:
+        found = internals.internals_for_result(run, origin, layer=layer)
+    except LabError as err:
+        st.error(str(err))
+    else:
+        prediction, actual, when = (found["prediction"][0], found["actual"][0],
+                                    found["forecast_time"][0])
+        c3.metric(f"Prediction for {when:%Y-%m-%d}" if hasattr(when, "strftime")
+                  else "Prediction", f"{prediction:,.1f}",
+                  None if math.isnan(actual) else f"{prediction - actual:+,.1f} vs actual "
+                  f"{actual:,.1f}", delta_color="off")
+        st.caption(f"Showing {source}: window {run.config.window}, {found['h'].shape[1]} units, "
+                   f"layer '{found['layer']}'. The inputs are the '{run.transform}'-transformed, "
+                   "standardised values the network reads.")
+        st.plotly_chart(internals.internals_figure(found), key="internals_chart")
+
+# --- the family ----------------------------------------------------------------------------------
+st.subheader("The LSTM family")
+cfg = state.config()
+family = lessons.architecture_table(cfg.window, cfg.units, cfg.layers, cfg.horizon)
+st.markdown(f"Five networks that all read the window step by step; weights counted for the "
+            f"current settings (window {cfg.window}, {cfg.units} units, {cfg.layers} "
+            f"layer{'s' if cfg.layers > 1 else ''}):\n\n"
+            + "\n".join(lessons.architecture_lines(family)))
+st.page_link("pages/train.py", label="Try them on Train & compare",
              icon=":material/arrow_forward:")

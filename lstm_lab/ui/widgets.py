@@ -5,7 +5,9 @@ from __future__ import annotations
 import streamlit as st
 
 from lstm_lab import export, plots
+from lstm_lab.architectures import ARCHITECTURES
 from lstm_lab.config import (
+    ARCHITECTURE_CHOICES,
     MODELS,
     STRATEGIES,
     TRANSFORMS,
@@ -80,6 +82,10 @@ def config_form(cfg: ExperimentConfig, series: Series) -> ExperimentConfig | Non
         strategy = st.radio("Multi-step strategy", STRATEGIES, STRATEGIES.index(cfg.strategy),
                             horizontal=True, help=field_help("strategy"))
         st.markdown("**LSTM**")
+        architecture = st.selectbox("Architecture", ARCHITECTURE_CHOICES,
+                                    ARCHITECTURE_CHOICES.index(cfg.architecture),
+                                    format_func=lambda n: ARCHITECTURES[n].label,
+                                    help=field_help("architecture"))
         layers = st.slider("LSTM layers", 1, 8, cfg.layers, help=field_help("layers"))
         c1, c2 = st.columns(2)
         units = c1.select_slider("Units per layer", _with(UNIT_CHOICES, cfg.units), cfg.units,
@@ -112,7 +118,7 @@ def config_form(cfg: ExperimentConfig, series: Series) -> ExperimentConfig | Non
         return None
     try:
         return cfg.replace(window=int(window), horizon=int(horizon), test_size=float(test_size),
-                           transform=transform, strategy=strategy, layers=int(layers), units=int(units),
+                           transform=transform, strategy=strategy, architecture=architecture, layers=int(layers), units=int(units),
                            dropout=float(dropout), mlp_layers=int(mlp_layers),
                            mlp_units=int(mlp_units), epochs=int(epochs), batch_size=int(batch_size),
                            learning_rate=float(learning_rate), patience=int(patience),
@@ -183,9 +189,9 @@ def downloads(result: ExperimentResult) -> None:
                            "application/octet-stream", icon=":material/download:",
                            help="Load with keras.saving.load_model(path) (safe mode).")
     with st.expander("Show the Keras code for this LSTM"):
-        from lstm_lab.models import keras_code
+        from lstm_lab.architectures import architecture_keras_code
 
-        st.code(keras_code(result.config), language="python")
+        st.code(architecture_keras_code(result.config), language="python")
 
 
 @st.cache_data(show_spinner=False, max_entries=8, hash_funcs={ExperimentResult: id})

@@ -1,0 +1,160 @@
+"""Learn page: the five limits' live experiments and the view inside an LSTM, driven by AppTest.
+
+The experiments are patched to tiny settings (same code, fewer steps) so each click takes about
+a second; tests/unit/test_tasks.py checks what the full-size ones show.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import partial
+from unittest.mock import patch
+
+import pytest
+
+from lstm_lab import lessons, tasks
+from lstm_lab.config import ExperimentConfig
+from tests.app.conftest import make_app, texts
+from tests.conftest import FAST, make_tiny_series, requires_tf
+
+PAGE = "pages/learn.py"
+TINY = {
+    "echo_experiment": partial(tasks.echo_experiment, n_train=64, n_test=16, steps=3, units=4),
+    "parallel_experiment": partial(tasks.parallel_experiment, length=80, epochs=2),
+    "variable_length_demo": partial(tasks.variable_length_demo, n_train=64, n_test=16, steps=3,
+                                    units=4),
+    "output_length_demo": partial(tasks.output_length_demo, n_points=80, epochs=2, units=4),
+}
+
+
+def _learn(session: dict | None = None):
+    at = make_app()
+    for key, value in (session or {}).items():
+        at.session_state[key] = value
+    at.run()
+    at.switch_page(PAGE).run()
+    assert not at.exception
+    return at
+
+
+def _charts(at) -> list[dict]:
+    return [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+
+
+def _button(at, label: str):
+    return next(b for b in at.button if b.label == label)
+
+
+def test_five_limits_each_have_a_section() -> None:
+    at = _learn()
+    headers = texts(at.subheader)
+    assert headers[:5] == ["1 · Stateless: no memory beyond the window", "2 · Blind to order",
+                           "3 · Messy scaling with parallel series", "4 · Fixed-size inputs",
+                           "5 · Fixed-size outputs"]
+    assert headers[5].startswith("6 · Inside the LSTM") and headers[6] == "The LSTM family"
+    labels = [b.label for b in at.button]
+    for label in ("Run the echo experiment", "Run the shuffle experiment",
+                  "Train both on parallel series", "Run the variable-length demo",
+                  "Run the output-length demo", "Train a small LSTM here"):
+        assert label in labels
+    # the family: one line per architecture, with its weights at the current config
+    family = next(m for m in texts(at.markdown) if m.startswith("Five networks"))
+    assert family.count("\n- **") == 5
+    assert "- **GRU** (3,393 weights): A lighter LSTM" in family
+
+
+@requires_tf
+@pytest.mark.parametrize("name, button, chart_title", [
+    ("echo_experiment", "Run the echo experiment", "Recall the value k steps back"),
+    ("variable_length_demo", "Run the variable-length demo", "Average of a sequence"),
+    ("output_length_demo", "Run the output-length demo", "One encoder-decoder"),
+])
+def test_each_experiment_runs_live_and_draws_its_chart(name: str, button: str,
+                                                       chart_title: str) -> None:
+    at = _learn()
+    before = len(_charts(at))
+    with patch(f"lstm_lab.tasks.{name}", TINY[name]):
+        _button(at, button).click().run()
+    assert not at.exception and not at.error
+    charts = _charts(at)
+    assert len(charts) == before + 1
+    assert any(chart_title in c["layout"]["title"]["text"] for c in charts)
+    at.run()  # a rerun (any other widget) keeps the result on screen
+    assert len(_charts(at)) == before + 1
+
+
+@requires_tf
+def test_echo_window_control_sets_the_mlp_window() -> None:
+    at = _learn()
+    at.select_slider(key="learn.echo_window").set_value(3).run()
+    with patch("lstm_lab.tasks.echo_experiment", TINY["echo_experiment"]):
+        _button(at, "Run the echo experiment").click().run()
+    table = at.session_state["learn.echo"]
+    assert table.attrs["window"] == 3
+    assert table.loc[table["in MLP window"], "k"].tolist() == [1, 1, 2, 2]
+
+
+@requires_tf
+def test_parallel_experiment_uses_the_chosen_series_and_reports_weights() -> None:
+    at = _learn()
+    at.select_slider(key="learn.parallel_series").set_value(4).run()
+    with patch("lstm_lab.tasks.parallel_experiment", TINY["parallel_experiment"]):
+        _button(at, "Train both on parallel series").click().run()
+    assert not at.exception
+    live = at.dataframe[1].value                                # after the parameter table
+    assert live["model"].tolist() == ["MLP", "LSTM"]
+    assert live["first-layer input width"].tolist() == [12 * 4, 4]   # window 12, 4 series
+    assert (live["weights (Keras)"] == live["weights (formula)"]).all()
+    # the original parameter table and its window slider still come first
+    assert at.dataframe[0].value["MLP inputs"].tolist() == [12, 24, 48, 96, 192]
+
+
+_SMALL = lessons.small_lstm_config()
+
+
+def _small_config() -> ExperimentConfig:
+    return _SMALL.replace(**FAST)
+
+
+@requires_tf
+def test_inside_the_lstm_trains_a_small_one_and_follows_the_origin() -> None:
+    at = _learn()
+    assert any("press the button for a small one" in i for i in texts(at.info))
+    with patch("lstm_lab.lessons.small_lstm_config", _small_config):
+        _button(at, "Train a small LSTM here").click().run()
+    assert not at.exception and not at.error
+    assert "Train a small LSTM here" not in [b.label for b in at.button]   # trained once
+    internals = [c for c in _charts(at) if "Inside LSTM layer" in c["layout"]["title"]["text"]]
+    assert len(internals) == 1
+    heatmaps = [t for t in internals[0]["data"] if t["type"] == "heatmap"]
+    assert [t["name"] for t in heatmaps] == ["f", "i", "g", "c", "o", "h"]
+    slider = at.slider[1]                                      # after section 3's Window slider
+    assert slider.value == 120                                 # the first test point
+    first = at.metric[0].value
+    slider.set_value(100).run()
+    assert not at.exception
+    assert at.metric[0].value != first
+    assert any("small LSTM trained here" in c for c in texts(at.caption))
+
+
+@requires_tf
+def test_inside_the_lstm_opens_the_latest_train_run_and_its_layers() -> None:
+    from lstm_lab.training import run_experiment
+
+    config = ExperimentConfig(window=4, test_size=6, layers=2, models=("lstm", "naive"), **FAST)
+    result = run_experiment(config, make_tiny_series())
+    at = _learn({"lab.runs": {"compare|x": result}})
+    assert "Train a small LSTM here" in [b.label for b in at.button]
+    assert not at.radio                                        # only one LSTM to look at
+    layer = at.selectbox(key="learn.layer.2")
+    assert layer.options == ["lstm_1", "lstm_2"] and layer.value == "lstm_2"
+    layer.set_value("lstm_1").run()
+    assert not at.exception
+    assert any("layer 'lstm_1'" in c and "latest run on Train & compare" in c
+               for c in texts(at.caption))
+    # with a small one trained too, a radio chooses between them
+    with patch("lstm_lab.lessons.small_lstm_config", _small_config):
+        _button(at, "Train a small LSTM here").click().run()
+    assert at.radio(key="learn.which").options == [
+        "your latest run on Train & compare",
+        "the small LSTM trained here (8 units, airline passengers)"]
