@@ -15,6 +15,8 @@ def run() -> None:
         st.Page("pages/home.py", title="Home", icon=":material/home:", default=True),
         st.Page("pages/data.py", title="Data", icon=":material/dataset:"),
         st.Page("pages/train.py", title="Train & compare", icon=":material/model_training:"),
+        st.Page("pages/history.py", title="History", icon=":material/history:"),
+        st.Page("pages/sweep.py", title="Sweep", icon=":material/grid_on:"),
         st.Page("pages/learn.py", title="Learn", icon=":material/school:"),
     ])
     widgets.sidebar_summary(state.config())

@@ -75,6 +75,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--json", action="store_true", help="print one JSON object on stdout")
     run.add_argument("--out", default=None, metavar="DIR",
                      help="write metrics.json, config.json and predictions.csv into DIR")
+    from lstm_lab import cli_store
+
+    cli_store.add_commands(sub)
     return parser
 
 
@@ -125,6 +128,13 @@ def format_table(result) -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.command != "run":
+        from lstm_lab import cli_store
+
+        try:
+            return cli_store.handle(args)
+        except LabError as err:
+            _fail(str(err))
     try:
         config = config_from_args(args)
         from lstm_lab.datasets import load_series

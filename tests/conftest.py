@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import tempfile
 
 import numpy as np
 import pandas as pd
 import pytest
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+# Tests (and the servers they start) save runs to a throw-away database, never ./runs/.
+os.environ.setdefault("LSTM_LAB_DB", os.path.join(tempfile.mkdtemp(prefix="lstm_lab_tests_"),
+                                                  "runs.sqlite3"))
 
 TF_AVAILABLE = importlib.util.find_spec("tensorflow") is not None
 

@@ -35,6 +35,13 @@ def start_training(cfg: ExperimentConfig, series: Series, kind: str = "compare",
     old, _ = state.job()
     if old is not None and not old.finished:
         old.request_stop()
+    if task is None:  # a comparison: saved to the run store by the worker when it finishes
+        from lstm_lab import store
+        from lstm_lab.ui.history import session_owner
+
+        owner = session_owner()
+        task = lambda job: store.run_and_save(  # noqa: E731
+            job.config, job.series, owner, job.on_epoch, job.stop_event.is_set)
     state.set_job(cache.job_runner().submit(cfg, series, task, label), key)
 
 

@@ -1,0 +1,414 @@
+"""App start-up and rerun speed: server health, a usable Home page, a chart-option rerun, imports.
+
+Why it exists: a class opens the lab at the same moment, and a slow first page or a sluggish
+slider makes the app feel broken even when training is fast. This script measures, against the
+real ``streamlit run app.py`` and the system Chromium (never a downloaded browser):
+
+  (a) server start: ``streamlit run app.py --server.headless true --server.address 127.0.0.1
+      --server.port FREE --server.fileWatcherType none`` until /_stcore/health answers "ok"
+      (median of 5 cold starts); right after each, the first visit's time to a usable Home page
+      on that fresh server (its first script run imports the app's modules);
+  (b) Home page usable: from navigation start (``performance.now()`` in the page) until the
+      "Train the default experiment" button is in the DOM, visible and enabled, each visit in a
+      fresh browser context on an already warm server (median of 5);
+  (c) a rerun that changes only a chart option: on the Learn page, the "Window" slider moved with
+      the keyboard until the parameter table shows the new window (median of 10). In-page
+      instrumentation (a wrapped WebSocket and a MutationObserver, all ``performance.now()``)
+      splits it into keypress -> message sent, sent -> first reply, and the DOM update;
+      (c') the same again after one short training on that server: from then on keras is in the
+      server's sys.modules, and Streamlit runs ``keras.backend.clear_session()`` and
+      ``gc.collect(2)`` after every script run;
+  (d) which heavy modules the app imports at start: a fresh Python imports exactly what app.py and
+      pages/*.py import at module level (read with ``ast``), reports whether tensorflow, keras,
+      statsmodels, sklearn and scipy ended up in sys.modules, and ``python -X importtime``'s top
+      offenders; the real server's memory map is checked for their native libraries too.
+
+Targets: health < 1.5 s, Home usable < 4 s, chart-option rerun < 300 ms. No assertions.
+
+Usage (from the repository root):
+    .venv/bin/python bench/app_speed.py [--quick] [--json PATH]
+
+--quick: 2 cold starts, 3 Home visits, 4 slider reruns (each before and after a training).
+--server gc-freeze | gc-freeze+no-keras-clear: experiments, not the app -- every server process
+is patched before it starts the way a suggested fix would (common.SERVER_VARIANTS).
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import importlib.util
+import json
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import common  # noqa: E402
+
+TARGET_HEALTH_S = 1.5
+TARGET_HOME_S = 4.0
+TARGET_RERUN_MS = 300.0
+HEAVY = ("tensorflow", "keras", "statsmodels", "sklearn", "scipy", "plotly", "pandas", "pyarrow")
+HOME_BUTTON = "Train the default experiment"
+TIMEOUT_MS = 90_000
+
+# Set up before any page script: records when the Home button becomes usable, and every
+# WebSocket send / receive and keydown, all on the page's clock (0 = navigation start).
+INIT_SCRIPT = """
+(() => {
+  const b = window.__bench = {homeReady: null, sent: [], recv: [], keys: [], watch: null};
+  const Orig = window.WebSocket;
+  window.WebSocket = class extends Orig {
+    constructor(...args) {
+      super(...args);
+      this.addEventListener('message', () => b.recv.push(performance.now()));
+    }
+    send(data) { b.sent.push(performance.now()); return super.send(data); }
+  };
+  document.addEventListener('keydown', () => b.keys.push(performance.now()), true);
+  b.paramCell = () => {      // Learn's parameter table: row 1, column "window"
+    for (const grid of document.querySelectorAll("[data-testid='stDataFrame']")) {
+      const head = grid.querySelector("thead");
+      if (head && head.textContent.includes('MLP inputs')
+          && head.textContent.includes('LSTM inputs per step')) {
+        return grid.querySelector("[data-testid='glide-cell-1-0']");
+      }
+    }
+    return null;
+  };
+  const homeUsable = () => {
+    for (const el of document.querySelectorAll('button')) {
+      if (el.textContent.includes(HOME_BUTTON) && !el.disabled) {
+        const r = el.getBoundingClientRect();
+        if (r.width > 0 && r.height > 0) return true;
+      }
+    }
+    return false;
+  };
+  const check = () => {
+    const now = performance.now();
+    if (b.homeReady === null && homeUsable()) b.homeReady = now;
+    const w = b.watch;
+    if (w) {
+      if (w.done === null) {
+        const cell = b.paramCell();
+        if (cell && cell.textContent.trim() === w.expect) w.done = now;
+      }
+      const app = document.querySelector("[data-testid='stApp']");
+      const state = app && app.getAttribute('data-test-script-state');
+      if (state === 'running' && w.running === null) w.running = now;
+      if (state === 'notRunning' && w.running !== null && w.idle === null) w.idle = now;
+    }
+  };
+  new MutationObserver(check).observe(document, {subtree: true, childList: true,
+                                                 characterData: true, attributes: true});
+})();
+""".replace("HOME_BUTTON", json.dumps(HOME_BUTTON))
+
+
+# --- (d) imports -------------------------------------------------------------------------------
+
+def app_imports() -> list[str]:
+    """Modules app.py and pages/*.py import at module level (``from a import b`` -> a.b when b
+    is a module, else a), in file order, without duplicates."""
+    found: list[str] = []
+    for path in [common.ROOT / "app.py", *sorted((common.ROOT / "pages").glob("*.py"))]:
+        for node in ast.parse(path.read_text()).body:
+            if isinstance(node, ast.Import):
+                found += [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                found += [f"{node.module}.{alias.name}" for alias in node.names]
+    return list(dict.fromkeys(found))
+
+
+IMPORT_PROBE = """
+import importlib, json, sys, time
+names = json.loads(sys.argv[1]); heavy = json.loads(sys.argv[2])
+t0 = time.perf_counter(); import streamlit; t_st = time.perf_counter() - t0
+t0 = time.perf_counter()
+for name in names:
+    try:
+        importlib.import_module(name)
+    except ModuleNotFoundError:          # `from pkg import attr`: attr is not a module
+        importlib.import_module(name.rsplit(".", 1)[0])
+t_app = time.perf_counter() - t0
+print(json.dumps({"streamlit_s": t_st, "app_modules_s": t_app,
+                  "loaded": {h: h in sys.modules for h in heavy},
+                  "n_modules": len(sys.modules)}))
+"""
+
+
+def import_report(names: list[str]) -> dict:
+    """Run the probe in a fresh interpreter; then again under -X importtime for offenders."""
+    args = [json.dumps(names), json.dumps(HEAVY)]
+    run = subprocess.run([sys.executable, "-c", IMPORT_PROBE, *args], cwd=common.ROOT,
+                         capture_output=True, text=True, env=common.server_env(), timeout=300)
+    if run.returncode:
+        raise RuntimeError(run.stderr[-2000:])
+    report = json.loads(run.stdout.strip().splitlines()[-1])
+    timed = subprocess.run([sys.executable, "-X", "importtime", "-c", IMPORT_PROBE, *args],
+                           cwd=common.ROOT, capture_output=True, text=True,
+                           env=common.server_env(), timeout=300)
+    rows = []
+    for line in timed.stderr.splitlines():
+        m = re.match(r"import time:\s+(\d+) \|\s+(\d+) \|( *)(\S+)", line)
+        if m:
+            rows.append({"self_us": int(m[1]), "cumulative_us": int(m[2]),
+                         "depth": len(m[3]) // 2, "module": m[4]})
+    top = sorted((r for r in rows if r["depth"] == 0), key=lambda r: -r["cumulative_us"])[:12]
+    report["importtime_top"] = top
+    report["chains"] = {h: import_chain(rows, h) for h in HEAVY if report["loaded"][h]}
+    return report
+
+
+def import_chain(rows: list[dict], package: str) -> list[str]:
+    """Who imported ``package`` first: importtime lists children before their parent, so the
+    ancestors are the later rows of smaller depth."""
+    start = next((i for i, r in enumerate(rows) if r["module"] == package), None)
+    if start is None:
+        return []
+    chain, depth = [f"{package} ({rows[start]['cumulative_us'] / 1000:.0f} ms)"], \
+        rows[start]["depth"]
+    for r in rows[start + 1:]:
+        if r["depth"] < depth:
+            chain.append(r["module"])
+            depth = r["depth"]
+            if depth == 0:
+                break
+    return chain[::-1]
+
+
+def has_native_code(package: str) -> bool:
+    spec = importlib.util.find_spec(package)
+    if spec is None or not spec.submodule_search_locations:
+        return False
+    root = Path(next(iter(spec.submodule_search_locations)))
+    return next(root.rglob("*.so"), None) is not None
+
+
+def mapped_native_libs(pid: int) -> dict[str, bool]:
+    """Which heavy packages have native code mapped into the server process."""
+    try:
+        maps = Path(f"/proc/{pid}/maps").read_text()
+    except OSError:
+        return {}
+    return {h: f"/site-packages/{h}/" in maps for h in HEAVY}
+
+
+# --- browser measurements ----------------------------------------------------------------------
+
+def new_context(browser, base: str):
+    context = browser.new_context(viewport=common.VIEWPORT, base_url=base)
+    context.set_default_timeout(TIMEOUT_MS)
+    context.add_init_script(INIT_SCRIPT)
+    return context
+
+
+def home_usable(browser, base: str) -> dict[str, float]:
+    """A fresh context opens /: ms from navigation start to a usable Home button."""
+    context = new_context(browser, base)
+    try:
+        page = context.new_page()
+        t0 = time.perf_counter()
+        page.goto("/", wait_until="commit")
+        page.wait_for_function("window.__bench && window.__bench.homeReady !== null",
+                               timeout=TIMEOUT_MS, polling=50)
+        wall = time.perf_counter() - t0
+        ready_ms = page.evaluate("window.__bench.homeReady")
+        return {"home_s": ready_ms / 1000, "wall_s": wall}
+    finally:
+        context.close()
+
+
+def slider_reruns(browser, base: str, n: int) -> list[dict[str, float]]:
+    """Move Learn's Window slider one step n times; time each rerun (plus one warm-up)."""
+    context = new_context(browser, base)
+    out = []
+    try:
+        page = context.new_page()
+        page.goto("/learn")
+        page.wait_for_selector("[data-testid='stApp'][data-test-script-state='notRunning']")
+        page.wait_for_function("window.__bench.paramCell() !== null", polling=100)
+        thumb = page.locator("[data-testid='stSlider'] input[type='range'][aria-label='Window']")
+        thumb.focus()
+        for i in range(n + 1):
+            current = int(page.evaluate("window.__bench.paramCell().textContent").strip())
+            page.evaluate("""(expect) => {
+                const b = window.__bench;
+                b.watch = {expect, done: null, running: null, idle: null};
+                b.keys.length = 0; b.sent.length = 0; b.recv.length = 0;
+            }""", str(current + 1))
+            thumb.press("ArrowRight")
+            page.wait_for_function("window.__bench.watch.done !== null && "
+                                   "window.__bench.watch.idle !== null", polling=50)
+            b = page.evaluate("window.__bench")
+            key = b["keys"][0]
+            sent = next((t for t in b["sent"] if t >= key), None)
+            recv = next((t for t in b["recv"] if sent is not None and t >= sent), None)
+            w = b["watch"]
+            row = {"key_to_dom_ms": w["done"] - key, "key_to_idle_ms": w["idle"] - key,
+                   "key_to_send_ms": None if sent is None else sent - key,
+                   "send_to_first_reply_ms": None if recv is None else recv - sent,
+                   "send_to_idle_ms": None if sent is None else w["idle"] - sent,
+                   "send_to_dom_ms": None if sent is None else w["done"] - sent}
+            if i:          # the first move is a warm-up (first run of this page's code paths)
+                out.append(row)
+            page.wait_for_timeout(150)
+        return out
+    finally:
+        context.close()
+
+
+def train_once(browser, base: str) -> float:
+    """One short training through the Train page (imports TensorFlow + Keras in the server)."""
+    context = new_context(browser, base)
+    try:
+        page = context.new_page()
+        page.goto("/train?epochs=5")
+        button = page.get_by_test_id("stForm").get_by_role("button", name="Train")
+        button.wait_for()
+        page.wait_for_selector("[data-testid='stApp'][data-test-script-state='notRunning']")
+        t0 = time.perf_counter()
+        button.click()
+        page.get_by_text("Test metrics").wait_for(timeout=TIMEOUT_MS * 3)
+        return time.perf_counter() - t0
+    finally:
+        context.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="fewer repeats (2 / 3 / 4)")
+    parser.add_argument("--json", metavar="PATH", help="also write the numbers as JSON")
+    parser.add_argument("--server", choices=common.SERVER_VARIANTS, default="as-is",
+                        help="as-is (default), or an experiment that patches the server process "
+                             "the way a suggested fix would (see common.SERVER_VARIANTS)")
+    args = parser.parse_args()
+    n_cold, n_home, n_rerun = (2, 3, 4) if args.quick else (5, 5, 10)
+
+    header = common.machine_header(quick=args.quick, chromium=common.CHROMIUM,
+                                   server=args.server if args.server != "as-is"
+                                   else "streamlit run app.py (as is)")
+    common.print_header("LSTM Lab app-speed benchmark", header)
+    if not common.chromium_available():
+        print(f"Chromium not found at {common.CHROMIUM}: browser measurements skipped.")
+
+    names = app_imports()
+    imports = import_report(names)
+
+    from playwright.sync_api import sync_playwright
+
+    tmp = Path(tempfile.mkdtemp(prefix="lstm_lab_app_speed_"))
+    cold, first_visit, native = [], [], {}
+    homes, reruns, reruns_keras = [], [], []
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(**common.launch_kwargs())
+        try:
+            # (a) cold starts, each followed by the first visit on that fresh server
+            for i in range(n_cold):
+                with common.run_server(tmp / f"cold{i}.log", variant=args.server) as server:
+                    cold.append(server.health_s)
+                    first_visit.append(home_usable(browser, server.base))
+                    if i == 0:
+                        native = mapped_native_libs(server.proc.pid)
+                    print(f"  cold start {i + 1}/{n_cold}: health {server.health_s:.2f} s, first "
+                          f"Home visit {first_visit[-1]['home_s']:.2f} s")
+            # (b) + (c) on one warm server
+            with common.run_server(tmp / "warm.log", variant=args.server) as server:
+                home_usable(browser, server.base)          # warm-up: first script run
+                for i in range(n_home):
+                    homes.append(home_usable(browser, server.base))
+                    print(f"  Home visit {i + 1}/{n_home}: {homes[-1]['home_s']:.2f} s")
+                reruns = slider_reruns(browser, server.base, n_rerun)
+                for i, r in enumerate(reruns):
+                    print(f"  Window slider rerun {i + 1}/{n_rerun}: {r['key_to_dom_ms']:.0f} ms "
+                          f"to the table, {r['key_to_idle_ms']:.0f} ms to script idle")
+                # (c') the same after one training: keras is now imported in the server, and
+                # Streamlit runs keras.backend.clear_session() + gc.collect(2) after every run
+                train_s = train_once(browser, server.base)
+                print(f"  one 5-epoch training through the Train page: {train_s:.1f} s")
+                reruns_keras = slider_reruns(browser, server.base, n_rerun)
+                for i, r in enumerate(reruns_keras):
+                    print(f"  Window slider rerun after training {i + 1}/{n_rerun}: "
+                          f"{r['key_to_dom_ms']:.0f} ms to the table, "
+                          f"{r['key_to_idle_ms']:.0f} ms to script idle")
+                server_rss = common.rss_mb(server.proc.pid)
+        finally:
+            browser.close()
+
+    med = common.median
+    health = med(cold)
+    home = med([h["home_s"] for h in homes])
+    rerun = med([r["key_to_dom_ms"] for r in reruns])
+    rerun_keras = med([r["key_to_dom_ms"] for r in reruns_keras])
+    print()
+    common.print_table(
+        ["measurement", "median", "min", "max", "n", "target", "verdict"],
+        [["(a) server start -> /_stcore/health ok (s)", health, min(cold), max(cold), len(cold),
+          f"< {TARGET_HEALTH_S}", common.verdict(health < TARGET_HEALTH_S)],
+         ["(a') first Home visit on a fresh server (s)", med([h["home_s"] for h in first_visit]),
+          min(h["home_s"] for h in first_visit), max(h["home_s"] for h in first_visit),
+          len(first_visit), "-", "-"],
+         ["(b) Home usable, fresh context, warm server (s)", home,
+          min(h["home_s"] for h in homes), max(h["home_s"] for h in homes), len(homes),
+          f"< {TARGET_HOME_S}", common.verdict(home < TARGET_HOME_S)],
+         ["(c) Window slider -> table updated (ms)", rerun,
+          min(r["key_to_dom_ms"] for r in reruns), max(r["key_to_dom_ms"] for r in reruns),
+          len(reruns), f"< {TARGET_RERUN_MS:.0f}", common.verdict(rerun < TARGET_RERUN_MS)],
+         ["    keypress -> rerun request sent (ms)", med([r["key_to_send_ms"] for r in reruns]),
+          None, None, len(reruns), "-", "-"],
+         ["    request sent -> first reply (ms)", med([r["send_to_first_reply_ms"]
+                                                     for r in reruns]),
+          None, None, len(reruns), "-", "-"],
+         ["    request sent -> script idle (ms)", med([r["send_to_idle_ms"] for r in reruns]),
+          None, None, len(reruns), "-", "-"],
+         ["    request sent -> table updated (ms)", med([r["send_to_dom_ms"] for r in reruns]),
+          None, None, len(reruns), "-", "-"],
+         ["    keypress -> script idle (whole rerun, ms)",
+          med([r["key_to_idle_ms"] for r in reruns]), None, None, len(reruns), "-", "-"],
+         ["(c') same, after one training (keras loaded, ms)", rerun_keras,
+          min(r["key_to_dom_ms"] for r in reruns_keras),
+          max(r["key_to_dom_ms"] for r in reruns_keras), len(reruns_keras),
+          f"< {TARGET_RERUN_MS:.0f}", common.verdict(rerun_keras < TARGET_RERUN_MS)],
+         ["    keypress -> script idle (whole rerun, ms)",
+          med([r["key_to_idle_ms"] for r in reruns_keras]), None, None, len(reruns_keras), "-",
+          "-"]])
+    print(f"(b) wall time from goto() to usable, same visits: "
+          f"{med([h['wall_s'] for h in homes]):.2f} s; server RSS after the visits "
+          f"{server_rss:.0f} MB")
+
+    print(f"\n(d) Modules app.py and pages/*.py import at module level ({len(names)}): "
+          + ", ".join(names))
+    print(f"    fresh interpreter: import streamlit {imports['streamlit_s']:.2f} s, then the app's "
+          f"modules {imports['app_modules_s']:.2f} s; {imports['n_modules']} modules loaded")
+    common.print_table(["package", "in sys.modules after the app's imports",
+                        "its native code mapped in the server after the first Home visit"],
+                       [[h, "yes" if imports["loaded"][h] else "no",
+                         ("yes" if native.get(h) else "no") if native and has_native_code(h)
+                         else "n/a (pure Python)"] for h in HEAVY])
+    print("\n    first import chain of each heavy package loaded at start:")
+    for h, chain in imports["chains"].items():
+        shown = chain if len(chain) <= 6 else [*chain[:4], "...", *chain[-2:]]
+        print(f"      {h:<12} " + " -> ".join(shown))
+    print("\n    python -X importtime, top-level imports by cumulative time:")
+    common.print_table(["module", "cumulative ms", "self ms"],
+                       [[r["module"], r["cumulative_us"] / 1000, r["self_us"] / 1000]
+                        for r in imports["importtime_top"]], digits=1)
+
+    print(f"load average at the end: {common.load_average()}")
+    common.write_json(args.json, {
+        "header": header, "health_s": cold, "first_visit": first_visit, "home": homes,
+        "reruns": reruns, "reruns_after_training": reruns_keras, "imports": imports, "imported_names": names,
+        "native_libs_in_server": native, "server_rss_mb": server_rss,
+        "medians": {"health_s": health, "home_s": home, "rerun_ms": rerun,
+                    "rerun_after_training_ms": rerun_keras},
+        "targets": {"health_s": TARGET_HEALTH_S, "home_s": TARGET_HOME_S,
+                    "rerun_ms": TARGET_RERUN_MS}})
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,911 @@
+"""The run store: every finished run, kept for good in an embedded SQLite database.
+
+A run keeps its config, data fingerprint, metrics for every model, predictions, loss histories,
+timings, library versions (all of ``ExperimentResult.to_dict``) and the trained networks as
+``.keras`` files (zip archives of architecture + weights, stored as BLOBs; loaded with
+``keras.saving.load_model(..., safe_mode=True)``, never unpickled).
+
+Where: one file, ``runs/lstm_lab.sqlite3`` under the repository root by default, or the path in
+``LSTM_LAB_DB`` (``:memory:`` keeps a private in-memory database, for tests). The folder and the
+file are created on first use.
+
+Schema: the version lives in ``PRAGMA user_version``; ``MIGRATIONS[v]`` upgrades version ``v`` to
+``v + 1``. Opening a database runs the missing steps in one transaction, so an old file is
+upgraded in place and a half-upgraded file cannot exist. A file written by a newer LSTM Lab is
+refused rather than damaged.
+
+Writes: each run (its row and its networks) is written in one transaction: after a crash the
+run is wholly there or wholly absent. The database runs in WAL mode with a busy timeout, so
+several sessions, threads and processes can write at once (SQLite serialises the writers; a
+write takes milliseconds).
+
+Privacy: each run has an ``owner`` (an opaque, unguessable session key; the CLI uses ``"cli"``)
+and a ``shared`` flag. ``list_runs(owner)`` returns that owner's runs plus the runs shared with
+the class; only the owner may share, unshare or delete a run. ``owner=None`` means "no
+restriction" and is for the command line, which runs with the server's own rights.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import csv
+import io
+import json
+import math
+import os
+import sqlite3
+import tempfile
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, fields
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from lstm_lab.config import NEURAL_MODELS, ExperimentConfig
+from lstm_lab.errors import ConfigError, DataError, LabError
+from lstm_lab.metrics import METRICS
+from lstm_lab.training import MODEL_LABELS, ExperimentResult
+
+DB_ENV_VAR = "LSTM_LAB_DB"
+DEFAULT_DB = Path(__file__).resolve().parents[1] / "runs" / "lstm_lab.sqlite3"
+BUSY_TIMEOUT_S = 30.0
+EXPORT_FORMAT = "lstm_lab.runs"
+EXPORT_VERSION = 1
+MAX_OWNER_CHARS = 200
+
+
+class StoreError(LabError):
+    """The run database cannot be opened, read or written (path, permissions, format)."""
+
+
+class RunNotFoundError(StoreError):
+    """No run with that id, or not one this session may see."""
+
+
+# --- schema ------------------------------------------------------------------------------------
+
+def _v1_create(conn: sqlite3.Connection) -> None:
+    """Version 1: runs and their networks."""
+    conn.execute("""
+        CREATE TABLE runs (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            uid TEXT NOT NULL UNIQUE,             -- stable identity across export / import
+            created_at REAL NOT NULL,             -- seconds since the epoch (UTC)
+            owner TEXT NOT NULL,
+            dataset TEXT NOT NULL,
+            series_name TEXT NOT NULL,
+            data_fingerprint TEXT NOT NULL,
+            stopped INTEGER NOT NULL DEFAULT 0,   -- training was stopped early by request
+            config_json TEXT NOT NULL,
+            metrics_json TEXT NOT NULL,
+            result_json TEXT NOT NULL             -- ExperimentResult.to_dict() + time_dtype
+        )""")
+    conn.execute("CREATE INDEX runs_owner ON runs (owner, created_at)")
+    conn.execute("""
+        CREATE TABLE weights (
+            run_id INTEGER NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+            model TEXT NOT NULL,                  -- lstm | mlp
+            state_json TEXT NOT NULL,             -- forecaster parameters, scaler, transform
+            keras BLOB NOT NULL,                  -- the .keras file's bytes
+            PRIMARY KEY (run_id, model)
+        )""")
+
+
+def _v2_sharing_and_sweeps(conn: sqlite3.Connection) -> None:
+    """Version 2: the "shared with the class" flag, sweep groups, and the run time as a column
+    (backfilled from the stored results) so the history table need not parse every result."""
+    conn.execute("ALTER TABLE runs ADD COLUMN shared INTEGER NOT NULL DEFAULT 0")
+    conn.execute("ALTER TABLE runs ADD COLUMN sweep TEXT NOT NULL DEFAULT ''")
+    conn.execute("ALTER TABLE runs ADD COLUMN total_s REAL")
+    rows = conn.execute("SELECT id, result_json FROM runs").fetchall()
+    for run_id, text in rows:
+        try:
+            total = json.loads(text).get("timings", {}).get("total_s")
+        except (json.JSONDecodeError, AttributeError):
+            total = None
+        conn.execute("UPDATE runs SET total_s = ? WHERE id = ?", (total, run_id))
+    conn.execute("CREATE INDEX runs_shared ON runs (shared, created_at)")
+    conn.execute("CREATE INDEX runs_sweep ON runs (sweep)")
+
+
+MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (_v1_create, _v2_sharing_and_sweeps)
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+# --- values --------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class RunSummary:
+    """One row of the history table: enough to list, filter and pick runs without their data."""
+
+    id: int
+    uid: str
+    created_at: float
+    owner: str
+    shared: bool
+    sweep: str
+    series_name: str
+    data_fingerprint: str
+    config: ExperimentConfig
+    metrics: dict[str, dict[str, float]]
+    total_s: float | None
+    stopped_by_user: bool
+
+    @property
+    def when(self) -> str:
+        return datetime.fromtimestamp(self.created_at).strftime("%Y-%m-%d %H:%M:%S")
+
+    def label(self) -> str:
+        """``#12 · Passengers · window 12 · 1×32 · seed 0``: short, for pickers and legends."""
+        c = self.config
+        return (f"#{self.id} · {self.series_name} · window {c.window} · "
+                f"{c.layers}×{c.units} · {c.epochs} epochs · seed {c.seed}")
+
+    def best_model(self, metric: str = "rmse") -> str | None:
+        scored = {m: v.get(metric) for m, v in self.metrics.items()
+                  if v.get(metric) is not None and np.isfinite(v.get(metric))}
+        return min(scored, key=scored.get) if scored else None
+
+
+@dataclass(frozen=True)
+class ImportReport:
+    ids: list[int]          # the new runs' ids, in the file's order
+    skipped: int            # runs already in the store (same uid, same owner)
+
+
+# --- the repository ------------------------------------------------------------------------------
+
+class RunStore:
+    """Runs in one SQLite file. Thread-safe: each call opens its own short-lived connection
+    (``:memory:`` keeps one connection, guarded by a lock). The schema is created or upgraded on
+    first use."""
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        self.path = str(path)
+        self._memory = self.path == ":memory:"
+        self._lock = threading.RLock()
+        self._shared_conn: sqlite3.Connection | None = None
+        self._ready = False
+
+    def __repr__(self) -> str:
+        return f"RunStore({self.path!r})"
+
+    # --- connections and transactions ----------------------------------------------------------
+    def _open(self) -> sqlite3.Connection:
+        if not self._memory:
+            try:
+                Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+            except OSError as err:
+                raise StoreError(f"Cannot create the folder for the run database {self.path}: "
+                                 f"{err.strerror or err}. Set {DB_ENV_VAR} to a writable "
+                                 "path.") from None
+        try:
+            conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_S, isolation_level=None,
+                                   check_same_thread=not self._memory)
+            conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
+            conn.execute("PRAGMA foreign_keys = ON")
+        except sqlite3.Error as err:
+            raise self._error(err) from None
+        return conn
+
+    @contextlib.contextmanager
+    def _connect(self) -> Iterator[sqlite3.Connection]:
+        """A connection with the schema up to date; sqlite3 errors become StoreError."""
+        with self._lock if self._memory else contextlib.nullcontext():
+            if self._memory:
+                if self._shared_conn is None:
+                    self._shared_conn = self._open()
+                conn = self._shared_conn
+            else:
+                conn = self._open()
+            try:
+                if not self._ready:
+                    self._migrate(conn)
+                    self._ready = True
+                yield conn
+            except sqlite3.Error as err:
+                raise self._error(err) from None
+            finally:
+                if not self._memory:
+                    conn.close()
+
+    @staticmethod
+    @contextlib.contextmanager
+    def _transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+        """BEGIN IMMEDIATE ... COMMIT: takes the write lock up front (waiting up to the busy
+        timeout), so two writers never deadlock; any exception rolls everything back."""
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield conn
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+
+    def _migrate(self, conn: sqlite3.Connection) -> None:
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+        self._check_version(version)
+        if not self._memory:
+            mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+            if str(mode).lower() != "wal":  # e.g. a file system without shared memory
+                conn.execute("PRAGMA journal_mode = DELETE")
+        if version == SCHEMA_VERSION:
+            return
+        with self._transaction(conn):
+            # Another process may have upgraded the file while this one waited for the lock.
+            version = conn.execute("PRAGMA user_version").fetchone()[0]
+            self._check_version(version)
+            for step in range(version, SCHEMA_VERSION):
+                MIGRATIONS[step](conn)
+                conn.execute(f"PRAGMA user_version = {step + 1}")
+
+    def _check_version(self, version: int) -> None:
+        if version > SCHEMA_VERSION:
+            raise StoreError(
+                f"The run database {self.path} has schema version {version}, written by a newer "
+                f"LSTM Lab; this one reads versions up to {SCHEMA_VERSION}. Upgrade LSTM Lab or "
+                f"set {DB_ENV_VAR} to another file.")
+
+    def _error(self, err: sqlite3.Error) -> StoreError:
+        text = str(err)
+        if "not a database" in text or "malformed" in text:
+            return StoreError(f"{self.path} is not a readable LSTM Lab run database ({text}). "
+                              f"Move it away or set {DB_ENV_VAR} to another file.")
+        if "locked" in text or "busy" in text:
+            return StoreError(f"The run database {self.path} stayed busy for "
+                              f"{BUSY_TIMEOUT_S:.0f} s ({text}). Try again in a moment.")
+        if "readonly" in text or "unable to open" in text:
+            return StoreError(f"Cannot write the run database {self.path} ({text}). Check the "
+                              f"permissions or set {DB_ENV_VAR} to a writable path.")
+        return StoreError(f"The run database {self.path} failed: {text}.")
+
+    def schema_version(self) -> int:
+        with self._connect() as conn:
+            return conn.execute("PRAGMA user_version").fetchone()[0]
+
+    # --- writing -----------------------------------------------------------------------------------
+    def save_run(self, result: ExperimentResult, owner: str, shared: bool = False,
+                 sweep: str = "") -> int:
+        """Save a finished run and its trained networks; returns the new run's id.
+
+        The networks are serialised before the transaction starts, so the write lock is held
+        for milliseconds only.
+        """
+        owner = _check_owner(owner)
+        record = _result_record(result)
+        networks = _networks_of(result)
+        with self._connect() as conn, self._transaction(conn):
+            run_id = self._insert_run(conn, uuid.uuid4().hex, time.time(), owner, shared, sweep,
+                                      record)
+            self._insert_weights(conn, run_id, networks)
+        return run_id
+
+    @staticmethod
+    def _insert_run(conn: sqlite3.Connection, uid: str, created_at: float, owner: str,
+                    shared: bool, sweep: str, record: dict[str, Any]) -> int:
+        config = record["config"]
+        cursor = conn.execute(
+            "INSERT INTO runs (uid, created_at, owner, shared, sweep, dataset, series_name, "
+            "data_fingerprint, stopped, total_s, config_json, metrics_json, result_json) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (uid, created_at, owner, int(bool(shared)), str(sweep), config["dataset"],
+             record["series_name"], record["data_fingerprint"],
+             int(bool(record.get("stopped_by_user"))), record.get("timings", {}).get("total_s"),
+             _dumps(config), _dumps(record["metrics"]), _dumps(record)))
+        return int(cursor.lastrowid)
+
+    @staticmethod
+    def _insert_weights(conn: sqlite3.Connection, run_id: int,
+                        networks: Mapping[str, tuple[dict[str, Any], bytes]]) -> None:
+        for model, (state, blob) in networks.items():
+            conn.execute("INSERT INTO weights (run_id, model, state_json, keras) "
+                         "VALUES (?, ?, ?, ?)", (run_id, model, _dumps(state), sqlite3.Binary(blob)))
+
+    def set_shared(self, run_id: int, shared: bool = True, owner: str | None = None) -> None:
+        """Pin a run as shared with the class (or unpin it). Only its owner may."""
+        with self._connect() as conn, self._transaction(conn):
+            self._owned_row(conn, run_id, owner, "share")
+            conn.execute("UPDATE runs SET shared = ? WHERE id = ?", (int(bool(shared)), run_id))
+
+    def delete_run(self, run_id: int, owner: str | None = None) -> None:
+        self.delete_runs([run_id], owner)
+
+    def delete_runs(self, run_ids: Iterable[int], owner: str | None = None) -> int:
+        """Delete runs and their networks, all or none; only the owner may. Returns the count."""
+        ids = _ids(run_ids)
+        with self._connect() as conn, self._transaction(conn):
+            for run_id in ids:
+                self._owned_row(conn, run_id, owner, "delete")
+            for run_id in ids:
+                conn.execute("DELETE FROM weights WHERE run_id = ?", (run_id,))
+                conn.execute("DELETE FROM runs WHERE id = ?", (run_id,))
+        return len(ids)
+
+    def _owned_row(self, conn: sqlite3.Connection, run_id: int, owner: str | None,
+                   action: str) -> None:
+        row = conn.execute("SELECT owner, shared FROM runs WHERE id = ?", (run_id,)).fetchone()
+        if row is None or (owner is not None and row[0] != owner and not row[1]):
+            raise RunNotFoundError(f"There is no run #{run_id}" + (" among yours or the shared "
+                                   "ones." if owner is not None else "."))
+        if owner is not None and row[0] != owner:
+            raise StoreError(f"Run #{run_id} was shared by another session: only that session "
+                             f"can {action} it.")
+
+    # --- reading -----------------------------------------------------------------------------------
+    def list_runs(self, owner: str | None, include_shared: bool = True, dataset: str | None = None,
+                  sweep: str | None = None, ids: Iterable[int] | None = None,
+                  limit: int | None = None, **config_filters: Any) -> list[RunSummary]:
+        """Runs newest first: the owner's own, plus those shared with the class.
+
+        Args:
+            owner: a session's key; ``None`` lists everyone's runs (command line only).
+            include_shared: also list runs other sessions shared with the class.
+            dataset, sweep, ids: keep only these.
+            **config_filters: config field -> a value or a collection of accepted values,
+                e.g. ``layers=2`` or ``units=[16, 32]``.
+        """
+        known = {f.name for f in fields(ExperimentConfig)}
+        unknown = sorted(set(config_filters) - known)
+        if unknown:
+            raise ConfigError(f"Unknown filter(s): {', '.join(unknown)}. Filter on config "
+                              f"fields: {', '.join(sorted(known))}.")
+        where, args = [], []
+        if owner is not None:
+            where.append("(owner = ? OR shared = 1)" if include_shared else "owner = ?")
+            args.append(owner)
+        if dataset is not None:
+            where.append("dataset = ?")
+            args.append(dataset)
+        if sweep is not None:
+            where.append("sweep = ?")
+            args.append(sweep)
+        if ids is not None:
+            id_list = _ids(ids)
+            where.append(f"id IN ({', '.join('?' * len(id_list)) or 'NULL'})")
+            args.extend(id_list)
+        sql = ("SELECT id, uid, created_at, owner, shared, sweep, series_name, data_fingerprint, "
+               "config_json, metrics_json, total_s, stopped FROM runs"
+               + (f" WHERE {' AND '.join(where)}" if where else "") + " ORDER BY id DESC")
+        with self._connect() as conn:
+            rows = conn.execute(sql, args).fetchall()
+        wanted = {k: _accepted(v) for k, v in config_filters.items()}
+        out = []
+        for row in rows:
+            summary = _summary(row)
+            if all(getattr(summary.config, k) in v for k, v in wanted.items()):
+                out.append(summary)
+                if limit is not None and len(out) >= limit:
+                    break
+        return out
+
+    def get_summary(self, run_id: int, owner: str | None = None) -> RunSummary:
+        found = self.list_runs(owner, ids=[run_id])
+        if not found:
+            raise RunNotFoundError(_not_found(run_id, owner))
+        return found[0]
+
+    def list_sweeps(self, owner: str | None, include_shared: bool = True) -> list[dict[str, Any]]:
+        """Sweep groups visible to ``owner``, newest first: sweep id, run count, first run time."""
+        sql = ("SELECT sweep, COUNT(*), MIN(created_at), MIN(id) FROM runs WHERE sweep != ''"
+               + ((" AND (owner = ? OR shared = 1)" if include_shared else " AND owner = ?")
+                  if owner is not None else "")
+               + " GROUP BY sweep ORDER BY MIN(created_at) DESC")
+        with self._connect() as conn:
+            rows = conn.execute(sql, [owner] if owner is not None else []).fetchall()
+        return [{"sweep": s, "runs": n, "created_at": t, "first_id": i} for s, n, t, i in rows]
+
+    def load_run(self, run_id: int, owner: str | None = None) -> ExperimentResult:
+        """The stored run as an ExperimentResult, equal to the one saved.
+
+        Its ``forecasters`` hold a ``StoredNetwork`` per trained network: the Keras model is read
+        from the database the first time an attribute such as ``model_`` or ``predict`` is used.
+        """
+        with self._connect() as conn:
+            row = conn.execute("SELECT result_json, owner, shared FROM runs WHERE id = ?",
+                               (run_id,)).fetchone()
+            models = [m for (m,) in conn.execute(
+                "SELECT model FROM weights WHERE run_id = ? ORDER BY model", (run_id,))]
+        if row is None or (owner is not None and row[1] != owner and not row[2]):
+            raise RunNotFoundError(_not_found(run_id, owner))
+        result = _result_from_record(json.loads(row[0]))
+        result.forecasters = {m: StoredNetwork(self, run_id, m)
+                              for m in NEURAL_MODELS if m in models}
+        return result
+
+    def keras_bytes(self, run_id: int, model: str = "lstm", owner: str | None = None) -> bytes:
+        """The stored ``.keras`` file of one network (what the download button offers)."""
+        return self._weights_row(run_id, model, owner)[1]
+
+    def load_weights(self, run_id: int, model: str = "lstm", owner: str | None = None):
+        """The stored network as a Keras model (``keras.saving.load_model``, safe mode)."""
+        return load_keras(self.keras_bytes(run_id, model, owner))
+
+    def restore_forecaster(self, run_id: int, model: str = "lstm", owner: str | None = None):
+        """The fitted LSTMForecaster / MLPForecaster, ready to ``predict`` as when it was saved."""
+        state, blob = self._weights_row(run_id, model, owner)
+        return _restore_network(model, state, load_keras(blob))
+
+    def _weights_row(self, run_id: int, model: str, owner: str | None) -> tuple[dict, bytes]:
+        with self._connect() as conn:
+            row = conn.execute(
+                "SELECT w.state_json, w.keras, r.owner, r.shared FROM weights w "
+                "JOIN runs r ON r.id = w.run_id WHERE w.run_id = ? AND w.model = ?",
+                (run_id, model)).fetchone()
+        if row is None or (owner is not None and row[2] != owner and not row[3]):
+            raise RunNotFoundError(f"Run #{run_id} has no stored {MODEL_LABELS.get(model, model)} "
+                                   "network" + (" that you may see." if owner else "."))
+        return json.loads(row[0]), bytes(row[1])
+
+    # --- export / import ------------------------------------------------------------------------
+    def export_runs(self, run_ids: Iterable[int] | None = None, owner: str | None = None,
+                    weights: bool = True) -> str:
+        """Runs as one JSON document that ``import_runs`` reads back (networks base64-encoded).
+
+        ``run_ids=None`` exports every run ``owner`` may see. Owners are not exported.
+        """
+        summaries = self.list_runs(owner, ids=None if run_ids is None else _ids(run_ids))
+        if run_ids is not None:
+            missing = sorted(set(_ids(run_ids)) - {s.id for s in summaries})
+            if missing:
+                raise RunNotFoundError(_not_found(missing[0], owner))
+        runs = []
+        with self._connect() as conn:
+            for s in sorted(summaries, key=lambda s: s.id):
+                record = json.loads(conn.execute("SELECT result_json FROM runs WHERE id = ?",
+                                                 (s.id,)).fetchone()[0])
+                entry: dict[str, Any] = {"uid": s.uid, "created_at": s.created_at,
+                                         "sweep": s.sweep, "result": record, "networks": {}}
+                if weights:
+                    for model, state, blob in conn.execute(
+                            "SELECT model, state_json, keras FROM weights WHERE run_id = ? "
+                            "ORDER BY model", (s.id,)):
+                        entry["networks"][model] = {
+                            "state": json.loads(state),
+                            "keras_base64": base64.b64encode(bytes(blob)).decode("ascii")}
+                runs.append(entry)
+        return json.dumps({"format": EXPORT_FORMAT, "version": EXPORT_VERSION,
+                           "schema": SCHEMA_VERSION,
+                           "exported_at": datetime.now().astimezone().isoformat(timespec="seconds"),
+                           "runs": runs}, allow_nan=False)
+
+    def import_runs(self, text: str | bytes, owner: str, shared: bool = False) -> ImportReport:
+        """Read an ``export_runs`` document back; the importing owner owns the copies.
+
+        Every run is checked before anything is written, and all are written in one
+        transaction. A run already in the store (same uid, same owner) is skipped.
+        """
+        owner = _check_owner(owner)
+        entries = _parse_export(text)
+        with self._connect() as conn, self._transaction(conn):
+            ids, skipped = [], 0
+            for entry in entries:
+                # A copy of another owner's run gets a uid derived from (owner, uid): importing
+                # the same file twice finds it and skips it.
+                candidates = (entry["uid"], _copy_uid(entry["uid"], owner))
+                found = dict(conn.execute("SELECT uid, owner FROM runs WHERE uid IN (?, ?)",
+                                          candidates).fetchall())
+                if owner in found.values():
+                    skipped += 1
+                    continue
+                uid = candidates[0] if candidates[0] not in found else candidates[1]
+                run_id = self._insert_run(conn, uid, entry["created_at"], owner, shared,
+                                          entry["sweep"], entry["result"])
+                self._insert_weights(conn, run_id, entry["networks"])
+                ids.append(run_id)
+        return ImportReport(ids, skipped)
+
+    def runs_csv(self, run_ids: Iterable[int] | None = None, owner: str | None = None) -> str:
+        """A spreadsheet-friendly summary, one row per run (read-only: import takes the JSON)."""
+        from lstm_lab.export import defuse
+
+        summaries = self.list_runs(owner, ids=None if run_ids is None else _ids(run_ids))
+        frame = runs_frame(sorted(summaries, key=lambda s: s.id), owner, all_metrics=True,
+                           full_config=True)
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\n")
+        writer.writerow([defuse(str(c)) for c in frame.columns])
+        for row in frame.itertuples(index=False):
+            writer.writerow(["" if v is None or (isinstance(v, float) and math.isnan(v))
+                             else defuse(v) if isinstance(v, str) else v for v in row])
+        return buffer.getvalue()
+
+
+class StoredNetwork:
+    """A trained network of a stored run, restored from the database on first use.
+
+    Behaves like the fitted forecaster it stands for: ``model_``, ``predict``, ``scaler_``...
+    are looked up on the restored LSTMForecaster / MLPForecaster. If the network cannot be
+    restored (the run was deleted meanwhile), attribute lookups fail with AttributeError, so
+    ``hasattr(network, "model_")`` is simply False.
+    """
+
+    def __init__(self, store: RunStore, run_id: int, name: str) -> None:
+        self.store, self.run_id, self.name = store, run_id, name
+        self._forecaster = None
+
+    def __repr__(self) -> str:
+        return f"StoredNetwork(run_id={self.run_id}, name={self.name!r})"
+
+    @property
+    def loaded(self) -> bool:
+        return self._forecaster is not None
+
+    def keras_bytes(self) -> bytes:
+        return self.store.keras_bytes(self.run_id, self.name)
+
+    def restore(self):
+        if self._forecaster is None:
+            self._forecaster = self.store.restore_forecaster(self.run_id, self.name)
+        return self._forecaster
+
+    def __getattr__(self, attr: str) -> Any:
+        if attr.startswith("_") or attr in ("store", "run_id", "name"):
+            raise AttributeError(attr)
+        try:
+            forecaster = self.restore()
+        except LabError as err:
+            raise AttributeError(f"{attr} (the stored network could not be restored: {err})") \
+                from err
+        return getattr(forecaster, attr)
+
+
+# --- the default store ---------------------------------------------------------------------------
+
+_STORES: dict[str, RunStore] = {}
+_STORES_LOCK = threading.Lock()
+
+
+def db_path(environ: Mapping[str, str] | None = None) -> str:
+    """The database path: ``LSTM_LAB_DB`` when set, else ``runs/lstm_lab.sqlite3`` in the repo."""
+    env = os.environ if environ is None else environ
+    raw = env.get(DB_ENV_VAR, "").strip()
+    if raw == ":memory:":
+        return raw
+    return str(Path(raw).expanduser().resolve()) if raw else str(DEFAULT_DB)
+
+
+def get_store(path: str | os.PathLike[str] | None = None) -> RunStore:
+    """The shared RunStore for ``path`` (default: ``db_path()``, read on every call)."""
+    key = str(path) if path is not None else db_path()
+    with _STORES_LOCK:
+        if key not in _STORES:
+            _STORES[key] = RunStore(key)
+        return _STORES[key]
+
+
+def run_and_save(config: ExperimentConfig, series: Any, owner: str, on_epoch: Any = None,
+                 should_stop: Any = None, store: RunStore | None = None) -> ExperimentResult:
+    """``run_experiment``, then save the run: the training queue's task for a comparison.
+
+    Saving happens in the worker thread, so a run lasts even if its page is closed before it
+    ends. A store failure does not lose the result: it becomes one of the run's notes.
+    """
+    from lstm_lab.training import run_experiment
+
+    result = run_experiment(config, series, on_epoch, should_stop)
+    try:
+        (store or get_store()).save_run(result, owner)
+    except LabError as err:
+        result.notes.append(f"This run was not saved to the history: {err}")
+    return result
+
+
+# --- tables --------------------------------------------------------------------------------------
+
+TABLE_MODELS = ("lstm", "mlp", "naive", "seasonal_naive", "holt_winters", "sarima")
+
+
+def runs_frame(summaries: Sequence[RunSummary], me: str | None = None, all_metrics: bool = False,
+               full_config: bool = False) -> pd.DataFrame:
+    """The history table: one row per run, the settings people compare and RMSE per model.
+
+    Args:
+        me: the viewing session's owner key; fills the ``mine`` column.
+        all_metrics: every metric per model (RMSE, MAE, MAPE %, MASE), not RMSE alone.
+        full_config: every config field, not the usual few (for the CSV export).
+    """
+    keys = ([f.name for f in fields(ExperimentConfig)] if full_config else
+            ["dataset", "window", "horizon", "layers", "units", "epochs", "seed"])
+    present = [m for m in TABLE_MODELS if any(m in s.metrics for s in summaries)]
+    metric_names = METRICS if all_metrics else ("rmse",)
+    rows = []
+    for s in summaries:
+        row: dict[str, Any] = {"id": s.id, "when": s.when, "series": s.series_name}
+        for key in keys:
+            value = getattr(s.config, key)
+            row[key] = ",".join(value) if isinstance(value, tuple) else value
+        for model in present:
+            for metric in metric_names:
+                value = s.metrics.get(model, {}).get(metric)
+                row[f"{metric.upper()} {MODEL_LABELS[model]}"] = \
+                    np.nan if value is None else float(value)
+        best = s.best_model()
+        row["best"] = MODEL_LABELS.get(best, "") if best else ""
+        row["time s"] = np.nan if s.total_s is None else float(s.total_s)
+        row["shared"] = s.shared
+        if me is not None:
+            row["mine"] = s.owner == me
+        if full_config:
+            row.update(uid=s.uid, sweep=s.sweep, data_fingerprint=s.data_fingerprint,
+                       stopped_by_user=s.stopped_by_user)
+        rows.append(row)
+    columns = (["id", "when", "series", *keys]
+               + [f"{metric.upper()} {MODEL_LABELS[m]}" for m in present for metric in metric_names]
+               + ["best", "time s", "shared"] + (["mine"] if me is not None else [])
+               + (["uid", "sweep", "data_fingerprint", "stopped_by_user"] if full_config else []))
+    return pd.DataFrame(rows, columns=columns)
+
+
+# --- helpers -------------------------------------------------------------------------------------
+
+def load_keras(blob: bytes):
+    """A Keras model from ``.keras`` bytes, via a temporary file, in safe mode (no code runs)."""
+    if not blob.startswith(b"PK"):
+        raise DataError("The stored network is not a .keras file (a zip archive).")
+    import keras
+
+    with tempfile.TemporaryDirectory(prefix="lstm_lab_") as tmp:
+        path = Path(tmp) / "model.keras"
+        path.write_bytes(blob)
+        try:
+            return keras.saving.load_model(path, safe_mode=True)
+        except Exception as err:  # noqa: BLE001 - Keras raises many types for a bad file
+            raise DataError(f"The stored network could not be loaded ({type(err).__name__}: "
+                            f"{err}).") from None
+
+
+def _copy_uid(uid: str, owner: str) -> str:
+    import hashlib
+
+    return hashlib.sha256(f"{owner}\0{uid}".encode()).hexdigest()[:32]
+
+
+def _check_owner(owner: Any) -> str:
+    if not isinstance(owner, str) or not owner.strip() or len(owner) > MAX_OWNER_CHARS:
+        raise ConfigError("A run's owner must be a non-empty key of at most "
+                          f"{MAX_OWNER_CHARS} characters. Received: owner={owner!r}")
+    return owner
+
+
+def _ids(run_ids: Iterable[Any]) -> list[int]:
+    out = []
+    for raw in run_ids:
+        try:
+            value = int(str(raw).lstrip("#"))
+        except ValueError:
+            raise ConfigError(f"A run id is a whole number such as 12. Received: {raw!r}") \
+                from None
+        if value not in out:
+            out.append(value)
+    return out
+
+
+def _not_found(run_id: int, owner: str | None) -> str:
+    return f"There is no run #{run_id}" + (" among yours or the shared ones." if owner else ".")
+
+
+def _accepted(value: Any) -> set:
+    if isinstance(value, (list, set, frozenset)) or (isinstance(value, tuple) and not (
+            value and all(isinstance(v, str) for v in value))):
+        return set(value)
+    return {value}
+
+
+def _dumps(obj: Any) -> str:
+    """Strict JSON; key order kept (the order of models and metrics is the order shown)."""
+    return json.dumps(_plain(obj), allow_nan=False)
+
+
+def _plain(obj: Any) -> Any:
+    """JSON-safe: numpy scalars to Python, tuples to lists, NaN / inf to None."""
+    if isinstance(obj, dict):
+        return {str(k): _plain(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_plain(v) for v in obj]
+    if isinstance(obj, np.generic):
+        obj = obj.item()
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return None
+    return obj
+
+
+def _result_record(result: ExperimentResult) -> dict[str, Any]:
+    record = result.to_dict()
+    record["time_dtype"] = str(result.predictions["time"].dtype)
+    return record
+
+
+def _result_from_record(record: Mapping[str, Any]) -> ExperimentResult:
+    result = ExperimentResult.from_dict(dict(record))
+    dtype = record.get("time_dtype", "")
+    if dtype.startswith(("datetime64", "int", "float")):
+        with contextlib.suppress(ValueError, TypeError):
+            times = result.predictions["time"]
+            result.predictions["time"] = (pd.to_datetime(times).astype(dtype)
+                                          if dtype.startswith("datetime64") else times.astype(dtype))
+    return result
+
+
+def _summary(row: Sequence[Any]) -> RunSummary:
+    (run_id, uid, created_at, owner, shared, sweep, series_name, fingerprint, config_json,
+     metrics_json, total_s, stopped) = row
+    metrics = {m: {k: np.nan if v is None else float(v) for k, v in d.items()}
+               for m, d in json.loads(metrics_json).items()}
+    return RunSummary(id=run_id, uid=uid, created_at=created_at, owner=owner,
+                      shared=bool(shared), sweep=sweep, series_name=series_name,
+                      data_fingerprint=fingerprint,
+                      config=ExperimentConfig.from_json(config_json), metrics=metrics,
+                      total_s=total_s, stopped_by_user=bool(stopped))
+
+
+def _networks_of(result: ExperimentResult) -> dict[str, tuple[dict[str, Any], bytes]]:
+    """The trained networks of a result: (state, .keras bytes) per model."""
+    from lstm_lab.export import model_bytes
+
+    out = {}
+    for name, forecaster in result.forecasters.items():
+        if name not in NEURAL_MODELS:
+            continue
+        if isinstance(forecaster, StoredNetwork):  # a reloaded run saved again: copy the file
+            state, blob = forecaster.store._weights_row(forecaster.run_id, name, None)
+            out[name] = (state, blob)
+        elif hasattr(forecaster, "model_"):
+            out[name] = (_network_state(forecaster), model_bytes(result, name))
+    return out
+
+
+_RESTORED_SEPARATELY = ("model_", "transform_", "scaler_")
+
+
+def _network_state(forecaster: Any) -> dict[str, Any]:
+    """What predict() needs besides the Keras model, as plain JSON values."""
+    import inspect
+
+    params = {k: getattr(forecaster, k)
+              for k in inspect.signature(type(forecaster).__init__).parameters
+              if k != "self" and hasattr(forecaster, k)}
+    fitted = {}
+    for key, value in vars(forecaster).items():
+        if key.endswith("_") and key not in _RESTORED_SEPARATELY:
+            try:
+                fitted[key] = json.loads(_dumps(value))
+            except (TypeError, ValueError):
+                continue  # not a plain value: not needed to predict
+    return {"params": _plain(params), "fitted": fitted,
+            "transform": {"kind": forecaster.transform_.kind,
+                          "season": int(forecaster.transform_.season)},
+            "scaler": {"mean": forecaster.scaler_.mean, "scale": forecaster.scaler_.scale}}
+
+
+def _restore_network(model: str, state: Mapping[str, Any], network) -> Any:
+    import inspect
+
+    from lstm_lab.forecasters import LSTMForecaster, MLPForecaster
+    from lstm_lab.windows import Scaler, TargetTransform
+
+    classes = {"lstm": LSTMForecaster, "mlp": MLPForecaster}
+    if model not in classes:
+        raise DataError(f"Unknown network {model!r}; stored networks are "
+                        f"{', '.join(classes)}.")
+    cls = classes[model]
+    try:
+        allowed = set(inspect.signature(cls.__init__).parameters) - {"self"}
+        forecaster = cls(**{k: v for k, v in state["params"].items() if k in allowed})
+        for key, value in state.get("fitted", {}).items():
+            if key.endswith("_") and key.isidentifier() and key not in _RESTORED_SEPARATELY:
+                setattr(forecaster, key, value)
+        forecaster.transform_ = TargetTransform(str(state["transform"]["kind"]),
+                                                int(state["transform"]["season"]))
+        scaler = Scaler()
+        # The Scaler wraps a StandardScaler; its two fitted statistics are all transform() needs.
+        scaler._scaler.mean_ = np.array([float(state["scaler"]["mean"])])
+        scaler._scaler.scale_ = np.array([float(state["scaler"]["scale"])])
+        scaler._scaler.n_features_in_ = 1
+        forecaster.scaler_ = scaler
+    except (KeyError, TypeError, ValueError, AttributeError) as err:
+        raise DataError(f"The stored {MODEL_LABELS[model]} state is incomplete ({err}).") \
+            from None
+    forecaster.model_ = network
+    return forecaster
+
+
+def _parse_export(text: str | bytes) -> list[dict[str, Any]]:
+    """Check an export document completely before anything is written."""
+    from lstm_lab.limits import env_var, get_limits
+
+    limit = get_limits().max_upload_bytes
+    if len(text) > limit:
+        raise DataError(f"The runs file is {len(text) / 2**20:.1f} MiB; the limit is "
+                        f"{limit / 2**20:.0f} MiB ({env_var('max_upload_mb')}).")
+    try:
+        doc = json.loads(text)
+    except (json.JSONDecodeError, UnicodeDecodeError, TypeError) as err:
+        raise DataError(f"The runs file is not valid JSON: {err}.") from None
+    if not isinstance(doc, dict) or doc.get("format") != EXPORT_FORMAT:
+        raise DataError(f"This is not an LSTM Lab runs file: expected \"format\": "
+                        f"\"{EXPORT_FORMAT}\" (from History → Export JSON or `python -m lstm_lab "
+                        "runs export`).")
+    if not isinstance(doc.get("version"), int) or doc["version"] > EXPORT_VERSION:
+        raise DataError(f"This runs file has format version {doc.get('version')!r}; this LSTM "
+                        f"Lab reads version {EXPORT_VERSION}.")
+    runs = doc.get("runs")
+    if not isinstance(runs, list):
+        raise DataError("The runs file has no list of runs (\"runs\": [...]).")
+    entries = []
+    for i, raw in enumerate(runs, 1):
+        try:
+            entries.append(_parse_entry(raw))
+        except LabError as err:
+            raise DataError(f"Run {i} of the file cannot be imported: {err}") from None
+        except (KeyError, TypeError, ValueError, AttributeError) as err:
+            raise DataError(f"Run {i} of the file cannot be imported: missing or malformed "
+                            f"{err}.") from None
+    return entries
+
+
+def _check_record(record: Mapping[str, Any]) -> None:
+    """The numbers the pages format must be numbers, whatever an imported file says."""
+
+    def number(value: Any, what: str, whole: bool = False) -> None:
+        ok = value is None if not whole else False
+        ok = ok or (isinstance(value, (int, float)) and not isinstance(value, bool)
+                    and (not whole or float(value).is_integer()))
+        if not ok:
+            raise DataError(f"{what} must be a {'whole ' if whole else ''}number; "
+                            f"got {value!r}")
+
+    for key in ("series_name", "data_fingerprint"):
+        if not isinstance(record[key], str) or len(record[key]) > 1000:
+            raise DataError(f"{key} must be text")
+    for key in ("n_points", "n_train", "season"):
+        number(record[key], key, whole=True)
+    for model, scores in record["metrics"].items():
+        if model not in MODEL_LABELS or not isinstance(scores, dict):
+            raise DataError(f"unknown model {model!r} in metrics")
+        for metric, value in scores.items():
+            number(value, f"metrics.{model}.{metric}")
+    for key in ("timings", "epochs_run", "n_params"):
+        for name, value in record[key].items():
+            number(value, f"{key}.{name}", whole=key != "timings")
+    for model, history in record["histories"].items():
+        for curve, values in history.items():
+            if not isinstance(values, list):
+                raise DataError(f"histories.{model}.{curve} must be a list")
+            for value in values:
+                number(value, f"histories.{model}.{curve}")
+    if not all(isinstance(k, str) and isinstance(v, str) for k, v in record["versions"].items()):
+        raise DataError("versions must map names to text")
+
+
+def _parse_entry(raw: Any) -> dict[str, Any]:
+    if not isinstance(raw, dict) or not isinstance(raw.get("result"), dict):
+        raise DataError("each run needs a \"result\" object")
+    record = raw["result"]
+    _check_record(record)
+    result = _result_from_record(record)   # validates the config and the predictions
+    uid = str(raw.get("uid") or uuid.uuid4().hex)
+    if not uid.isalnum() or len(uid) > 64:
+        raise DataError(f"bad uid {uid!r}")
+    created_at = float(raw.get("created_at") or time.time())
+    if not math.isfinite(created_at):
+        raise DataError("bad created_at")
+    networks = {}
+    for model, net in (raw.get("networks") or {}).items():
+        if model not in NEURAL_MODELS or model not in result.metrics:
+            raise DataError(f"unexpected network {model!r}")
+        blob = base64.b64decode(net["keras_base64"], validate=True)
+        if not blob.startswith(b"PK"):
+            raise DataError(f"the {model} network is not a .keras file")
+        state = net["state"]
+        if not isinstance(state, dict) or not isinstance(state.get("params"), dict):
+            raise DataError(f"the {model} network has no state")
+        networks[model] = (state, blob)
+    return {"uid": uid, "created_at": created_at, "sweep": str(raw.get("sweep") or "")[:64],
+            "result": _plain(record), "networks": networks}

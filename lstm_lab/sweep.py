@@ -1,0 +1,606 @@
+"""Sweeps: a grid of experiments around one base config, and the tables and figures that compare
+many runs (a sweep's heatmap and parallel coordinates; the History page's overlays).
+
+A grid maps config fields to the values to try, e.g. ``{"window": (6, 12, 24), "layers": (1, 2,
+3), "units": (16, 32, 64)}``: 27 configs, every other setting taken from the base config. Before
+anything trains, ``plan_sweep`` checks each config as a single run would be checked
+(``training.preflight``: data long enough, compute budget): configs over the budget or impossible
+for the data are listed and skipped, never trained. ``run_sweep`` then trains the rest one after
+another, reporting ``on_stage("run i of n", i - 1, n)``, stopping between (and within) runs when
+``should_stop()`` turns True, and saving each finished run to a ``RunStore`` under one sweep id.
+A run that fails is reported as failed and the sweep goes on.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import os
+import uuid
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, fields
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from lstm_lab.config import ExperimentConfig, field_range
+from lstm_lab.errors import ConfigError, LabError
+from lstm_lab.limits import Limits, get_limits
+
+if TYPE_CHECKING:
+    from lstm_lab.forecasters import EpochHook, StopFlag
+    from lstm_lab.series import Series
+    from lstm_lab.training import ExperimentResult
+
+# Training, metrics and Plotly are imported on first use: the command line builds its parser
+# from SWEEP_FIELDS, and `python -m lstm_lab --help` must stay fast.
+
+
+def run_experiment(config: ExperimentConfig, series: Series, on_epoch: EpochHook | None = None,
+                   should_stop: StopFlag | None = None) -> ExperimentResult:
+    """``training.run_experiment`` (imported on first use)."""
+    from lstm_lab.training import run_experiment as run
+
+    return run(config, series, on_epoch, should_stop)
+
+
+def _labels() -> dict[str, str]:
+    from lstm_lab.training import MODEL_LABELS
+
+    return MODEL_LABELS
+
+
+def _metrics() -> tuple[str, ...]:
+    from lstm_lab.metrics import METRICS
+
+    return METRICS
+
+
+def _go():
+    """``plotly.graph_objects``; the figure builders return ``go.Figure``."""
+    import plotly.graph_objects as go
+
+    return go
+
+
+# Settings a sweep may vary, those the config has (data settings stay the base config's).
+_SWEEPABLE = ("window", "horizon", "architecture", "layers", "units", "dropout", "mlp_layers",
+              "mlp_units", "epochs", "batch_size", "learning_rate", "patience",
+              "validation_fraction", "seed", "transform", "strategy")
+SWEEP_FIELDS = tuple(f.name for f in sorted(
+    (f for f in fields(ExperimentConfig) if f.name in _SWEEPABLE),
+    key=lambda f: _SWEEPABLE.index(f.name)))
+MAX_SWEEP_RUNS_ENV = "LSTM_LAB_MAX_SWEEP_RUNS"
+DEFAULT_MAX_SWEEP_RUNS = 100
+OK, OVER_BUDGET, INVALID = "ok", "over budget", "invalid"
+DONE, FAILED, STOPPED, SKIPPED = "done", "failed", "stopped", "skipped"
+
+StageHook = Callable[[str, int, int], None]
+Grid = dict[str, tuple]
+
+
+def max_sweep_runs(environ: Mapping[str, str] | None = None) -> int:
+    """Largest grid a sweep may have: ``LSTM_LAB_MAX_SWEEP_RUNS`` or 100."""
+    env = os.environ if environ is None else environ
+    raw = env.get(MAX_SWEEP_RUNS_ENV, "").strip().replace("_", "")
+    if not raw:
+        return DEFAULT_MAX_SWEEP_RUNS
+    try:
+        value = int(raw)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise ConfigError(f"{MAX_SWEEP_RUNS_ENV} must be a whole number >= 1. "
+                          f"Received: {MAX_SWEEP_RUNS_ENV}={env[MAX_SWEEP_RUNS_ENV]!r}")
+    return value
+
+
+# --- grids ---------------------------------------------------------------------------------------
+
+def parse_values(name: str, text: str | Sequence[Any]) -> tuple:
+    """``"6, 12, 24"`` -> ``(6, 12, 24)`` for config field ``name``: typed, range-checked,
+    duplicates dropped, order kept.
+
+    Raises:
+        ConfigError: an unknown or unsweepable field, an unreadable or out-of-range value.
+    """
+    if name not in SWEEP_FIELDS:
+        raise ConfigError(f"`{name}` cannot be swept. Sweepable settings: "
+                          f"{', '.join(SWEEP_FIELDS)}.")
+    items = ([t.strip() for t in text.split(",")] if isinstance(text, str) else list(text))
+    items = [t for t in items if not (isinstance(t, str) and not t)]
+    if not items:
+        raise ConfigError(f"`{name}` needs at least one value, e.g. {name}="
+                          f"{_example(name)}. Received: {text!r}")
+    kind = next(f.type for f in fields(ExperimentConfig) if f.name == name)
+    values: list[Any] = []
+    for item in items:
+        value = _typed(name, item, kind)
+        try:  # the field's own validation: range, choices, whole numbers
+            value = getattr(ExperimentConfig().replace(**{name: value}), name)
+        except ConfigError as err:
+            raise ConfigError(f"Sweep value out of range: {err}") from None
+        if value not in values:
+            values.append(value)
+    return tuple(values)
+
+
+def parse_grid(spec: Mapping[str, str | Sequence[Any]]) -> Grid:
+    """A grid from ``{field: "v1,v2,..."}`` (or sequences); empty entries are left out."""
+    grid: Grid = {}
+    for name, raw in spec.items():
+        if raw is None or (isinstance(raw, str) and not raw.strip()):
+            continue
+        grid[name] = parse_values(name, raw)
+    if not grid:
+        raise ConfigError("A sweep needs at least one setting to vary, e.g. window=6,12,24.")
+    return grid
+
+
+def grid_size(grid: Mapping[str, Sequence[Any]]) -> int:
+    return math.prod(len(v) for v in grid.values()) if grid else 0
+
+
+def expand_grid(base: ExperimentConfig, grid: Mapping[str, Sequence[Any]]) -> list[ExperimentConfig]:
+    """Every combination, the first axis varying slowest (like nested for loops)."""
+    names = list(grid)
+    out = []
+    for combo in itertools.product(*(grid[n] for n in names)):
+        try:
+            out.append(base.replace(**dict(zip(names, combo))))
+        except ConfigError as err:
+            raise ConfigError(f"{describe_values(dict(zip(names, combo)))}: {err}") from None
+    return out
+
+
+# --- planning ------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class PlannedRun:
+    config: ExperimentConfig
+    values: dict[str, Any]      # this run's grid values
+    status: str                 # ok | over budget | invalid
+    reason: str = ""
+    work: int = 0               # estimated weight updates of its biggest network
+
+    @property
+    def runnable(self) -> bool:
+        return self.status == OK
+
+
+@dataclass(frozen=True)
+class SweepPlan:
+    base: ExperimentConfig
+    grid: Grid
+    runs: list[PlannedRun]
+    max_work: int
+
+    @property
+    def size(self) -> int:
+        return len(self.runs)
+
+    @property
+    def runnable(self) -> list[PlannedRun]:
+        return [r for r in self.runs if r.runnable]
+
+    @property
+    def refused(self) -> list[PlannedRun]:
+        return [r for r in self.runs if not r.runnable]
+
+    def summary(self) -> str:
+        dims = " × ".join(str(len(v)) for v in self.grid.values())
+        text = f"{dims} = {self.size} run{'s' * (self.size != 1)}"
+        over = sum(r.status == OVER_BUDGET for r in self.runs)
+        invalid = sum(r.status == INVALID for r in self.runs)
+        if over or invalid:
+            parts = ([f"{over} over the compute budget"] * bool(over)
+                     + [f"{invalid} impossible for this data"] * bool(invalid))
+            text += f"; {len(self.runnable)} will train, {' and '.join(parts)} will be skipped"
+        return text
+
+    def frame(self) -> pd.DataFrame:
+        rows = [{**r.values, "status": r.status, "work": r.work, "reason": r.reason}
+                for r in self.runs]
+        return pd.DataFrame(rows, columns=[*self.grid, "status", "work", "reason"])
+
+
+def plan_sweep(base: ExperimentConfig, series: Series, grid: Mapping[str, Sequence[Any]],
+               limits: Limits | None = None) -> SweepPlan:
+    """Expand the grid and check every config before any training.
+
+    Raises:
+        ConfigError: the grid is larger than ``max_sweep_runs()``.
+    """
+    from lstm_lab.training import estimate_work, preflight
+    from lstm_lab.windows import split_by_time
+
+    limits = limits or get_limits()
+    grid = {k: tuple(v) for k, v in grid.items()}
+    size, cap = grid_size(grid), max_sweep_runs()
+    if size > cap:
+        raise ConfigError(f"This sweep has {size} runs; at most {cap} are allowed "
+                          f"({MAX_SWEEP_RUNS_ENV}). Try fewer values per setting.")
+    n = len(series)
+    planned = []
+    for cfg in expand_grid(base, grid):
+        values = {k: getattr(cfg, k) for k in grid}
+        try:
+            n_train = split_by_time(n, cfg.test_count(n))
+            work = max(estimate_work(cfg, n_train, cfg.season or series.season,
+                                     limits).values(), default=0)
+        except LabError:
+            work = 0
+        try:
+            preflight(cfg, series, limits)
+        except LabError as err:
+            status = OVER_BUDGET if work > limits.max_work else INVALID
+            planned.append(PlannedRun(cfg, values, status, str(err), work))
+            continue
+        planned.append(PlannedRun(cfg, values, OK, "", work))
+    return SweepPlan(base, grid, planned, limits.max_work)
+
+
+# --- running -------------------------------------------------------------------------------------
+
+@dataclass
+class SweepRun:
+    """One config of a sweep and what became of it."""
+
+    config: ExperimentConfig
+    values: dict[str, Any]
+    status: str                                   # done | failed | stopped | skipped
+    metrics: dict[str, dict[str, float]] = field(default_factory=dict)
+    run_id: int | None = None                     # its id in the run store, once saved
+    note: str = ""
+    total_s: float | None = None
+
+
+@dataclass
+class SweepResult:
+    base: ExperimentConfig
+    grid: Grid
+    runs: list[SweepRun]
+    sweep_id: str = ""
+    series_name: str = ""
+    stopped_by_user: bool = False
+
+    @property
+    def axes(self) -> list[str]:
+        return list(self.grid)
+
+    @property
+    def done(self) -> list[SweepRun]:
+        return [r for r in self.runs if r.status == DONE]
+
+    @property
+    def models(self) -> list[str]:
+        seen = {m for r in self.done for m in r.metrics}
+        return [m for m in _labels() if m in seen]
+
+    def score(self, run: SweepRun, model: str, metric: str = "rmse") -> float:
+        value = run.metrics.get(model, {}).get(metric)
+        return float(value) if value is not None and np.isfinite(value) else math.nan
+
+    def best(self, model: str, metric: str = "rmse") -> SweepRun | None:
+        """The finished run with the lowest ``metric`` for ``model``."""
+        scored = [(self.score(r, model, metric), i) for i, r in enumerate(self.runs)
+                  if r.status == DONE and np.isfinite(self.score(r, model, metric))]
+        return self.runs[min(scored)[1]] if scored else None
+
+    def frame(self) -> pd.DataFrame:
+        """One row per config: grid values, status, run id, then ``<model>.<metric>`` scores."""
+        models, metrics = self.models, _metrics()
+        rows = []
+        for r in self.runs:
+            row: dict[str, Any] = {**r.values, "status": r.status, "run_id": r.run_id}
+            for m in models:
+                for metric in metrics:
+                    row[f"{m}.{metric}"] = self.score(r, m, metric)
+            row["note"] = r.note
+            rows.append(row)
+        return pd.DataFrame(rows, columns=[*self.axes, "status", "run_id",
+                                           *[f"{m}.{k}" for m in models for k in metrics],
+                                           "note"])
+
+    @classmethod
+    def from_summaries(cls, summaries: Sequence[Any], sweep_id: str = "") -> SweepResult:
+        """Rebuild a sweep from stored runs (``store.RunSummary``): the axes are the sweepable
+        settings that differ between them."""
+        if not summaries:
+            raise ConfigError("This sweep has no stored runs.")
+        ordered = sorted(summaries, key=lambda s: s.id)
+        configs = [s.config for s in ordered]
+        axes = [f for f in SWEEP_FIELDS if len({getattr(c, f) for c in configs}) > 1]
+        grid = {a: tuple(sorted({getattr(c, a) for c in configs}, key=_sort_key)) for a in axes}
+        runs = [SweepRun(s.config, {a: getattr(s.config, a) for a in axes}, DONE,
+                         dict(s.metrics), s.id, total_s=s.total_s) for s in ordered]
+        return cls(configs[0], grid, runs, sweep_id or ordered[0].sweep,
+                   ordered[0].series_name)
+
+
+def run_sweep(base_config: ExperimentConfig, series: Series, grid: Mapping[str, Sequence[Any]],
+              on_stage: StageHook | None = None, on_epoch: EpochHook | None = None,
+              should_stop: StopFlag | None = None, store: Any = None, owner: str | None = None,
+              shared: bool = False, limits: Limits | None = None) -> SweepResult:
+    """Train every config of the grid that passes its checks, one after another.
+
+    Args:
+        on_stage: called before each run with ``("run i of n", i - 1, n)``.
+        on_epoch, should_stop: passed to each ``run_experiment``; between runs a True
+            ``should_stop()`` ends the sweep, within a run it cuts the run short (that run is
+            reported as stopped and not saved).
+        store, owner: a ``RunStore`` and the owner key to save every finished run under, all
+            with one sweep id.
+
+    Raises:
+        ConfigError: the grid is too large, or none of its configs can run.
+    """
+    if store is not None and not owner:
+        raise ConfigError("Saving a sweep to the run store needs an owner key.")
+    plan = plan_sweep(base_config, series, grid, limits)
+    todo = plan.runnable
+    if not todo:
+        first = plan.refused[0]
+        raise ConfigError(f"None of the {plan.size} configurations can run. For example "
+                          f"{describe_values(first.values)}: {first.reason}")
+    sweep_id = uuid.uuid4().hex[:12]
+    runs = [SweepRun(r.config, r.values, SKIPPED, note=f"{r.status}: {r.reason}")
+            for r in plan.refused]
+    stopped = False
+    for i, planned in enumerate(todo):
+        if should_stop is not None and should_stop():
+            stopped = True
+            break
+        if on_stage is not None:
+            on_stage(f"run {i + 1} of {len(todo)}", i, len(todo))
+        try:
+            result = _run_once_more_on_surprise(planned.config, series, on_epoch, should_stop)
+        except LabError as err:
+            runs.append(SweepRun(planned.config, planned.values, FAILED, note=str(err)))
+            continue
+        except Exception as err:  # noqa: BLE001 - one broken run must not end a long sweep
+            runs.append(SweepRun(planned.config, planned.values, FAILED,
+                                 note=f"failed unexpectedly ({type(err).__name__}: {err})"))
+            continue
+        run = SweepRun(planned.config, planned.values, DONE, result.metrics,
+                       total_s=result.timings.get("total_s"))
+        if result.stopped_by_user:
+            run.status, run.note, stopped = STOPPED, "stopped by request; not saved", True
+            runs.append(run)
+            break
+        if store is not None:
+            run.run_id = store.save_run(result, owner, shared=shared, sweep=sweep_id)
+        runs.append(run)
+        _release(result)
+    order = {id(r.config): i for i, r in enumerate(plan.runs)}
+    runs.sort(key=lambda r: order.get(id(r.config), len(order)))
+    return SweepResult(base_config, plan.grid, runs, sweep_id, series.name, stopped)
+
+
+def _run_once_more_on_surprise(config: ExperimentConfig, series: Series,
+                               on_epoch: EpochHook | None,
+                               should_stop: StopFlag | None) -> ExperimentResult:
+    """``run_experiment``, retried once after an unexpected (non-LabError) exception.
+
+    Transient failures happen: on CPython 3.11, TensorFlow's autograph parsing source in the
+    training thread while another thread compiles a script can raise a spurious
+    ``SystemError: AST constructor recursion depth mismatch`` (python/cpython#106905). A
+    LabError (bad settings, divergence) is deterministic and is not retried.
+    """
+    try:
+        return run_experiment(config, series, on_epoch, should_stop)
+    except LabError:
+        raise
+    except Exception:  # noqa: BLE001 - retried once; a second failure propagates
+        return run_experiment(config, series, on_epoch, should_stop)
+
+
+def _release(result: ExperimentResult) -> None:
+    """Drop the fitted networks once saved: a 27-run sweep must not keep 27 Keras models."""
+    result.forecasters = {}
+
+
+# --- figures over many runs ----------------------------------------------------------------------
+
+PALETTE = ("#d62728", "#1f77b4", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2",
+           "#17becf", "#bcbd22", "#7f7f7f")
+
+
+def _layout(fig: Any, title: str, y_title: str = "", height: int = 400) -> Any:
+    fig.update_layout(title=dict(text=title, x=0.01, xanchor="left"), height=height,
+                      margin=dict(l=10, r=10, t=60, b=10), template="plotly_white",
+                      legend=dict(orientation="h", y=-0.18, yanchor="top", x=0, xanchor="left"),
+                      yaxis_title=y_title)
+    return fig
+
+
+def heatmap_figure(sweep: SweepResult, x: str, y: str, model: str,
+                   metric: str = "rmse") -> Any:
+    """``metric`` of ``model`` (colour; lower is greener) for each pair of ``x`` and ``y`` values.
+
+    When the sweep varies other settings too, each cell shows the best score over them.
+    """
+    go = _go()
+    if x not in sweep.grid or y not in sweep.grid or x == y:
+        raise ConfigError(f"Pick two different swept settings among {', '.join(sweep.axes)}. "
+                          f"Received: x={x}, y={y}")
+    frame = sweep.frame()
+    frame = frame[frame["status"] == DONE]
+    column = f"{model}.{metric}"
+    xs, ys = list(sweep.grid[x]), list(sweep.grid[y])
+    z = np.full((len(ys), len(xs)), np.nan)
+    if column in frame:
+        best = frame.groupby([y, x])[column].min()
+        for (yv, xv), value in best.items():
+            z[ys.index(yv), xs.index(xv)] = value
+    labels_x, labels_y = [str(v) for v in xs], [str(v) for v in ys]
+    fig = go.Figure(go.Heatmap(
+        z=z, x=labels_x, y=labels_y, colorscale="RdYlGn", reversescale=True,
+        text=[[("" if np.isnan(v) else f"{v:.3g}") for v in row] for row in z],
+        texttemplate="%{text}", hoverongaps=False, colorbar=dict(title=metric.upper()),
+        hovertemplate=f"{x} %{{x}}<br>{y} %{{y}}<br>{metric.upper()} %{{z:.4g}}<extra></extra>"))
+    if np.isfinite(z).any():
+        iy, ix = np.unravel_index(np.nanargmin(z), z.shape)
+        # by position: a category named "24" would be read as the 25th category
+        fig.add_annotation(x=int(ix), y=int(iy), text="★ best", showarrow=False,
+                           yshift=14, font=dict(size=12, color="#111"))
+    others = [a for a in sweep.axes if a not in (x, y)]
+    title = f"{_labels().get(model, model)} test {metric.upper()} by {x} and {y}"
+    if others:
+        title += f" (best over {', '.join(others)})"
+    fig.update_xaxes(title=x, type="category")
+    fig.update_yaxes(title=y, type="category")
+    return _layout(fig, title, height=420)
+
+
+def parallel_figure(sweep: SweepResult, model: str, metric: str = "rmse") -> Any:
+    """One line per finished run across every swept setting, ending at its score (colour)."""
+    go = _go()
+    frame = sweep.frame()
+    frame = frame[frame["status"] == DONE]
+    column = f"{model}.{metric}"
+    scores = frame[column] if column in frame else pd.Series(np.nan, index=frame.index)
+    dims = []
+    for axis in sweep.axes:
+        values = list(sweep.grid[axis])
+        if all(isinstance(v, (int, float)) for v in values):
+            dims.append(dict(label=axis, values=frame[axis].astype(float),
+                             tickvals=[float(v) for v in values],
+                             ticktext=[str(v) for v in values]))
+        else:  # text settings (transform, strategy): one tick per choice
+            codes = {v: i for i, v in enumerate(values)}
+            dims.append(dict(label=axis, values=frame[axis].map(codes).astype(float),
+                             tickvals=list(codes.values()), ticktext=[str(v) for v in values]))
+    dims.append(dict(label=f"{metric.upper()} {_labels().get(model, model)}", values=scores))
+    fig = go.Figure(go.Parcoords(
+        line=dict(color=scores, colorscale="RdYlGn", reversescale=True, showscale=True,
+                  colorbar=dict(title=metric.upper())), dimensions=dims))
+    fig = _layout(fig, f"Every run of the sweep: settings → {_labels().get(model, model)} "
+                       f"{metric.upper()}", height=420)
+    fig.update_layout(margin=dict(l=60, r=40, t=90, b=30))
+    return fig
+
+
+def config_differences(configs: Mapping[str, ExperimentConfig]) -> pd.DataFrame:
+    """The settings that differ between runs: one row per setting, one column per run."""
+    labels = list(configs)
+    rows = {}
+    for f in fields(ExperimentConfig):
+        values = [getattr(configs[label], f.name) for label in labels]
+        if len({repr(v) for v in values}) > 1:
+            rows[f.name] = [",".join(v) if isinstance(v, tuple) else _fmt(v) for v in values]
+    return pd.DataFrame.from_dict(rows, orient="index", columns=labels)
+
+
+def overlay_forecast_figure(results: Mapping[str, ExperimentResult], model: str) -> Any:
+    """The actual series (once per distinct data set) and each run's ``model`` forecasts of its
+    test part, overlaid."""
+    go = _go()
+    fig = go.Figure()
+    seen: set[str] = set()
+    for result in results.values():
+        if result.data_fingerprint in seen:
+            continue
+        seen.add(result.data_fingerprint)
+        preds = result.predictions
+        name = "actual" if len(seen) == 1 else f"actual ({result.series_name})"
+        fig.add_trace(go.Scatter(x=preds["time"], y=preds["actual"], name=name, mode="lines",
+                                 line=dict(color="#1f2937", width=2)))
+    for i, (label, result) in enumerate(results.items()):
+        preds = result.predictions
+        if model not in preds:
+            continue
+        test = preds[preds["split"] == "test"]
+        fig.add_trace(go.Scatter(x=test["time"], y=test[model], name=label, mode="lines+markers",
+                                 line=dict(color=PALETTE[i % len(PALETTE)], width=1.6),
+                                 marker=dict(size=4)))
+    first = next(iter(results.values()), None)
+    if first is not None:
+        test = first.predictions[first.predictions["split"] == "test"]
+        if len(test):
+            fig.add_vrect(x0=test["time"].iloc[0], x1=test["time"].iloc[-1],
+                          fillcolor="rgba(255, 193, 7, 0.12)", line_width=0, layer="below")
+    fig.update_layout(hovermode="x unified")
+    return _layout(fig, f"{_labels().get(model, model)} forecasts of the test part, run by run",
+                   first.series_name if first is not None else "", height=440)
+
+
+def overlay_loss_figure(results: Mapping[str, ExperimentResult], model: str) -> Any:
+    """Each run's training loss (solid) and validation loss (dotted) for ``model``."""
+    go = _go()
+    fig = go.Figure()
+    for i, (label, result) in enumerate(results.items()):
+        hist = result.histories.get(model)
+        if not hist or not hist.get("loss"):
+            continue
+        color = PALETTE[i % len(PALETTE)]
+        fig.add_trace(go.Scatter(x=np.arange(1, len(hist["loss"]) + 1), y=hist["loss"],
+                                 name=f"{label} train", mode="lines", line=dict(color=color)))
+        if hist.get("val_loss"):
+            fig.add_trace(go.Scatter(x=np.arange(1, len(hist["val_loss"]) + 1),
+                                     y=hist["val_loss"], name=f"{label} validation",
+                                     mode="lines", line=dict(color=color, dash="dot")))
+    fig.update_yaxes(type="log", exponentformat="power")
+    fig.update_xaxes(title="epoch")
+    return _layout(fig, f"{_labels().get(model, model)} loss curves, run by run",
+                   "MSE (scaled)", height=380)
+
+
+def metrics_bar_figure(results: Mapping[str, ExperimentResult], metric: str = "rmse") -> Any:
+    """Grouped bars: ``metric`` per model, one bar per run."""
+    go = _go()
+    models = [m for m in _labels() if any(m in r.metrics for r in results.values())]
+    fig = go.Figure()
+    for i, (label, result) in enumerate(results.items()):
+        values = [result.metrics.get(m, {}).get(metric, np.nan) for m in models]
+        fig.add_trace(go.Bar(x=[_labels()[m] for m in models], y=values, name=label,
+                             marker_color=PALETTE[i % len(PALETTE)],
+                             hovertemplate=f"{label}<br>%{{x}}: %{{y:.4g}}<extra></extra>"))
+    fig.update_layout(barmode="group")
+    return _layout(fig, f"Test {metric.upper()} per model, run by run (lower is better)",
+                   metric.upper(), height=380)
+
+
+# --- helpers -------------------------------------------------------------------------------------
+
+def _typed(name: str, item: Any, kind: str) -> Any:
+    if kind == "str":
+        return str(item)
+    try:
+        number = float(item)
+    except (TypeError, ValueError):
+        raise ConfigError(f"`{name}` values must be numbers separated by commas, e.g. "
+                          f"{name}={_example(name)}. Received: {item!r}") from None
+    if kind == "int":
+        if not number.is_integer():
+            raise ConfigError(f"`{name}` values must be whole numbers. Received: {item!r}")
+        return int(number)
+    return number
+
+
+def _example(name: str) -> str:
+    examples = {"transform": "none,log_diff", "dropout": "0,0.2",
+                "learning_rate": "0.001,0.003", "validation_fraction": "0,0.1"}
+    if name in examples:
+        return examples[name]
+    choices = next(f.metadata.get("choices") for f in fields(ExperimentConfig) if f.name == name)
+    if choices:
+        return ",".join(choices[:2])
+    lo, hi = field_range(name)
+    return ",".join(str(v) for v in sorted({max(int(lo), 1), max(int(lo), 2), min(int(hi), 4)}))
+
+
+def describe_values(values: Mapping[str, Any]) -> str:
+    """``window=12, layers=2``: a run's grid values in words."""
+    return ", ".join(f"{k}={_fmt(v)}" for k, v in values.items())
+
+
+def _fmt(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value)
+
+
+def _sort_key(value: Any) -> tuple:
+    return (0, value, "") if isinstance(value, (int, float)) else (1, 0, str(value))

@@ -1,0 +1,400 @@
+"""Widgets of the History and Sweep pages: stored runs in, core objects out.
+
+Runs live in the run store (``lstm_lab.store``), shared by every session of the server. A session
+sees its own runs (its owner key, kept in session state) and the runs pinned as shared with the
+class; the key can be copied to find the runs again from another browser session.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+from collections.abc import Sequence
+
+import streamlit as st
+from streamlit.errors import StreamlitAPIException
+
+from lstm_lab import sweep
+from lstm_lab.config import ExperimentConfig
+from lstm_lab.errors import LabError
+from lstm_lab.metrics import METRIC_HELP, METRICS
+from lstm_lab.series import Series
+from lstm_lab.store import RunStore, RunSummary, get_store, runs_frame
+from lstm_lab.training import MODEL_LABELS, ExperimentResult
+from lstm_lab.ui import live, state
+
+KEY_OWNER = "lab.owner"              # this session's owner key in the run store
+KEY_LAST_SWEEP = "lab.last_sweep"    # run key (state.run_key) of this session's latest sweep job
+KEY_SELECTED = "history.selected"    # run ids picked for comparison (a widget key)
+MAX_COMPARE = 8
+_OWNER_PATTERN = re.compile(r"^[0-9a-f]{32}$")
+
+
+# --- owner and store -----------------------------------------------------------------------------
+
+def session_owner() -> str:
+    """This session's key in the run store: a random uuid4, unguessable, private."""
+    return st.session_state.setdefault(KEY_OWNER, uuid.uuid4().hex)
+
+
+def run_store() -> RunStore:
+    """The server's run store (``LSTM_LAB_DB``); stops the page with a message if unusable."""
+    store = get_store()
+    try:
+        store.schema_version()
+    except LabError as err:
+        st.error(str(err), icon=":material/database:")
+        st.stop()
+    return store
+
+
+def owner_key_box() -> None:
+    """Show this session's key, and let a user switch to a key from an earlier session."""
+    with st.expander("Your history key", icon=":material/key:"):
+        st.caption("Your runs are private to this browser session. Keep this key to see them "
+                   "again after closing the tab, or from another computer:")
+        st.code(session_owner(), language=None)
+        with st.form("history_key_form", border=False):
+            st.text_input("Use another key", placeholder="32 letters and digits",
+                          key="history.key_input",
+                          help="Paste a key shown here in an earlier session.")
+            st.form_submit_button("Use this key", on_click=_switch_owner)
+
+
+def _switch_owner() -> None:
+    """Callback (runs before the page, so it may reset the run picker)."""
+    key = st.session_state.get("history.key_input", "").strip().lower()
+    if not key:
+        return
+    if _OWNER_PATTERN.match(key):
+        st.session_state[KEY_OWNER] = key
+        st.session_state[KEY_SELECTED] = []
+    else:
+        state.add_notice("A history key is 32 letters (a–f) and digits, as shown under "
+                         "**Your history key**.", "error")
+
+
+# --- the runs table ------------------------------------------------------------------------------
+
+def history_filters(summaries: Sequence[RunSummary]) -> dict:
+    """Filter widgets over the values present; returns ``list_runs`` keyword arguments."""
+    c1, c2, c3, c4, c5 = st.columns([2, 1, 1, 1, 2])
+    filters: dict = {}
+    datasets = sorted({s.config.dataset for s in summaries})
+    chosen = c1.multiselect("Dataset", datasets, key="history.f.dataset",
+                            placeholder="all")
+    if chosen:
+        filters["dataset"] = chosen
+    for col, name in ((c2, "window"), (c3, "layers"), (c4, "units")):
+        values = sorted({getattr(s.config, name) for s in summaries})
+        picked = col.multiselect(name.capitalize(), values, key=f"history.f.{name}",
+                                 placeholder="all")
+        if picked:
+            filters[name] = picked
+    sweeps = sorted({s.sweep for s in summaries if s.sweep})
+    if sweeps:
+        choice = c5.selectbox("Sweep", ["(all runs)", *sweeps], key="history.f.sweep",
+                              format_func=lambda v: v if v == "(all runs)" else
+                              f"sweep {v} ({sum(s.sweep == v for s in summaries)} runs)")
+        if choice != "(all runs)":
+            filters["sweep"] = choice
+    return filters
+
+
+def apply_filters(summaries: Sequence[RunSummary], filters: dict) -> list[RunSummary]:
+    out = []
+    for s in summaries:
+        if "dataset" in filters and s.config.dataset not in filters["dataset"]:
+            continue
+        if "sweep" in filters and s.sweep != filters["sweep"]:
+            continue
+        if all(getattr(s.config, k) in v for k, v in filters.items()
+               if k not in ("dataset", "sweep")):
+            out.append(s)
+    return out
+
+
+def runs_table(summaries: Sequence[RunSummary], owner: str) -> None:
+    """The sortable table (click a column header to sort)."""
+    frame = runs_frame(summaries, owner)
+    config = {"id": st.column_config.NumberColumn("run", format="#%d", width="small"),
+              "shared": st.column_config.CheckboxColumn("shared", width="small"),
+              "mine": st.column_config.CheckboxColumn("mine", width="small"),
+              "time s": st.column_config.NumberColumn("time s", format="%.1f")}
+    for column in frame.columns:
+        if column.startswith("RMSE "):
+            config[column] = st.column_config.NumberColumn(column, format="%.3f")
+    st.dataframe(frame, hide_index=True, column_config=config, key="history.table")
+
+
+def pick_runs(summaries: Sequence[RunSummary]) -> list[int]:
+    """Runs to compare; picks survive a change of filters."""
+    by_id = {s.id: s for s in summaries}
+    kept = [i for i in st.session_state.get(KEY_SELECTED, []) if i not in by_id]
+    options = [s.id for s in summaries] + kept
+    labels = {**{i: f"#{i}" for i in kept}, **{s.id: s.label() for s in summaries}}
+    return st.multiselect("Runs to compare", options, key=KEY_SELECTED,
+                          format_func=lambda i: labels.get(i, f"#{i}"),
+                          max_selections=MAX_COMPARE,
+                          placeholder="Pick runs from the table (up to 8)")
+
+
+def load_results(store: RunStore, ids: Sequence[int], owner: str) -> dict[str, ExperimentResult]:
+    """``{"#12": result, ...}`` for the picked runs that still exist."""
+    results = {}
+    for run_id in ids:
+        try:
+            results[f"#{run_id}"] = store.load_run(run_id, owner)
+        except LabError as err:
+            st.warning(str(err))
+    return results
+
+
+# --- comparing runs ------------------------------------------------------------------------------
+
+def comparison(results: dict[str, ExperimentResult]) -> None:
+    """Settings that differ, overlaid forecasts and loss curves, and a metrics bar chart."""
+    st.markdown("**Settings that differ** (highlighted where a run differs from the first)")
+    configs = {label: r.config for label, r in results.items()}
+    diff = sweep.config_differences(configs)
+    fingerprints = [r.data_fingerprint for r in results.values()]
+    if len(set(fingerprints)) > 1:
+        diff.loc["data"] = [f"{r.series_name} ({r.data_fingerprint[:8]})"
+                            for r in results.values()]
+    if diff.empty:
+        st.caption("None: every setting and the data are the same"
+                   + (" — only the training (seed, library versions) can differ."
+                      if len(results) > 1 else "."))
+    else:
+        first = diff.columns[0]
+        st.dataframe(diff.style.apply(
+            lambda row: ["" if col == first or row[col] == row[first]
+                         else "background-color: #fde68a" for col in row.index], axis=1))
+    models = [m for m in MODEL_LABELS if any(m in r.metrics for r in results.values())]
+    networks = [m for m in ("lstm", "mlp") if m in models]
+    c1, c2 = st.columns(2)
+    model = c1.selectbox("Model to overlay", models, index=models.index(networks[0]) if networks
+                         else 0, format_func=MODEL_LABELS.get, key="history.model")
+    metric = c2.selectbox("Metric", METRICS, format_func=str.upper, key="history.metric",
+                          help=" · ".join(f"{k.upper()}: {v}" for k, v in METRIC_HELP.items()))
+    st.plotly_chart(sweep.overlay_forecast_figure(results, model), key="history.forecasts")
+    left, right = st.columns(2)
+    with left:
+        if any(r.histories.get(model) for r in results.values()):
+            st.plotly_chart(sweep.overlay_loss_figure(results, model), key="history.losses")
+        else:
+            st.info(f"{MODEL_LABELS[model]} is not trained, so it has no loss curve: pick the "
+                    "LSTM or the MLP to compare training.", icon=":material/info:")
+    with right:
+        st.plotly_chart(sweep.metrics_bar_figure(results, metric), key="history.metrics")
+
+
+def run_actions(store: RunStore, selected: Sequence[RunSummary], owner: str) -> None:
+    """Reopen, share or unshare, delete (own runs only)."""
+    mine = [s for s in selected if s.owner == owner]
+    c1, c2, c3 = st.columns([3, 2, 2], vertical_alignment="bottom")
+    target = c1.selectbox("Run to reopen", [s.id for s in selected], key="history.reopen_id",
+                          format_func=lambda i: f"#{i}")
+    if c1.button("Reopen in Train & compare", icon=":material/open_in_new:",
+                 key="history.reopen"):
+        reopen(store, target, owner)
+    if mine:
+        share = not all(s.shared for s in mine)
+        label = "Share with the class" if share else "Stop sharing"
+        if c2.button(label, icon=":material/group:", key="history.share",
+                     help="Shared runs appear in every session's history (read-only there)."):
+            for s in mine:
+                store.set_shared(s.id, share, owner)
+            st.toast(f"{len(mine)} run(s) {'shared with the class' if share else 'private again'}.")
+            st.rerun()
+        with c3.popover("Delete", icon=":material/delete:"):
+            st.markdown(f"Delete {len(mine)} run(s) of yours and their trained networks "
+                        "for good?" + (f" ({len(selected) - len(mine)} shared by others stay.)"
+                                       if len(mine) < len(selected) else ""))
+            st.button("Delete for good", type="primary", key="history.delete",
+                      on_click=_delete, args=(store, [s.id for s in mine], owner))
+    else:
+        c2.caption("Shared by others: only their owner can share, unshare or delete them.")
+
+
+def _delete(store: RunStore, ids: list[int], owner: str) -> None:
+    """Callback: delete, then drop the runs from the picker (before it is drawn again)."""
+    try:
+        count = store.delete_runs(ids, owner)
+    except LabError as err:
+        state.add_notice(str(err), "error")
+        return
+    st.session_state[KEY_SELECTED] = [i for i in st.session_state.get(KEY_SELECTED, [])
+                                      if i not in ids]
+    state.add_notice(f"Deleted {count} run(s).", "info")
+
+
+def reopen(store: RunStore, run_id: int, owner: str) -> None:
+    """Put a stored run's config (and its results) back into Train & compare."""
+    try:
+        result = store.load_run(run_id, owner)
+    except LabError as err:
+        st.error(str(err))
+        return
+    state.set_config(result.config)
+    state.save_run(state.run_key(result.config, result.data_fingerprint), result)
+    try:
+        st.switch_page("pages/train.py")
+    except StreamlitAPIException:  # the page is run on its own, outside app.py's navigation
+        st.success(f"Run #{run_id}'s settings are restored: open **Train & compare**.")
+
+
+def export_import(store: RunStore, ids: Sequence[int], owner: str) -> None:
+    """Download runs as JSON (re-importable) or CSV; upload a JSON export to import it."""
+    count = len(ids)
+    c1, c2 = st.columns(2)
+    stem = f"lstm_lab_runs_{'_'.join(str(i) for i in ids[:4])}" + ("_etc" if count > 4 else "")
+    c1.download_button(f"Export {count} run(s) as JSON", lambda: store.export_runs(ids, owner),
+                       f"{stem}.json", "application/json", icon=":material/download:",
+                       disabled=not count, key="history.export_json",
+                       help="Everything, trained networks included; import it back below.")
+    c2.download_button(f"Export {count} run(s) as CSV", lambda: store.runs_csv(ids, owner),
+                       f"{stem}.csv", "text/csv", icon=":material/download:",
+                       disabled=not count, key="history.export_csv",
+                       help="One row per run: settings and every metric, for a spreadsheet.")
+    with st.expander("Import runs", icon=":material/upload:"):
+        upload = st.file_uploader("A runs JSON file (from Export)", type=["json"],
+                                  key="history.import_file")
+        if upload is not None and st.button("Import", key="history.import"):
+            try:
+                report = store.import_runs(upload.getvalue(), owner)
+            except LabError as err:
+                st.error(str(err))
+            else:
+                st.success(f"Imported {len(report.ids)} run(s)"
+                           + (f"; {report.skipped} were already here." if report.skipped
+                              else "."))
+
+
+# --- sweeps --------------------------------------------------------------------------------------
+
+DEFAULT_AXES = {"window": "6, 12, 24", "layers": "1, 2, 3", "units": "16, 32, 64"}
+
+
+def grid_inputs(cfg: ExperimentConfig) -> dict[str, str]:
+    """Which settings to vary and their values, as ``{field: "v1, v2, ..."}``."""
+    axes = st.multiselect("Settings to vary", sweep.SWEEP_FIELDS, default=list(DEFAULT_AXES),
+                          key="sweep.axes", max_selections=4,
+                          help="Every combination of the values is one run; every other setting "
+                               "is the current one from Train & compare.")
+    spec = {}
+    cols = st.columns(max(1, len(axes)))
+    for col, name in zip(cols, axes):
+        default = DEFAULT_AXES.get(name, _fmt(getattr(cfg, name)))
+        spec[name] = col.text_input(name, default, key=f"sweep.values.{name}",
+                                    help="Comma-separated values, e.g. " + default)
+    return spec
+
+
+def sweep_preview(plan: sweep.SweepPlan) -> None:
+    c1, c2, c3 = st.columns(3)
+    c1.metric("Runs in the grid", plan.size)
+    c2.metric("Will train", len(plan.runnable))
+    c3.metric("Skipped (budget or data)", len(plan.refused))
+    st.caption(f"Grid: {plan.summary()}. Budget per network: {plan.max_work:.1e} weight "
+               "updates.")
+    if plan.refused:
+        with st.expander(f"{len(plan.refused)} configuration(s) will be skipped",
+                         icon=":material/block:"):
+            frame = plan.frame()
+            st.dataframe(frame[frame["status"] != sweep.OK], hide_index=True)
+
+
+def start_sweep(base: ExperimentConfig, series: Series, plan: sweep.SweepPlan,
+                owner: str) -> None:
+    """Queue the sweep as one training job; each finished run is saved to the store."""
+    store, grid = get_store(), plan.grid
+    first = plan.runnable[0].config   # what the live panel and the queue's checks look at
+    kind = "sweep:" + json.dumps({k: [_fmt(v) for v in vals] for k, vals in grid.items()},
+                                 sort_keys=True)
+
+    def task(job):
+        return sweep.run_sweep(base, job.series, grid, on_stage=job.on_stage,
+                               on_epoch=job.on_epoch, should_stop=job.stop_event.is_set,
+                               store=store, owner=owner)
+
+    live.start_training(first, series, kind, task=task, label="Sweep")
+    st.session_state[KEY_LAST_SWEEP] = state.run_key(first, series.fingerprint(), kind)
+
+
+def latest_sweep() -> sweep.SweepResult | None:
+    """This session's latest finished sweep, if any."""
+    key = st.session_state.get(KEY_LAST_SWEEP)
+    result = state.get_run(key) if key else None
+    if key and result is None and state.failure(key):
+        st.error(state.failure(key), icon=":material/error:")
+    return result if isinstance(result, sweep.SweepResult) else None
+
+
+def pick_sweep(store: RunStore, owner: str,
+               latest: sweep.SweepResult | None) -> sweep.SweepResult | None:
+    """The sweep to show: this session's latest, or one saved earlier."""
+    stored = store.list_sweeps(owner)
+    if not stored:
+        return latest
+    ids = [s["sweep"] for s in stored]
+    if latest is not None and latest.sweep_id not in ids:
+        ids.insert(0, latest.sweep_id)
+    info = {s["sweep"]: s for s in stored}
+    chosen = st.selectbox("Sweep", ids, key="sweep.pick", format_func=lambda i: (
+        f"sweep {i} · {info[i]['runs']} runs · run #{info[i]['first_id']} onwards"
+        if i in info else f"sweep {i}"))
+    if latest is not None and chosen == latest.sweep_id:
+        return latest
+    return sweep.SweepResult.from_summaries(store.list_runs(owner, sweep=chosen), chosen)
+
+
+def sweep_results(store: RunStore, result: sweep.SweepResult, owner: str) -> None:
+    """Best config, heatmap, parallel coordinates and the table of runs."""
+    if result.stopped_by_user:
+        st.warning(f"The sweep was stopped: {len(result.done)} of {len(result.runs)} runs "
+                   "finished (and are saved).")
+    models = result.models
+    if not models or not result.done:
+        st.info("No run of this sweep finished.")
+        return
+    networks = [m for m in ("lstm", "mlp") if m in models]
+    c1, c2, c3, c4 = st.columns(4)
+    model = c1.selectbox("Model", models, index=models.index(networks[0]) if networks else 0,
+                         format_func=MODEL_LABELS.get, key="sweep.model")
+    metric = c2.selectbox("Metric", METRICS, format_func=str.upper, key="sweep.metric")
+    axes = result.axes
+    x = c3.selectbox("Across", axes, index=0, key="sweep.x") if axes else None
+    rest = [a for a in axes if a != x]
+    y = c4.selectbox("Down", rest, index=0, key="sweep.y") if rest else None
+    best = result.best(model, metric)
+    if best is not None:
+        left, right = st.columns([3, 1], vertical_alignment="center")
+        left.success(f"**Best {MODEL_LABELS[model]} {metric.upper()}: "
+                     f"{best.metrics[model][metric]:.4g}** with "
+                     f"{sweep.describe_values(best.values)}"
+                     + (f" (run #{best.run_id})." if best.run_id else "."),
+                     icon=":material/trophy:")
+        if best.run_id and right.button("Open the best in Train & compare",
+                                        icon=":material/open_in_new:", key="sweep.open_best"):
+            reopen(store, best.run_id, owner)
+    if x is not None and y is not None:
+        st.plotly_chart(sweep.heatmap_figure(result, x, y, model, metric), key="sweep.heatmap")
+    if axes:
+        st.plotly_chart(sweep.parallel_figure(result, model, metric), key="sweep.parallel")
+    frame = result.frame()
+    shown = [*axes, "status", "run_id", *[f"{m}.{metric}" for m in models], "note"]
+    table = frame[shown].rename(columns={f"{m}.{metric}": f"{metric.upper()} {MODEL_LABELS[m]}"
+                                         for m in models})
+    formats = {c: st.column_config.NumberColumn(c, format="%.3f") for c in table.columns
+               if c.startswith(metric.upper() + " ")}
+    st.dataframe(table, hide_index=True, key="sweep.table", column_config={
+        "run_id": st.column_config.NumberColumn("run", format="#%d"), **formats})
+
+
+def _fmt(value) -> str:
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value)
+

@@ -1,0 +1,40 @@
+"""Sweep: train a grid of configs (e.g. window x layers x units) and find the best one."""
+
+import streamlit as st
+
+from lstm_lab import sweep
+from lstm_lab.errors import LabError
+from lstm_lab.ui import history, live, state, widgets
+from lstm_lab.ui.entry import ensure_entrypoint
+
+ensure_entrypoint()
+
+st.title("Sweep")
+state.show_notices()
+series = widgets.require_series()
+cfg = state.config()
+owner = history.session_owner()
+store = history.run_store()
+
+st.caption(f"Data: **{series.name}** — {len(series):,} points. Every setting not varied here is "
+           f"the current one from Train & compare ({cfg.epochs} epochs, models "
+           f"{', '.join(cfg.models)}).")
+spec = history.grid_inputs(cfg)
+plan = None
+try:
+    plan = sweep.plan_sweep(cfg, series, sweep.parse_grid(spec))
+except LabError as err:
+    st.error(str(err))
+if plan is not None:
+    history.sweep_preview(plan)
+
+running = live.active_job_panel()
+if st.button("Run sweep", type="primary", icon=":material/grid_view:", key="sweep.run",
+             disabled=running or plan is None or not plan.runnable):
+    history.start_sweep(cfg, series, plan, owner)
+    st.rerun()
+
+result = history.pick_sweep(store, owner, history.latest_sweep())
+if result is not None:
+    st.divider()
+    history.sweep_results(store, result, owner)

@@ -1,0 +1,521 @@
+"""The run store: round trips, privacy, export / import, migrations, atomic and parallel writes.
+
+Most runs here use the naive models only (no TensorFlow, milliseconds); one module-scoped neural
+run checks that stored networks reload into Keras models with the same predictions.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from lstm_lab import store as store_module
+from lstm_lab.config import ExperimentConfig
+from lstm_lab.errors import ConfigError, DataError, LabError
+from lstm_lab.series import Series
+from lstm_lab.store import (
+    DB_ENV_VAR,
+    SCHEMA_VERSION,
+    RunNotFoundError,
+    RunStore,
+    StoredNetwork,
+    StoreError,
+    db_path,
+    get_store,
+    runs_frame,
+)
+from lstm_lab.training import ExperimentResult, run_experiment
+from tests.conftest import FAST, make_tiny_series, requires_tf
+
+ROOT = Path(__file__).resolve().parents[2]
+NAIVE = ("naive", "seasonal_naive")
+ALICE, BOB = "a" * 32, "b" * 32
+
+
+def _naive(seed: int = 0, **changes) -> ExperimentResult:
+    cfg = ExperimentConfig(window=4, test_size=6, models=NAIVE, seed=seed, **{**FAST, **changes})
+    return run_experiment(cfg, make_tiny_series())
+
+
+@pytest.fixture
+def store(tmp_path, monkeypatch) -> RunStore:
+    monkeypatch.setenv(DB_ENV_VAR, str(tmp_path / "db" / "runs.sqlite3"))
+    return get_store()
+
+
+@pytest.fixture(scope="module")
+def neural():
+    """One LSTM + MLP run (3 epochs, 4 units) shared by the module's neural tests."""
+    pytest.importorskip("tensorflow")
+    cfg = ExperimentConfig(window=4, test_size=6, models=("lstm", "mlp", "naive"), **FAST)
+    return run_experiment(cfg, make_tiny_series())
+
+
+def _assert_same_run(loaded: ExperimentResult, saved: ExperimentResult) -> None:
+    assert loaded.to_dict() == saved.to_dict()
+    assert loaded.config == saved.config
+    pd.testing.assert_frame_equal(loaded.predictions, saved.predictions)
+    assert loaded.histories == saved.histories
+    assert loaded.timings == saved.timings
+    assert loaded.versions == saved.versions
+    assert loaded.data_fingerprint == saved.data_fingerprint
+    # same models and metrics, in the same order (the order the pages show them in)
+    assert [(m, list(v)) for m, v in loaded.metrics.items()] == \
+        [(m, list(v)) for m, v in saved.metrics.items()]
+    for model, scores in saved.metrics.items():
+        np.testing.assert_array_equal(list(loaded.metrics[model].values()), list(scores.values()))
+
+
+# --- location and schema -----------------------------------------------------------------------
+
+def test_db_path_defaults_to_runs_folder_and_follows_the_env_var(tmp_path) -> None:
+    assert db_path({}) == str(ROOT / "runs" / "lstm_lab.sqlite3")
+    assert db_path({DB_ENV_VAR: str(tmp_path / "x.db")}) == str(tmp_path / "x.db")
+    assert db_path({DB_ENV_VAR: ":memory:"}) == ":memory:"
+    assert Path(db_path({DB_ENV_VAR: "rel/x.db"})).is_absolute()
+
+
+def test_database_and_folder_are_created_on_first_use(tmp_path) -> None:
+    path = tmp_path / "deep" / "folder" / "runs.sqlite3"
+    runs = RunStore(path)
+    assert not path.parent.exists()          # nothing happens until first use
+    assert runs.list_runs(ALICE) == []
+    assert path.exists()
+    assert runs.schema_version() == SCHEMA_VERSION
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    assert {"runs", "weights"} <= tables
+
+
+def test_a_newer_schema_is_refused_not_damaged(tmp_path) -> None:
+    path = tmp_path / "new.sqlite3"
+    with sqlite3.connect(path) as conn:
+        conn.execute("PRAGMA user_version = 99")
+    with pytest.raises(StoreError, match="newer"):
+        RunStore(path).list_runs(ALICE)
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == 99
+
+
+def test_a_file_that_is_not_a_database_gives_a_readable_error(tmp_path) -> None:
+    path = tmp_path / "junk.sqlite3"
+    path.write_bytes(b"this is not sqlite" * 100)
+    with pytest.raises(StoreError, match=f"not a readable LSTM Lab run database.*{DB_ENV_VAR}"):
+        RunStore(path).list_runs(ALICE)
+
+
+# The version-1 schema exactly as LSTM Lab first shipped it (lstm_lab/store.py, _v1_create).
+V1_SCHEMA = """
+CREATE TABLE runs (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, uid TEXT NOT NULL UNIQUE, created_at REAL NOT NULL,
+    owner TEXT NOT NULL, dataset TEXT NOT NULL, series_name TEXT NOT NULL,
+    data_fingerprint TEXT NOT NULL, stopped INTEGER NOT NULL DEFAULT 0,
+    config_json TEXT NOT NULL, metrics_json TEXT NOT NULL, result_json TEXT NOT NULL);
+CREATE INDEX runs_owner ON runs (owner, created_at);
+CREATE TABLE weights (
+    run_id INTEGER NOT NULL REFERENCES runs (id) ON DELETE CASCADE, model TEXT NOT NULL,
+    state_json TEXT NOT NULL, keras BLOB NOT NULL, PRIMARY KEY (run_id, model));
+PRAGMA user_version = 1;
+"""
+
+
+def test_a_version_1_database_is_upgraded_in_place(tmp_path) -> None:
+    path = tmp_path / "v1.sqlite3"
+    old = _naive()
+    record = {**old.to_dict(), "time_dtype": str(old.predictions["time"].dtype)}
+    with sqlite3.connect(path) as conn:
+        conn.executescript(V1_SCHEMA)
+        conn.execute(
+            "INSERT INTO runs (uid, created_at, owner, dataset, series_name, data_fingerprint, "
+            "config_json, metrics_json, result_json) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            ("0" * 32, 1_700_000_000.0, ALICE, old.config.dataset, old.series_name,
+             old.data_fingerprint, old.config.to_json(), json.dumps(old.to_dict()["metrics"]),
+             json.dumps(record)))
+    runs = RunStore(path)
+    [summary] = runs.list_runs(ALICE)
+    assert runs.schema_version() == SCHEMA_VERSION == 2
+    assert (summary.id, summary.shared, summary.sweep) == (1, False, "")
+    assert summary.total_s == old.timings["total_s"]          # backfilled from the result
+    _assert_same_run(runs.load_run(1, ALICE), old)
+    new_id = runs.save_run(_naive(seed=1), ALICE, sweep="s1")  # and it is writable as v2
+    runs.set_shared(1, True, ALICE)
+    assert [(s.id, s.shared, s.sweep) for s in runs.list_runs(BOB)] == [(1, True, "")]
+    assert runs.list_runs(ALICE, sweep="s1")[0].id == new_id
+
+
+# --- round trips -------------------------------------------------------------------------------
+
+def test_a_saved_run_reloads_equal(store) -> None:
+    result = _naive()
+    run_id = store.save_run(result, ALICE)
+    _assert_same_run(store.load_run(run_id), result)
+    assert store.load_run(run_id).forecasters == {}          # no network to restore
+
+
+def test_an_integer_index_run_reloads_with_integer_times(store) -> None:
+    values = make_tiny_series().values
+    series = Series(values, pd.RangeIndex(len(values)), name="plain")
+    result = run_experiment(ExperimentConfig(window=4, test_size=6, season=12, models=NAIVE,
+                                             **FAST), series)
+    loaded = store.load_run(store.save_run(result, ALICE))
+    assert pd.api.types.is_integer_dtype(loaded.predictions["time"])
+    pd.testing.assert_frame_equal(loaded.predictions, result.predictions)
+
+
+@requires_tf
+def test_stored_networks_reload_with_the_same_predictions(store, neural) -> None:
+    import keras
+
+    run_id = store.save_run(neural, ALICE)
+    loaded = store.load_run(run_id, ALICE)
+    _assert_same_run(loaded, neural)
+    assert set(loaded.forecasters) == {"lstm", "mlp"}
+    lazy = loaded.forecasters["lstm"]
+    assert isinstance(lazy, StoredNetwork) and not lazy.loaded   # nothing read from disk yet
+    values = make_tiny_series().values
+    origins = np.arange(34, 40)
+    for model in ("lstm", "mlp"):
+        original = neural.forecasters[model]
+        network = store.load_weights(run_id, model)
+        assert isinstance(network, keras.Model)
+        X = np.random.default_rng(0).normal(size=(5, 4)).astype("float32")
+        X = X[..., None] if model == "lstm" else X
+        np.testing.assert_array_equal(network.predict(X, verbose=0),
+                                      original.model_.predict(X, verbose=0))
+        restored = loaded.forecasters[model]
+        np.testing.assert_allclose(restored.predict(values, origins),
+                                   original.predict(values, origins), rtol=1e-12)
+        np.testing.assert_allclose(restored.predict(values, origins).ravel(),
+                                   neural.predictions[model].to_numpy()[34:40], rtol=1e-6)
+    assert lazy.loaded
+    # The Train page's download button works on a reloaded run (export.model_bytes).
+    from lstm_lab.export import model_bytes
+
+    assert model_bytes(loaded, "lstm").startswith(b"PK")
+    assert store.keras_bytes(run_id, "lstm").startswith(b"PK")
+
+
+@requires_tf
+def test_a_reloaded_run_saved_again_keeps_its_networks(store, neural) -> None:
+    first = store.save_run(neural, ALICE)
+    again = store.save_run(store.load_run(first), BOB)
+    assert store.keras_bytes(again, "lstm") == store.keras_bytes(first, "lstm")
+    assert store.load_run(again).forecasters["mlp"].model_ is not None
+
+
+def test_a_deleted_runs_network_is_simply_absent(store) -> None:
+    run_id = store.save_run(_naive(), ALICE)
+    network = StoredNetwork(store, run_id, "lstm")
+    assert not hasattr(network, "model_")        # AttributeError, not a crash in the page
+    with pytest.raises(RunNotFoundError):
+        store.keras_bytes(run_id, "lstm")
+
+
+def test_memory_database_works_across_threads() -> None:
+    runs = RunStore(":memory:")
+    ids: list[int] = []
+    threads = [threading.Thread(target=lambda: ids.append(runs.save_run(_naive(), ALICE)))
+               for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(ids) == [1, 2, 3, 4]
+    assert len(runs.list_runs(ALICE)) == 4
+
+
+# --- privacy, filters, deletion ----------------------------------------------------------------
+
+def test_a_session_sees_its_own_runs_and_the_shared_ones(store) -> None:
+    mine = store.save_run(_naive(0), ALICE)
+    theirs = store.save_run(_naive(1), BOB)
+    pinned = store.save_run(_naive(2), BOB, shared=True)
+    assert [s.id for s in store.list_runs(ALICE)] == [pinned, mine]
+    assert [s.id for s in store.list_runs(ALICE, include_shared=False)] == [mine]
+    assert [s.id for s in store.list_runs(None)] == [pinned, theirs, mine]
+    with pytest.raises(RunNotFoundError, match=f"no run #{theirs}"):
+        store.load_run(theirs, ALICE)
+    assert store.load_run(pinned, ALICE).config.seed == 2
+    with pytest.raises(StoreError, match="only that session can delete"):
+        store.delete_run(pinned, ALICE)
+    with pytest.raises(StoreError, match="only that session can share"):
+        store.set_shared(pinned, False, ALICE)
+    with pytest.raises(RunNotFoundError):
+        store.delete_run(theirs, ALICE)
+    store.set_shared(theirs, True, BOB)
+    assert theirs in [s.id for s in store.list_runs(ALICE)]
+    store.set_shared(theirs, False, BOB)
+    assert theirs not in [s.id for s in store.list_runs(ALICE)]
+
+
+def test_owner_keys_are_checked(store) -> None:
+    for bad in ("", "   ", None, "x" * 201):
+        with pytest.raises(ConfigError, match="owner"):
+            store.save_run(_naive(), bad)
+
+
+def test_filters_on_dataset_sweep_and_config_fields(store) -> None:
+    a = store.save_run(_naive(0, layers=1, units=4), ALICE)
+    b = store.save_run(_naive(1, layers=2, units=8), ALICE, sweep="grid1")
+    c = store.save_run(_naive(2, layers=2, units=16), ALICE, sweep="grid1")
+    assert [s.id for s in store.list_runs(ALICE, layers=2)] == [c, b]
+    assert [s.id for s in store.list_runs(ALICE, units=[4, 16])] == [c, a]
+    assert [s.id for s in store.list_runs(ALICE, sweep="grid1", seed=1)] == [b]
+    assert [s.id for s in store.list_runs(ALICE, dataset="air_passengers")] == [c, b, a]
+    assert [s.id for s in store.list_runs(ALICE, limit=1)] == [c]
+    assert store.list_sweeps(ALICE)[0] | {"created_at": 0} == {
+        "sweep": "grid1", "runs": 2, "created_at": 0, "first_id": b}
+    assert store.list_sweeps(BOB) == []
+    with pytest.raises(ConfigError, match="Unknown filter"):
+        store.list_runs(ALICE, colour="red")
+
+
+def test_delete_removes_the_run_and_its_networks_all_or_nothing(store) -> None:
+    a, b = store.save_run(_naive(0), ALICE), store.save_run(_naive(1), ALICE)
+    other = store.save_run(_naive(2), BOB)
+    with pytest.raises(RunNotFoundError):
+        store.delete_runs([a, other], ALICE)    # one is not Alice's: nothing is deleted
+    assert len(store.list_runs(ALICE)) == 2
+    assert store.delete_runs([a, f"#{b}"], ALICE) == 2
+    assert store.list_runs(ALICE) == []
+    with sqlite3.connect(store.path) as conn:
+        assert conn.execute("SELECT COUNT(*) FROM weights").fetchone()[0] == 0
+
+
+def test_runs_frame_lists_the_compared_settings_and_rmse_per_model(store) -> None:
+    store.save_run(_naive(0), ALICE)
+    store.save_run(_naive(1), BOB, shared=True)
+    frame = runs_frame(store.list_runs(ALICE), ALICE)
+    assert list(frame.columns) == ["id", "when", "series", "dataset", "window", "horizon",
+                                   "layers", "units", "epochs", "seed",
+                                   "RMSE Naive (last value)", "RMSE Seasonal naive", "best",
+                                   "time s", "shared", "mine"]
+    assert frame["mine"].tolist() == [False, True]
+    assert frame["shared"].tolist() == [True, False]
+    assert "owner" not in frame                  # other sessions' keys are never shown
+
+
+# --- export and import -------------------------------------------------------------------------
+
+def test_export_then_import_gives_equal_runs_and_skips_repeats(store, tmp_path) -> None:
+    results = [_naive(0), _naive(1)]
+    ids = [store.save_run(r, ALICE, sweep="g") for r in results]
+    text = store.export_runs(ids, ALICE)
+    doc = json.loads(text)
+    assert doc["format"] == "lstm_lab.runs" and len(doc["runs"]) == 2
+    assert ALICE not in text                     # owners are not exported
+
+    other = RunStore(tmp_path / "other.sqlite3")
+    report = other.import_runs(text, BOB)
+    assert len(report.ids) == 2 and report.skipped == 0
+    for new_id, result in zip(report.ids, results):
+        _assert_same_run(other.load_run(new_id, BOB), result)
+    assert other.import_runs(text, BOB).skipped == 2          # same file again: nothing new
+    # In the same store, another owner gets copies (new uids); repeating is still a no-op.
+    assert len(store.import_runs(text, BOB).ids) == 2
+    assert store.import_runs(text, BOB).skipped == 2
+    assert store.import_runs(text, ALICE).skipped == 2
+    assert len(store.list_runs(None)) == 4
+
+
+@requires_tf
+def test_export_import_carries_the_networks(store, neural, tmp_path) -> None:
+    run_id = store.save_run(neural, ALICE)
+    other = RunStore(tmp_path / "other.sqlite3")
+    [new_id] = other.import_runs(store.export_runs([run_id]), BOB).ids
+    assert other.keras_bytes(new_id, "lstm") == store.keras_bytes(run_id, "lstm")
+    values, origins = make_tiny_series().values, np.arange(34, 40)
+    np.testing.assert_allclose(other.restore_forecaster(new_id, "lstm").predict(values, origins),
+                               neural.forecasters["lstm"].predict(values, origins), rtol=1e-12)
+    light = json.loads(store.export_runs([run_id], weights=False))
+    assert light["runs"][0]["networks"] == {}
+
+
+def _export_doc(store) -> dict:
+    ids = [store.save_run(_naive(0), ALICE), store.save_run(_naive(1), ALICE)]
+    return json.loads(store.export_runs(ids))
+
+
+@pytest.mark.parametrize("spoil, message", [
+    (lambda d: "not json", "not valid JSON"),
+    (lambda d: {**d, "format": "other"}, "not an LSTM Lab runs file"),
+    (lambda d: {**d, "version": 99}, "format version 99"),
+    (lambda d: {**d, "runs": {}}, "no list of runs"),
+    (lambda d: d["runs"][1]["result"]["metrics"]["naive"].update(rmse="1; DROP TABLE") or d,
+     "Run 2 of the file.*rmse must be a number"),
+    (lambda d: d["runs"][1]["result"]["config"].update(window=0) or d, "Run 2.*window"),
+    (lambda d: d["runs"][1]["result"].pop("predictions") and d, "Run 2.*predictions"),
+    (lambda d: d["runs"][0].update(networks={"lstm": {"state": {"params": {}},
+                                                     "keras_base64": "aGVsbG8="}}) or d,
+     "Run 1.*(unexpected network|not a .keras file)"),
+])
+def test_import_checks_every_run_before_writing_any(store, spoil, message) -> None:
+    doc = _export_doc(store)
+    spoiled = spoil(doc)
+    text = spoiled if isinstance(spoiled, str) else json.dumps(spoiled)
+    with pytest.raises(DataError, match=message):
+        store.import_runs(text, BOB)
+    assert store.list_runs(BOB, include_shared=False) == []
+
+
+def test_import_refuses_files_over_the_upload_limit(store, monkeypatch) -> None:
+    monkeypatch.setenv("LSTM_LAB_MAX_UPLOAD_MB", "1")
+    with pytest.raises(DataError, match="LSTM_LAB_MAX_UPLOAD_MB"):
+        store.import_runs(" " * (2 * 2**20), BOB)
+
+
+def test_runs_csv_has_one_row_per_run_and_defuses_formulas(store) -> None:
+    values = make_tiny_series().values
+    series = Series(values, pd.date_range("2000-01-01", periods=len(values), freq="MS"),
+                    name="=HYPERLINK(1)", freq="MS")
+    result = run_experiment(ExperimentConfig(window=4, test_size=6, models=NAIVE, **FAST), series)
+    run_id = store.save_run(result, ALICE)
+    frame = pd.read_csv(pd.io.common.StringIO(store.runs_csv([run_id])))
+    assert len(frame) == 1
+    assert frame.loc[0, "series"] == "'=HYPERLINK(1)"
+    assert {"RMSE Naive (last value)", "MASE Seasonal naive", "learning_rate", "uid"} \
+        <= set(frame.columns)
+
+
+# --- atomic and parallel writes ----------------------------------------------------------------
+
+def test_a_failure_mid_write_leaves_no_half_run(store, monkeypatch) -> None:
+    def broken(conn, run_id, networks):
+        raise sqlite3.OperationalError("disk I/O error")
+
+    monkeypatch.setattr(RunStore, "_insert_weights", staticmethod(broken))
+    with pytest.raises(StoreError, match="disk I/O error"):
+        store.save_run(_naive(), ALICE)
+    assert store.list_runs(None) == []
+
+
+def test_a_process_killed_mid_write_leaves_no_half_run(tmp_path) -> None:
+    path = tmp_path / "crash.sqlite3"
+    saved = tmp_path / "result.json"
+    saved.write_text(_naive().to_json())
+    code = textwrap.dedent(f"""
+        import json, os
+        from lstm_lab.store import RunStore
+        from lstm_lab.training import ExperimentResult
+
+        result = ExperimentResult.from_dict(json.load(open({str(saved)!r})))
+        runs = RunStore({str(path)!r})
+        runs.save_run(result, "before")
+        def die(conn, run_id, networks):   # the run row is written; its networks are next
+            os._exit(9)
+        RunStore._insert_weights = staticmethod(die)
+        runs.save_run(result, "crash")
+    """)
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 9, done.stderr
+    runs = RunStore(path)
+    assert [s.owner for s in runs.list_runs(None)] == ["before"]
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    assert runs.save_run(_naive(), "after") == 2      # the database is still writable
+
+
+def test_parallel_writers_in_threads(store) -> None:
+    result = _naive()
+    ids: list[int] = []
+    errors: list[BaseException] = []
+    start = threading.Barrier(8)
+
+    def writer() -> None:
+        try:
+            start.wait()
+            for _ in range(5):
+                ids.append(store.save_run(result, ALICE))
+        except BaseException as err:  # noqa: BLE001 - reported below
+            errors.append(err)
+
+    threads = [threading.Thread(target=writer) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert sorted(ids) == list(range(1, 41))
+    assert len(store.list_runs(ALICE)) == 40
+    _assert_same_run(store.load_run(ids[-1]), result)
+
+
+def test_parallel_writers_in_processes(tmp_path) -> None:
+    """Four processes open a new database at the same moment (so they also race to create the
+    schema) and write six runs each."""
+    path = tmp_path / "shared.sqlite3"
+    saved = tmp_path / "result.json"
+    saved.write_text(_naive().to_json())
+    go = time.time() + 4.0   # every process starts writing at the same moment
+    code = textwrap.dedent(f"""
+        import json, sys, time
+        from lstm_lab.store import RunStore
+        from lstm_lab.training import ExperimentResult
+
+        result = ExperimentResult.from_dict(json.load(open({str(saved)!r})))
+        runs = RunStore({str(path)!r})
+        time.sleep(max(0.0, {go} - time.time()))
+        print(json.dumps([runs.save_run(result, sys.argv[1]) for _ in range(6)]))
+    """)
+    procs = [subprocess.Popen([sys.executable, "-c", code, f"{i:032x}"], cwd=ROOT,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+             for i in range(4)]
+    outs = [p.communicate(timeout=120) for p in procs]
+    assert [p.returncode for p in procs] == [0] * 4, [o[1] for o in outs]
+    ids = sorted(i for out, _ in outs for i in json.loads(out))
+    assert ids == list(range(1, 25))
+    runs = RunStore(path)
+    assert runs.schema_version() == SCHEMA_VERSION
+    assert len(runs.list_runs(None)) == 24
+    assert all(len(runs.list_runs(f"{i:032x}", include_shared=False)) == 6 for i in range(4))
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+
+def test_store_errors_are_lab_errors() -> None:
+    assert issubclass(StoreError, LabError) and issubclass(RunNotFoundError, StoreError)
+    assert len(store_module.MIGRATIONS) == store_module.SCHEMA_VERSION
+    assert os.path.basename(str(store_module.DEFAULT_DB)) == "lstm_lab.sqlite3"
+
+
+# --- the Train page's task and imports ---------------------------------------------------------
+
+def test_run_and_save_trains_then_saves_under_the_owner(store, tiny_series) -> None:
+    cfg = ExperimentConfig(window=4, test_size=6, models=NAIVE, **FAST)
+    result = store_module.run_and_save(cfg, tiny_series, ALICE)
+    [saved] = store.list_runs(ALICE)
+    assert saved.config == cfg and saved.metrics.keys() == result.metrics.keys()
+    assert result.notes == []
+
+
+def test_run_and_save_keeps_the_result_when_the_store_fails(tmp_path, tiny_series) -> None:
+    junk = tmp_path / "junk.sqlite3"
+    junk.write_bytes(b"not sqlite" * 100)
+    cfg = ExperimentConfig(window=4, test_size=6, models=NAIVE, **FAST)
+    result = store_module.run_and_save(cfg, tiny_series, ALICE, store=RunStore(junk))
+    assert result.metrics
+    assert result.notes[-1].startswith("This run was not saved to the history: ")
+
+
+def test_importing_the_store_and_sweeps_loads_neither_streamlit_nor_tensorflow() -> None:
+    code = ("import json, sys\n"
+            "import lstm_lab.store, lstm_lab.sweep, lstm_lab.cli_store\n"
+            "print(json.dumps([m for m in ('streamlit', 'tensorflow', 'keras') "
+            "if m in sys.modules]))")
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout.strip().splitlines()[-1]) == []

@@ -1,0 +1,338 @@
+"""Sweeps: grid parsing and expansion, the budget check, running through the queue, and the
+figures over many runs. Runs use the naive models (no TensorFlow) unless marked otherwise."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import numpy as np
+import pytest
+
+from lstm_lab import sweep
+from lstm_lab.config import ExperimentConfig
+from lstm_lab.errors import ConfigError, TrainingError
+from lstm_lab.jobs import DONE, JobRunner
+from lstm_lab.store import RunStore
+from lstm_lab.sweep import (
+    FAILED,
+    INVALID,
+    OK,
+    OVER_BUDGET,
+    SKIPPED,
+    STOPPED,
+    SweepResult,
+    expand_grid,
+    grid_size,
+    parse_grid,
+    parse_values,
+    plan_sweep,
+    run_sweep,
+)
+from lstm_lab.training import estimate_work, run_experiment
+from tests.conftest import FAST, make_tiny_series, requires_tf
+
+NAIVE = ("naive", "seasonal_naive")
+OWNER = "c" * 32
+ISSUE_GRID = {"window": "6,12,24", "layers": "1,2,3", "units": "16,32,64"}
+
+
+@pytest.fixture
+def series():
+    return make_tiny_series()
+
+
+@pytest.fixture
+def base() -> ExperimentConfig:
+    return ExperimentConfig(window=4, test_size=6, models=NAIVE, **FAST)
+
+
+@pytest.fixture
+def air():
+    from lstm_lab.datasets import load_air_passengers
+
+    return load_air_passengers()
+
+
+# --- grids -------------------------------------------------------------------------------------
+
+def test_parse_values_types_checks_and_dedupes() -> None:
+    assert parse_values("window", " 6, 12,24 ,12") == (6, 12, 24)
+    assert parse_values("learning_rate", "0.001,3e-3") == (0.001, 0.003)
+    assert parse_values("dropout", "0,0.2") == (0.0, 0.2)
+    assert parse_values("transform", "none, log_diff") == ("none", "log_diff")
+    assert parse_values("units", [16, 32]) == (16, 32)
+
+
+@pytest.mark.parametrize("name, text, message", [
+    ("dataset", "air_passengers,damped_sine", "`dataset` cannot be swept. Sweepable settings: "
+                                              "window, horizon"),
+    ("window", "6,abc", "`window` values must be numbers separated by commas.*Received: 'abc'"),
+    ("layers", "1,1.5", "`layers` values must be whole numbers. Received: '1.5'"),
+    ("window", "0,6", "out of range: `window` must be between 1 and 512. Received: window=0"),
+    ("transform", "none,cube", "`transform` must be one of"),
+    ("units", " , ", "`units` needs at least one value"),
+])
+def test_parse_values_refuses_with_a_readable_message(name, text, message) -> None:
+    with pytest.raises(ConfigError, match=message):
+        parse_values(name, text)
+
+
+def test_the_issues_grid_expands_to_27_configs_first_axis_slowest(base) -> None:
+    grid = parse_grid({**ISSUE_GRID, "dropout": ""})   # empty entries are left out
+    assert grid == {"window": (6, 12, 24), "layers": (1, 2, 3), "units": (16, 32, 64)}
+    assert grid_size(grid) == 27
+    configs = expand_grid(base, grid)
+    assert len(configs) == len(set(configs)) == 27
+    assert [(c.window, c.layers, c.units) for c in configs[:4]] == [
+        (6, 1, 16), (6, 1, 32), (6, 1, 64), (6, 2, 16)]
+    assert (configs[-1].window, configs[-1].layers, configs[-1].units) == (24, 3, 64)
+    assert {(c.epochs, c.models, c.test_size) for c in configs} == {(3, NAIVE, 6.0)}
+
+
+def test_an_empty_grid_is_refused() -> None:
+    with pytest.raises(ConfigError, match="at least one setting to vary"):
+        parse_grid({"window": "", "units": None})
+
+
+# --- planning and the budget -------------------------------------------------------------------
+
+def test_configs_over_the_budget_are_flagged_not_trained(air, monkeypatch) -> None:
+    base = ExperimentConfig(epochs=50, models=("lstm",))
+    grid = parse_grid(ISSUE_GRID)
+    # A budget that a 1-layer, 16-unit LSTM on windows of 12 fits and a 2-layer one does not.
+    fits = estimate_work(base.replace(window=12, layers=1, units=16), 120, 12)["lstm"]
+    monkeypatch.setenv("LSTM_LAB_MAX_WORK", str(fits))
+    plan = plan_sweep(base, air, grid)
+    status = {(r.values["window"], r.values["layers"], r.values["units"]): r.status
+              for r in plan.runs}
+    assert status[(6, 1, 16)] == status[(12, 1, 16)] == OK
+    assert status[(24, 1, 16)] == status[(12, 2, 16)] == status[(24, 3, 64)] == OVER_BUDGET
+    assert all(r.work <= fits for r in plan.runnable)
+    assert all(r.work > fits and "LSTM_LAB_MAX_WORK" in r.reason for r in plan.refused)
+    assert plan.summary().startswith(f"3 × 3 × 3 = 27 runs; {len(plan.runnable)} will train, "
+                                     f"{len(plan.refused)} over the compute budget")
+    assert list(plan.frame().columns) == ["window", "layers", "units", "status", "work",
+                                          "reason"]
+
+
+def test_configs_impossible_for_the_data_are_flagged(air) -> None:
+    plan = plan_sweep(ExperimentConfig(models=NAIVE), air, {"horizon": (12, 120)})
+    assert [r.status for r in plan.runs] == [OK, INVALID]
+    assert "Lower the window, horizon or test size" in plan.runs[1].reason
+
+
+def test_a_sweep_over_the_budget_everywhere_is_refused(series, base, monkeypatch) -> None:
+    monkeypatch.setenv("LSTM_LAB_MAX_WORK", "1")
+    with pytest.raises(ConfigError, match="None of the 2 configurations can run.*window=3"):
+        run_sweep(base.replace(models=("lstm",)), series, {"window": (3, 4)})
+
+
+def test_a_grid_larger_than_the_cap_is_refused(series, base, monkeypatch) -> None:
+    monkeypatch.setenv("LSTM_LAB_MAX_SWEEP_RUNS", "20")
+    with pytest.raises(ConfigError, match="27 runs; at most 20.*LSTM_LAB_MAX_SWEEP_RUNS"):
+        plan_sweep(base, series, parse_grid(ISSUE_GRID))
+    monkeypatch.setenv("LSTM_LAB_MAX_SWEEP_RUNS", "many")
+    with pytest.raises(ConfigError, match="LSTM_LAB_MAX_SWEEP_RUNS must be a whole number"):
+        sweep.max_sweep_runs()
+
+
+# --- running -----------------------------------------------------------------------------------
+
+def test_run_sweep_reports_stages_and_saves_every_run(series, base, tmp_path) -> None:
+    store = RunStore(tmp_path / "runs.sqlite3")
+    stages = []
+    result = run_sweep(base, series, {"window": (3, 4), "seed": (0, 1)},
+                       on_stage=lambda *a: stages.append(a), store=store, owner=OWNER)
+    assert stages == [("run 1 of 4", 0, 4), ("run 2 of 4", 1, 4), ("run 3 of 4", 2, 4),
+                      ("run 4 of 4", 3, 4)]
+    assert [r.status for r in result.runs] == ["done"] * 4
+    saved = store.list_runs(OWNER, sweep=result.sweep_id)
+    assert sorted(s.id for s in saved) == sorted(r.run_id for r in result.runs)
+    assert {(s.config.window, s.config.seed) for s in saved} == {(3, 0), (3, 1), (4, 0), (4, 1)}
+    frame = result.frame()
+    assert list(frame.columns[:4]) == ["window", "seed", "status", "run_id"]
+    assert "naive.rmse" in frame and "seasonal_naive.mase" in frame
+    best = result.best("seasonal_naive")
+    assert best.metrics["seasonal_naive"]["rmse"] == frame["seasonal_naive.rmse"].min()
+
+
+def test_skipped_and_failed_configs_are_reported_in_grid_order(series, base, monkeypatch) -> None:
+    real = run_experiment
+
+    def flaky(config, series, on_epoch=None, should_stop=None):
+        if config.seed == 1:
+            raise TrainingError("The LSTM diverged")
+        return real(config, series, on_epoch, should_stop)
+
+    monkeypatch.setattr(sweep, "run_experiment", flaky)
+    result = run_sweep(base, series, {"seed": (0, 1, 2), "horizon": (4, 40)})
+    assert [(r.values["seed"], r.values["horizon"], r.status) for r in result.runs] == [
+        (0, 4, "done"), (0, 40, SKIPPED), (1, 4, FAILED), (1, 40, SKIPPED), (2, 4, "done"),
+        (2, 40, SKIPPED)]
+    assert result.runs[2].note == "The LSTM diverged"
+    assert result.runs[1].note.startswith("invalid: ")
+
+
+def test_an_unexpected_error_is_retried_once_then_reported(series, base, monkeypatch) -> None:
+    real, calls = run_experiment, []
+
+    def surprising(config, series, on_epoch=None, should_stop=None):
+        calls.append(config.seed)
+        if config.seed == 2 or (config.seed == 1 and calls.count(1) == 1):
+            raise SystemError("AST constructor recursion depth mismatch (before=8, after=2)")
+        return real(config, series)
+
+    monkeypatch.setattr(sweep, "run_experiment", surprising)
+    result = run_sweep(base, series, {"seed": (0, 1, 2, 3)})
+    assert calls == [0, 1, 1, 2, 2, 3]
+    assert [r.status for r in result.runs] == ["done", "done", FAILED, "done"]
+    assert result.runs[2].note == ("failed unexpectedly (SystemError: AST constructor recursion "
+                                   "depth mismatch (before=8, after=2))")
+
+
+def test_stop_between_runs_keeps_the_finished_ones(series, base, tmp_path) -> None:
+    store = RunStore(tmp_path / "runs.sqlite3")
+    stages: list = []
+    # Stop is pressed during run 2; naive models finish anyway, so run 2 is kept and run 3
+    # never starts.
+    result = run_sweep(base, series, {"seed": (0, 1, 2, 3)}, on_stage=lambda *a: stages.append(a),
+                       should_stop=lambda: len(stages) >= 2, store=store, owner=OWNER)
+    assert result.stopped_by_user
+    assert len(stages) == 2
+    assert [r.status for r in result.runs] == ["done", "done"]
+    assert sorted(s.config.seed for s in store.list_runs(OWNER)) == [0, 1]
+
+
+def test_a_run_cut_short_is_reported_and_not_saved(series, base, tmp_path, monkeypatch) -> None:
+    def stopped_run(config, series, on_epoch=None, should_stop=None):
+        result = run_experiment(config, series)
+        result.stopped_by_user = config.seed == 1
+        return result
+
+    monkeypatch.setattr(sweep, "run_experiment", stopped_run)
+    store = RunStore(tmp_path / "runs.sqlite3")
+    result = run_sweep(base, series, {"seed": (0, 1, 2)}, store=store, owner=OWNER)
+    assert [r.status for r in result.runs] == ["done", STOPPED]
+    assert result.stopped_by_user
+    assert [s.config.seed for s in store.list_runs(OWNER)] == [0]
+
+
+def test_saving_needs_an_owner(series, base, tmp_path) -> None:
+    with pytest.raises(ConfigError, match="owner"):
+        run_sweep(base, series, {"seed": (0, 1)}, store=RunStore(tmp_path / "x.db"))
+
+
+def test_a_sweep_runs_as_one_queued_job_with_stages_and_stop(series, base, monkeypatch) -> None:
+    permits = threading.Semaphore(0)          # each run waits for a permit (or a stop)
+    real = run_experiment
+
+    def gated(config, series, on_epoch=None, should_stop=None):
+        while not permits.acquire(timeout=0.01):
+            if should_stop and should_stop():
+                result = real(config, series)
+                result.stopped_by_user = True   # as a network cut short would report
+                return result
+        return real(config, series)
+
+    monkeypatch.setattr(sweep, "run_experiment", gated)
+    runner = JobRunner(max_concurrent=1)
+    grid = {"seed": (0, 1, 2, 3)}
+
+    def task(job):
+        return run_sweep(job.config, job.series, grid, job.on_stage, job.on_epoch,
+                         job.stop_event.is_set)
+
+    job = runner.submit(base, series, task=task, label="Sweep")
+    deadline = time.monotonic() + 30
+    while job.stage != "run 1 of 4" and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert (job.stage, job.stages_done, job.stages_total) == ("run 1 of 4", 0, 4)
+    assert 0 <= job.progress() < 0.25
+    permits.release(2)                         # runs 1 and 2 finish; run 3 waits
+    while job.stage != "run 3 of 4" and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert 0.5 <= job.progress() < 0.75
+    job.request_stop()
+    while not job.finished and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert job.status == DONE
+    assert job.result.stopped_by_user
+    assert [r.status for r in job.result.runs] == ["done", "done", STOPPED]
+
+
+def test_from_summaries_rebuilds_a_sweep_from_the_store(series, base, tmp_path) -> None:
+    store = RunStore(tmp_path / "runs.sqlite3")
+    done = run_sweep(base, series, {"window": (3, 4), "seed": (0, 5)}, store=store, owner=OWNER)
+    again = SweepResult.from_summaries(store.list_runs(OWNER, sweep=done.sweep_id))
+    assert again.grid == {"window": (3, 4), "seed": (0, 5)}
+    assert again.sweep_id == done.sweep_id
+    np.testing.assert_allclose(sorted(again.frame()["naive.rmse"]),
+                               sorted(done.frame()["naive.rmse"]))
+    with pytest.raises(ConfigError, match="no stored runs"):
+        SweepResult.from_summaries([])
+
+
+@requires_tf
+def test_a_small_lstm_sweep_stores_its_networks(series, tmp_path) -> None:
+    store = RunStore(tmp_path / "runs.sqlite3")
+    base = ExperimentConfig(window=4, test_size=6, models=("lstm", "naive"),
+                            **{**FAST, "epochs": 2})
+    epochs = []
+    result = run_sweep(base, series, {"units": (2, 4)}, on_epoch=epochs.append, store=store,
+                       owner=OWNER)
+    assert [r.status for r in result.runs] == ["done", "done"]
+    assert len(epochs) == 4 and {e.model for e in epochs} == {"lstm"}
+    for run in result.runs:
+        assert store.keras_bytes(run.run_id, "lstm").startswith(b"PK")
+    assert result.best("lstm").run_id in {r.run_id for r in result.runs}
+
+
+# --- figures over many runs --------------------------------------------------------------------
+
+@pytest.fixture
+def small_sweep(series, base) -> SweepResult:
+    return run_sweep(base, series, {"window": (3, 4), "seed": (0, 1), "horizon": (1, 2)})
+
+
+def test_heatmap_shows_the_best_score_per_cell(small_sweep) -> None:
+    fig = sweep.heatmap_figure(small_sweep, "window", "horizon", "naive")
+    heat = fig.data[0]
+    assert np.asarray(heat.z).shape == (2, 2)          # y (horizon) rows x x (window) columns
+    frame = small_sweep.frame()
+    cell = frame[(frame["window"] == 4) & (frame["horizon"] == 2)]["naive.rmse"].min()
+    assert np.asarray(heat.z)[1, 1] == pytest.approx(cell)
+    assert "best over seed" in fig.layout.title.text
+    [star] = [a for a in fig.layout.annotations if "best" in a.text]
+    iy, ix = np.unravel_index(np.nanargmin(np.asarray(heat.z, dtype=float)), (2, 2))
+    assert (star.x, star.y) == (ix, iy)            # by position: "4" is not category #4
+    with pytest.raises(ConfigError, match="two different swept settings"):
+        sweep.heatmap_figure(small_sweep, "window", "window", "naive")
+
+
+def test_parallel_coordinates_has_one_axis_per_setting_plus_the_score(small_sweep) -> None:
+    fig = sweep.parallel_figure(small_sweep, "naive", "mae")
+    dims = fig.data[0].dimensions
+    assert [d.label for d in dims] == ["window", "seed", "horizon", "MAE Naive (last value)"]
+    assert len(dims[0].values) == 8
+
+
+def test_config_differences_lists_only_what_differs() -> None:
+    a, b = ExperimentConfig(), ExperimentConfig(window=6, units=64)
+    diff = sweep.config_differences({"#1": a, "#2": b, "#3": a})
+    assert list(diff.index) == ["window", "units"]
+    assert diff.loc["window"].tolist() == ["12", "6", "12"]
+    assert sweep.config_differences({"#1": a, "#2": a}).empty
+
+
+def test_overlay_figures_have_one_trace_per_run(series, base) -> None:
+    results = {f"#{i}": run_experiment(base.replace(seed=i, horizon=i), series) for i in (1, 2)}
+    forecasts = sweep.overlay_forecast_figure(results, "naive")
+    assert [t.name for t in forecasts.data] == ["actual", "#1", "#2"]
+    bars = sweep.metrics_bar_figure(results, "rmse")
+    assert [t.name for t in bars.data] == ["#1", "#2"]
+    assert list(bars.data[0].x) == ["Naive (last value)", "Seasonal naive"]
+    results["#1"].histories["lstm"] = {"loss": [1.0, 0.5], "val_loss": [1.1, 0.7]}
+    results["#2"].histories["lstm"] = {"loss": [0.9, 0.4, 0.3], "val_loss": []}
+    losses = sweep.overlay_loss_figure(results, "lstm")
+    assert [t.name for t in losses.data] == ["#1 train", "#1 validation", "#2 train"]
