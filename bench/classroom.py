@@ -8,15 +8,16 @@ place while waiting, and how the total time compares with the ideal N x single-r
 
 Steps (one ``streamlit run app.py`` on a loopback port, one headless system Chromium with one
 context -- one Streamlit session -- per student, driven with asyncio Playwright):
+  0. first, before the server starts, every seed's config runs alone with ``run_experiment`` in
+     this process (plus seed 1000): the reference results and the plain single-run time;
   1. warm-up: one session trains once (the server's first training imports TensorFlow);
   2. solo: one session alone, seed 1000: its click -> "Test metrics" time is the single-run time;
   3. class: N sessions open /train?seed=<i> (i = 1..N, so every run differs), then all click
      Train together; per session: click -> results wall time, whether "Waiting in the training
      queue" appeared (a MutationObserver in the page), the LSTM RMSE its metric shows, the seed its
      sidebar summary shows, and any exception box;
-  4. after the server is stopped, the same N configs run with ``run_experiment`` in this process:
-     each session's LSTM RMSE must equal (4 significant digits, as displayed) its own seed's value
-     and no other seed's;
+  4. each session's LSTM RMSE must equal (4 significant digits, as displayed) its own seed's
+     reference value and no other seed's;
   5. for comparison, the same N jobs through ``lstm_lab.jobs.JobRunner`` in this process without
      Streamlit or a browser: alone, and with one thread per job doing the live panel's Python
      work (the loss figure every 0.5 s) -- trainings and the UI share one GIL in the server.
@@ -27,6 +28,7 @@ Targets: total time <= 1.3 x (N x single-run time / cores); 0 failures. No asser
 
 Usage (from the repository root):
     .venv/bin/python bench/classroom.py [--sessions 10] [--timeout 900] [--quick] [--json PATH]
+                                        [--skip-queue-phases] [--server VARIANT]
 
 --quick: 4 sessions. Everything stays on 127.0.0.1; --timeout bounds the whole class phase.
 --server gc-freeze | gc-freeze+no-keras-clear: experiments, not the app -- the server process is
@@ -171,6 +173,10 @@ class Student:
         page = self.page
         main = page.get_by_test_id("stMain")
         metrics = main.get_by_test_id("stMetric")
+        for _ in range(10):            # a rerun may be redrawing the results: give it a moment
+            if await metrics.count():
+                break
+            await page.wait_for_timeout(500)
         lstm, labels = None, []
         for i in range(await metrics.count()):
             label = (await metrics.nth(i).get_by_test_id("stMetricLabel").inner_text()).strip()
@@ -325,6 +331,8 @@ def main() -> None:
                         help="bound on the class phase, seconds")
     parser.add_argument("--quick", action="store_true", help="4 sessions")
     parser.add_argument("--json", metavar="PATH", help="also write the numbers as JSON")
+    parser.add_argument("--skip-queue-phases", action="store_true",
+                        help="skip step 5 (the in-process JobRunner comparison)")
     parser.add_argument("--server", choices=common.SERVER_VARIANTS, default="as-is",
                         help="as-is (default), or an experiment that patches the server process "
                              "the way a suggested fix would (see common.SERVER_VARIANTS)")
@@ -337,16 +345,14 @@ def main() -> None:
                                    server=args.server if args.server != "as-is"
                                    else "streamlit run app.py (as is)")
     common.print_header("LSTM Lab classroom-load benchmark", header)
+    seeds = list(range(1, n + 1))
+    print("  reference runs: each seed's experiment alone in this process (before the server)")
+    reference = reference_runs(seeds + [1000])
     tmp = Path(tempfile.mkdtemp(prefix="lstm_lab_classroom_"))
     with common.run_server(tmp / "server.log", variant=args.server) as server:
         phases = asyncio.run(browser_phases(server.base, n, server.proc.pid, args.timeout))
         server_rss = common.rss_mb(server.proc.pid)
         log_tail = server.log_tail(15)
-    print("  in-process phases (server stopped): reference runs, then the queue alone...")
-    seeds = list(range(1, n + 1))
-    reference = reference_runs(seeds + [1000])
-    inproc = {"queue only": queue_only(seeds, poll=False),
-              "queue + live-panel work": queue_only(seeds, poll=True)}
 
     shown = {s: f"{reference[s]['rmse']:.4g}" for s in reference}
     klass = phases["class"]
@@ -402,6 +408,16 @@ def main() -> None:
         ["browser + driver CPU s during the class", f"{klass['browser_cpu_s']:.1f}"],
         ["server RSS after the class (MB)", f"{server_rss:.0f}"],
     ])
+    out = {"header": header, "phases": phases, "reference": reference, "ratio": ratio,
+           "ideal_s": ideal, "failures": failures, "server_rss_mb": server_rss,
+           "server_log_tail": log_tail}
+    common.write_json(args.json, out)        # now, in case the in-process phases are cut short
+    if args.skip_queue_phases:
+        print(f"load average at the end: {common.load_average()}")
+        return
+    print("\n  in-process phases (server stopped): the same jobs through JobRunner...")
+    inproc = {"queue only": queue_only(seeds, poll=False),
+              "queue + live-panel work": queue_only(seeds, poll=True)}
     print("\nThe same N jobs in this process, no Streamlit, no browser (ideal = N x plain run / "
           "cores):")
     ideal_plain = n * plain / cores
@@ -412,10 +428,7 @@ def main() -> None:
                          f"{p['cpu_s']:.1f} ({p['cpu_s'] / p['total_s']:.2f})", len(p["failed"])]
                         for name, p in inproc.items()])
     print(f"load average at the end: {common.load_average()}")
-    common.write_json(args.json, {"header": header, "phases": phases, "reference": reference,
-                                  "in_process": inproc, "ratio": ratio, "ideal_s": ideal,
-                                  "failures": failures, "server_rss_mb": server_rss,
-                                  "server_log_tail": log_tail})
+    common.write_json(args.json, {**out, "in_process": inproc})
 
 
 if __name__ == "__main__":

@@ -184,7 +184,7 @@ def main() -> None:
     parser.add_argument("--json", metavar="PATH", help="also write the numbers as JSON")
     args = parser.parse_args()
     repeats = 2 if args.quick else max(1, args.repeats)
-    e1, e2 = (10, 60) if args.quick else (20, 220)
+    e1, e2 = (10, 60) if args.quick else (20, 420)
 
     t0 = time.perf_counter()
     import keras
@@ -307,8 +307,8 @@ def main() -> None:
         f"{at_peak_us:.1f} us, but its dispatch in the TF executor costs a few us (the graph-loop "
         f"row above: {small['graph_iter_s'] * 1e6:.1f} us for matmul + slice + tanh): per-op "
         f"latency, not arithmetic, sets the pace (~{default['us_per_cell_step']:.0f} us per cell "
-        f"step measured, i.e. ~{default['us_per_cell_step'] / 20:.0f}-"
-        f"{default['us_per_cell_step'] / 15:.0f} us per op). Larger batches amortise it: fewer, bigger steps per epoch (table "
+        f"step measured, i.e. ~{default['us_per_cell_step'] / 20:.1f}-"
+        f"{default['us_per_cell_step'] / 15:.1f} us per op). Larger batches amortise it: fewer, bigger steps per epoch (table "
         "above), at the price of fewer weight updates per epoch (more epochs to converge).")
     print(f"For a whole default fit the fixed part matters more than the epochs: ~"
           f"{default['fixed_s']:.2f} s per LSTM fit (trace + first chunk) against "
