@@ -22,10 +22,6 @@ ROOT = Path(__file__).resolve().parents[2]
 PAGE = str(ROOT / "pages" / "history.py")
 ME, OTHER = "1" * 32, "2" * 32
 NAIVE = ("naive", "seasonal_naive")
-WIRED = "pages/history.py" in (ROOT / "app.py").read_text() and \
-    "run_and_save" in (ROOT / "lstm_lab" / "ui" / "live.py").read_text()
-needs_wiring = pytest.mark.skipif(not WIRED, reason="app.py does not list pages/history.py or "
-                                  "the Train page does not save its runs yet")
 
 
 @pytest.fixture
@@ -180,7 +176,6 @@ def test_two_lstm_runs_compare_with_two_loss_curves(store) -> None:
 
 # --- through app.py (needs the wiring) ---------------------------------------------------------
 
-@needs_wiring
 def test_a_run_trained_on_the_train_page_appears_in_history_and_reopens(store) -> None:
     at = make_app({"models": "naive,seasonal_naive", "window": "6"})
     at.run()

@@ -30,8 +30,6 @@ from tests.e2e.test_browser import (
 pytestmark = pytest.mark.e2e
 
 ROOT = Path(__file__).resolve().parents[2]
-WIRED = "pages/history.py" in (ROOT / "app.py").read_text() and \
-    "run_and_save" in (ROOT / "lstm_lab" / "ui" / "live.py").read_text()
 # Two quick LSTM runs: 3 epochs, 4 units, no validation share (one loss curve per run).
 QUICK = "epochs=3&units=4&patience=0&validation_fraction=0&models=lstm,naive"
 # This module's server is fresh: its first training also imports TensorFlow.
@@ -41,9 +39,6 @@ FIRST_TRAIN_TIMEOUT_MS = 2 * TRAIN_TIMEOUT_MS
 @pytest.fixture(scope="module")
 def store_server(browser, tmp_path_factory):
     """A server of its own with an empty run database; yields (base URL, database path)."""
-    if not WIRED:
-        pytest.skip("app.py does not list pages/history.py or the Train page does not save "
-                    "its runs yet")
     folder = tmp_path_factory.mktemp("store_server")
     db = folder / "runs.sqlite3"
     with pytest.MonkeyPatch.context() as env:
