@@ -81,6 +81,7 @@ def test_train_two_runs_then_compare_their_loss_curves(store_page: Page, store_s
     expect(main(page).get_by_test_id("stMetric")).to_have_count(2,
                                                                 timeout=FIRST_TRAIN_TIMEOUT_MS)
     _wait_for_runs(db, 1)
+    expect(main(page).get_by_role("button", name="Stop")).to_have_count(0)
     wait_for_app(page)
 
     page.get_by_text("Training settings").click()   # run 2: the same with seed 1
@@ -89,6 +90,10 @@ def test_train_two_runs_then_compare_their_loss_curves(store_page: Page, store_s
     seed.press("Tab")
     train_button(page).click()
     _wait_for_runs(db, 2)
+    # The live panel notices the end of the job on its next poll and reruns the page; leave the
+    # page only after that, or the rerun can swallow the click on the sidebar link.
+    expect(main(page).get_by_role("button", name="Stop")).to_have_count(0,
+                                                                      timeout=APP_TIMEOUT_MS)
     wait_for_app(page)
     expect_no_exception(page)
 
