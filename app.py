@@ -6,9 +6,11 @@ Run with `make run` (or `streamlit run app.py`).
 import streamlit as st
 
 from lstm_lab.ui import state, widgets
+from lstm_lab.ui.entry import skip_keras_reset_between_reruns
 
 
 def run() -> None:
+    skip_keras_reset_between_reruns()
     st.set_page_config(page_title="LSTM Lab", page_icon=":material/timeline:", layout="wide")
     widgets.sync_from_url()
     page = st.navigation([

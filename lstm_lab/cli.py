@@ -108,8 +108,6 @@ def config_from_args(args: argparse.Namespace) -> ExperimentConfig:
 
 def format_table(result) -> str:
     """A readable metrics table with the best model (by RMSE) marked."""
-    from lstm_lab.training import MODEL_LABELS
-
     best = result.best_model("rmse")
     lines = [f"{result.series_name}: {result.n_points} points, {result.n_train} train, "
              f"{result.n_points - result.n_train} test, horizon {result.config.horizon}",
@@ -117,7 +115,7 @@ def format_table(result) -> str:
     for name, m in result.metrics.items():
         mark = "  <- best" if name == best else ""
         fit = result.timings.get(f"{name}_fit_s", 0.0)
-        lines.append(f"{MODEL_LABELS[name]:<22}{m['rmse']:>11.3f}{m['mae']:>11.3f}"
+        lines.append(f"{result.label(name):<22}{m['rmse']:>11.3f}{m['mae']:>11.3f}"
                      f"{m['mape']:>9.2f}{m['mase']:>8.3f}  {fit:5.2f}{mark}")
     if result.stopped_by_user:
         lines.append("Training was stopped early by request.")

@@ -19,7 +19,8 @@ DATASETS = ("air_passengers", "damped_sine", "csv")
 MODELS = ("lstm", "mlp", "naive", "seasonal_naive", "holt_winters", "sarima")
 STRATEGIES = ("direct", "recursive")
 ARCHITECTURE_CHOICES = ("lstm", "gru", "bilstm", "cnn_lstm", "encoder_decoder")
-TRANSFORMS = ("auto", "none", "log", "diff", "log_diff", "seasonal_diff", "log_seasonal_diff")
+TRANSFORMS = ("auto", "none", "log", "diff", "log_diff", "seasonal_diff", "log_seasonal_diff",
+              "detrend", "log_detrend")
 NEURAL_MODELS = ("lstm", "mlp")
 
 
@@ -62,7 +63,8 @@ class ExperimentConfig:
                             "Held-out tail: a count of points (>= 1) or a fraction (< 1).")
     transform: str = _choice("auto", TRANSFORMS,
                              "Target transform before scaling; undone before metrics. auto picks "
-                             "log for positive data and a seasonal or first difference.")
+                             "log for positive data, then a seasonal difference when the changes "
+                             "repeat each season, else a first difference.")
     season: int = _num(0, 0, 1000, "Season length for seasonal naive and MASE; 0 infers it.")
     # --- networks ---------------------------------------------------------------------------
     architecture: str = _choice(

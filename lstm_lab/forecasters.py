@@ -113,7 +113,7 @@ class NeuralForecaster:
             should_stop: StopFlag | None = None) -> NeuralForecaster:
         values = np.asarray(values, dtype="float64")
         self.transform_ = TargetTransform(resolve_transform(self.transform, values, self.season),
-                                          self.season)
+                                          self.season).fitted(values)
         z = self.transform_.forward(values)
         lag = self.transform_.lag
         self.scaler_ = Scaler().fit(z[lag:])

@@ -133,6 +133,13 @@ class JobRunner:
         with self._lock:
             return len(self._running), len(self._waiting)
 
+    @staticmethod
+    def _run(job: TrainingJob) -> Any:
+        if job.task is not None:
+            return job.task(job)
+        return run_experiment(job.config, job.series, on_epoch=job.on_epoch,
+                              should_stop=job.stop_event.is_set)
+
     def _work(self) -> None:
         while True:
             job = self._queue.get()
@@ -144,11 +151,12 @@ class JobRunner:
                 self._running.append(job)
                 job.status, job.started_at = RUNNING, time.monotonic()
             try:
-                if job.task is not None:
-                    job.result = job.task(job)
-                else:
-                    job.result = run_experiment(job.config, job.series, on_epoch=job.on_epoch,
-                                                should_stop=job.stop_event.is_set)
+                try:
+                    job.result = self._run(job)
+                except SystemError as err:
+                    if not _is_ast_race(err):
+                        raise
+                    job.result = self._run(job)  # a known CPython race; the retry succeeds
                 job.status = DONE
             except LabError as err:
                 job.error, job.status = str(err), FAILED
@@ -161,3 +169,10 @@ class JobRunner:
                     self._running.remove(job)
                     if job.status == DONE:
                         self._durations.append(job.finished_at - job.started_at)
+
+
+def _is_ast_race(err: SystemError) -> bool:
+    """CPython 3.11 can fail to parse source in a thread while another thread parses too
+    (python/cpython#106905); TensorFlow's autograph parses the training step's source when it
+    traces it, so two trainings starting together can hit it. It is transient."""
+    return "AST constructor recursion depth mismatch" in str(err)

@@ -37,6 +37,12 @@ def _step(n: int) -> int:
     return max(1, int(np.ceil(n / MAX_PLOT_POINTS)))
 
 
+def _every(step: int) -> str:
+    """ "showing every 3rd point": the downsampling, in words."""
+    suffix = "th" if 10 <= step % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(step % 10, "th")
+    return f" (showing every {step}{suffix} point)"
+
+
 def _shade_test(fig: go.Figure, start, end, label: str = "test") -> None:
     fig.add_vrect(x0=start, x1=end, fillcolor=TEST_FILL, line_width=0, layer="below",
                   annotation_text=label, annotation_position="top left")
@@ -53,7 +59,7 @@ def series_figure(series: Series, n_test: int | None = None) -> go.Figure:
         start = series.index[len(series) - n_test]
         _shade_test(fig, start, series.index[-1], f"test ({n_test} points)")
     if step > 1:
-        title += f" (showing every {step}th point)"
+        title += _every(step)
     fig.update_xaxes(rangeslider_visible=len(series) > 200)
     return _layout(fig, title, series.name)
 
@@ -99,25 +105,35 @@ def loss_figure(histories: dict[str, dict[str, list[float]]], title: str = "Trai
     return _layout(fig, title, "MSE (scaled)", height=340, legend_below=True)
 
 
-def forecast_figure(result: ExperimentResult, models: list[str] | None = None) -> go.Figure:
-    """Actual vs every model over time; the test region shaded; hover shows all values at a time."""
+def forecast_figure(result: ExperimentResult, models: list[str] | None = None,
+                    zoom_test: bool = False) -> go.Figure:
+    """Actual vs every model over time; the test region shaded; hover shows all values at a time.
+
+    ``models``: the forecasts to draw (None: all; []: the actual series alone). ``zoom_test``:
+    show the test part and as many points before it (axes fitted to that stretch).
+    """
     preds = result.predictions
-    models = [m for m in (models or result.models) if m in preds]
+    models = [m for m in (result.models if models is None else models) if m in preds]
+    test_rows = np.flatnonzero((preds["split"] == "test").to_numpy())
+    if zoom_test:
+        preds = preds.iloc[max(0, test_rows[0] - max(len(test_rows), 12)):]
     step = _step(len(preds))
     view = preds.iloc[::step]
     fig = go.Figure(go.Scatter(x=view["time"], y=view["actual"], name="actual", mode="lines",
                                line=dict(color=COLORS["actual"], width=2.2)))
     for model in models:
         fig.add_trace(go.Scatter(
-            x=view["time"], y=view[model], name=MODEL_LABELS.get(model, model), mode="lines",
+            x=view["time"], y=view[model], name=result.label(model), mode="lines",
             line=dict(color=COLORS.get(model), width=1.6, dash=DASH.get(model, "solid")),
             opacity=0.85 if model in ("lstm", "mlp") else 0.7))
     test = preds[preds["split"] == "test"]
     _shade_test(fig, test["time"].iloc[0], test["time"].iloc[-1], "test (held out)")
-    fig.update_xaxes(rangeslider_visible=True)
+    fig.update_xaxes(rangeslider_visible=not zoom_test)
     title = f"Forecasts vs actual — horizon {result.config.horizon}"
+    if zoom_test:
+        title += f" (test part and the {len(preds) - len(test)} points before it)"
     if step > 1:
-        title += f" (showing every {step}th point)"
+        title += _every(step)
     return _layout(fig, title, result.series_name, height=460)
 
 
@@ -128,7 +144,7 @@ def residual_figure(result: ExperimentResult, models: list[str] | None = None) -
     fig = go.Figure()
     for model in [m for m in (models or default) if m in test]:
         fig.add_trace(go.Scatter(x=test["time"], y=test["actual"] - test[model], mode="lines+markers",
-                                 name=MODEL_LABELS.get(model, model),
+                                 name=result.label(model),
                                  line=dict(color=COLORS.get(model), width=1.4),
                                  marker=dict(size=5)))
     fig.add_hline(y=0, line_color="#555", line_width=1)
@@ -144,7 +160,7 @@ def metrics_table(result: ExperimentResult) -> pd.DataFrame:
     seasonal_rmse = result.metrics.get("seasonal_naive", {}).get("rmse")
     rows = []
     for model, m in result.metrics.items():
-        rows.append({"model": MODEL_LABELS.get(model, model) + (" ★" if model == best else ""),
+        rows.append({"model": result.label(model) + (" ★" if model == best else ""),
                      "RMSE": m["rmse"], "MAE": m["mae"], "MAPE %": m["mape"], "MASE": m["mase"],
                      "skill vs naive %": _skill(m["rmse"], naive_rmse),
                      "skill vs seasonal naive %": _skill(m["rmse"], seasonal_rmse)})
@@ -163,7 +179,7 @@ def skill_sentences(result: ExperimentResult) -> list[str]:
         if model not in result.metrics or not naive:
             continue
         ratio = result.metrics[model]["rmse"] / naive["rmse"]
-        label = MODEL_LABELS[model]
+        label = result.label(model)
         if ratio < 0.98:
             out.append(f"**{label}** is off by {(1 - ratio) * 100:.0f}% less than simply repeating "
                        f"the last value (RMSE {result.metrics[model]['rmse']:.3g} vs "

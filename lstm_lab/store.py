@@ -780,7 +780,8 @@ def _network_state(forecaster: Any) -> dict[str, Any]:
                 continue  # not a plain value: not needed to predict
     return {"params": _plain(params), "fitted": fitted,
             "transform": {"kind": forecaster.transform_.kind,
-                          "season": int(forecaster.transform_.season)},
+                          "season": int(forecaster.transform_.season),
+                          "trend": [float(v) for v in forecaster.transform_.trend]},
             "scaler": {"mean": forecaster.scaler_.mean, "scale": forecaster.scaler_.scale}}
 
 
@@ -801,8 +802,9 @@ def _restore_network(model: str, state: Mapping[str, Any], network) -> Any:
         for key, value in state.get("fitted", {}).items():
             if key.endswith("_") and key.isidentifier() and key not in _RESTORED_SEPARATELY:
                 setattr(forecaster, key, value)
-        forecaster.transform_ = TargetTransform(str(state["transform"]["kind"]),
-                                                int(state["transform"]["season"]))
+        forecaster.transform_ = TargetTransform(
+            str(state["transform"]["kind"]), int(state["transform"]["season"]),
+            tuple(float(v) for v in state["transform"].get("trend", (0.0, 0.0))))
         scaler = Scaler()
         # The Scaler wraps a StandardScaler; its two fitted statistics are all transform() needs.
         scaler._scaler.mean_ = np.array([float(state["scaler"]["mean"])])

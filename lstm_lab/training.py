@@ -33,6 +33,9 @@ from lstm_lab.windows import TargetTransform, resolve_transform, split_by_time
 MODEL_LABELS = {"lstm": "LSTM", "mlp": "MLP", "naive": "Naive (last value)",
                 "seasonal_naive": "Seasonal naive", "holt_winters": "Holt-Winters",
                 "sarima": "SARIMA"}
+# How a result names its recurrent network: by its architecture, not always "LSTM".
+NETWORK_LABELS = {"lstm": "LSTM", "gru": "GRU", "bilstm": "BiLSTM", "cnn_lstm": "CNN-LSTM",
+                  "encoder_decoder": "Encoder-decoder LSTM"}
 # The MLP trains first: it is fast, so a Stop pressed during training mostly cuts the LSTM short.
 _FIT_ORDER = ("naive", "seasonal_naive", "holt_winters", "sarima", "mlp", "lstm")
 
@@ -63,6 +66,15 @@ class ExperimentResult:
     @property
     def models(self) -> list[str]:
         return list(self.metrics)
+
+    def label(self, model: str) -> str:
+        """A model's display name; the recurrent network is named by its architecture (and depth)."""
+        if model != "lstm":
+            return MODEL_LABELS.get(model, model)
+        name = NETWORK_LABELS.get(self.config.architecture, "LSTM")
+        if self.config.layers > 1 and self.config.architecture != "encoder_decoder":
+            return f"{name} ×{self.config.layers}"
+        return name
 
     def best_model(self, metric: str = "rmse") -> str:
         scored = {m: v[metric] for m, v in self.metrics.items() if np.isfinite(v[metric])}

@@ -16,30 +16,56 @@ from lstm_lab.errors import ConfigError, DataError
 
 TRANSFORM_HELP = {
     "auto": "chosen from the data: log if all values are positive, then the change from one "
-            "season ago (seasonal data) or from the previous point",
+            "season ago when the changes repeat each season (autocorrelation at the season lag "
+            "above 0.3), else the change from the previous point",
     "none": "model the raw values",
     "log": "model log(values): turns multiplicative growth into additive",
     "diff": "model the change from the previous point",
     "log_diff": "model the change of log(values): relative growth step to step",
     "seasonal_diff": "model the change from one season ago",
     "log_seasonal_diff": "model the change of log(values) from one season ago",
+    "detrend": "model the distance from a straight line fitted to the training values",
+    "log_detrend": "model the distance of log(values) from a straight line fitted to the "
+                   "training part: steady growth removed, the season and wiggles left",
 }
+# Above this autocorrelation at the season lag, the season is real enough to difference by it.
+SEASONAL_ACF_THRESHOLD = 0.3
+
+
+def seasonal_autocorrelation(values: np.ndarray, season: int) -> float:
+    """Autocorrelation at lag ``season`` of the first-differenced (log, if positive) values.
+
+    Near 1 when each step's change repeats one season later (airline passengers: 0.81); near 0
+    when the calendar gives a season the data do not have (daily temperatures at lag 7: 0.01).
+    """
+    values = np.asarray(values, dtype="float64")
+    level = np.log(values) if np.min(values) > 0 else values
+    changes = np.diff(level)
+    changes = changes - changes.mean()
+    total = float(np.dot(changes, changes))
+    if season < 1 or len(changes) <= season or total == 0.0:
+        return 0.0
+    return float(np.dot(changes[season:], changes[:-season]) / total)
 
 
 def resolve_transform(kind: str, values: np.ndarray, season: int) -> str:
     """The concrete transform for ``kind``; "auto" looks at the training values and the season.
 
-    Positive data get a log (growth becomes additive); seasonal data with at least three
-    seasons are differenced one season back, others one step back; stationary-looking data
-    with negative values (a sine) are left as they are.
+    Positive data get a log (growth becomes additive). A seasonal difference needs at least three
+    seasons and changes that really repeat at the season lag: differencing at a lag with no cycle
+    only adds noise (weekly "seasons" of daily temperatures, 12-month ones of sunspots); such data
+    get a first difference. Data with negative values and no season (a sine) are left as they are.
     """
     if kind != "auto":
         return kind
     values = np.asarray(values, dtype="float64")
-    seasonal = season > 1 and len(values) >= 3 * season
+    seasonal = (season > 1 and len(values) >= 3 * season
+                and seasonal_autocorrelation(values, season) > SEASONAL_ACF_THRESHOLD)
     if np.min(values) > 0:
         return "log_seasonal_diff" if seasonal else "log_diff"
-    return "seasonal_diff" if seasonal else "none"
+    if seasonal:
+        return "seasonal_diff"
+    return "diff" if season > 1 else "none"
 
 
 def split_by_time(n_points: int, test_size: int) -> int:
@@ -102,13 +128,16 @@ class Scaler:
 
 @dataclass(frozen=True)
 class TargetTransform:
-    """log and/or lag-differencing applied before scaling, and undone exactly afterwards.
+    """log, lag-differencing or detrending applied before scaling, and undone exactly afterwards.
 
-    ``lag`` is 0 (no differencing), 1 (first difference) or the season length.
+    ``lag`` is 0 (no differencing), 1 (first difference) or the season length. ``trend`` is the
+    (intercept, slope) of the straight line the detrend kinds subtract, fitted by ``fitted`` on
+    the training values only, over the time step 0, 1, 2, ...
     """
 
     kind: str = "none"
     season: int = 1
+    trend: tuple[float, float] = (0.0, 0.0)
 
     def __post_init__(self) -> None:
         if self.kind not in TRANSFORM_HELP:
@@ -120,10 +149,27 @@ class TargetTransform:
         return self.kind.startswith("log")
 
     @property
+    def detrends(self) -> bool:
+        return self.kind.endswith("detrend")
+
+    @property
     def lag(self) -> int:
         if self.kind.endswith("seasonal_diff"):
             return max(1, self.season)
         return 1 if self.kind.endswith("diff") else 0
+
+    def fitted(self, values: np.ndarray) -> TargetTransform:
+        """This transform with its trend line fitted to ``values`` (unchanged if it has none)."""
+        if not self.detrends:
+            return self
+        self.check(values)
+        level = self.level(values)
+        slope, intercept = np.polyfit(np.arange(len(level), dtype="float64"), level, 1)
+        return TargetTransform(self.kind, self.season, (float(intercept), float(slope)))
+
+    def _line(self, steps: np.ndarray) -> np.ndarray:
+        intercept, slope = self.trend
+        return intercept + slope * np.asarray(steps, dtype="float64")
 
     def check(self, values: np.ndarray) -> None:
         if self.uses_log and np.min(values) <= 0:
@@ -139,6 +185,8 @@ class TargetTransform:
         """Transformed series, same length; the first ``lag`` entries are NaN."""
         self.check(values)
         level = self.level(values)
+        if self.detrends:
+            return level - self._line(np.arange(len(level)))
         if not self.lag:
             return level
         out = np.full_like(level, np.nan)
@@ -153,7 +201,9 @@ class TargetTransform:
         """
         z_hat = np.asarray(z_hat, dtype="float64")
         origins = np.asarray(origins)
-        if not self.lag:
+        if self.detrends:  # the line is known at every step: no earlier values needed
+            level = z_hat + self._line(origins[:, None] + np.arange(z_hat.shape[1]))
+        elif not self.lag:
             level = z_hat
         else:
             level_obs = self.level(values)

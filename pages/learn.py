@@ -67,68 +67,75 @@ if "learn.order" in st.session_state:
 else:
     c2.info("Press the button to run it live.")
 
-# --- 3 · messy scaling ------------------------------------------------------------------------
-st.subheader("3 · Messy scaling with parallel series")
-c1, c2 = st.columns([2, 3])
-window = c1.slider("Window", 3, 96, 12, help="How many past steps each network sees.")
-units = c1.select_slider("Units", [8, 16, 32, 64, 128], 32, help="Hidden units of both networks.")
-table = lessons.parameter_table(window, units)
-c1.markdown("With several input series, the MLP's input is *window × series* wide; its weights "
-            "grow with both. The LSTM takes one vector of *series* values per step: its size "
-            "does not depend on the window at all.")
-fig = px.line(table, x="parallel series", y=["MLP weights", "LSTM weights"], markers=True,
-              title="Trainable weights vs number of parallel series", template="plotly_white",
-              height=320, labels={"value": "trainable weights", "variable": ""})
-c2.plotly_chart(fig, key="params_chart")
-c2.dataframe(table, hide_index=True, width="stretch")
-n_series = c1.select_slider("Input series", [2, 4, 8, 16], 8, key="learn.parallel_series",
-                            help="How many parallel input series predict the one target.")
-live_window, live_units = min(window, 36), min(units, 32)
-c1.caption(f"Trains both networks on {n_series} generated series with window {live_window} and "
-           f"{live_units} units; the weights are counted by Keras and by formula.")
-if c1.button("Train both on parallel series", icon=":material/stacked_line_chart:"):
-    with st.spinner(f"Training an MLP and an LSTM on {n_series} input series…"):
-        try:
-            st.session_state["learn.parallel"] = tasks.parallel_experiment(
-                n_series=n_series, window=live_window, units=live_units)
-        except LabError as err:
-            st.error(str(err))
-if "learn.parallel" in st.session_state:
-    live = st.session_state["learn.parallel"]
-    c2.dataframe(live, hide_index=True, width="stretch",
-                 column_config={"test RMSE": st.column_config.NumberColumn(format="%.3f")})
-    c2.caption(f"{live.attrs['n_series']} series × window {live.attrs['window']}: the MLP's first "
-               "layer reads every value of every series at once; the LSTM reads one row of "
-               f"{live.attrs['n_series']} values per step. (The target's spread is "
-               f"{live.attrs['target_std']:.2f}: an RMSE well below it means the network learned.)")
+@st.fragment
+def scaling_and_input_sections() -> None:
+    """Sections 3 and 4 share the Units slider. A fragment: moving a slider reruns only these
+    two sections, not the whole page (a chart option should answer at once)."""
+    # --- 3 · messy scaling ------------------------------------------------------------------------
+    st.subheader("3 · Messy scaling with parallel series")
+    c1, c2 = st.columns([2, 3])
+    window = c1.slider("Window", 3, 96, 12, help="How many past steps each network sees.")
+    units = c1.select_slider("Units", [8, 16, 32, 64, 128], 32, help="Hidden units of both networks.")
+    table = lessons.parameter_table(window, units)
+    c1.markdown("With several input series, the MLP's input is *window × series* wide; its weights "
+                "grow with both. The LSTM takes one vector of *series* values per step: its size "
+                "does not depend on the window at all.")
+    fig = px.line(table, x="parallel series", y=["MLP weights", "LSTM weights"], markers=True,
+                  title="Trainable weights vs number of parallel series", template="plotly_white",
+                  height=320, labels={"value": "trainable weights", "variable": ""})
+    c2.plotly_chart(fig, key="params_chart")
+    c2.dataframe(table, hide_index=True, width="stretch")
+    n_series = c1.select_slider("Input series", [2, 4, 8, 16], 8, key="learn.parallel_series",
+                                help="How many parallel input series predict the one target.")
+    live_window, live_units = min(window, 36), min(units, 32)
+    c1.caption(f"Trains both networks on {n_series} generated series with window {live_window} and "
+               f"{live_units} units; the weights are counted by Keras and by formula.")
+    if c1.button("Train both on parallel series", icon=":material/stacked_line_chart:"):
+        with st.spinner(f"Training an MLP and an LSTM on {n_series} input series…"):
+            try:
+                st.session_state["learn.parallel"] = tasks.parallel_experiment(
+                    n_series=n_series, window=live_window, units=live_units)
+            except LabError as err:
+                st.error(str(err))
+    if "learn.parallel" in st.session_state:
+        live = st.session_state["learn.parallel"]
+        c2.dataframe(live, hide_index=True, width="stretch",
+                     column_config={"test RMSE": st.column_config.NumberColumn(format="%.3f")})
+        c2.caption(f"{live.attrs['n_series']} series × window {live.attrs['window']}: the MLP's first "
+                   "layer reads every value of every series at once; the LSTM reads one row of "
+                   f"{live.attrs['n_series']} values per step. (The target's spread is "
+                   f"{live.attrs['target_std']:.2f}: an RMSE well below it means the network learned.)")
 
-# --- 4 · fixed-size inputs --------------------------------------------------------------------
-st.subheader("4 · Fixed-size inputs")
-c1, c2 = st.columns([2, 3])
-c1.markdown("An MLP's first layer has one weight per input: a window of 12 can never take 13 "
-            "values, and a longer history means a new, bigger network. An LSTM applies the same "
-            "cell at every step, so one trained network can read a sequence of any length. "
-            "**The task:** give the average of a sequence of 3 to 12 numbers. Both train on "
-            "padded sequences — the LSTM's `Masking` layer skips the padding, the MLP has to "
-            "read it. Then both are tested on lengths from 2 to 30.")
-growth = lessons.window_growth(units=units)
-fig = px.line(growth, x="window", y=["MLP weights", "LSTM weights"], markers=True,
-              title="Weights vs window length (1 series)", template="plotly_white", height=300,
-              labels={"value": "trainable weights", "variable": ""})
-c2.plotly_chart(fig, key="window_growth_chart")
-c1.caption("Trains one LSTM and one MLP on 2,000 sequences (a few seconds).")
-if c1.button("Run the variable-length demo", icon=":material/straighten:"):
-    with st.spinner("Training on sequences of different lengths…"):
-        try:
-            st.session_state["learn.varlen"] = tasks.variable_length_demo()
-        except LabError as err:
-            st.error(str(err))
-if "learn.varlen" in st.session_state:
-    c2.plotly_chart(lessons.variable_length_figure(st.session_state["learn.varlen"]),
-                    key="varlen_chart")
-    c2.caption("The LSTM reads every length unpadded, even ones it never saw (it gets less "
-               "exact far outside its training lengths); the MLP, sized for 12 inputs, has no "
-               "way to read 16.")
+    # --- 4 · fixed-size inputs --------------------------------------------------------------------
+    st.subheader("4 · Fixed-size inputs")
+    c1, c2 = st.columns([2, 3])
+    c1.markdown("An MLP's first layer has one weight per input: a window of 12 can never take 13 "
+                "values, and a longer history means a new, bigger network. An LSTM applies the same "
+                "cell at every step, so one trained network can read a sequence of any length. "
+                "**The task:** give the average of a sequence of 3 to 12 numbers. Both train on "
+                "padded sequences — the LSTM's `Masking` layer skips the padding, the MLP has to "
+                "read it. Then both are tested on lengths from 2 to 30.")
+    growth = lessons.window_growth(units=units)
+    fig = px.line(growth, x="window", y=["MLP weights", "LSTM weights"], markers=True,
+                  title="Weights vs window length (1 series)", template="plotly_white", height=300,
+                  labels={"value": "trainable weights", "variable": ""})
+    c2.plotly_chart(fig, key="window_growth_chart")
+    c1.caption("Trains one LSTM and one MLP on 2,000 sequences (a few seconds).")
+    if c1.button("Run the variable-length demo", icon=":material/straighten:"):
+        with st.spinner("Training on sequences of different lengths…"):
+            try:
+                st.session_state["learn.varlen"] = tasks.variable_length_demo()
+            except LabError as err:
+                st.error(str(err))
+    if "learn.varlen" in st.session_state:
+        c2.plotly_chart(lessons.variable_length_figure(st.session_state["learn.varlen"]),
+                        key="varlen_chart")
+        c2.caption("The LSTM reads every length unpadded, even ones it never saw (it gets less "
+                   "exact far outside its training lengths); the MLP, sized for 12 inputs, has no "
+                   "way to read 16.")
+
+
+scaling_and_input_sections()
 
 # --- 5 · fixed-size outputs -------------------------------------------------------------------
 st.subheader("5 · Fixed-size outputs")

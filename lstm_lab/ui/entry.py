@@ -21,3 +21,23 @@ def ensure_entrypoint() -> None:
     if PagesManager.uses_pages_directory and not st.session_state.get(state.KEY_URL_READ):
         PagesManager.uses_pages_directory = False
         st.rerun()
+
+
+def skip_keras_reset_between_reruns() -> None:
+    """Stop Streamlit from calling ``keras.backend.clear_session()`` after every script run.
+
+    Once keras is imported, Streamlit resets it after each rerun of every session. With a few
+    finished runs in memory that costs ~240 ms holding the GIL (bench/memory.py), which stalls
+    the next rerun and the trainings in the worker threads, and it resets Keras' global state
+    under those trainings. LSTM Lab keeps nothing in that global state (every network is built
+    and seeded explicitly), and memory per finished run is the same with or without the reset
+    (bench/memory.py), so the reset only costs. Idempotent; a no-op if Streamlit changes.
+    """
+    from streamlit.runtime.scriptrunner import script_runner
+
+    if hasattr(script_runner, "_clean_problem_modules"):
+        script_runner._clean_problem_modules = _no_reset
+
+
+def _no_reset() -> None:
+    """Stands in for Streamlit's reset of stateful modules (keras, matplotlib): none is used."""

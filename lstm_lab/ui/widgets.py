@@ -147,9 +147,9 @@ def render_results(result: ExperimentResult) -> None:
     naive = result.metrics.get("naive", {}).get("rmse")
     for col, (model, m) in zip(cols, result.metrics.items()):
         delta = None if naive is None or model == "naive" else f"{m['rmse'] - naive:+.3g} vs naive"
-        col.metric(MODEL_LABELS[model] + (" ★" if model == best else ""), f"{m['rmse']:.4g}",
+        col.metric(result.label(model) + (" ★" if model == best else ""), f"{m['rmse']:.4g}",
                    delta, delta_color="inverse", help="Test RMSE (lower is better)")
-    st.plotly_chart(plots.forecast_figure(result), key="forecast_chart")
+    forecast_chart(result)
     st.markdown("**Test metrics** (★ = lowest RMSE)")
     table = plots.metrics_table(result)
     st.dataframe(table.style.format("{:.3f}", na_rep="—").highlight_min(
@@ -160,14 +160,14 @@ def render_results(result: ExperimentResult) -> None:
             st.markdown(f"- {sentence}")
     with right:
         st.caption(" · ".join(f"**{k.upper()}**: {v}" for k, v in METRIC_HELP.items()))
-        nets = ", ".join(f"{MODEL_LABELS[m]}: {result.n_params[m]:,} weights, "
+        nets = ", ".join(f"{result.label(m)}: {result.n_params[m]:,} weights, "
                          f"{result.epochs_run[m]} epochs" for m in result.n_params)
         if nets:
             st.caption(nets)
         if result.transform:
             st.caption(f"Target transform: **{result.transform}** "
                        f"({TRANSFORM_HELP[result.transform]}).")
-        timings = ", ".join(f"{MODEL_LABELS[k[:-6]]} {v:.2f} s" for k, v in result.timings.items()
+        timings = ", ".join(f"{result.label(k[:-6])} {v:.2f} s" for k, v in result.timings.items()
                             if k.endswith("_fit_s") and k[:-6] in result.n_params)
         st.caption(f"Training time: {timings or '—'}; total {result.timings['total_s']:.2f} s")
     c1, c2 = st.columns(2)
@@ -175,6 +175,20 @@ def render_results(result: ExperimentResult) -> None:
     if result.histories:
         c2.plotly_chart(plots.loss_figure(result.histories, "Final loss curves"), key="loss_chart")
     downloads(result)
+
+
+@st.fragment
+def forecast_chart(result: ExperimentResult) -> None:
+    """The forecast chart and its options. A fragment: changing an option redraws this chart
+    alone, without rerunning the page (and never retrains)."""
+    left, right = st.columns([4, 1], vertical_alignment="bottom")
+    shown = left.pills("Forecasts on the chart", result.models, selection_mode="multi",
+                       default=result.models, format_func=result.label,
+                       key=f"chart_models.{result.data_fingerprint}.{','.join(result.models)}")
+    zoom = right.toggle("Zoom to the test part", key="chart_zoom",
+                        help="Show the held-out part and as many points before it.")
+    st.plotly_chart(plots.forecast_figure(result, list(shown or []), zoom_test=zoom),
+                    key="forecast_chart")
 
 
 def downloads(result: ExperimentResult) -> None:

@@ -79,6 +79,28 @@ def test_failed_training_reports_the_message(monkeypatch) -> None:
     assert (job.status, job.error) == (FAILED, "too short: lower the window")
 
 
+def test_the_cpython_ast_race_is_retried_once_and_other_system_errors_fail(monkeypatch) -> None:
+    calls = []
+
+    def flaky(config, *args, **kwargs):
+        calls.append(config.seed)
+        if config.seed == 0 and calls.count(0) == 1:
+            raise SystemError("AST constructor recursion depth mismatch (before=2, after=1)")
+        if config.seed == 1:
+            raise SystemError("something else")
+        return f"result-{config.seed}"
+
+    monkeypatch.setattr(jobs, "run_experiment", flaky)
+    runner = JobRunner(max_concurrent=1)
+    retried = runner.submit(ExperimentConfig(seed=0), make_tiny_series())
+    broken = runner.submit(ExperimentConfig(seed=1), make_tiny_series())
+    _wait(retried), _wait(broken)
+    assert (retried.status, retried.result) == (DONE, "result-0")
+    assert broken.status == FAILED
+    assert broken.error == "Training failed unexpectedly (SystemError: something else)."
+    assert calls == [0, 0, 1]
+
+
 def test_real_job_records_live_progress_and_can_be_stopped() -> None:
     runner = JobRunner(max_concurrent=1)
     config = ExperimentConfig(window=4, test_size=6, **{**FAST, "epochs": 5000})

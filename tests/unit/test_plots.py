@@ -33,7 +33,10 @@ def test_long_series_are_downsampled_and_the_title_says_so() -> None:
     series = Series(np.arange(n, dtype=float), pd.RangeIndex(n), name="long")
     fig = plots.series_figure(series)
     assert len(fig.data[0].x) == 4000
-    assert "showing every 3th point" in fig.layout.title.text
+    assert "showing every 3rd point" in fig.layout.title.text
+    assert [plots._every(k) for k in (2, 11, 21, 102)] == [
+        " (showing every 2nd point)", " (showing every 11th point)",
+        " (showing every 21st point)", " (showing every 102nd point)"]
 
 
 def test_window_figure_marks_inputs_and_targets() -> None:
@@ -48,6 +51,30 @@ def test_forecast_figure_has_actual_and_each_model(naive_result) -> None:
     assert [t.name for t in fig.data] == ["actual", "Naive (last value)", "Seasonal naive"]
     assert fig.layout.hovermode == "x unified"
     assert fig.layout.xaxis.rangeslider.visible
+
+
+def test_forecast_figure_options_pick_models_and_zoom_to_the_test_part(naive_result) -> None:
+    only_actual = plots.forecast_figure(naive_result, [])
+    assert [t.name for t in only_actual.data] == ["actual"]
+    zoomed = plots.forecast_figure(naive_result, ["naive"], zoom_test=True)
+    assert [t.name for t in zoomed.data] == ["actual", "Naive (last value)"]
+    # 6 test points and 12 (the minimum context) before them: the last 18 of 40
+    assert list(zoomed.data[0].x) == list(naive_result.predictions["time"].iloc[-18:])
+    assert not zoomed.layout.xaxis.rangeslider.visible
+    assert "test part and the 12 points before it" in zoomed.layout.title.text
+
+
+def test_results_name_the_recurrent_network_by_its_architecture(naive_result) -> None:
+    from dataclasses import replace
+
+    def labelled(**changes):
+        return replace(naive_result, config=replace(naive_result.config, **changes)).label("lstm")
+
+    assert labelled() == "LSTM"
+    assert labelled(architecture="gru") == "GRU"
+    assert labelled(layers=3) == "LSTM ×3"
+    assert labelled(architecture="encoder_decoder", layers=2) == "Encoder-decoder LSTM"
+    assert naive_result.label("seasonal_naive") == "Seasonal naive"
 
 
 def test_metrics_table_marks_the_best_and_skill(naive_result) -> None:

@@ -14,7 +14,8 @@ from lstm_lab.windows import (
     windows_at,
 )
 
-KINDS = ("none", "log", "diff", "log_diff", "seasonal_diff", "log_seasonal_diff")
+KINDS = ("none", "log", "diff", "log_diff", "seasonal_diff", "log_seasonal_diff", "detrend",
+         "log_detrend")
 
 
 # --- split ------------------------------------------------------------------------------------
@@ -145,7 +146,7 @@ def _positive_series(n: int = 40) -> np.ndarray:
 @pytest.mark.parametrize("horizon", [1, 3, 9])              # 9 > season 4: builds on forecasts
 def test_inverse_of_true_future_reproduces_values(kind, horizon) -> None:
     values = _positive_series()
-    transform = TargetTransform(kind, season=4)
+    transform = TargetTransform(kind, season=4).fitted(values[:24])   # a trend from training only
     z = transform.forward(values)
     origins = np.array([transform.lag + 1, 12, 20, len(values) - horizon])
     z_hat = np.stack([z[o:o + horizon] for o in origins])
@@ -157,7 +158,7 @@ def test_inverse_of_true_future_reproduces_values(kind, horizon) -> None:
 @pytest.mark.parametrize("kind", KINDS)
 def test_inverse_never_reads_values_at_or_after_the_origin(kind) -> None:
     values = _positive_series()
-    transform = TargetTransform(kind, season=4)
+    transform = TargetTransform(kind, season=4).fitted(values[:24])
     z = transform.forward(values)
     horizon = 6
     for origin in (8, 17, 30):
@@ -177,7 +178,21 @@ def test_inverse_of_zero_change_is_naive_and_seasonal_naive() -> None:
                                   [[40.0, 50.0, 60.0, 40.0, 50.0]])
 
 
-@pytest.mark.parametrize("kind", ["log", "log_diff", "log_seasonal_diff"])
+def test_detrend_removes_the_training_line_and_extends_it() -> None:
+    """A straight line detrends to zeros; forecasting zero change continues the training line."""
+    values = 5.0 + 2.0 * np.arange(10.0)
+    transform = TargetTransform("detrend").fitted(values[:6])
+    assert transform.trend == pytest.approx((5.0, 2.0))
+    np.testing.assert_allclose(transform.forward(values), 0.0, atol=1e-12)
+    restored = transform.inverse(np.zeros((2, 3)), values, np.array([6, 7]))
+    np.testing.assert_allclose(restored, [[17.0, 19.0, 21.0], [19.0, 21.0, 23.0]])
+    growth = np.exp(0.1 * np.arange(12.0))                    # steady 10 % log growth
+    log_line = TargetTransform("log_detrend").fitted(growth)
+    assert log_line.trend == pytest.approx((0.0, 0.1))
+    assert TargetTransform("log_diff").fitted(growth) == TargetTransform("log_diff")
+
+
+@pytest.mark.parametrize("kind", ["log", "log_diff", "log_seasonal_diff", "log_detrend"])
 @pytest.mark.parametrize("bad", [0.0, -2.5])
 def test_log_transforms_refuse_non_positive_values(kind, bad) -> None:
     values = np.array([3.0, 1.0, bad, 4.0])
@@ -188,7 +203,7 @@ def test_log_transforms_refuse_non_positive_values(kind, bad) -> None:
                        "Choose transform 'none' or 'diff'.")
 
 
-@pytest.mark.parametrize("kind", ["none", "diff", "seasonal_diff"])
+@pytest.mark.parametrize("kind", ["none", "diff", "seasonal_diff", "detrend"])
 def test_non_log_transforms_accept_zero_and_negative_values(kind) -> None:
     values = np.array([0.0, -1.0, 2.0, -3.0])
     z = TargetTransform(kind, 2).forward(values)
@@ -200,15 +215,44 @@ def test_unknown_transform_is_refused() -> None:
         TargetTransform("cube")
 
 
+def _seasonal(n: int, offset: float) -> np.ndarray:
+    """A rising series with a strong 12-step cycle: its changes repeat every 12 steps."""
+    t = np.arange(n, dtype="float64")
+    return offset + 0.02 * t + np.sin(2 * np.pi * t / 12)
+
+
+_NOISE = np.random.default_rng(0).normal(size=120)
+
+
 @pytest.mark.parametrize(("values", "season", "expected"), [
-    (np.linspace(1, 2, 48), 12, "log_seasonal_diff"),   # positive, 4 seasons
-    (np.linspace(1, 2, 30), 12, "log_diff"),            # positive, under 3 seasons
-    (np.linspace(1, 2, 48), 1, "log_diff"),             # positive, no season
-    (np.sin(np.arange(48.0)), 12, "seasonal_diff"),     # crosses zero, seasonal
-    (np.sin(np.arange(48.0)), 1, "none"),               # crosses zero, no season
+    (np.exp(_seasonal(48, 3.0) / 10), 12, "log_seasonal_diff"),  # positive, 4 real seasons
+    (np.exp(_seasonal(30, 3.0) / 10), 12, "log_diff"),           # positive, under 3 seasons
+    (np.exp(_seasonal(48, 3.0) / 10), 1, "log_diff"),            # positive, no season given
+    (10 + np.cumsum(_NOISE) * 0.1 + 20, 12, "log_diff"),         # positive, a calendar season
+                                                                 # the data do not have
+    (_seasonal(48, -1.0), 12, "seasonal_diff"),                  # crosses zero, seasonal
+    (np.cumsum(_NOISE) - 5, 12, "diff"),                         # crosses zero, no real season
+    (np.sin(np.arange(48.0)), 1, "none"),                        # crosses zero, no season
 ])
 def test_auto_transform_is_chosen_from_the_data(values, season, expected) -> None:
     from lstm_lab.windows import resolve_transform
 
     assert resolve_transform("auto", values, season) == expected
     assert resolve_transform("diff", values, season) == "diff"   # explicit choices are kept
+
+
+def test_seasonal_autocorrelation_separates_real_from_calendar_seasons() -> None:
+    """Airline passengers repeat their monthly changes every 12 months; white noise does not."""
+    from lstm_lab.datasets import load_air_passengers
+    from lstm_lab.windows import SEASONAL_ACF_THRESHOLD, seasonal_autocorrelation
+
+    air = load_air_passengers().values
+    assert seasonal_autocorrelation(air, 12) == pytest.approx(0.83, abs=0.03)
+    noise = np.random.default_rng(1).normal(10, 1, size=400)
+    assert abs(seasonal_autocorrelation(noise, 7)) < SEASONAL_ACF_THRESHOLD
+    # the standard sample ACF (statsmodels' definition) on the first differences
+    d = np.diff(np.log(air))
+    d = d - d.mean()
+    assert seasonal_autocorrelation(air, 12) == pytest.approx(d[12:] @ d[:-12] / (d @ d))
+    assert seasonal_autocorrelation(np.ones(30), 12) == 0.0        # no changes at all
+    assert seasonal_autocorrelation(air[:10], 12) == 0.0            # shorter than a season
