@@ -70,12 +70,12 @@ INIT_SCRIPT = """
     send(data) { b.sent.push(performance.now()); return super.send(data); }
   };
   document.addEventListener('keydown', () => b.keys.push(performance.now()), true);
-  b.paramCell = () => {      // Learn's parameter table: row 1, column "window"
-    for (const grid of document.querySelectorAll("[data-testid='stDataFrame']")) {
-      const head = grid.querySelector("thead");
+  b.paramCell = () => {      // Learn's parameter table (st.table): row 1, column "window"
+    for (const table of document.querySelectorAll("[data-testid='stTable'] table")) {
+      const head = table.querySelector("thead");
       if (head && head.textContent.includes('MLP inputs')
           && head.textContent.includes('LSTM inputs per step')) {
-        return grid.querySelector("[data-testid='glide-cell-1-0']");
+        return table.querySelector("tbody tr td");
       }
     }
     return null;

@@ -86,6 +86,18 @@ def _look(fig, title: str, height: int = 340, y_title: str = ""):
     return fig
 
 
+def weights_figure(table: pd.DataFrame, x: str, title: str, height: int = 320):
+    """MLP and LSTM weight counts against ``x`` (parallel series, or the window)."""
+    import plotly.graph_objects as go
+
+    fig = go.Figure()
+    for model, color in (("MLP", MLP_COLOR), ("LSTM", LSTM_COLOR)):
+        fig.add_trace(go.Scatter(x=table[x], y=table[f"{model} weights"], mode="lines+markers",
+                                 name=f"{model} weights", line=dict(color=color, width=2.5)))
+    fig.update_xaxes(title_text=x)
+    return _look(fig, title, height=height, y_title="trainable weights")
+
+
 def echo_figure(table: pd.DataFrame):
     """Accuracy vs k for the LSTM and the MLP (``tasks.echo_experiment``), chance as a line and
     the MLP's window shaded."""

@@ -80,11 +80,10 @@ def scaling_and_input_sections() -> None:
     c1.markdown("With several input series, the MLP's input is *window × series* wide; its weights "
                 "grow with both. The LSTM takes one vector of *series* values per step: its size "
                 "does not depend on the window at all.")
-    fig = px.line(table, x="parallel series", y=["MLP weights", "LSTM weights"], markers=True,
-                  title="Trainable weights vs number of parallel series", template="plotly_white",
-                  height=320, labels={"value": "trainable weights", "variable": ""})
-    c2.plotly_chart(fig, key="params_chart")
-    c2.dataframe(table, hide_index=True, width="stretch")
+    c2.plotly_chart(lessons.weights_figure(table, "parallel series",
+                                           "Trainable weights vs number of parallel series"),
+                    key="params_chart")
+    c2.table(table.set_index("parallel series"))
     n_series = c1.select_slider("Input series", [2, 4, 8, 16], 8, key="learn.parallel_series",
                                 help="How many parallel input series predict the one target.")
     live_window, live_units = min(window, 36), min(units, 32)
@@ -116,10 +115,8 @@ def scaling_and_input_sections() -> None:
                 "padded sequences — the LSTM's `Masking` layer skips the padding, the MLP has to "
                 "read it. Then both are tested on lengths from 2 to 30.")
     growth = lessons.window_growth(units=units)
-    fig = px.line(growth, x="window", y=["MLP weights", "LSTM weights"], markers=True,
-                  title="Weights vs window length (1 series)", template="plotly_white", height=300,
-                  labels={"value": "trainable weights", "variable": ""})
-    c2.plotly_chart(fig, key="window_growth_chart")
+    c2.plotly_chart(lessons.weights_figure(growth, "window", "Weights vs window length (1 series)",
+                                           height=300), key="window_growth_chart")
     c1.caption("Trains one LSTM and one MLP on 2,000 sequences (a few seconds).")
     if c1.button("Run the variable-length demo", icon=":material/straighten:"):
         with st.spinner("Training on sequences of different lengths…"):

@@ -101,12 +101,12 @@ def test_parallel_experiment_uses_the_chosen_series_and_reports_weights() -> Non
     with patch("lstm_lab.tasks.parallel_experiment", TINY["parallel_experiment"]):
         _button(at, "Train both on parallel series").click().run()
     assert not at.exception
-    live = at.dataframe[1].value                                # after the parameter table
+    live = at.dataframe[0].value
     assert live["model"].tolist() == ["MLP", "LSTM"]
     assert live["first-layer input width"].tolist() == [12 * 4, 4]   # window 12, 4 series
     assert (live["weights (Keras)"] == live["weights (formula)"]).all()
-    # the original parameter table and its window slider still come first
-    assert at.dataframe[0].value["MLP inputs"].tolist() == [12, 24, 48, 96, 192]
+    # the parameter table is still there, for the default window
+    assert at.table[0].value["MLP inputs"].tolist() == [12, 24, 48, 96, 192]
 
 
 _SMALL = lessons.small_lstm_config()

@@ -64,9 +64,9 @@ def test_learn_page_parameter_chart_reacts_to_window() -> None:
     at = make_app()
     at.run()
     at.switch_page("pages/learn.py").run()
-    table = at.dataframe[0].value
+    table = at.table[0].value
     assert table["MLP inputs"].tolist() == [12, 24, 48, 96, 192]
     at.slider[0].set_value(24).run()
-    assert at.dataframe[0].value["MLP inputs"].tolist() == [24, 48, 96, 192, 384]
+    assert at.table[0].value["MLP inputs"].tolist() == [24, 48, 96, 192, 384]
     # the LSTM's size does not depend on the window
-    assert at.dataframe[0].value["LSTM weights"].tolist() == table["LSTM weights"].tolist()
+    assert at.table[0].value["LSTM weights"].tolist() == table["LSTM weights"].tolist()
