@@ -181,7 +181,7 @@ def skill_sentences(result: ExperimentResult) -> list[str]:
         ratio = result.metrics[model]["rmse"] / naive["rmse"]
         label = result.label(model)
         if ratio < 0.98:
-            out.append(f"**{label}** is off by {(1 - ratio) * 100:.0f}% less than simply repeating "
+            out.append(f"**{label}** errs {(1 - ratio) * 100:.0f}% less than simply repeating "
                        f"the last value (RMSE {result.metrics[model]['rmse']:.3g} vs "
                        f"{naive['rmse']:.3g}).")
         elif ratio > 1.02:

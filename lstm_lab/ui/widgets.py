@@ -143,7 +143,8 @@ def render_results(result: ExperimentResult) -> None:
     for note in result.notes:
         st.warning(note, icon=":material/speed:")
     best = result.best_model("rmse")
-    cols = st.columns(len(result.metrics))
+    per_row = 3 if len(result.metrics) > 4 else len(result.metrics)  # labels stay readable
+    cols = [col for _ in range(0, len(result.metrics), per_row) for col in st.columns(per_row)]
     naive = result.metrics.get("naive", {}).get("rmse")
     for col, (model, m) in zip(cols, result.metrics.items()):
         delta = None if naive is None or model == "naive" else f"{m['rmse'] - naive:+.3g} vs naive"
@@ -181,12 +182,11 @@ def render_results(result: ExperimentResult) -> None:
 def forecast_chart(result: ExperimentResult) -> None:
     """The forecast chart and its options. A fragment: changing an option redraws this chart
     alone, without rerunning the page (and never retrains)."""
-    left, right = st.columns([4, 1], vertical_alignment="bottom")
-    shown = left.pills("Forecasts on the chart", result.models, selection_mode="multi",
-                       default=result.models, format_func=result.label,
-                       key=f"chart_models.{result.data_fingerprint}.{','.join(result.models)}")
-    zoom = right.toggle("Zoom to the test part", key="chart_zoom",
-                        help="Show the held-out part and as many points before it.")
+    shown = st.pills("Forecasts on the chart", result.models, selection_mode="multi",
+                     default=result.models, format_func=result.label,
+                     key=f"chart_models.{result.data_fingerprint}.{','.join(result.models)}")
+    zoom = st.toggle("Zoom to the test part", key="chart_zoom",
+                     help="Show the held-out part and as many points before it.")
     st.plotly_chart(plots.forecast_figure(result, list(shown or []), zoom_test=zoom),
                     key="forecast_chart")
 

@@ -166,6 +166,16 @@ def test_training_shows_results_and_chart(page: Page) -> None:
     wait_for_app(page)
     expect_no_exception(page)
     save_screenshot(page, "train_compare.png")
+    # Chart options redraw the chart alone (a fragment): zoom in, then hide the naive forecast.
+    main(page).get_by_text("Zoom to the test part").click()
+    expect(forecast).to_contain_text("test part and the 24 points before it")
+    legend = forecast.locator(".legend .traces")
+    expect(legend).to_have_count(7)                      # actual + 6 models
+    main(page).get_by_test_id("stButtonGroup").get_by_role(
+        "button", name="Naive (last value)").click()
+    expect(legend).to_have_count(6)
+    expect(metrics).to_have_count(6)                     # the results themselves are unchanged
+    expect_no_exception(page)
 
 
 def test_stop_keeps_what_was_learned(page: Page) -> None:

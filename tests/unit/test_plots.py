@@ -90,3 +90,19 @@ def test_loss_figure_draws_train_and_validation() -> None:
     fig = plots.loss_figure({"lstm": {"loss": [1.0, 0.5], "val_loss": [1.2, 0.8]}})
     assert [t.name for t in fig.data] == ["LSTM train", "LSTM validation"]
     assert fig.layout.yaxis.type == "log"
+
+
+def test_skill_sentences_say_how_each_model_compares_with_repeating_the_last_value(
+        naive_result) -> None:
+    from dataclasses import replace
+
+    def scored(rmse: float) -> dict[str, float]:
+        return {"rmse": rmse, "mae": rmse, "mape": 1.0, "mase": 1.0}
+
+    result = replace(naive_result, metrics={"naive": scored(50.0), "lstm": scored(17.0),
+                                            "mlp": scored(60.0), "sarima": scored(50.5)})
+    assert plots.skill_sentences(result) == [
+        "**LSTM** errs 66% less than simply repeating the last value (RMSE 17 vs 50).",
+        "**MLP** is 20% *worse* than simply repeating the last value — the model has not earned "
+        "its cost here.",
+        "**SARIMA** is about as good as repeating the last value."]
