@@ -225,11 +225,17 @@ def preflight(config: ExperimentConfig, series: Series,
                  + [season] * ("seasonal_naive" in config.models)
                  + [2 * season if season > 1 else 2] * bool(classical) + [1])
     if n_train < needed + config.horizon + 1:
+        others = needed if not config.neural_models else max(
+            [season] * ("seasonal_naive" in config.models)
+            + [2 * season if season > 1 else 2] * bool(classical) + [1])
+        fits = n_train - config.horizon - 1 - lag          # the largest window that would fit
+        hint = (f" (to {fits} or less)"
+                if config.neural_models and fits >= 1 and others + config.horizon < n_train else "")
         raise DataError(
             f"'{series.name}' has {n} points; holding out {n_test} for testing leaves {n_train} "
             f"for training, but window {config.window}, horizon {config.horizon}, season {season} "
             f"and transform '{transform}' need more than {needed + config.horizon}. "
-            "Lower the window, horizon or test size.")
+            f"Lower the window{hint}, the horizon or the test size.")
     train = series.values[:n_train]
     if np.ptp(train) == 0:
         raise DataError(f"The training part of '{series.name}' is constant (all {n_train} values "

@@ -207,6 +207,24 @@ def test_too_short_series_is_a_data_error(tiny_series) -> None:
     assert "Lower the window" in message
 
 
+def test_a_window_too_long_for_a_short_series_names_the_longest_that_fits() -> None:
+    from lstm_lab.csv_reader import read_csv_series
+    from lstm_lab.training import preflight
+
+    path = ROOT / "tests" / "data" / "longley.csv"                  # 16 yearly points, 4 held out: 12 to train on
+    series = read_csv_series(path, column="col7")
+    config = ExperimentConfig(dataset="csv", csv_path=str(path), test_size=4)
+    with pytest.raises(DataError) as info:
+        preflight(config, series)
+    assert str(info.value) == (
+        "'col7' has 16 points; holding out 4 for testing leaves 12 for training, but window 12, "
+        "horizon 1, season 1 and transform 'log_diff' need more than 14. Lower the window (to 9 "
+        "or less), the horizon or the test size.")
+    assert preflight(config.replace(window=9), series) == (12, 1)   # the hint is exact
+    with pytest.raises(DataError):
+        preflight(config.replace(window=10), series)
+
+
 def test_test_size_must_leave_training_points(tiny_series) -> None:
     with pytest.raises(DataError, match="Lower the window"):
         run_experiment(ExperimentConfig(test_size=30, models=("seasonal_naive",)), tiny_series)
