@@ -36,6 +36,18 @@ MODEL_LABELS = {"lstm": "LSTM", "mlp": "MLP", "naive": "Naive (last value)",
 # How a result names its recurrent network: by its architecture, not always "LSTM".
 NETWORK_LABELS = {"lstm": "LSTM", "gru": "GRU", "bilstm": "BiLSTM", "cnn_lstm": "CNN-LSTM",
                   "encoder_decoder": "Encoder-decoder LSTM"}
+
+
+def model_label(model: str, config: ExperimentConfig) -> str:
+    """A model's display name; the recurrent network is named by its architecture (and depth)."""
+    if model != "lstm":
+        return MODEL_LABELS.get(model, model)
+    name = NETWORK_LABELS.get(config.architecture, "LSTM")
+    if config.layers > 1 and config.architecture != "encoder_decoder":
+        return f"{name} ×{config.layers}"
+    return name
+
+
 # The MLP trains first: it is fast, so a Stop pressed during training mostly cuts the LSTM short.
 _FIT_ORDER = ("naive", "seasonal_naive", "holt_winters", "sarima", "mlp", "lstm")
 
@@ -69,12 +81,7 @@ class ExperimentResult:
 
     def label(self, model: str) -> str:
         """A model's display name; the recurrent network is named by its architecture (and depth)."""
-        if model != "lstm":
-            return MODEL_LABELS.get(model, model)
-        name = NETWORK_LABELS.get(self.config.architecture, "LSTM")
-        if self.config.layers > 1 and self.config.architecture != "encoder_decoder":
-            return f"{name} ×{self.config.layers}"
-        return name
+        return model_label(model, self.config)
 
     def best_model(self, metric: str = "rmse") -> str:
         scored = {m: v[metric] for m, v in self.metrics.items() if np.isfinite(v[metric])}

@@ -9,10 +9,11 @@ from lstm_lab.config import ExperimentConfig
 from lstm_lab.errors import LabError
 from lstm_lab.jobs import CANCELLED, DONE, FAILED, QUEUED
 from lstm_lab.series import Series
-from lstm_lab.training import MODEL_LABELS
+from lstm_lab.training import model_label
 from lstm_lab.ui import cache, state
 
-POLL_SECONDS = 0.5
+POLL_SECONDS = 0.5          # a running job: progress bar and live loss chart
+QUEUE_POLL_SECONDS = 1.0    # a waiting job: its place changes only when a job ends
 
 
 def start_training(cfg: ExperimentConfig, series: Series, kind: str = "compare",
@@ -46,12 +47,36 @@ def start_training(cfg: ExperimentConfig, series: Series, kind: str = "compare",
 
 
 def active_job_panel() -> bool:
-    """Draw the live panel while this session has an unfinished job; True while it does."""
+    """Draw the live panel while this session has an unfinished job; True while it does.
+
+    Two fragments: a queued job is redrawn once a second (many may wait at once in a class, and
+    each redraw costs the server and the browser), a running one twice a second.
+    """
     job, _ = state.job()
     if job is None:
         return False
-    _live_panel()
+    if job.status == QUEUED:
+        _queued_panel()
+    else:
+        _live_panel()
     return True
+
+
+@st.fragment(run_every=QUEUE_POLL_SECONDS)
+def _queued_panel() -> None:
+    job, _ = state.job()
+    if job is None or job.status != QUEUED:
+        st.rerun()  # started (or finished): the page switches to the running panel
+    runner = cache.job_runner()
+    with st.container(border=True):
+        head, stop = st.columns([5, 1])
+        place = runner.position(job)
+        wait = runner.estimated_wait(job)
+        running, waiting = runner.busy()
+        head.markdown(f"**Waiting in the training queue: place {place} of {waiting}** — "
+                      f"about {wait:.0f} s. {running} training(s) running on this server.")
+        head.progress(0.0, text="Queued")
+        _stop_button(stop, job)
 
 
 @st.fragment(run_every=POLL_SECONDS)
@@ -68,30 +93,23 @@ def _live_panel() -> None:
         elif job.status == CANCELLED:
             state.add_notice("Training was cancelled before it started.", "info")
         st.rerun()
-    runner = cache.job_runner()
     with st.container(border=True):
         head, stop = st.columns([5, 1])
-        if job.status == QUEUED:
-            place = runner.position(job)
-            wait = runner.estimated_wait(job)
-            running, waiting = runner.busy()
-            head.markdown(f"**Waiting in the training queue: place {place} of {waiting}** — "
-                          f"about {wait:.0f} s. {running} training(s) running on this server.")
-            head.progress(0.0, text="Queued")
-        else:
-            model = MODEL_LABELS.get(job.current_model or "", "…")
-            histories = job.live_histories()
-            epoch = len(histories.get(job.current_model or "", {}).get("loss", []))
-            stage = f" · {job.stage}" if job.stage else ""
-            head.markdown(f"**{job.label}{stage}: {model}** — epoch {epoch} of at most "
-                          f"{job.config.epochs}")
-            head.progress(job.progress(), text=f"{job.progress():.0%}")
-        if stop.button("Stop", icon=":material/stop_circle:", key=f"stop_{job.id}",
-                       help="End training now and keep what was learned so far "
-                            "(a queued run leaves the queue)."):
-            job.request_stop()
-            st.toast("Stopping after the current batch of epochs…")
-        if job.status != QUEUED:
-            histories = job.live_histories()
-            if any(h["loss"] for h in histories.values()):
-                st.plotly_chart(plots.loss_figure(histories, "Live loss"), key=f"live_{job.id}")
+        model = model_label(job.current_model, job.config) if job.current_model else "…"
+        histories = job.live_histories()
+        epoch = len(histories.get(job.current_model or "", {}).get("loss", []))
+        stage = f" · {job.stage}" if job.stage else ""
+        head.markdown(f"**{job.label}{stage}: {model}** — epoch {epoch} of at most "
+                      f"{job.config.epochs}")
+        head.progress(job.progress(), text=f"{job.progress():.0%}")
+        _stop_button(stop, job)
+        if any(h["loss"] for h in histories.values()):
+            st.plotly_chart(plots.loss_figure(histories, "Live loss"), key=f"live_{job.id}")
+
+
+def _stop_button(column, job) -> None:
+    if column.button("Stop", icon=":material/stop_circle:", key=f"stop_{job.id}",
+                     help="End training now and keep what was learned so far "
+                          "(a queued run leaves the queue)."):
+        job.request_stop()
+        st.toast("Stopping after the current batch of epochs…")

@@ -78,3 +78,36 @@ def test_log_transform_on_sine_is_refused_with_the_fix() -> None:
     assert not at.exception
     errors = texts(at.error)
     assert len(errors) == 1 and "needs positive values" in errors[0] and "'none'" in errors[0]
+
+
+def test_a_queued_run_shows_its_place_and_can_leave_the_queue() -> None:
+    """With every worker busy, the page says where the run waits; Stop takes it out."""
+    import threading
+    import time
+
+    from lstm_lab.jobs import CANCELLED
+    from lstm_lab.ui import cache
+    from tests.conftest import make_tiny_series
+
+    runner = cache.job_runner()                          # the server-wide queue the page uses
+    release = threading.Event()
+    for _ in range(runner.max_concurrent):               # occupy every worker
+        runner.submit(None, make_tiny_series(), lambda job: release.wait(60), "busy")
+    try:
+        at = make_app(QUICK)
+        at.run()
+        at.switch_page("pages/train.py").run()
+        at.button(key="FormSubmitter:train_form-Train").click().run()
+        assert not at.exception
+        waiting = [m for m in texts(at.markdown) if m.startswith("**Waiting in the training")]
+        assert waiting and waiting[0].startswith(
+            "**Waiting in the training queue: place 1 of 1** — about ")
+        job = at.session_state["lab.job"]
+        at.button(key=f"stop_{job.id}").click().run()
+        assert job.stop_event.is_set()
+    finally:
+        release.set()
+    deadline = time.monotonic() + 30
+    while not job.finished and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert job.status == CANCELLED                       # it left the queue without training
