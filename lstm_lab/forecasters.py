@@ -150,7 +150,8 @@ class NeuralForecaster:
                                *(validation if validation else (None, None)),
                                epochs=self.epochs, batch_size=self.batch_size,
                                patience=self.patience, seed=self.seed, report=report,
-                               should_stop=should_stop, max_seconds=self.max_seconds)
+                               should_stop=should_stop, max_seconds=self.max_seconds,
+                               reuse_key=self._graph_key())
         self.fit_seconds_ = time.perf_counter() - start
         if outcome.diverged:
             raise TrainingError(
@@ -165,6 +166,12 @@ class NeuralForecaster:
         self.n_train_windows_ = len(X_fit)
         self.n_params_ = int(self.model_.count_params())
         return self
+
+    def _graph_key(self) -> tuple:
+        """Everything that shapes this network's graph: fits with equal keys (and data shapes)
+        reuse one traced training loop (``fitting.fit_compiled``)."""
+        return (type(self), self.architecture, self.window, self.output_steps, self.layers,
+                self.units, self.dropout, self.learning_rate)
 
     def predict(self, values: np.ndarray, origins: np.ndarray) -> np.ndarray:
         check_fitted(self, "model_")

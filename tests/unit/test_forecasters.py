@@ -279,3 +279,30 @@ def test_recursive_forecast_of_a_linear_series_stays_on_the_line(fast_kwargs) ->
 
     model.model_ = next_point
     np.testing.assert_allclose(model.predict(line, np.array([30, 34]))[0], line[30:36], rtol=1e-5)
+
+
+@requires_tf
+def test_a_reused_training_loop_gives_exactly_the_numbers_of_a_fresh_one(tiny_values) -> None:
+    """Fits of the same shape in one thread share one traced loop; a fit in a new thread traces
+    its own. Every piece of training state is reset, so the results are identical, whatever
+    was trained before (here: another seed, with dropout, in between)."""
+    import threading
+
+    kwargs = dict(window=4, horizon=2, transform="log_diff", units=4, dropout=0.1, epochs=15,
+                  patience=3, validation_fraction=0.2, batch_size=4)
+
+    def fitted(seed: int):
+        model = LSTMForecaster(seed=seed, **kwargs).fit(tiny_values[:30])
+        return model.predict(tiny_values, np.array([30, 32])), model.history_
+
+    first = fitted(0)
+    fitted(1)                                    # trains the shared loop on another seed
+    again = fitted(0)
+    in_new_thread = {}
+    worker = threading.Thread(target=lambda: in_new_thread.update(result=fitted(0)))
+    worker.start()
+    worker.join()
+    for other in (again, in_new_thread["result"]):
+        np.testing.assert_array_equal(other[0], first[0])
+        assert other[1] == first[1]
+    assert not np.array_equal(fitted(1)[0], first[0])       # the seed still matters
