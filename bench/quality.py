@@ -52,6 +52,7 @@ from lstm_lab.errors import LabError  # noqa: E402
 from lstm_lab.limits import get_limits  # noqa: E402
 from lstm_lab.metrics import rmse  # noqa: E402
 from lstm_lab.training import MODEL_LABELS, run_experiment  # noqa: E402
+from lstm_lab.windows import SEASONAL_ACF_THRESHOLD, seasonal_autocorrelation  # noqa: E402
 
 DATA = ROOT / "tests" / "data"
 DOC = ROOT / "docs" / "quality.md"
@@ -424,24 +425,18 @@ def real_series(report: Report, quick: bool) -> dict:
 # --- 5. alternative settings (--alternatives) --------------------------------------------------------
 
 ALT_SEEDS = (0, 1, 2)
-SEASON_ACF_THRESHOLD = 0.3
+
 AIRLINE_ALTERNATIVES = (
     ("direct, dropout 0.2", {"dropout": 0.2}),
     ("direct, units 64", {"units": 64}),
     ("direct, transform log_diff", {"transform": "log_diff"}),
+    ("direct, transform log_diff, window 13", {"transform": "log_diff", "window": 13}),
+    ("direct, transform log_diff, window 13, batch 32",
+     {"transform": "log_diff", "window": 13, "batch_size": 32}),
     ("recursive, learning rate 0.001, patience 50",
      {"strategy": "recursive", "learning_rate": 0.001, "patience": 50}),
 )
 SHORT_SERIES = ("longley.csv", "col7", 4)      # file, column, window tried instead of 12
-
-
-def season_acf(train: np.ndarray, season: int) -> float:
-    """Autocorrelation at lag ``season`` of the first differences of the (log) training values:
-    near 0 when the "season" inferred from the dates is not a real cycle of the data."""
-    train = np.asarray(train, dtype="float64")
-    d = np.diff(np.log(train) if train.min() > 0 else train)
-    d = d - d.mean()
-    return float(np.sum(d[season:] * d[:-season]) / np.sum(d * d))
 
 
 def lstm_mase(series, config: ExperimentConfig, seeds) -> list[float]:
@@ -458,46 +453,47 @@ def alternatives(report: Report, real: dict, airline: dict, quick: bool) -> dict
         f"seeds {', '.join(map(str, seeds))}; seed 0 of the default is the run above.")
 
     report.section(
-        "5a. Seasonal vs first differencing on the series where auto chose a seasonal difference",
-        "*auto* is the default (a seasonal difference whenever the training part spans 3 seasons); "
-        "*first diff* forces `log_diff` (positive data) or `diff`. *acf* is the autocorrelation "
-        "at the season lag of the first-differenced (log) training values; the rule *seasonal "
-        f"difference only if acf > {SEASON_ACF_THRESHOLD}* picks the transform in column *rule*. "
-        "*best classical* = the lower of Holt-Winters' and SARIMA's MASE (section 4).")
+        "5a. Seasonal vs first differencing on every seasonal series",
+        "For each series with a season (section 4), the LSTM with a seasonal difference "
+        "(`log_seasonal_diff`, or `seasonal_diff` with zeros or negative values) and with a first "
+        "difference (`log_diff` / `diff`). *acf* is the autocorrelation at the season lag of the "
+        "first-differenced (log) training values; *auto* (the default) takes the seasonal "
+        f"difference only when acf > {SEASONAL_ACF_THRESHOLD} "
+        "(`lstm_lab.windows.resolve_transform`). *best classical* = the lower of Holt-Winters' and "
+        "SARIMA's MASE (section 4).")
     rows, data = [], []
     for r in real["rows"]:
-        if "error" in r or "seasonal" not in r["transform"]:
+        if "error" in r or r["season"] <= 1:
             continue
         column, fill = spec[r["file"]]
         series = load_csv(DATA / r["file"], column=column, fill_gaps=fill).series
         n_train = r["points"] - r["test"]
-        acf = season_acf(series.values[:n_train], r["season"])
-        first = "log_diff" if r["transform"].startswith("log") else "diff"
+        if n_train < 3 * r["season"]:
+            continue
+        acf = seasonal_autocorrelation(series.values[:n_train], r["season"])
+        positive = series.values.min() > 0
+        kinds = ("log_seasonal_diff", "log_diff") if positive else ("seasonal_diff", "diff")
         base = ExperimentConfig(test_size=float(r["test"]), horizon=1)
-        auto = [r["metrics"]["lstm"]["mase"], *lstm_mase(series, base, seeds[1:])]
-        diff = lstm_mase(series, base.replace(transform=first), seeds)
-        rule_first = acf <= SEASON_ACF_THRESHOLD
-        rule = statistics.fmean(diff if rule_first else auto)
+        seasonal, first = (statistics.fmean(lstm_mase(series, base.replace(transform=k), seeds))
+                           for k in kinds)
         classical = min(r["metrics"]["holt_winters"]["mase"], r["metrics"]["sarima"]["mase"])
+        auto = seasonal if r["transform"] == kinds[0] else first
         item = {"file": r["file"], "season": r["season"], "acf": acf, "auto": r["transform"],
-                "first": first, "auto_mase": auto, "first_mase": diff,
-                "rule": first if rule_first else r["transform"], "rule_mase": rule,
+                "seasonal_mase": seasonal, "first_mase": first, "auto_mase": auto,
                 "best_classical_mase": classical}
         data.append(item)
-        print(f"  {r['file']}: auto {statistics.fmean(auto):.3f}, {first} "
-              f"{statistics.fmean(diff):.3f}")
-        rows.append([r["file"], r["season"], acf, r["transform"], statistics.fmean(auto), first,
-                     statistics.fmean(diff), item["rule"], rule, classical])
-    report.table(["series", "season", "acf", "auto", "MASE auto", "first diff", "MASE first diff",
-                  "rule", "MASE rule", "best classical"], rows, digits=3)
+        print(f"  {r['file']}: acf {acf:.2f}, seasonal {seasonal:.3f}, first {first:.3f}")
+        rows.append([r["file"], r["season"], acf, r["transform"], seasonal, first, auto,
+                     classical])
+    report.table(["series", "season", "acf", "auto", "MASE seasonal diff", "MASE first diff",
+                  "MASE auto", "best classical"], rows, digits=3)
     if data:
-        def count(key: str, against: str | None = None) -> int:
-            return sum((statistics.fmean(d[key]) if isinstance(d[key], list) else d[key])
-                       < (d[against] if against else 1.0) for d in data)
-        report.line(f"Of these {len(data)} series: LSTM MASE < 1 with auto {count('auto_mase')}, "
-                    f"with the rule {count('rule_mase')}; LSTM below the best classical model "
-                    f"with auto {count('auto_mase', 'best_classical_mase')}, with the rule "
-                    f"{count('rule_mase', 'best_classical_mase')}.")
+        right = sum(d["auto_mase"] <= min(d["seasonal_mase"], d["first_mase"]) for d in data)
+        always = sum(d["seasonal_mase"] < 1 for d in data)
+        report.line(f"Of these {len(data)} series, auto picked the better of the two on {right}. "
+                    f"LSTM MASE < 1: with auto {sum(d['auto_mase'] < 1 for d in data)}, always "
+                    f"seasonally differenced {always}, always first-differenced "
+                    f"{sum(d['first_mase'] < 1 for d in data)}.")
 
     report.section(
         "5b. Airline 12-step forecast: other network settings",
@@ -539,7 +535,7 @@ def alternatives(report: Report, real: dict, airline: dict, quick: bool) -> dict
         f"With `window={window}`, mean MASE over seeds {', '.join(map(str, seeds))} (only "
         f"{n_test} test points: weak evidence).")
     report.table(["model", "MASE"], [[MODEL_LABELS[m], short[m]] for m in ALL_MODELS], digits=3)
-    return {"seeds": list(seeds), "acf_threshold": SEASON_ACF_THRESHOLD, "transforms": data,
+    return {"seeds": list(seeds), "acf_threshold": SEASONAL_ACF_THRESHOLD, "transforms": data,
             "airline_12_step": air_data, "short_series": {"file": name, "window": window,
                                                           "mean_mase": short}}
 
