@@ -249,12 +249,11 @@ async def class_phase(browser, base: str, seeds: list[int], server_pid: int,
             "server_cpu_s": cpu1[0] - cpu0[0], "browser_cpu_s": cpu1[1] - cpu0[1]}
 
 
-async def browser_phases(base: str, n: int, server_pid: int, timeout: float,
-                         browser_nice: int = 0) -> dict:
+async def browser_phases(base: str, n: int, server_pid: int, timeout: float) -> dict:
     from playwright.async_api import async_playwright
 
     async with async_playwright() as pw:
-        browser = await pw.chromium.launch(**common.launch_kwargs(browser_nice))
+        browser = await pw.chromium.launch(**common.launch_kwargs())
         try:
             t0 = time.perf_counter()
             warm = await run_student(browser, base, 999)
@@ -337,17 +336,12 @@ def main() -> None:
     parser.add_argument("--server", choices=common.SERVER_VARIANTS, default="as-is",
                         help="as-is (default), or an experiment that patches the server process "
                              "the way a suggested fix would (see common.SERVER_VARIANTS)")
-    parser.add_argument("--browser-nice", type=int, default=0, metavar="N",
-                        help="run Chromium at nice N (e.g. 19): the browsers, which share this "
-                             "machine's cores with the server here, then only use what the "
-                             "server leaves, as if each student had their own computer")
     args = parser.parse_args()
     n = args.sessions or (4 if args.quick else 10)
     cores = os.cpu_count() or 1
 
     header = common.machine_header(quick=args.quick, sessions=n, chromium=common.CHROMIUM,
                                    queue_workers=f"{cores} (JobRunner default: cpu count)",
-                                   browser_nice=args.browser_nice,
                                    server=args.server if args.server != "as-is"
                                    else "streamlit run app.py (as is)")
     common.print_header("LSTM Lab classroom-load benchmark", header)
@@ -356,8 +350,7 @@ def main() -> None:
     reference = reference_runs(seeds + [1000])
     tmp = Path(tempfile.mkdtemp(prefix="lstm_lab_classroom_"))
     with common.run_server(tmp / "server.log", variant=args.server) as server:
-        phases = asyncio.run(browser_phases(server.base, n, server.proc.pid, args.timeout,
-                                            args.browser_nice))
+        phases = asyncio.run(browser_phases(server.base, n, server.proc.pid, args.timeout))
         server_rss = common.rss_mb(server.proc.pid)
         log_tail = server.log_tail(15)
 

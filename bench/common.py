@@ -248,19 +248,6 @@ def chromium_available() -> bool:
     return os.path.isfile(CHROMIUM) and os.access(CHROMIUM, os.X_OK)
 
 
-def launch_kwargs(nice: int = 0) -> dict:
-    """Keyword arguments for ``playwright.chromium.launch``: the system Chromium, headless.
-
-    ``nice`` > 0 starts it through ``nice -n NICE`` (a small wrapper script; its renderers inherit
-    the priority): on a one-machine benchmark the browsers then take only the CPU the server
-    leaves, as if the students' browsers ran on their own computers.
-    """
-    executable = CHROMIUM
-    if nice:
-        import tempfile
-
-        wrapper = Path(tempfile.mkdtemp(prefix="lstm_lab_chromium_")) / "chromium"
-        wrapper.write_text(f'#!/bin/sh\nexec nice -n {int(nice)} {CHROMIUM} "$@"\n')
-        wrapper.chmod(0o755)
-        executable = str(wrapper)
-    return {"executable_path": executable, "headless": True, "args": CHROMIUM_ARGS}
+def launch_kwargs() -> dict:
+    """Keyword arguments for ``playwright.chromium.launch``: the system Chromium, headless."""
+    return {"executable_path": CHROMIUM, "headless": True, "args": CHROMIUM_ARGS}
