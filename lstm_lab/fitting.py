@@ -124,6 +124,13 @@ class _Trainer:
                 w.assign(keep)
         for theirs, mine in zip(model.variables, self.model.variables, strict=True):
             theirs.assign(mine)
+        # the optimizer's state too, so a saved .keras file is what training left (and reloads
+        # without Keras warning about a mismatched optimizer)
+        if not model.optimizer.built:
+            model.optimizer.build(model.trainable_variables)
+        for theirs, mine in zip(model.optimizer.variables, self.model.optimizer.variables,
+                                strict=True):
+            theirs.assign(mine)
 
 
 _LOCAL = threading.local()

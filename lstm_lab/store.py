@@ -233,7 +233,7 @@ class RunStore:
         version = conn.execute("PRAGMA user_version").fetchone()[0]
         self._check_version(version)
         if not self._memory:
-            mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+            mode = self._switch_to_wal(conn)
             if str(mode).lower() != "wal":  # e.g. a file system without shared memory
                 conn.execute("PRAGMA journal_mode = DELETE")
         if version == SCHEMA_VERSION:
@@ -245,6 +245,23 @@ class RunStore:
             for step in range(version, SCHEMA_VERSION):
                 MIGRATIONS[step](conn)
                 conn.execute(f"PRAGMA user_version = {step + 1}")
+
+    @staticmethod
+    def _switch_to_wal(conn: sqlite3.Connection) -> str:
+        """``PRAGMA journal_mode = WAL``, retried while other processes hold the new file.
+
+        Changing the journal mode needs the file to itself; when several processes open a new
+        database at once, SQLite can answer "database is locked" at once instead of waiting for
+        the busy timeout, so the wait is done here.
+        """
+        deadline = time.monotonic() + BUSY_TIMEOUT_S
+        while True:
+            try:
+                return conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+            except sqlite3.OperationalError as err:
+                if "locked" not in str(err) or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.02)
 
     def _check_version(self, version: int) -> None:
         if version > SCHEMA_VERSION:
