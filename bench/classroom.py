@@ -173,8 +173,8 @@ class Student:
         page = self.page
         main = page.get_by_test_id("stMain")
         metrics = main.get_by_test_id("stMetric")
-        for _ in range(10):            # a rerun may be redrawing the results: give it a moment
-            if await metrics.count():
+        for _ in range(120):           # a rerun may be redrawing the results, and with many
+            if await metrics.count():  # pages on two cores the browser lags: up to a minute
                 break
             await page.wait_for_timeout(500)
         lstm, labels = None, []
@@ -363,7 +363,9 @@ def main() -> None:
         others = [s for s, v in shown.items() if v == value and s != r["seed"]]
         r["matches_own_seed"] = value == own
         r["matches_other_seeds"] = others
-        ok = r["ok"] and r["matches_own_seed"] and r.get("sidebar_seed_ok") and not others
+        # Another seed's run rounding to the same 4 digits is a coincidence, not a leak, when the
+        # value also matches the session's own seed.
+        ok = r["ok"] and r["matches_own_seed"] and r.get("sidebar_seed_ok")
         failures += not ok
         alerts = " / ".join(a.replace("\n", " ") for a in r.get("alerts", []))
         why = (r["error"] + (f"; last seen: {r['last_status']}" if r.get("last_status") else "")
