@@ -117,6 +117,14 @@ def format_table(result) -> str:
         fit = result.timings.get(f"{name}_fit_s", 0.0)
         lines.append(f"{result.label(name):<22}{m['rmse']:>11.3f}{m['mae']:>11.3f}"
                      f"{m['mape']:>9.2f}{m['mase']:>8.3f}  {fit:5.2f}{mark}")
+    if result.transform and result.histories:
+        why = ""
+        if result.config.transform == "auto":
+            from lstm_lab.windows import explain_auto_transform
+
+            train = result.predictions["actual"].to_numpy()[: result.n_train]
+            why = f" ({explain_auto_transform(train, result.season)})"
+        lines.append(f"transform: {result.transform}{why}")
     if result.stopped_by_user:
         lines.append("Training was stopped early by request.")
     lines.extend(f"note: {note}" for note in result.notes)

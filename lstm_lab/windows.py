@@ -68,6 +68,28 @@ def resolve_transform(kind: str, values: np.ndarray, season: int) -> str:
     return "diff" if season > 1 else "none"
 
 
+def explain_auto_transform(values: np.ndarray, season: int) -> str:
+    """Why "auto" chose what it chose for these training values, in one sentence for learners."""
+    values = np.asarray(values, dtype="float64")
+    chosen = resolve_transform("auto", values, season)
+    log = ("all values are positive, so it models their logarithm (growth becomes additive); "
+           if np.min(values) > 0 else "")
+    if season <= 1:
+        if chosen == "none":
+            return "auto: no season is known and the values cross zero, so it models them as they are."
+        return f"auto: {log}no season is known, so it models the change from one point to the next."
+    if len(values) < 3 * season:
+        return (f"auto: {log}the training part spans fewer than 3 seasons of {season}, so it "
+                "models the change from one point to the next.")
+    acf = seasonal_autocorrelation(values, season)
+    if chosen.endswith("seasonal_diff"):
+        return (f"auto: {log}the changes repeat every {season} points (autocorrelation {acf:.2f} "
+                f"> {SEASONAL_ACF_THRESHOLD}), so it models the change from one season ago.")
+    return (f"auto: {log}the changes do not repeat every {season} points (autocorrelation "
+            f"{acf:.2f} ≤ {SEASONAL_ACF_THRESHOLD}), so it models the change from one point to "
+            "the next; differencing by a season the data do not have would only add noise.")
+
+
 def split_by_time(n_points: int, test_size: int) -> int:
     """Index where the test part starts: the last ``test_size`` points are held out."""
     if not 1 <= test_size < n_points:

@@ -20,7 +20,7 @@ from lstm_lab.metrics import METRIC_HELP
 from lstm_lab.series import Series
 from lstm_lab.training import MODEL_LABELS, ExperimentResult
 from lstm_lab.ui import cache, state
-from lstm_lab.windows import TRANSFORM_HELP
+from lstm_lab.windows import TRANSFORM_HELP, explain_auto_transform
 
 DATASET_LABELS = {"air_passengers": "Airline passengers (monthly, 1949–1960)",
                   "damped_sine": "Damped sine wave (generated)",
@@ -166,8 +166,12 @@ def render_results(result: ExperimentResult) -> None:
         if nets:
             st.caption(nets)
         if result.transform:
+            why = ""
+            if result.config.transform == "auto":
+                train = result.predictions["actual"].to_numpy()[: result.n_train]
+                why = " " + explain_auto_transform(train, result.season)
             st.caption(f"Target transform: **{result.transform}** "
-                       f"({TRANSFORM_HELP[result.transform]}).")
+                       f"({TRANSFORM_HELP[result.transform]}).{why}")
         timings = ", ".join(f"{result.label(k[:-6])} {v:.2f} s" for k, v in result.timings.items()
                             if k.endswith("_fit_s") and k[:-6] in result.n_params)
         st.caption(f"Training time: {timings or '—'}; total {result.timings['total_s']:.2f} s")

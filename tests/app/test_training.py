@@ -33,6 +33,10 @@ def test_default_training_shows_metrics_for_all_models() -> None:
     assert len(table) == 6
     assert [b.label for b in at.get("download_button")] == [
         "Predictions CSV", "Metrics + config JSON", "Trained LSTM (.keras)"]
+    # the transform auto chose, and why, in words
+    assert any(c.startswith("Target transform: **log_seasonal_diff**") and
+               "the changes repeat every 12 points (autocorrelation 0.81 > 0.3)" in c
+               for c in texts(at.caption))
 
 
 def test_resubmitting_the_same_config_reuses_the_finished_run() -> None:

@@ -149,6 +149,8 @@ def test_table_marks_the_best_model(capsys) -> None:
     rmse = {line[:22].strip(): float(line[22:33]) for line in lines[2:6]}
     assert best[0][:22].strip() == min(rmse, key=rmse.get)
     assert lines[-1].startswith("total ") and lines[-1].endswith(" s")
+    assert lines[-2].startswith("transform: log_seasonal_diff (auto: all values are positive")
+    assert "the changes repeat every 12 points" in lines[-2]
 
 
 def test_help_exits_0(capsys) -> None:

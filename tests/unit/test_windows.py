@@ -256,3 +256,20 @@ def test_seasonal_autocorrelation_separates_real_from_calendar_seasons() -> None
     assert seasonal_autocorrelation(air, 12) == pytest.approx(d[12:] @ d[:-12] / (d @ d))
     assert seasonal_autocorrelation(np.ones(30), 12) == 0.0        # no changes at all
     assert seasonal_autocorrelation(air[:10], 12) == 0.0            # shorter than a season
+
+
+def test_auto_explains_its_choice_in_words() -> None:
+    from lstm_lab.datasets import load_air_passengers
+    from lstm_lab.windows import explain_auto_transform
+
+    air = load_air_passengers().values[:120]
+    assert explain_auto_transform(air, 12) == (
+        "auto: all values are positive, so it models their logarithm (growth becomes additive); "
+        "the changes repeat every 12 points (autocorrelation 0.81 > 0.3), so it models the "
+        "change from one season ago.")
+    noise = np.random.default_rng(0).normal(10, 1, 400)
+    assert "do not repeat every 7 points (autocorrelation 0.02 ≤ 0.3)" in \
+        explain_auto_transform(noise, 7)
+    assert "fewer than 3 seasons of 12" in explain_auto_transform(air[:30], 12)
+    assert explain_auto_transform(np.sin(np.arange(50.0)), 1) == (
+        "auto: no season is known and the values cross zero, so it models them as they are.")
