@@ -1,0 +1,83 @@
+"""Rolling-origin backtests: fold boundaries, and no fold ever sees its own future."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from lstm_lab.config import ExperimentConfig
+from lstm_lab.errors import ConfigError, DataError
+from lstm_lab.evaluation import fold_bounds, run_backtest
+from tests.conftest import FAST, make_tiny_series, make_tiny_values, requires_tf
+
+CLASSICAL = ("naive", "seasonal_naive", "holt_winters")
+
+
+def test_fold_bounds_are_consecutive_blocks_that_end_the_series() -> None:
+    assert fold_bounds(100, 10, 3) == [(70, 80), (80, 90), (90, 100)]
+    assert fold_bounds(40, 6, 1) == [(34, 40)]
+    with pytest.raises(ConfigError, match="at least 1 fold"):
+        fold_bounds(100, 10, 0)
+    with pytest.raises(DataError) as info:
+        fold_bounds(40, 10, 4)
+    assert str(info.value) == ("4 folds of 10 test points need more than 40 points; the series "
+                               "has 40. Use fewer folds or a smaller test size.")
+
+
+def _poisoned(values: np.ndarray, start: int) -> np.ndarray:
+    """The same history up to ``start``; everything from there on wildly different."""
+    out = values.copy()
+    out[start:] = out[start:] * 7.0 + 100.0
+    return out
+
+
+@pytest.mark.parametrize("models", [CLASSICAL, pytest.param(("mlp",), marks=requires_tf)])
+def test_no_fold_sees_its_own_future(models) -> None:
+    """One 6-step forecast per fold (horizon = test size): changing every value from a fold's
+    start on must leave that fold's forecast unchanged, and each fold trains on exactly the
+    points before its block."""
+    config = ExperimentConfig(test_size=6, horizon=6, window=4, models=models, **FAST)
+    values = make_tiny_values(80)             # Holt-Winters needs two seasons + the horizon
+    result = run_backtest(config, make_tiny_series(values), folds=3)
+    bounds = fold_bounds(len(values), 6, 3)
+    assert [f["train_size"] for f in result.folds] == [start for start, _ in bounds]
+    assert [f["start"] for f in result.folds] == ["2005-03-01", "2005-09-01", "2006-03-01"]
+    for k, (start, _end) in enumerate(bounds, start=1):
+        changed = run_backtest(config, make_tiny_series(_poisoned(values, start)), folds=3)
+        for model in models:
+            ours = result.predictions.loc[result.predictions["fold"] == k, model].to_numpy()
+            theirs = changed.predictions.loc[changed.predictions["fold"] == k, model].to_numpy()
+            np.testing.assert_array_equal(ours, theirs, err_msg=f"{model}, fold {k}")
+        # ...while a later fold, whose history now includes the change, does move
+        if k < 3:
+            later = changed.predictions.loc[changed.predictions["fold"] == k + 1, models[0]]
+            assert not np.array_equal(
+                later.to_numpy(),
+                result.predictions.loc[result.predictions["fold"] == k + 1, models[0]].to_numpy())
+
+
+def test_naive_backtest_gives_the_textbook_values() -> None:
+    """Naive repeats the last value before each block; seasonal naive the value a season back."""
+    config = ExperimentConfig(test_size=6, horizon=6, models=("naive", "seasonal_naive"))
+    values = make_tiny_values()
+    result = run_backtest(config, make_tiny_series(values), folds=2)
+    for k, (start, end) in enumerate(fold_bounds(len(values), 6, 2), start=1):
+        block = result.predictions[result.predictions["fold"] == k]
+        np.testing.assert_array_equal(block["naive"], [values[start - 1]] * 6)
+        np.testing.assert_array_equal(block["seasonal_naive"], values[start - 12:start - 6])
+        np.testing.assert_array_equal(block["actual"], values[start:end])
+
+
+def test_refit_false_fits_once_and_reuses_the_models_on_later_blocks() -> None:
+    config = ExperimentConfig(test_size=6, horizon=6, models=("naive", "seasonal_naive"))
+    values = make_tiny_values()
+    refit = run_backtest(config, make_tiny_series(values), folds=3, refit=True)
+    reused = run_backtest(config, make_tiny_series(values), folds=3, refit=False)
+    assert not reused.refit and refit.refit
+    # naive models have nothing to learn: both ways give the same forecasts
+    for model in ("naive", "seasonal_naive"):
+        np.testing.assert_array_equal(refit.predictions[model], reused.predictions[model])
+    summary = refit.summary()
+    assert list(summary.index) == ["naive", "seasonal_naive"]
+    assert summary.loc["naive", "rmse mean"] == pytest.approx(
+        np.mean([f["metrics"]["naive"]["rmse"] for f in refit.folds]))
