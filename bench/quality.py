@@ -433,6 +433,8 @@ AIRLINE_ALTERNATIVES = (
     ("direct, transform log_diff, window 13", {"transform": "log_diff", "window": 13}),
     ("direct, transform log_diff, window 13, batch 32",
      {"transform": "log_diff", "window": 13, "batch_size": 32}),
+    ("direct, transform log_diff, window 24, 128 units, batch 32",
+     {"transform": "log_diff", "window": 24, "units": 128, "batch_size": 32}),
     ("recursive, learning rate 0.001, patience 50",
      {"strategy": "recursive", "learning_rate": 0.001, "patience": 50}),
 )
