@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from lstm_lab.errors import ConfigError
-from lstm_lab.models import _compile, _seeded, build_lstm, keras_code, lstm_params
+from lstm_lab.models import _dropout, _finish, _seeded, build_lstm, keras_code, lstm_params
 
 if TYPE_CHECKING:
     import keras
@@ -285,22 +285,6 @@ def _code_body(architecture: str, config) -> list[str]:
     else:
         body.append("outputs = keras.layers.Dense(horizon)(x)")
     return body
-
-
-def _dropout(x, dropout: float, seed: int, i: int):
-    import keras
-
-    if not dropout:
-        return x
-    return keras.layers.Dropout(dropout, seed=seed + 100 + i, name=f"dropout_{i + 1}")(x)
-
-
-def _finish(inputs, outputs, name: str, learning_rate: float) -> keras.Model:
-    import keras
-
-    model = keras.Model(inputs, outputs, name=name)
-    _compile(model, learning_rate)
-    return model
 
 
 def _nearest_composite(window: int) -> str:

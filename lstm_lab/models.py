@@ -22,12 +22,9 @@ def build_lstm(window: int, horizon: int, layers: int = 1, units: int = 32, drop
     for i in range(layers):
         x = keras.layers.LSTM(units, return_sequences=i < layers - 1, name=f"lstm_{i + 1}",
                               **_seeded(seed, i, recurrent=True))(x)
-        if dropout:
-            x = keras.layers.Dropout(dropout, seed=seed + 100 + i, name=f"dropout_{i + 1}")(x)
+        x = _dropout(x, dropout, seed, i)
     outputs = keras.layers.Dense(horizon, name="forecast", **_seeded(seed, layers))(x)  # [B, horizon]
-    model = keras.Model(inputs, outputs, name="lstm")
-    _compile(model, learning_rate)
-    return model
+    return _finish(inputs, outputs, "lstm", learning_rate)
 
 
 def build_mlp(window: int, horizon: int, layers: int = 1, units: int = 32, dropout: float = 0.0,
@@ -40,12 +37,9 @@ def build_mlp(window: int, horizon: int, layers: int = 1, units: int = 32, dropo
     for i in range(layers):
         x = keras.layers.Dense(units, activation="relu", name=f"dense_{i + 1}",
                                **_seeded(seed, i))(x)
-        if dropout:
-            x = keras.layers.Dropout(dropout, seed=seed + 100 + i, name=f"dropout_{i + 1}")(x)
+        x = _dropout(x, dropout, seed, i)
     outputs = keras.layers.Dense(horizon, name="forecast", **_seeded(seed, layers))(x)  # [B, horizon]
-    model = keras.Model(inputs, outputs, name="mlp")
-    _compile(model, learning_rate)
-    return model
+    return _finish(inputs, outputs, "mlp", learning_rate)
 
 
 def _seeded(seed: int, layer: int, recurrent: bool = False) -> dict:
@@ -60,10 +54,22 @@ def _seeded(seed: int, layer: int, recurrent: bool = False) -> dict:
     return kwargs
 
 
-def _compile(model: keras.Model, learning_rate: float) -> None:
+def _dropout(x, dropout: float, seed: int, i: int):
+    """Dropout after layer ``i`` (seeded, so concurrent trainings do not share a stream)."""
     import keras
 
+    if not dropout:
+        return x
+    return keras.layers.Dropout(dropout, seed=seed + 100 + i, name=f"dropout_{i + 1}")(x)
+
+
+def _finish(inputs, outputs, name: str, learning_rate: float) -> keras.Model:
+    """The model from ``inputs`` to ``outputs``, compiled with Adam and MSE."""
+    import keras
+
+    model = keras.Model(inputs, outputs, name=name)
     model.compile(optimizer=keras.optimizers.Adam(learning_rate), loss="mse")
+    return model
 
 
 def lstm_params(n_features: int, units: int, layers: int = 1, horizon: int = 1) -> int:
