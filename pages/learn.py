@@ -12,6 +12,18 @@ from lstm_lab.ui.entry import ensure_entrypoint
 
 ensure_entrypoint()
 
+
+def run_live(column, label: str, icon: str, spinner: str, key: str, experiment) -> None:
+    """A button that runs ``experiment()`` (a few seconds of training) and keeps its result in
+    session state under ``key``; a LabError is shown as a message, never a traceback."""
+    if column.button(label, icon=icon):
+        with st.spinner(spinner):
+            try:
+                st.session_state[key] = experiment()
+            except LabError as err:
+                st.error(str(err))
+
+
 st.title("Learn: why an LSTM?")
 st.markdown("An **MLP on sliding windows** takes the last *window* values as one flat vector and "
             "maps it to the next value(s). It works — often well — but it has five built-in "
@@ -31,12 +43,9 @@ echo_window = c1.select_slider("MLP window", [3, 5, 8], 5, key="learn.echo_windo
                                help="How many of the latest symbols the MLP sees at once.")
 c1.caption("Trains one LSTM and one MLP on 2,000 sequences of 25 symbols, k = 1 … 10 "
            "(a few seconds).")
-if c1.button("Run the echo experiment", icon=":material/replay:"):
-    with st.spinner("Training an LSTM and an MLP on the echo task…"):
-        try:
-            st.session_state["learn.echo"] = tasks.echo_experiment(window=echo_window)
-        except LabError as err:
-            st.error(str(err))
+run_live(c1, "Run the echo experiment", ":material/replay:",
+         "Training an LSTM and an MLP on the echo task…", "learn.echo",
+         lambda: tasks.echo_experiment(window=echo_window))
 if "learn.echo" in st.session_state:
     echo = st.session_state["learn.echo"]
     c2.plotly_chart(lessons.echo_figure(echo), key="echo_chart")
@@ -55,9 +64,9 @@ c1.markdown("The MLP sees the window all at once; nothing marks which value came
             "it never used the order. The LSTM reads the window step by step, carrying its state "
             "forward, so for it the order *is* information: shuffled, it learns something else.")
 c1.caption("Trains 4 small networks on the airline series (a few seconds).")
-if c1.button("Run the shuffle experiment", icon=":material/shuffle:"):
-    with st.spinner("Training MLP and LSTM, ordered and shuffled…"):
-        st.session_state["learn.order"] = lessons.order_experiment(cache.air_passengers())
+run_live(c1, "Run the shuffle experiment", ":material/shuffle:",
+         "Training MLP and LSTM, ordered and shuffled…", "learn.order",
+         lambda: lessons.order_experiment(cache.air_passengers()))
 if "learn.order" in st.session_state:
     table = st.session_state["learn.order"]
     fig = px.bar(table, x="model", y="test RMSE", color="inputs", barmode="group",
@@ -89,13 +98,10 @@ def scaling_and_input_sections() -> None:
     live_window, live_units = min(window, 36), min(units, 32)
     c1.caption(f"Trains both networks on {n_series} generated series with window {live_window} and "
                f"{live_units} units; the weights are counted by Keras and by formula.")
-    if c1.button("Train both on parallel series", icon=":material/stacked_line_chart:"):
-        with st.spinner(f"Training an MLP and an LSTM on {n_series} input series…"):
-            try:
-                st.session_state["learn.parallel"] = tasks.parallel_experiment(
-                    n_series=n_series, window=live_window, units=live_units)
-            except LabError as err:
-                st.error(str(err))
+    run_live(c1, "Train both on parallel series", ":material/stacked_line_chart:",
+             f"Training an MLP and an LSTM on {n_series} input series…", "learn.parallel",
+             lambda: tasks.parallel_experiment(n_series=n_series, window=live_window,
+                                               units=live_units))
     if "learn.parallel" in st.session_state:
         live = st.session_state["learn.parallel"]
         c2.dataframe(live, hide_index=True, width="stretch",
@@ -118,12 +124,9 @@ def scaling_and_input_sections() -> None:
     c2.plotly_chart(lessons.weights_figure(growth, "window", "Weights vs window length (1 series)",
                                            height=300), key="window_growth_chart")
     c1.caption("Trains one LSTM and one MLP on 2,000 sequences (a few seconds).")
-    if c1.button("Run the variable-length demo", icon=":material/straighten:"):
-        with st.spinner("Training on sequences of different lengths…"):
-            try:
-                st.session_state["learn.varlen"] = tasks.variable_length_demo()
-            except LabError as err:
-                st.error(str(err))
+    run_live(c1, "Run the variable-length demo", ":material/straighten:",
+             "Training on sequences of different lengths…", "learn.varlen",
+             tasks.variable_length_demo)
     if "learn.varlen" in st.session_state:
         c2.plotly_chart(lessons.variable_length_figure(st.session_state["learn.varlen"]),
                         key="varlen_chart")
@@ -143,12 +146,8 @@ c1.markdown("An MLP's output layer is `Dense(horizon)`: it gives exactly *horizo
             "number of steps. Both train here to forecast 12 steps of a noisy wave; the same "
             "encoder-decoder weights are then asked for 6, 12 and 24 steps.")
 c1.caption("Trains an encoder-decoder and an MLP (a few seconds).")
-if c1.button("Run the output-length demo", icon=":material/format_list_numbered:"):
-    with st.spinner("Training an encoder-decoder LSTM and an MLP…"):
-        try:
-            st.session_state["learn.outlen"] = tasks.output_length_demo()
-        except LabError as err:
-            st.error(str(err))
+run_live(c1, "Run the output-length demo", ":material/format_list_numbered:",
+         "Training an encoder-decoder LSTM and an MLP…", "learn.outlen", tasks.output_length_demo)
 if "learn.outlen" in st.session_state:
     forecasts, errors = st.session_state["learn.outlen"]
     c2.plotly_chart(lessons.output_length_figure(forecasts, horizon=12), key="outlen_chart")
