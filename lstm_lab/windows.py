@@ -56,38 +56,36 @@ def resolve_transform(kind: str, values: np.ndarray, season: int) -> str:
     only adds noise (weekly "seasons" of daily temperatures, 12-month ones of sunspots); such data
     get a first difference. Data with negative values and no season (a sine) are left as they are.
     """
-    if kind != "auto":
-        return kind
-    values = np.asarray(values, dtype="float64")
-    seasonal = (season > 1 and len(values) >= 3 * season
-                and seasonal_autocorrelation(values, season) > SEASONAL_ACF_THRESHOLD)
-    if np.min(values) > 0:
-        return "log_seasonal_diff" if seasonal else "log_diff"
-    if seasonal:
-        return "seasonal_diff"
-    return "diff" if season > 1 else "none"
+    return kind if kind != "auto" else _auto_choice(values, season)[0]
 
 
 def explain_auto_transform(values: np.ndarray, season: int) -> str:
     """Why "auto" chose what it chose for these training values, in one sentence for learners."""
+    return "auto: " + _auto_choice(values, season)[1]
+
+
+def _auto_choice(values: np.ndarray, season: int) -> tuple[str, str]:
+    """The "auto" transform and the reason for it: one place decides, so the two cannot drift."""
     values = np.asarray(values, dtype="float64")
-    chosen = resolve_transform("auto", values, season)
+    positive = np.min(values) > 0
     log = ("all values are positive, so it models their logarithm (growth becomes additive); "
-           if np.min(values) > 0 else "")
+           if positive else "")
+    first = "log_diff" if positive else "diff"
+    step = "models the change from one point to the next"
     if season <= 1:
-        if chosen == "none":
-            return "auto: no season is known and the values cross zero, so it models them as they are."
-        return f"auto: {log}no season is known, so it models the change from one point to the next."
+        if not positive:
+            return "none", "no season is known and the values cross zero, so it models them as they are."
+        return first, f"{log}no season is known, so it {step}."
     if len(values) < 3 * season:
-        return (f"auto: {log}the training part spans fewer than 3 seasons of {season}, so it "
-                "models the change from one point to the next.")
+        return first, f"{log}the training part spans fewer than 3 seasons of {season}, so it {step}."
     acf = seasonal_autocorrelation(values, season)
-    if chosen.endswith("seasonal_diff"):
-        return (f"auto: {log}the changes repeat every {season} points (autocorrelation {acf:.2f} "
-                f"> {SEASONAL_ACF_THRESHOLD}), so it models the change from one season ago.")
-    return (f"auto: {log}the changes do not repeat every {season} points (autocorrelation "
-            f"{acf:.2f} ≤ {SEASONAL_ACF_THRESHOLD}), so it models the change from one point to "
-            "the next; differencing by a season the data do not have would only add noise.")
+    if acf > SEASONAL_ACF_THRESHOLD:
+        return ("log_seasonal_diff" if positive else "seasonal_diff",
+                f"{log}the changes repeat every {season} points (autocorrelation {acf:.2f} > "
+                f"{SEASONAL_ACF_THRESHOLD}), so it models the change from one season ago.")
+    return first, (f"{log}the changes do not repeat every {season} points (autocorrelation "
+                   f"{acf:.2f} ≤ {SEASONAL_ACF_THRESHOLD}), so it {step}; differencing by a "
+                   "season the data do not have would only add noise.")
 
 
 def split_by_time(n_points: int, test_size: int) -> int:
