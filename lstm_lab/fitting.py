@@ -58,8 +58,7 @@ class _Trainer:
         optimizer = model_.optimizer
         optimizer.build(weights)
         self.optimizer_start = [v.numpy() for v in optimizer.variables]
-        data = (X, y, X_val if has_val else X[:1], y_val if has_val else y[:1])
-        self.data = [tf.Variable(d, trainable=False) for d in data]
+        self.data = [tf.Variable(d, trainable=False) for d in self._arrays(X, y, X_val, y_val)]
         Xt, yt, Xv, yv = self.data
         self.shuffler = shuffler = tf.random.Generator.from_seed(0)
         self.best_val = best_val = tf.Variable(np.inf, dtype=tf.float32, trainable=False)
@@ -102,6 +101,11 @@ class _Trainer:
 
         self.train_chunk = train_chunk
 
+    def _arrays(self, X, y, X_val, y_val) -> tuple:
+        """The data the traced loop reads; without validation data one training pair stands in
+        (its loss is computed and ignored), so the graph's inputs always exist."""
+        return (X, y, X_val if self.has_val else X[:1], y_val if self.has_val else y[:1])
+
     def start(self, model, X, y, X_val, y_val, seed: int) -> None:
         """Take the caller's initial weights and data; reset every piece of training state."""
         for mine, theirs in zip(self.model.variables, model.variables, strict=True):
@@ -109,8 +113,7 @@ class _Trainer:
         for variable, value in zip(self.model.optimizer.variables, self.optimizer_start,
                                    strict=True):
             variable.assign(value)
-        data = (X, y, X_val if self.has_val else X[:1], y_val if self.has_val else y[:1])
-        for variable, value in zip(self.data, data, strict=True):
+        for variable, value in zip(self.data, self._arrays(X, y, X_val, y_val), strict=True):
             variable.assign(value)
         self.shuffler.reset_from_seed(seed)
         self.best_val.assign(np.inf)
