@@ -14,6 +14,7 @@ from lstm_lab.config import (
     MODELS,
     STRATEGIES,
     TRANSFORMS,
+    TUNING,
     ExperimentConfig,
     field_help,
 )
@@ -60,6 +61,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--strategy", default=None, choices=STRATEGIES, help=field_help("strategy"))
     run.add_argument("--architecture", default=None, choices=ARCHITECTURE_CHOICES,
                      help=field_help("architecture"))
+    run.add_argument("--tuning", default=None, choices=TUNING, help=field_help("tuning"))
     for flag, (name, kind) in _NUMERIC_FLAGS.items():
         run.add_argument(flag, type=str, default=None, metavar="N" if kind is int else "X",
                          help=field_help(name))
@@ -92,7 +94,7 @@ def config_from_args(args: argparse.Namespace) -> ExperimentConfig:
         values["column"] = args.column
     if args.date_column:
         values["date_column"] = args.date_column
-    for name in ("transform", "strategy", "architecture"):
+    for name in ("transform", "strategy", "architecture", "tuning"):
         if getattr(args, name):
             values[name] = getattr(args, name)
     for flag, (name, _) in _NUMERIC_FLAGS.items():
@@ -119,12 +121,16 @@ def format_table(result) -> str:
                      f"{m['mape']:>9.2f}{m['mase']:>8.3f}  {fit:5.2f}{mark}")
     if result.transform and result.histories:
         why = ""
-        if result.config.transform == "auto":
+        if result.config.transform == "auto" and result.transform_from_auto:
             from lstm_lab.windows import explain_auto_transform
 
             train = result.predictions["actual"].to_numpy()[: result.n_train]
             why = f" ({explain_auto_transform(train, result.season)})"
         lines.append(f"transform: {result.transform}{why}")
+    from lstm_lab.tuning import sentence as tuning_sentence
+
+    for name, info in result.tuning.items():
+        lines.append("tuning: " + tuning_sentence(result.label(name), info).replace("**", ""))
     if result.stopped_by_user:
         lines.append("Training was stopped early by request.")
     lines.extend(f"note: {note}" for note in result.notes)

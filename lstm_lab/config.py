@@ -19,6 +19,7 @@ DATASETS = ("air_passengers", "damped_sine", "csv")
 MODELS = ("lstm", "mlp", "naive", "seasonal_naive", "holt_winters", "sarima")
 STRATEGIES = ("direct", "recursive")
 ARCHITECTURE_CHOICES = ("lstm", "gru", "bilstm", "cnn_lstm", "encoder_decoder")
+TUNING = ("auto", "off")
 TRANSFORMS = ("auto", "none", "log", "diff", "log_diff", "seasonal_diff", "log_seasonal_diff",
               "detrend", "log_detrend")
 NEURAL_MODELS = ("lstm", "mlp")
@@ -66,6 +67,12 @@ class ExperimentConfig:
                              "log for positive data, then a seasonal difference when the changes "
                              "repeat each season, else a first difference.")
     season: int = _num(0, 0, 1000, "Season length for seasonal naive and MASE; 0 infers it.")
+    tuning: str = _choice("auto", TUNING,
+                          "auto: when the horizon covers a whole season, each network is also "
+                          "trained with a window of two seasons and twice the units, once on "
+                          "seasonal and once on first differences, and the variant whose "
+                          "forecasts of the validation windows err least is kept (up to 3x the "
+                          "training time); off: train only the settings as given.")
     # --- networks ---------------------------------------------------------------------------
     architecture: str = _choice(
         "lstm", ARCHITECTURE_CHOICES,

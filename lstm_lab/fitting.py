@@ -9,6 +9,7 @@ progress view stays. Chunks are sized to last about ``report_seconds``.
 
 from __future__ import annotations
 
+import logging
 import math
 import threading
 import time
@@ -140,8 +141,20 @@ _LOCAL = threading.local()
 _TRAINERS_PER_THREAD = 4   # distinct network shapes kept traced in each thread
 
 
+class _ExpectedRetracing(logging.Filter):
+    """Drops TensorFlow's "triggered tf.function retracing" warning: every new network shape
+    gets its own traced loop on purpose (tuning trains three shapes in a row), and the warning
+    would only alarm CLI users."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "triggered tf.function retracing" not in record.getMessage()
+
+
 def _trainer_for(key, model, X, y, X_val, y_val, batch_size: int, patience: int) -> _Trainer:
     """This thread's trainer for ``key`` (a network and data shape), traced on first use."""
+    tf_logger = logging.getLogger("tensorflow")
+    if not any(isinstance(f, _ExpectedRetracing) for f in tf_logger.filters):
+        tf_logger.addFilter(_ExpectedRetracing())
     trainers = getattr(_LOCAL, "trainers", None)
     if trainers is None:
         trainers = _LOCAL.trainers = OrderedDict()

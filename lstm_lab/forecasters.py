@@ -25,6 +25,9 @@ class EpochInfo:
     epochs: int         # the maximum
     loss: float
     val_loss: float | None
+    variant: str = ""       # with tuning: which variant of the network is training
+    variant_index: int = 0
+    variants: int = 1
 
 
 EpochHook = Callable[[EpochInfo], None]
@@ -133,6 +136,7 @@ class NeuralForecaster:
         self.n_windows_used_ = len(X)
         n_val = int(round(len(X) * self.validation_fraction)) if self.validation_fraction else 0
         n_val = min(n_val, len(X) - 1)
+        self.n_val_ = n_val
         X_fit, y_fit = X[: len(X) - n_val], y[: len(y) - n_val]
         validation = (self._inputs(X[len(X) - n_val:]), y[len(y) - n_val:]) if n_val else None
 

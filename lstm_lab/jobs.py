@@ -41,6 +41,10 @@ class TrainingJob:
     started_at: float | None = None
     finished_at: float | None = None
     current_model: str | None = None
+    current_variant: str = ""          # with tuning: the variant of the network training now
+    variants: int = 1                  # variants each network trains (tuning: up to 3)
+    units_done: int = 0                # networks (or variants) finished in this stage
+    _unit: tuple[str, int] | None = field(default=None, repr=False)
     stage: str = ""                    # e.g. "fold 2 of 3" for multi-stage tasks
     stages_done: int = 0
     stages_total: int = 1
@@ -62,10 +66,18 @@ class TrainingJob:
         with self._lock:
             self.stage, self.stages_done, self.stages_total = label, done, total
             self.histories, self.current_model = {}, None
+            self.units_done, self._unit = 0, None
 
     def on_epoch(self, info: EpochInfo) -> None:
         with self._lock:
-            self.current_model = info.model
+            unit = (info.model, info.variant_index)
+            if unit != self._unit:               # a new network, or a new variant of it
+                self.units_done += self._unit is not None
+                self._unit = unit
+                if info.variant_index:           # the live chart follows the variant training
+                    self.histories.pop(info.model, None)
+            self.current_model, self.current_variant = info.model, info.variant
+            self.variants = info.variants
             hist = self.histories.setdefault(info.model, {"loss": [], "val_loss": [], "epochs": 0})
             hist["loss"].append(info.loss)
             if info.val_loss is not None:
@@ -73,15 +85,15 @@ class TrainingJob:
             hist["epochs"] = info.epochs
 
     def progress(self) -> float:
-        """Share of the work done (0..1): networks trained one after another, each counted whole
-        once the next one starts (early stopping ends a network before its last epoch)."""
+        """Share of the work done (0..1): networks (and, with tuning, their variants) trained one
+        after another, each counted whole once the next one starts (early stopping ends a
+        network before its last epoch)."""
         if self.status == DONE:
             return 1.0
-        n_nets = max(1, len(self.config.neural_models))
+        units = max(1, len(self.config.neural_models)) * self.variants
         with self._lock:
-            finished = sum(1 for m in self.histories if m != self.current_model)
             current = len(self.histories.get(self.current_model, {"loss": []})["loss"])
-            stage_share = (finished + current / self.config.epochs) / n_nets
+            stage_share = min(1.0, (self.units_done + current / self.config.epochs) / units)
             return min(0.99, (self.stages_done + stage_share) / self.stages_total)
 
     def live_histories(self) -> dict[str, dict[str, list[float]]]:

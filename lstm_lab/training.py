@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from lstm_lab import __version__
+from lstm_lab import __version__, tuning
 from lstm_lab.architectures import check_window, count_params
 from lstm_lab.classical import HoltWintersForecaster, SarimaForecaster
 from lstm_lab.config import ExperimentConfig
@@ -73,6 +73,8 @@ class ExperimentResult:
     skipped: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)   # limits that shaped the run, in words
     transform: str = ""                               # the transform used ("auto" resolved)
+    # tuning="auto": per network, the variant kept and each tried variant's validation RMSE
+    tuning: dict[str, dict[str, Any]] = field(default_factory=dict)
     forecasters: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @property
@@ -82,6 +84,22 @@ class ExperimentResult:
     def label(self, model: str) -> str:
         """A model's display name; the recurrent network is named by its architecture (and depth)."""
         return model_label(model, self.config)
+
+    @property
+    def transform_from_auto(self) -> bool:
+        """``transform`` is what the config's transform chose, not a variant tuning kept."""
+        net = "lstm" if "lstm" in self.histories else "mlp"
+        return self.tuning.get(net, {}).get("chosen", "as set").startswith("as set")
+
+    def network_config(self, model: str = "lstm") -> ExperimentConfig:
+        """The config as a network was actually trained: with tuning, the window, units and
+        transform of the variant it kept (for the Keras code and the internals view)."""
+        kept = self.tuning.get(model)
+        if not kept:
+            return self.config
+        units = {"units": kept["units"]} if model == "lstm" else {"mlp_units": kept["units"]}
+        return self.config.replace(window=kept["window"], transform=kept["transform"],
+                                   tuning="off", **units)
 
     def best_model(self, metric: str = "rmse") -> str:
         scored = {m: v[metric] for m, v in self.metrics.items() if np.isfinite(v[metric])}
@@ -108,6 +126,7 @@ class ExperimentResult:
             "skipped": self.skipped,
             "notes": self.notes,
             "transform": self.transform,
+            "tuning": finite_or_none(self.tuning),
         }
 
     def to_json(self) -> str:
@@ -125,7 +144,8 @@ class ExperimentResult:
                 "epochs_run", "n_params", "timings", "versions", "stopped_by_user", "skipped")
         return cls(config=ExperimentConfig.from_dict(data["config"]), metrics=metrics,
                    predictions=preds, notes=data.get("notes", []),
-                   transform=data.get("transform", ""), **{k: data[k] for k in keys})
+                   transform=data.get("transform", ""), tuning=data.get("tuning", {}),
+                   **{k: data[k] for k in keys})
 
 
 def make_forecasters(config: ExperimentConfig, season: int, limits: Limits | None = None,
@@ -135,20 +155,29 @@ def make_forecasters(config: ExperimentConfig, season: int, limits: Limits | Non
     ``positive``: the data are all above zero, so SARIMA may model their logarithm.
     """
     limits = limits or get_limits()
-    neural = dict(window=config.window, horizon=config.horizon, transform=config.transform,
-                  season=season, dropout=config.dropout, epochs=config.epochs,
-                  batch_size=config.batch_size, learning_rate=config.learning_rate,
-                  patience=config.patience, validation_fraction=config.validation_fraction,
-                  seed=config.seed, max_windows=limits.max_train_windows,
-                  strategy=config.strategy)
+    def networks(name: str, build_one: Any) -> Any:
+        """One network, or with tuning one per variant behind a TunedForecaster."""
+        configs = tuning.variants(config, season, positive)
+        if len(configs) == 1:
+            return build_one(config)
+        return tuning.TunedForecaster(name, [build_one(c) for c in configs], config.horizon)
+
+    def neural(c: ExperimentConfig) -> dict[str, Any]:
+        return dict(window=c.window, horizon=c.horizon, transform=c.transform,
+                    season=season, dropout=c.dropout, epochs=c.epochs,
+                    batch_size=c.batch_size, learning_rate=c.learning_rate,
+                    patience=c.patience, validation_fraction=c.validation_fraction,
+                    seed=c.seed, max_windows=limits.max_train_windows, strategy=c.strategy)
+
     build = {
         "naive": lambda: NaiveForecaster(config.horizon),
         "seasonal_naive": lambda: SeasonalNaiveForecaster(config.horizon, season),
         "holt_winters": lambda: HoltWintersForecaster(config.horizon, season),
         "sarima": lambda: SarimaForecaster(config.horizon, season, log=positive),
-        "mlp": lambda: MLPForecaster(layers=config.mlp_layers, units=config.mlp_units, **neural),
-        "lstm": lambda: LSTMForecaster(layers=config.layers, units=config.units,
-                                       architecture=config.architecture, **neural),
+        "mlp": lambda: networks("mlp", lambda c: MLPForecaster(
+            layers=c.mlp_layers, units=c.mlp_units, **neural(c))),
+        "lstm": lambda: networks("lstm", lambda c: LSTMForecaster(
+            layers=c.layers, units=c.units, architecture=c.architecture, **neural(c))),
     }
     return {name: build[name]() for name in _FIT_ORDER if name in config.models}
 
@@ -176,7 +205,7 @@ def run_experiment(config: ExperimentConfig, series: Series, on_epoch: EpochHook
     preds = pd.DataFrame({"time": series.index, "actual": values,
                           "split": np.where(np.arange(n) < n_train, "train", "test")})
     metrics, histories, epochs_run, n_params, timings = {}, {}, {}, {}, {}
-    stopped, skipped, notes = False, [], []
+    stopped, skipped, notes, tuned = False, [], [], {}
     train_values = values[:n_train]
     for name, model in forecasters.items():
         if stopped and name in ("lstm", "mlp"):
@@ -202,6 +231,8 @@ def run_experiment(config: ExperimentConfig, series: Series, on_epoch: EpochHook
             n_params[name] = model.n_params_
             stopped = stopped or model.stopped_by_user_
             notes += _limit_notes(name, model, limits)
+        if isinstance(model, tuning.TunedForecaster):
+            tuned[name] = model.summary()
         if getattr(model, "fallback_", None):
             notes.append(f"{MODEL_LABELS[name]}: {model.fallback_}")
     timings["total_s"] = round(time.perf_counter() - started, 4)
@@ -210,8 +241,17 @@ def run_experiment(config: ExperimentConfig, series: Series, on_epoch: EpochHook
         n_points=n, n_train=n_train, season=season, metrics=metrics, predictions=preds,
         histories=histories, epochs_run=epochs_run, n_params=n_params, timings=timings,
         versions=library_versions(neural=bool(histories)), stopped_by_user=stopped,
-        skipped=skipped, notes=notes, forecasters=forecasters,
-        transform=resolve_transform(config.transform, values[:n_train], season))
+        skipped=skipped, notes=notes, forecasters=forecasters, tuning=tuned,
+        transform=_transform_used(forecasters, config, values[:n_train], season))
+
+
+def _transform_used(forecasters: dict[str, Any], config: ExperimentConfig,
+                    train: np.ndarray, season: int) -> str:
+    """The LSTM's transform (with tuning, that of the variant it kept), else the config's."""
+    for name in ("lstm", "mlp"):
+        if hasattr(forecasters.get(name), "transform_"):
+            return forecasters[name].transform_.kind
+    return resolve_transform(config.transform, train, season)
 
 
 def preflight(config: ExperimentConfig, series: Series,
@@ -263,6 +303,13 @@ def estimate_work(config: ExperimentConfig, n_train: int, season: int,
     An LSTM applies all its weights at every step of the window; an MLP once per window.
     """
     limits = limits or get_limits()
+    if tuning.applies(config, season):  # every variant trains: their work adds up
+        work: dict[str, int] = {}
+        for variant in tuning.variants(config, season):
+            for model, w in estimate_work(variant.replace(tuning="off"), n_train, season,
+                                          limits).items():
+                work[model] = work.get(model, 0) + w
+        return work
     lag = 0 if config.transform == "auto" else TargetTransform(config.transform, season).lag
     windows = max(0, n_train - lag - config.window - config.horizon + 1)
     windows = min(windows, limits.max_train_windows)
@@ -291,6 +338,9 @@ def check_budget(config: ExperimentConfig, n_train: int, season: int,
                     f"{config.mlp_layers}, window {config.window}")
             fix = (f"Lower epochs to at most {fitting_epochs:,} (now {config.epochs:,}), or make "
                    "the network smaller" if fitting_epochs >= 10 else "Make the network smaller")
+            if tuning.applies(config, season):
+                fix = ("Set tuning to off (tuning=auto trains each network up to three times), "
+                       + fix[0].lower() + fix[1:])
             raise ConfigError(
                 f"This run is too big for this server: the {MODEL_LABELS[model]} needs about "
                 f"{work:.1e} weight updates and the budget is {limits.max_work:.1e} (set by "

@@ -99,6 +99,8 @@ def _live_panel() -> None:
         histories = job.live_histories()
         epoch = len(histories.get(job.current_model or "", {}).get("loss", []))
         stage = f" · {job.stage}" if job.stage else ""
+        if job.current_variant and job.variants > 1:
+            model += f" ({job.current_variant}; tuning tries {job.variants} variants)"
         head.markdown(f"**{job.label}{stage}: {model}** — epoch {epoch} of at most "
                       f"{job.config.epochs}")
         head.progress(job.progress(), text=f"{job.progress():.0%}")

@@ -11,6 +11,7 @@ from lstm_lab.config import (
     MODELS,
     STRATEGIES,
     TRANSFORMS,
+    TUNING,
     ExperimentConfig,
     field_help,
     field_range,
@@ -19,6 +20,7 @@ from lstm_lab.errors import LabError
 from lstm_lab.metrics import METRIC_HELP
 from lstm_lab.series import Series
 from lstm_lab.training import MODEL_LABELS, ExperimentResult
+from lstm_lab.tuning import sentence as tuning_sentence
 from lstm_lab.ui import cache, state
 from lstm_lab.windows import TRANSFORM_HELP, explain_auto_transform
 
@@ -79,8 +81,11 @@ def config_form(cfg: ExperimentConfig, series: Series) -> ExperimentConfig | Non
         transform = c2.selectbox("Transform", TRANSFORMS, TRANSFORMS.index(cfg.transform),
                                  help=field_help("transform") + " Options: " + "; ".join(
                                      f"{k}: {v}" for k, v in TRANSFORM_HELP.items()))
-        strategy = st.radio("Multi-step strategy", STRATEGIES, STRATEGIES.index(cfg.strategy),
+        c1, c2 = st.columns(2)
+        strategy = c1.radio("Multi-step strategy", STRATEGIES, STRATEGIES.index(cfg.strategy),
                             horizontal=True, help=field_help("strategy"))
+        tuning_choice = c2.radio("Tuning", TUNING, TUNING.index(cfg.tuning), horizontal=True,
+                                 help=field_help("tuning"))
         st.markdown("**LSTM**")
         architecture = st.selectbox("Architecture", ARCHITECTURE_CHOICES,
                                     ARCHITECTURE_CHOICES.index(cfg.architecture),
@@ -118,7 +123,8 @@ def config_form(cfg: ExperimentConfig, series: Series) -> ExperimentConfig | Non
         return None
     try:
         return cfg.replace(window=int(window), horizon=int(horizon), test_size=float(test_size),
-                           transform=transform, strategy=strategy, architecture=architecture, layers=int(layers), units=int(units),
+                           transform=transform, strategy=strategy, tuning=tuning_choice,
+                           architecture=architecture, layers=int(layers), units=int(units),
                            dropout=float(dropout), mlp_layers=int(mlp_layers),
                            mlp_units=int(mlp_units), epochs=int(epochs), batch_size=int(batch_size),
                            learning_rate=float(learning_rate), patience=int(patience),
@@ -167,11 +173,13 @@ def render_results(result: ExperimentResult) -> None:
             st.caption(nets)
         if result.transform:
             why = ""
-            if result.config.transform == "auto":
+            if result.config.transform == "auto" and result.transform_from_auto:
                 train = result.predictions["actual"].to_numpy()[: result.n_train]
                 why = " " + explain_auto_transform(train, result.season)
             st.caption(f"Target transform: **{result.transform}** "
                        f"({TRANSFORM_HELP[result.transform]}).{why}")
+        for model, info in result.tuning.items():
+            st.caption("Tuning: " + tuning_sentence(result.label(model), info))
         timings = ", ".join(f"{result.label(k[:-6])} {v:.2f} s" for k, v in result.timings.items()
                             if k.endswith("_fit_s") and k[:-6] in result.n_params)
         st.caption(f"Training time: {timings or '—'}; total {result.timings['total_s']:.2f} s")
@@ -209,7 +217,7 @@ def downloads(result: ExperimentResult) -> None:
     with st.expander("Show the Keras code for this LSTM"):
         from lstm_lab.architectures import architecture_keras_code
 
-        st.code(architecture_keras_code(result.config), language="python")
+        st.code(architecture_keras_code(result.network_config("lstm")), language="python")
 
 
 @st.cache_data(show_spinner=False, max_entries=8, hash_funcs={ExperimentResult: id})

@@ -1,0 +1,158 @@
+"""``tuning="auto"``: for forecasts that cover a season, each network picks its framing by validation.
+
+Why: at a horizon of a whole season no single framing wins on every series (docs/quality.md,
+section 5d). A seasonal difference with a one-season window is best for car sales and
+temperatures; a first difference with a window of two seasons and more units is best for the
+airline series, where it beats Holt-Winters. Which one suits a series shows in its own validation
+windows (the latest training windows, never the test part), so each network trains the settings as
+given plus two longer-window variants and keeps the one whose validation forecasts err least.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+import numpy as np
+
+from lstm_lab.config import ExperimentConfig, field_range
+from lstm_lab.errors import ConfigError, DataError
+from lstm_lab.forecasters import EpochHook, EpochInfo, StopFlag
+from lstm_lab.windows import TargetTransform, resolve_transform
+
+MIN_WINDOWS = 10     # a longer-window variant is tried only with this many training windows
+TRANSFORM_WORDS = {"seasonal_diff": "seasonal difference", "log_seasonal_diff":
+                   "seasonal difference of logs", "diff": "first difference",
+                   "log_diff": "first difference of logs", "none": "no transform", "log": "logs",
+                   "detrend": "detrended", "log_detrend": "detrended logs"}
+
+
+def applies(config: ExperimentConfig, season: int) -> bool:
+    """Tuning runs for multi-step forecasts that cover a whole season, with validation windows."""
+    return (config.tuning == "auto" and season > 1 and config.horizon >= season
+            and config.validation_fraction > 0 and bool(config.neural_models))
+
+
+def variants(config: ExperimentConfig, season: int, positive: bool = True) -> list[ExperimentConfig]:
+    """The configs each network tries, the settings as given first (they win ties).
+
+    The others see two seasons (or the given window, if longer) with twice the units, once on
+    seasonal and once on first differences (of logs when the data are positive). Without tuning,
+    just ``[config]``.
+    """
+    if not applies(config, season):
+        return [config]
+    window = min(max(config.window, 2 * season), int(field_range("window")[1]))
+    more = dict(units=min(2 * config.units, int(field_range("units")[1])),
+                mlp_units=min(2 * config.mlp_units, int(field_range("mlp_units")[1])))
+    kinds = ("log_seasonal_diff", "log_diff") if positive else ("seasonal_diff", "diff")
+    out = [config]
+    for kind in kinds:
+        variant = config.replace(window=window, transform=kind, **more)
+        if variant not in out:
+            out.append(variant)
+    return out
+
+
+def describe(model: Any, values: np.ndarray, given: bool = False) -> str:
+    """A network's framing in words: "first difference of logs, window 24, 64 units"."""
+    kind = resolve_transform(model.transform, values, model.season)
+    text = f"{TRANSFORM_WORDS.get(kind, kind)}, window {model.window}, {model.units} units"
+    return f"as set: {text}" if given else text
+
+
+class TunedForecaster:
+    """Fits one network per variant; forecasts with the one whose validation forecasts err least.
+
+    Every attribute of the chosen network (``history_``, ``model_``, ``transform_``, ...) reads
+    through, so a tuned network looks like a plain one to the rest of the lab. ``choice_`` names
+    the chosen variant and ``scores_`` gives each tried variant's validation RMSE.
+    """
+
+    def __init__(self, name: str, candidates: list[Any], horizon: int) -> None:
+        self.name, self.candidates, self.horizon = name, candidates, horizon
+        self.max_seconds: float | None = None
+
+    def __getattr__(self, attr: str) -> Any:
+        chosen = self.__dict__.get("chosen_")
+        if chosen is None or attr.startswith("__"):
+            raise AttributeError(attr)
+        return getattr(chosen, attr)
+
+    def fit(self, values: np.ndarray, on_epoch: EpochHook | None = None,
+            should_stop: StopFlag | None = None) -> TunedForecaster:
+        import time
+
+        values = np.asarray(values, dtype="float64")
+        started = time.perf_counter()
+        tried: list[tuple[str, Any]] = []
+        self.skipped_: dict[str, str] = {}
+        for i, model in enumerate(self.candidates):
+            label = describe(model, values, given=not i)
+            if i and (tried[-1][1].stopped_by_user_ or (should_stop and should_stop())):
+                break
+            lag = TargetTransform(model.transform, model.season).lag
+            if i and len(values) - lag - model.window - model.output_steps + 1 < MIN_WINDOWS:
+                self.skipped_[label] = f"fewer than {MIN_WINDOWS} training windows"
+                continue
+            if self.max_seconds is not None:
+                model.max_seconds = max(1.0, self.max_seconds - (time.perf_counter() - started))
+            hook = None if on_epoch is None else _tagged(on_epoch, label, i, len(self.candidates))
+            try:
+                model.fit(values, on_epoch=hook, should_stop=should_stop)
+            except (ConfigError, DataError) as err:
+                if not i:
+                    raise
+                self.skipped_[label] = str(err)
+                continue
+            tried.append((label, model))
+        self.scores_ = validation_scores(tried, values, self.horizon)
+        label, chosen = (min(tried, key=lambda t: self.scores_[t[0]]) if self.scores_
+                         else tried[0])
+        self.choice_, self.chosen_ = label, chosen
+        self.stopped_by_user_ = any(m.stopped_by_user_ for _, m in tried)
+        return self
+
+    def predict(self, values: np.ndarray, origins: np.ndarray) -> np.ndarray:
+        return self.chosen_.predict(values, origins)
+
+    def summary(self) -> dict[str, Any]:
+        """What a result records: the variant kept, its settings, every score, what was skipped."""
+        return {"chosen": self.choice_, "window": self.chosen_.window,
+                "units": self.chosen_.units, "transform": self.chosen_.transform_.kind,
+                "scores": dict(self.scores_), "skipped": dict(self.skipped_)}
+
+
+def sentence(label: str, info: dict[str, Any]) -> str:
+    """One line for learners: which variant a network kept, and the validation errors behind it."""
+    chosen, scores = info["chosen"], info["scores"]
+    if not scores:
+        return f"{label}: trained as set ({chosen}); there were no other variants to compare."
+    others = "; ".join(f"{v:.4g} for {k}" for k, v in scores.items() if k != chosen)
+    return (f"{label} kept **{chosen}**: validation RMSE {scores[chosen]:.4g}, against "
+            f"{others}.")
+
+
+def validation_scores(tried: list[tuple[str, Any]], values: np.ndarray,
+                      horizon: int) -> dict[str, float]:
+    """RMSE, on the original scale, of each network's forecasts from the same validation origins:
+    the latest ones whose whole horizon lies in the training part, as many as the network with
+    the fewest validation windows held out. Empty when there is nothing to compare."""
+    k = min((m.n_val_ for _, m in tried), default=0)
+    if len(tried) < 2 or k < 1:
+        return {}
+    end = len(values) - horizon
+    first = max(m.first_origin_ for _, m in tried)
+    origins = np.arange(max(first, end - k + 1), end + 1)
+    if not origins.size:
+        return {}
+    actual = np.stack([values[o:o + horizon] for o in origins])
+    return {label: float(np.sqrt(np.mean((model.predict(values, origins) - actual) ** 2)))
+            for label, model in tried}
+
+
+def _tagged(on_epoch: EpochHook, label: str, index: int, count: int) -> EpochHook:
+    """The epoch hook, with each report saying which variant is training."""
+    def hook(info: EpochInfo) -> None:
+        on_epoch(replace(info, variant=label, variant_index=index, variants=count))
+    return hook
