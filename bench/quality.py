@@ -52,6 +52,7 @@ from lstm_lab.errors import LabError  # noqa: E402
 from lstm_lab.limits import get_limits  # noqa: E402
 from lstm_lab.metrics import rmse  # noqa: E402
 from lstm_lab.training import MODEL_LABELS, run_experiment  # noqa: E402
+from lstm_lab.tuning import sentence as tuning_sentence  # noqa: E402
 from lstm_lab.windows import SEASONAL_ACF_THRESHOLD, seasonal_autocorrelation  # noqa: E402
 
 DATA = ROOT / "tests" / "data"
@@ -205,6 +206,12 @@ def airline_multistep(report: Report, seeds: tuple[int, ...]) -> dict:
     report.line(f"LSTM epochs run: direct {first['direct'].epochs_run['lstm']}, recursive "
                 f"{first['recursive'].epochs_run['lstm']}; transform "
                 f"{first['direct'].transform}.")
+    report.line("Tuning (`tuning=\"auto\"`, the default: the horizon covers the 12-month season, "
+                "so each network also trains two longer-window variants and keeps the one with "
+                "the lowest validation RMSE):")
+    for strategy in runs:
+        for m, info in first[strategy].tuning.items():
+            report.line(f"- {strategy}: " + tuning_sentence(MODEL_LABELS[m], info))
 
     report.section(
         "1b. Airline 12-step forecast: seed dependence and the seed ensemble",
@@ -252,6 +259,7 @@ def airline_multistep(report: Report, seeds: tuple[int, ...]) -> dict:
     return {"metrics": {s: first[s].metrics for s in runs},
             "epochs_run": {s: first[s].epochs_run for s in runs},
             "transform": first["direct"].transform, "notes": first["direct"].notes,
+            "tuning": {s: first[s].tuning for s in runs},
             "seeds": seed_data, "targets": targets}
 
 
@@ -426,16 +434,15 @@ def real_series(report: Report, quick: bool) -> dict:
 
 ALT_SEEDS = (0, 1, 2)
 
-AIRLINE_ALTERNATIVES = (
-    ("direct, dropout 0.2", {"dropout": 0.2}),
-    ("direct, units 64", {"units": 64}),
-    ("direct, transform log_diff", {"transform": "log_diff"}),
-    ("direct, transform log_diff, window 13", {"transform": "log_diff", "window": 13}),
-    ("direct, transform log_diff, window 13, batch 32",
-     {"transform": "log_diff", "window": 13, "batch_size": 32}),
-    ("direct, transform log_diff, window 24, 128 units, batch 32",
+AIRLINE_ALTERNATIVES = (   # fixed settings: tuning off in every row
+    ("direct, tuning off (the defaults before tuning)", {}),
+    ("direct, tuning off, dropout 0.2", {"dropout": 0.2}),
+    ("direct, tuning off, transform log_diff", {"transform": "log_diff"}),
+    ("direct, tuning off, transform log_diff, window 24, 64 units (tuning's variant)",
+     {"transform": "log_diff", "window": 24, "units": 64}),
+    ("direct, tuning off, transform log_diff, window 24, 128 units, batch 32",
      {"transform": "log_diff", "window": 24, "units": 128, "batch_size": 32}),
-    ("recursive, learning rate 0.001, patience 50",
+    ("recursive, tuning off, learning rate 0.001, patience 50",
      {"strategy": "recursive", "learning_rate": 0.001, "patience": 50}),
 )
 SHORT_SERIES = ("longley.csv", "col7", 4)      # file, column, window tried instead of 12
@@ -444,6 +451,64 @@ SHORT_SERIES = ("longley.csv", "col7", 4)      # file, column, window tried inst
 def lstm_mase(series, config: ExperimentConfig, seeds) -> list[float]:
     return [run_experiment(config.replace(seed=s, models=("lstm",)), series).metrics["lstm"]["mase"]
             for s in seeds]
+
+
+def season_ahead_section(report: Report, real: dict, seeds, quick: bool) -> dict:
+    """5d: every seasonal series under LONG_SERIES points, forecast one whole season ahead from
+    the end of its training part, the LSTM with tuning auto (the default) and off."""
+    spec = {name: (column, fill) for name, column, fill in REAL_SERIES}
+    report.section(
+        "5d. One season ahead on every seasonal series: tuning auto vs off",
+        f"Series with a season (section 4) and fewer than {LONG_SERIES:,} points; the last "
+        "season held out and forecast in one go (`test_size = horizon = season`). LSTM MASE, "
+        f"mean over seeds {', '.join(map(str, seeds))}, with `tuning=\"auto\"` (the default) "
+        "and `\"off\"`; *kept* counts, over the seeds, which variant tuning kept (as set / "
+        "seasonal difference with a two-season window / first difference with a two-season "
+        "window). The classical models do not depend on the seed.")
+    rows, data = [], []
+    for r in real["rows"]:
+        if "error" in r or r["season"] <= 1 or r["points"] >= LONG_SERIES:
+            continue
+        column, fill = spec[r["file"]]
+        series = load_csv(DATA / r["file"], column=column, fill_gaps=fill).series
+        season = r["season"]
+        base = ExperimentConfig(test_size=float(season), horizon=season)
+        try:
+            classical = run_experiment(base.replace(models=("seasonal_naive", "holt_winters",
+                                                            "sarima")), series).metrics
+            tuned = [run_experiment(base.replace(seed=s, models=("lstm",)), series)
+                     for s in seeds]
+            plain = [run_experiment(base.replace(seed=s, models=("lstm",), tuning="off"), series)
+                     for s in seeds]
+        except LabError as err:
+            report.line(f"- `{r['file']}` could not run: {type(err).__name__}: {err}")
+            continue
+        kept = [x.tuning.get("lstm", {}).get("chosen", "as set") for x in tuned]
+        counts = [sum(k.startswith("as set") for k in kept),
+                  sum(k.startswith("seasonal") for k in kept),
+                  sum(k.startswith("first") for k in kept)]
+        auto = statistics.fmean(x.metrics["lstm"]["mase"] for x in tuned)
+        off = statistics.fmean(x.metrics["lstm"]["mase"] for x in plain)
+        item = {"file": r["file"], "season": season, "auto_mase": auto, "off_mase": off,
+                "kept": kept, **{f"{m}_mase": classical[m]["mase"]
+                                 for m in ("seasonal_naive", "holt_winters", "sarima")}}
+        data.append(item)
+        print(f"  {r['file']}: tuning auto {auto:.3f}, off {off:.3f}")
+        rows.append([r["file"], season, auto, off, "/".join(map(str, counts)),
+                     classical["seasonal_naive"]["mase"], classical["holt_winters"]["mase"],
+                     classical["sarima"]["mase"]])
+    report.table(["series", "season", "LSTM tuning auto", "LSTM tuning off", "kept",
+                  "Seasonal naive", "Holt-Winters", "SARIMA"], rows, digits=3)
+    if data:
+        better = sum(d["auto_mase"] < d["off_mase"] for d in data)
+        best_classical = sum(d["auto_mase"] <= min(d["holt_winters_mase"], d["sarima_mase"])
+                             for d in data)
+        report.line(
+            f"Tuning lowered the LSTM's mean MASE on {better} of {len(data)} series (median "
+            f"auto {statistics.median(d['auto_mase'] for d in data):.3f}, off "
+            f"{statistics.median(d['off_mase'] for d in data):.3f}); with tuning the LSTM is at "
+            f"or below both Holt-Winters and SARIMA on {best_classical} of {len(data)}.")
+    return {"seeds": list(seeds), "rows": data}
 
 
 def alternatives(report: Report, real: dict, airline: dict, quick: bool) -> dict:
@@ -501,7 +566,8 @@ def alternatives(report: Report, real: dict, airline: dict, quick: bool) -> dict
         "5b. Airline 12-step forecast: other network settings",
         f"`ExperimentConfig(test_size=12, horizon=12, ...)`, LSTM RMSE over seeds "
         f"{', '.join(map(str, SEEDS[:len(airline['seeds']['lstm_direct']['per_seed'])]))}; the "
-        "first two rows are section 1b.")
+        "first two rows are section 1b (the defaults, with `tuning=\"auto\"`); every other row "
+        "has `tuning=\"off\"`, so it trains exactly the settings named.")
     series = load_air_passengers()
     hw = airline["metrics"]["direct"]["holt_winters"]["rmse"]
     n_seeds = len(airline["seeds"]["lstm_direct"]["per_seed"])
@@ -512,7 +578,8 @@ def alternatives(report: Report, real: dict, airline: dict, quick: bool) -> dict
         air_rows.append([label, d["mean"], d["std"], d["min"], d["max"], d["ensemble_rmse"],
                          sum(x <= hw for x in d["per_seed"])])
     for label, changes in AIRLINE_ALTERNATIVES:
-        config = ExperimentConfig(test_size=12, horizon=12, models=("lstm",), **changes)
+        config = ExperimentConfig(test_size=12, horizon=12, models=("lstm",), tuning="off",
+                                  **changes)
         results = [run_experiment(config.replace(seed=s), series) for s in SEEDS[:n_seeds]]
         scores = [x.metrics["lstm"]["rmse"] for x in results]
         ensemble = rmse(test_actual(results[0]),
@@ -524,6 +591,8 @@ def alternatives(report: Report, real: dict, airline: dict, quick: bool) -> dict
                          sum(x <= hw for x in scores)])
     report.table(["setting", "mean RMSE", "std", "min", "max", "ensemble",
                   f"seeds <= Holt-Winters ({hw:.2f})"], air_rows)
+
+    season_ahead = season_ahead_section(report, real, seeds, quick)
 
     name, column, window = SHORT_SERIES
     series = load_csv(DATA / name, column=column).series
@@ -538,6 +607,7 @@ def alternatives(report: Report, real: dict, airline: dict, quick: bool) -> dict
         f"{n_test} test points: weak evidence).")
     report.table(["model", "MASE"], [[MODEL_LABELS[m], short[m]] for m in ALL_MODELS], digits=3)
     return {"seeds": list(seeds), "acf_threshold": SEASONAL_ACF_THRESHOLD, "transforms": data,
+            "season_ahead": season_ahead,
             "airline_12_step": air_data, "short_series": {"file": name, "window": window,
                                                           "mean_mase": short}}
 
