@@ -774,7 +774,8 @@ def _networks_of(result: ExperimentResult) -> dict[str, tuple[dict[str, Any], by
             state, blob = forecaster.store._weights_row(forecaster.run_id, name, None)
             out[name] = (state, blob)
         elif hasattr(forecaster, "model_"):
-            out[name] = (_network_state(forecaster), model_bytes(result, name))
+            kept = getattr(forecaster, "chosen_", forecaster)  # with tuning: the variant kept
+            out[name] = (_network_state(kept), model_bytes(result, name))
     return out
 
 

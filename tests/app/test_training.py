@@ -115,3 +115,20 @@ def test_a_queued_run_shows_its_place_and_can_leave_the_queue() -> None:
     while not job.finished and time.monotonic() < deadline:
         time.sleep(0.05)
     assert job.status == CANCELLED                       # it left the queue without training
+
+
+def test_a_season_ahead_forecast_shows_what_tuning_kept() -> None:
+    at = make_app({**QUICK, "test_size": "12", "horizon": "12", "models": "lstm,naive"})
+    at.run()
+    at.switch_page("pages/train.py").run()
+    tuning_radio = next(r for r in at.radio if r.label == "Tuning")
+    assert tuning_radio.value == "auto" and list(tuning_radio.options) == ["auto", "off"]
+    at.button(key="FormSubmitter:train_form-Train").click().run()
+    at = wait_for_training(at)
+    assert not at.exception and not at.error
+    result = list(at.session_state["lab.runs"].values())[-1]
+    kept = result.tuning["lstm"]
+    caption = next(c for c in texts(at.caption) if c.startswith("Tuning: LSTM kept"))
+    assert f"**{kept['chosen']}**" in caption and "validation RMSE" in caption
+    code = next(c.value for c in at.code if "keras.layers.LSTM" in c.value)
+    assert f"window, horizon = {kept['window']}, 12" in code   # the code rebuilds the kept variant

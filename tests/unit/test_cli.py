@@ -181,3 +181,17 @@ def test_config_from_args_maps_flags_to_fields() -> None:
                                       models=("mlp", "naive"), transform="diff", sine_period=12.0)
     default = config_from_args(build_parser().parse_args(["run"]))
     assert default == ExperimentConfig()
+
+
+def test_tuning_flag_and_the_table_line_naming_the_kept_variant(capsys) -> None:
+    args = build_parser().parse_args(["run", "--tuning", "off", "--horizon", "12"])
+    assert config_from_args(args) == ExperimentConfig(tuning="off", horizon=12)
+    code = main(["run", "--test-size", "12", "--horizon", "12", "--models", "lstm", "--epochs",
+                 "2", "--units", "4", "--patience", "0", "--validation-fraction", "0.2"])
+    lines = capsys.readouterr().out.splitlines()
+    assert code == 0
+    tuned = [line for line in lines if line.startswith("tuning: LSTM ")]
+    assert len(tuned) == 1
+    assert "validation RMSE" in tuned[0] and "as set: seasonal difference of logs, window 12, " \
+        "4 units" in tuned[0] and "first difference of logs, window 24, 8 units" in tuned[0]
+    assert "**" not in tuned[0]
