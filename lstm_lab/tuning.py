@@ -14,6 +14,7 @@ from dataclasses import replace
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from lstm_lab.config import ExperimentConfig, field_range
 from lstm_lab.errors import ConfigError, DataError
@@ -121,6 +122,14 @@ class TunedForecaster:
         return {"chosen": self.choice_, "window": self.chosen_.window,
                 "units": self.chosen_.units, "transform": self.chosen_.transform_.kind,
                 "scores": dict(self.scores_), "skipped": dict(self.skipped_)}
+
+
+def table(tuned: dict[str, dict[str, Any]], label: Any = str) -> pd.DataFrame:
+    """One row per tried variant of each network: its validation RMSE and whether it was kept."""
+    rows = [{"network": label(model), "variant": variant, "validation RMSE": score,
+             "kept": "✓" if variant == info["chosen"] else ""}
+            for model, info in tuned.items() for variant, score in info["scores"].items()]
+    return pd.DataFrame(rows, columns=["network", "variant", "validation RMSE", "kept"])
 
 
 def sentence(label: str, info: dict[str, Any]) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from lstm_lab import export, plots
+from lstm_lab import export, plots, tuning
 from lstm_lab.architectures import ARCHITECTURES
 from lstm_lab.config import (
     ARCHITECTURE_CHOICES,
@@ -20,7 +20,6 @@ from lstm_lab.errors import LabError
 from lstm_lab.metrics import METRIC_HELP
 from lstm_lab.series import Series
 from lstm_lab.training import MODEL_LABELS, ExperimentResult
-from lstm_lab.tuning import sentence as tuning_sentence
 from lstm_lab.ui import cache, state
 from lstm_lab.windows import TRANSFORM_HELP, explain_auto_transform
 
@@ -179,10 +178,19 @@ def render_results(result: ExperimentResult) -> None:
             st.caption(f"Target transform: **{result.transform}** "
                        f"({TRANSFORM_HELP[result.transform]}).{why}")
         for model, info in result.tuning.items():
-            st.caption("Tuning: " + tuning_sentence(result.label(model), info))
+            st.caption(f"Tuning: {result.label(model)} kept **{info['chosen']}**.")
         timings = ", ".join(f"{result.label(k[:-6])} {v:.2f} s" for k, v in result.timings.items()
                             if k.endswith("_fit_s") and k[:-6] in result.n_params)
         st.caption(f"Training time: {timings or '—'}; total {result.timings['total_s']:.2f} s")
+    if result.tuning:
+        with st.expander("How tuning chose each network's settings"):
+            st.caption("The horizon covers a whole season, so each network trained its settings "
+                       "as set plus two longer-window variants, and kept the one whose forecasts "
+                       "of the validation windows (the latest training windows, never the test "
+                       "part) erred least.")
+            st.dataframe(tuning.table(result.tuning, result.label), hide_index=True,
+                         column_config={"validation RMSE": st.column_config.NumberColumn(
+                             format="%.4g")})
     c1, c2 = st.columns(2)
     c1.plotly_chart(plots.residual_figure(result), key="residual_chart")
     if result.histories:

@@ -128,7 +128,10 @@ def test_a_season_ahead_forecast_shows_what_tuning_kept() -> None:
     assert not at.exception and not at.error
     result = list(at.session_state["lab.runs"].values())[-1]
     kept = result.tuning["lstm"]
-    caption = next(c for c in texts(at.caption) if c.startswith("Tuning: LSTM kept"))
-    assert f"**{kept['chosen']}**" in caption and "validation RMSE" in caption
+    assert f"Tuning: LSTM kept **{kept['chosen']}**." in texts(at.caption)
+    table = next(d.value for d in at.dataframe if "validation RMSE" in d.value.columns)
+    lstm = table[table["network"] == "LSTM"]
+    assert len(lstm) == 3 and lstm.loc[lstm["kept"] == "✓", "variant"].tolist() == [kept["chosen"]]
+    assert lstm["validation RMSE"].min() == lstm.loc[lstm["kept"] == "✓", "validation RMSE"].item()
     code = next(c.value for c in at.code if "keras.layers.LSTM" in c.value)
     assert f"window, horizon = {kept['window']}, 12" in code   # the code rebuilds the kept variant
