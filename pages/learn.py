@@ -207,7 +207,8 @@ else:
                   else "Prediction", f"{prediction:,.1f}",
                   None if math.isnan(actual) else f"{prediction - actual:+,.1f} vs actual "
                   f"{actual:,.1f}", delta_color="off")
-        st.caption(f"Showing {source}: window {run.config.window}, {found['h'].shape[1]} units, "
+        st.caption(f"Showing {source}: window {run.network_config().window}, "
+                   f"{found['h'].shape[1]} units, "
                    f"layer '{found['layer']}'. The inputs are the '{run.transform}'-transformed, "
                    "standardised values the network reads.")
         st.plotly_chart(internals.internals_figure(found), key="internals_chart")
