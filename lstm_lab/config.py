@@ -68,7 +68,8 @@ class ExperimentConfig:
                              "repeat each season, else a first difference.")
     season: int = _num(0, 0, 1000, "Season length for seasonal naive and MASE; 0 infers it.")
     tuning: str = _choice("auto", TUNING,
-                          "auto: when the horizon covers a whole season, each network is also "
+                          "auto: when a direct forecast's horizon covers a whole season, each "
+                          "network is also "
                           "trained with a window of two seasons and twice the units, once on "
                           "seasonal and once on first differences, and the variant whose "
                           "forecasts of the validation windows err least is kept (up to 3x the "

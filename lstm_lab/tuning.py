@@ -29,9 +29,12 @@ TRANSFORM_WORDS = {"seasonal_diff": "seasonal difference", "log_seasonal_diff":
 
 
 def applies(config: ExperimentConfig, season: int) -> bool:
-    """Tuning runs for multi-step forecasts that cover a whole season, with validation windows."""
+    """Tuning runs for direct forecasts that cover a whole season, with validation windows to
+    compare on. (A recursive network's validation windows are one step ahead: they cannot judge
+    its season-long forecasts without scoring it on values it trained on.)"""
     return (config.tuning == "auto" and season > 1 and config.horizon >= season
-            and config.validation_fraction > 0 and bool(config.neural_models))
+            and config.strategy == "direct" and config.validation_fraction > 0
+            and bool(config.neural_models))
 
 
 def variants(config: ExperimentConfig, season: int, positive: bool = True) -> list[ExperimentConfig]:

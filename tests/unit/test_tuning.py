@@ -32,6 +32,7 @@ def test_a_horizon_covering_the_season_tries_two_longer_window_variants() -> Non
     ({"horizon": 11}, 12),                       # the horizon does not cover the season
     ({}, 1),                                     # no season
     ({"tuning": "off"}, 12),
+    ({"strategy": "recursive"}, 12),             # its validation windows are one step ahead
     ({"validation_fraction": 0.0}, 12),          # nothing to compare the variants on
     ({"models": ("naive", "holt_winters")}, 12),  # no network
 ])
