@@ -155,6 +155,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         series = load_series(config)
         folds = _count_arg(args.backtest, "--backtest")
         steps = _count_arg(args.future, "--future")
+        if config.neural_models:
+            _import_tensorflow_quietly()
         if folds:
             from lstm_lab.evaluation import run_backtest
 
@@ -179,7 +181,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.json:
         data = result.to_dict()
         out = {k: data[k] for k in ("config", "metrics", "timings", "epochs_run", "versions",
-                                    "series_name", "n_points", "n_train", "notes", "transform")}
+                                    "series_name", "n_points", "n_train", "notes", "transform",
+                                    "tuning")}
         if future is not None:
             frame = future.forecasts.assign(time=future.forecasts["time"].astype(str))
             out["future"] = frame.to_dict(orient="list")
@@ -190,6 +193,25 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"\nForecast of the next {steps} points (models fitted on all the data):")
             print(future.forecasts.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
     return 0
+
+
+def _import_tensorflow_quietly() -> None:
+    """Import TensorFlow with the process's stderr muted: its C++ start-up writes an absl warning
+    and a oneDNN info line straight to stderr, whatever TF_CPP_MIN_LOG_LEVEL says (upstream), and
+    the CLI keeps stderr for its own error line. Python errors still raise as usual."""
+    import os
+
+    sys.stderr.flush()
+    saved, null = os.dup(2), os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(null, 2)
+        import tensorflow as tf
+
+        tf.constant(0.0) + 0.0   # the first op prints the second pair of lines
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(null)
 
 
 def _count_arg(raw: str | None, flag: str) -> int:

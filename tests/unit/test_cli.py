@@ -195,3 +195,15 @@ def test_tuning_flag_and_the_table_line_naming_the_kept_variant(capsys) -> None:
     assert "validation RMSE" in tuned[0] and "as set: seasonal difference of logs, window 12, " \
         "4 units" in tuned[0] and "first difference of logs, window 24, 8 units" in tuned[0]
     assert "**" not in tuned[0]
+
+
+@pytest.mark.skipif(not TF_AVAILABLE, reason="TensorFlow is not installed")
+def test_training_leaves_stderr_empty() -> None:
+    """TensorFlow's start-up lines (absl, oneDNN) do not reach the CLI's stderr."""
+    env = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
+    done = subprocess.run([sys.executable, "-m", "lstm_lab", "run", "--models", "lstm", "--epochs",
+                           "1", "--units", "4"], cwd=ROOT, env=env, capture_output=True, text=True,
+                          timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert done.stderr == ""
+    assert done.stdout.splitlines()[0] == "Passengers: 144 points, 120 train, 24 test, horizon 1"
