@@ -1,9 +1,9 @@
 """``tuning="auto"``: for forecasts that cover a season, each network picks its framing by validation.
 
 Why: at a horizon of a whole season no single framing wins on every series (docs/quality.md,
-section 5d). A seasonal difference with a one-season window is best for car sales and
-temperatures; a first difference with a window of two seasons and more units is best for the
-airline series, where it beats Holt-Winters. Which one suits a series shows in its own validation
+section 5d). A seasonal difference is best for car sales and monthly temperatures; a first
+difference with a window of two seasons and more units is best for the airline series, where it
+beats Holt-Winters. Which one suits a series shows in its own validation
 windows (the latest training windows, never the test part), so each network trains the settings as
 given plus two longer-window variants and keeps the one whose validation forecasts err least.
 """
