@@ -43,6 +43,7 @@ class TrainingJob:
     current_model: str | None = None
     current_variant: str = ""          # with tuning: the variant of the network training now
     variants: int = 1                  # variants each network trains (tuning: up to 3)
+    variant_index: int = 0
     units_done: int = 0                # networks (or variants) finished in this stage
     _unit: tuple[str, int] | None = field(default=None, repr=False)
     stage: str = ""                    # e.g. "fold 2 of 3" for multi-stage tasks
@@ -77,6 +78,7 @@ class TrainingJob:
                 if info.variant_index:           # the live chart follows the variant training
                     self.histories.pop(info.model, None)
             self.current_model, self.current_variant = info.model, info.variant
+            self.variant_index = info.variant_index
             self.variants = info.variants
             hist = self.histories.setdefault(info.model, {"loss": [], "val_loss": [], "epochs": 0})
             hist["loss"].append(info.loss)

@@ -100,7 +100,8 @@ def _live_panel() -> None:
         epoch = len(histories.get(job.current_model or "", {}).get("loss", []))
         stage = f" · {job.stage}" if job.stage else ""
         if job.current_variant and job.variants > 1:
-            model += f" ({job.current_variant}; tuning tries {job.variants} variants)"
+            model += (f" · tuning, variant {job.variant_index + 1} of {job.variants} "
+                      f"({job.current_variant})")
         head.markdown(f"**{job.label}{stage}: {model}** — epoch {epoch} of at most "
                       f"{job.config.epochs}")
         head.progress(job.progress(), text=f"{job.progress():.0%}")

@@ -164,4 +164,4 @@ def test_live_progress_follows_each_variant() -> None:
         assert len(job.live_histories()["lstm"]["loss"]) == 10   # this variant's epochs only
     assert shares == sorted(shares) and shares[-1] == pytest.approx(0.99)
     assert shares[9] == pytest.approx(1 / 3)
-    assert job.current_variant == "variant 2"
+    assert (job.current_variant, job.variant_index, job.variants) == ("variant 2", 2, 3)
