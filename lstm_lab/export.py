@@ -44,7 +44,8 @@ def metrics_json(result: ExperimentResult) -> str:
     """Metrics, config, timings and versions: everything but the per-point predictions."""
     data = result.to_dict()
     keep = ("config", "metrics", "timings", "versions", "epochs_run", "n_params", "series_name",
-            "data_fingerprint", "n_points", "n_train", "season", "stopped_by_user", "skipped")
+            "data_fingerprint", "n_points", "n_train", "season", "stopped_by_user", "skipped",
+            "transform", "tuning")
     return json.dumps({k: data[k] for k in keep}, indent=2, sort_keys=True)
 
 

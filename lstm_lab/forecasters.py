@@ -90,8 +90,12 @@ class NeuralForecaster:
                  epochs: int = 200, batch_size: int = 16, learning_rate: float = 1e-3,
                  patience: int = 0, validation_fraction: float = 0.0, seed: int = 0,
                  max_windows: int | None = None, max_seconds: float | None = None,
-                 strategy: str = "direct", architecture: str = "lstm") -> None:
+                 strategy: str = "direct", architecture: str = "lstm",
+                 validation_windows: int | None = None) -> None:
         self.window, self.horizon, self.transform, self.season = window, horizon, transform, season
+        # validation_windows: hold out exactly this many latest windows (overrides the fraction;
+        # tuning gives all its variants the same number, so they share one validation boundary)
+        self.validation_windows = validation_windows
         self.layers, self.units, self.dropout = layers, units, dropout
         self.epochs, self.batch_size, self.learning_rate = epochs, batch_size, learning_rate
         self.patience, self.validation_fraction, self.seed = patience, validation_fraction, seed
@@ -135,6 +139,8 @@ class NeuralForecaster:
             X, y = X[-self.max_windows:], y[-self.max_windows:]
         self.n_windows_used_ = len(X)
         n_val = int(round(len(X) * self.validation_fraction)) if self.validation_fraction else 0
+        if self.validation_windows is not None:
+            n_val = self.validation_windows
         n_val = min(n_val, len(X) - 1)
         self.n_val_ = n_val
         X_fit, y_fit = X[: len(X) - n_val], y[: len(y) - n_val]

@@ -143,8 +143,14 @@ def grid_size(grid: Mapping[str, Sequence[Any]]) -> int:
 
 
 def expand_grid(base: ExperimentConfig, grid: Mapping[str, Sequence[Any]]) -> list[ExperimentConfig]:
-    """Every combination, the first axis varying slowest (like nested for loops)."""
+    """Every combination, the first axis varying slowest (like nested for loops).
+
+    Each trains exactly its settings: tuning is off (unless the grid varies it), or a sweep over
+    window or units would compare networks that tuning replaced by the same longer variants.
+    """
     names = list(grid)
+    if "tuning" not in grid:
+        base = base.replace(tuning="off")
     out = []
     for combo in itertools.product(*(grid[n] for n in names)):
         try:

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from lstm_lab.config import ExperimentConfig, field_range
-from lstm_lab.errors import ConfigError, DataError
+from lstm_lab.errors import LabError
 from lstm_lab.forecasters import EpochHook, EpochInfo, StopFlag
 from lstm_lab.windows import TargetTransform, resolve_transform
 
@@ -89,33 +89,73 @@ class TunedForecaster:
 
         values = np.asarray(values, dtype="float64")
         started = time.perf_counter()
-        tried: list[tuple[str, Any]] = []
         self.skipped_: dict[str, str] = {}
-        for i, model in enumerate(self.candidates):
-            label = describe(model, values, given=not i)
-            if i and (tried[-1][1].stopped_by_user_ or (should_stop and should_stop())):
-                break
-            lag = TargetTransform(model.transform, model.season).lag
-            if i and len(values) - lag - model.window - model.output_steps + 1 < MIN_WINDOWS:
-                self.skipped_[label] = f"fewer than {MIN_WINDOWS} training windows"
-                continue
+        plan = self._plan(values)
+        tried: list[tuple[str, Any]] = []
+        for i, (label, model) in enumerate(plan):
+            if i:
+                why = self._reason_to_stop(tried[-1][1], should_stop, started)
+                if why:
+                    self.skipped_.update({lbl: why for lbl, _ in plan[i:]})
+                    break
             if self.max_seconds is not None:
                 model.max_seconds = max(1.0, self.max_seconds - (time.perf_counter() - started))
-            hook = None if on_epoch is None else _tagged(on_epoch, label, i, len(self.candidates))
+            hook = None if on_epoch is None else _tagged(on_epoch, label, i, len(plan))
             try:
                 model.fit(values, on_epoch=hook, should_stop=should_stop)
-            except (ConfigError, DataError) as err:
+            except LabError as err:          # a variant that fails does not fail the run
                 if not i:
                     raise
                 self.skipped_[label] = str(err)
                 continue
             tried.append((label, model))
         self.scores_ = validation_scores(tried, values, self.horizon)
-        label, chosen = (min(tried, key=lambda t: self.scores_[t[0]]) if self.scores_
-                         else tried[0])
+        finite = {k: v for k, v in self.scores_.items() if np.isfinite(v)}
+        label, chosen = (min((t for t in tried if t[0] in finite), key=lambda t: finite[t[0]])
+                         if finite else tried[0])
         self.choice_, self.chosen_ = label, chosen
         self.stopped_by_user_ = any(m.stopped_by_user_ for _, m in tried)
         return self
+
+    def _plan(self, values: np.ndarray) -> list[tuple[str, Any]]:
+        """The variants worth training, labelled, all holding out the same number of latest
+        windows: windows are aligned at the end of the data, so the networks share one boundary
+        between fitting and validation, and are scored on the same held-out windows."""
+        plan, seen, windows = [], set(), []
+        for i, model in enumerate(self.candidates):
+            label = describe(model, values, given=not i)
+            kind = resolve_transform(model.transform, values, model.season)
+            lag = TargetTransform(kind, model.season).lag
+            n = len(values) - lag - model.window - model.output_steps + 1
+            if model.max_windows:
+                n = min(n, model.max_windows)
+            if i and (model.window, model.units, kind) in seen:
+                self.skipped_[label] = "the same network as the settings as set"
+                continue
+            if i and n < MIN_WINDOWS:
+                self.skipped_[label] = f"fewer than {MIN_WINDOWS} training windows"
+                continue
+            seen.add((model.window, model.units, kind))
+            plan.append((label, model))
+            windows.append(n)
+        fraction = plan[0][1].validation_fraction
+        common = max(1, int(round(min(windows) * fraction))) if fraction else 0
+        for _, model in plan:
+            model.validation_windows = common
+        return plan
+
+    def _reason_to_stop(self, previous: Any, should_stop: StopFlag | None,
+                        started: float) -> str:
+        """Why the remaining variants are not trained ("" to go on)."""
+        import time
+
+        if previous.stopped_by_user_ or (should_stop and should_stop()):
+            return "training was stopped"
+        if getattr(previous, "timed_out_", False) or (
+                self.max_seconds is not None
+                and time.perf_counter() - started >= self.max_seconds):
+            return "the training time limit was reached"
+        return ""
 
     def predict(self, values: np.ndarray, origins: np.ndarray) -> np.ndarray:
         return self.chosen_.predict(values, origins)
@@ -128,10 +168,16 @@ class TunedForecaster:
 
 
 def table(tuned: dict[str, dict[str, Any]], label: Any = str) -> pd.DataFrame:
-    """One row per tried variant of each network: its validation RMSE and whether it was kept."""
-    rows = [{"network": label(model), "variant": variant, "validation RMSE": score,
-             "kept": "✓" if variant == info["chosen"] else ""}
-            for model, info in tuned.items() for variant, score in info["scores"].items()]
+    """One row per variant of each network: its validation RMSE and whether it was kept (or why
+    it was not trained)."""
+    rows = []
+    for model, info in tuned.items():
+        rows += [{"network": label(model), "variant": variant, "validation RMSE": score,
+                  "kept": "✓" if variant == info["chosen"] else ""}
+                 for variant, score in info["scores"].items()]
+        rows += [{"network": label(model), "variant": variant, "validation RMSE": np.nan,
+                  "kept": f"not trained: {why}"}
+                 for variant, why in info.get("skipped", {}).items()]
     return pd.DataFrame(rows, columns=["network", "variant", "validation RMSE", "kept"])
 
 
@@ -139,7 +185,9 @@ def sentence(label: str, info: dict[str, Any]) -> str:
     """One line for learners: which variant a network kept, and the validation errors behind it."""
     chosen, scores = info["chosen"], info["scores"]
     if not scores:
-        return f"{label}: trained as set ({chosen}); there were no other variants to compare."
+        skipped = "; ".join(f"{k}: {v}" for k, v in info.get("skipped", {}).items())
+        return (f"{label}: trained as set ({chosen}); no other variant was trained"
+                + (f" ({skipped})." if skipped else "."))
     others = "; ".join(f"{v:.4g} for {k}" for k, v in scores.items() if k != chosen)
     return (f"{label} kept **{chosen}**: validation RMSE {scores[chosen]:.4g}, against "
             f"{others}.")

@@ -18,7 +18,7 @@ store = history.run_store()
 
 st.caption(f"Data: **{series.name}** — {len(series):,} points. Every setting not varied here is "
            f"the current one from Train & compare ({cfg.epochs} epochs, models "
-           f"{', '.join(cfg.models)}).")
+           f"{', '.join(cfg.models)}); tuning is off, so each run trains exactly its settings.")
 spec = history.grid_inputs(cfg)
 plan = None
 try:

@@ -175,8 +175,11 @@ def render_results(result: ExperimentResult) -> None:
             if result.config.transform == "auto" and result.transform_from_auto:
                 train = result.predictions["actual"].to_numpy()[: result.n_train]
                 why = " " + explain_auto_transform(train, result.season)
+            mlp = result.tuning.get("mlp", {}).get("transform", result.transform)
+            other = (f" The MLP kept **{mlp}** ({TRANSFORM_HELP[mlp]})."
+                     if mlp != result.transform and "lstm" in result.histories else "")
             st.caption(f"Target transform: **{result.transform}** "
-                       f"({TRANSFORM_HELP[result.transform]}).{why}")
+                       f"({TRANSFORM_HELP[result.transform]}).{why}{other}")
         for model, info in result.tuning.items():
             st.caption(f"Tuning: {result.label(model)} kept **{info['chosen']}**.")
         timings = ", ".join(f"{result.label(k[:-6])} {v:.2f} s" for k, v in result.timings.items()
@@ -185,9 +188,9 @@ def render_results(result: ExperimentResult) -> None:
     if result.tuning:
         with st.expander("How tuning chose each network's settings"):
             st.caption("The horizon covers a whole season, so each network trained its settings "
-                       "as set plus two longer-window variants, and kept the one whose forecasts "
-                       "of the validation windows (the latest training windows, never the test "
-                       "part) erred least.")
+                       "as set plus longer-window variants, all holding out the same latest "
+                       "training windows for validation (never the test part), and kept the one "
+                       "whose forecasts of those windows erred least.")
             st.dataframe(tuning.table(result.tuning, result.label), hide_index=True,
                          column_config={"validation RMSE": st.column_config.NumberColumn(
                              format="%.4g")})

@@ -88,6 +88,12 @@ def test_the_issues_grid_expands_to_27_configs_first_axis_slowest(base) -> None:
         (6, 1, 16), (6, 1, 32), (6, 1, 64), (6, 2, 16)]
     assert (configs[-1].window, configs[-1].layers, configs[-1].units) == (24, 3, 64)
     assert {(c.epochs, c.models, c.test_size) for c in configs} == {(3, NAIVE, 6.0)}
+    assert {c.tuning for c in configs} == {"off"}   # each trains exactly its settings
+
+
+def test_a_sweep_may_vary_tuning_itself(base) -> None:
+    configs = expand_grid(base, {"tuning": ("auto", "off")})
+    assert [c.tuning for c in configs] == ["auto", "off"]
 
 
 def test_an_empty_grid_is_refused() -> None:

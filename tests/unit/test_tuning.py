@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import json
 from types import SimpleNamespace
 
 import numpy as np
 import pytest
 
-from lstm_lab import tuning
+from lstm_lab import export, tuning
 from lstm_lab.config import ExperimentConfig
+from lstm_lab.errors import TrainingError
 from lstm_lab.jobs import TrainingJob
 from lstm_lab.store import RunStore
 from lstm_lab.training import estimate_work, run_experiment
@@ -64,16 +66,24 @@ def test_the_budget_counts_every_variant() -> None:
 # --- keeping the best variant (stand-in networks with known errors) -------------------------------
 
 class Offset:
-    """A fitted-network stand-in whose forecasts are the truth plus a fixed offset."""
+    """A network stand-in whose forecasts are the truth plus a fixed offset."""
 
-    def __init__(self, offset: float, window: int = 12, transform: str = "none") -> None:
+    def __init__(self, offset: float, window: int = 12, transform: str = "none",
+                 fail: Exception | None = None, timed_out: bool = False) -> None:
         self.offset, self.window, self.transform, self.season = offset, window, transform, 12
-        self.units, self.output_steps, self.max_seconds = 8, 12, None
+        self.units, self.output_steps, self.max_seconds, self.max_windows = 8, 12, None, None
+        self.validation_fraction, self.validation_windows = 0.1, None
+        self.fail, self.timed_out = fail, timed_out
         self.fitted_on = None
 
     def fit(self, values, on_epoch=None, should_stop=None):
+        if self.fail is not None:
+            raise self.fail
         self.fitted_on = values
-        self.first_origin_, self.n_val_, self.stopped_by_user_ = self.window, 5, False
+        self.n_val_ = self.validation_windows
+        self.last_fit_origin = len(values) - self.output_steps - self.n_val_   # as NeuralForecaster
+        self.first_origin_, self.stopped_by_user_ = self.window, False
+        self.timed_out_ = self.timed_out
         self.transform_ = SimpleNamespace(kind=self.transform)
         self.history_ = {"loss": [self.offset]}
         return self
@@ -95,7 +105,7 @@ def test_the_variant_with_the_smallest_validation_error_is_kept() -> None:
     np.testing.assert_allclose(model.predict(values, np.array([80])), [values[80:92] + 1.5])
 
 
-def test_validation_origins_stay_inside_the_training_values() -> None:
+def test_variants_share_one_validation_boundary_and_are_scored_on_those_windows() -> None:
     seen = []
 
     class Recording(Offset):
@@ -104,9 +114,11 @@ def test_validation_origins_stay_inside_the_training_values() -> None:
             return super().predict(values, origins)
 
     values = np.arange(100.0)
-    tuning.TunedForecaster("lstm", [Recording(1.0), Recording(2.0, 24)], 12).fit(values)
-    assert seen[0] == (100, [84, 85, 86, 87, 88])   # the 5 latest origins whose horizon fits
-    assert all(max(o) + 12 <= n for n, o in seen)
+    short, long = Recording(1.0), Recording(2.0, 36)   # 77 and 53 windows: 10% is 8 and 5
+    tuning.TunedForecaster("lstm", [short, long], 12).fit(values)
+    assert short.validation_windows == long.validation_windows == 5
+    assert short.last_fit_origin == long.last_fit_origin == 83
+    assert seen == [(100, [84, 85, 86, 87, 88])] * 2   # the held-out windows, nothing else
 
 
 def test_ties_keep_the_settings_as_given_and_short_data_skip_variants() -> None:
@@ -118,8 +130,41 @@ def test_ties_keep_the_settings_as_given_and_short_data_skip_variants() -> None:
     assert model.skipped_ == {"no transform, window 24, 8 units": "fewer than 10 training windows"}
     assert model.scores_ == {}                      # nothing left to compare
     assert tuning.sentence("LSTM", model.summary()) == (
-        "LSTM: trained as set (as set: no transform, window 12, 8 units); there were no other "
-        "variants to compare.")
+        "LSTM: trained as set (as set: no transform, window 12, 8 units); no other variant was "
+        "trained (no transform, window 24, 8 units: fewer than 10 training windows).")
+    tied = tuning.TunedForecaster("lstm", [Offset(2.0), Offset(-2.0, 24)], 12).fit(
+        np.arange(100.0))
+    assert tied.choice_.startswith("as set")
+
+
+def test_a_failing_variant_is_skipped_and_the_settings_as_set_still_fail_loudly() -> None:
+    values = np.arange(100.0)
+    diverged = Offset(0.0, 24, fail=TrainingError("The LSTM diverged"))
+    model = tuning.TunedForecaster("lstm", [Offset(2.0), diverged], 12).fit(values)
+    assert model.choice_.startswith("as set")
+    assert model.skipped_ == {"no transform, window 24, 8 units": "The LSTM diverged"}
+    with pytest.raises(TrainingError):
+        tuning.TunedForecaster("lstm", [Offset(0.0, fail=TrainingError("x")), Offset(1.0, 24)],
+                               12).fit(values)
+
+
+def test_the_time_limit_ends_tuning_and_nan_scores_are_never_kept() -> None:
+    values = np.arange(100.0)
+    late = Offset(1.0, 24)
+    model = tuning.TunedForecaster("lstm", [Offset(2.0, timed_out=True), late], 12).fit(values)
+    assert late.fitted_on is None
+    assert model.skipped_ == {"no transform, window 24, 8 units":
+                              "the training time limit was reached"}
+    broken = tuning.TunedForecaster("lstm", [Offset(np.nan), Offset(5.0, 24)], 12).fit(values)
+    assert broken.choice_ == "no transform, window 24, 8 units"
+
+
+def test_a_variant_equal_to_the_settings_as_set_is_not_trained_twice() -> None:
+    twin = Offset(1.0)
+    model = tuning.TunedForecaster("lstm", [Offset(2.0), twin], 12).fit(np.arange(100.0))
+    assert twin.fitted_on is None
+    assert model.skipped_ == {"no transform, window 12, 8 units":
+                              "the same network as the settings as set"}
 
 
 # --- a real run ------------------------------------------------------------------------------------
@@ -134,6 +179,8 @@ def test_a_tuned_run_records_its_choice_and_forecasts_with_it(tmp_path) -> None:
     assert len(info["scores"]) == 3
     assert info["chosen"] == min(info["scores"], key=info["scores"].get)
     model = result.forecasters["lstm"]
+    held_out = {m.n_val_ for m in model.candidates}
+    assert len(held_out) == 1 and held_out.pop() >= 1    # one validation boundary for all three
     assert (info["window"], info["units"], info["transform"]) == (
         model.window, model.units, model.transform_.kind)
     forecast = model.chosen_.predict(series.values, np.array([60]))[0]
@@ -141,6 +188,9 @@ def test_a_tuned_run_records_its_choice_and_forecasts_with_it(tmp_path) -> None:
     assert result.network_config("lstm").window == info["window"]
     assert result.transform == info["transform"]
     assert type(result).from_dict(result.to_dict()).tuning == result.tuning
+    exported = json.loads(export.metrics_json(result))    # the download names the kept variant
+    assert exported["tuning"]["lstm"]["chosen"] == info["chosen"]
+    assert exported["transform"] == info["transform"]
     one_step = run_experiment(config.replace(horizon=1), series)
     assert one_step.tuning == {}                       # a horizon below the season: no tuning
 
