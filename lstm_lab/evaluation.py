@@ -21,6 +21,7 @@ from lstm_lab.limits import get_limits
 from lstm_lab.metrics import METRICS, evaluate
 from lstm_lab.series import Series
 from lstm_lab.training import finite_or_none, make_forecasters, preflight, run_experiment
+from lstm_lab.tuning import TunedForecaster
 
 StageHook = Callable[[str, int, int], None]   # (label, stages done, stages in all)
 
@@ -103,7 +104,8 @@ def run_backtest(config: ExperimentConfig, series: Series, folds: int = 3, refit
         actual = values[start:end]
         metrics = {m: evaluate(actual, p, values[:start], first.season) for m, p in preds.items()}
         fold_rows.append({"fold": k + 1, "train_size": start, "start": _when(series.index[start]),
-                          "end": _when(series.index[end - 1]), "metrics": metrics})
+                          "end": _when(series.index[end - 1]), "metrics": metrics,
+                          "tuning": {m: t["chosen"] for m, t in first.tuning.items()}})
         frames.append(pd.DataFrame({"time": series.index[start:end], "actual": actual,
                                     "fold": k + 1, **preds}))
         if stopped:
@@ -119,6 +121,7 @@ class FutureForecast:
     forecasts: pd.DataFrame            # time, one column per model
     history: pd.DataFrame              # time, actual
     notes: list[str] = field(default_factory=list)
+    tuning: dict[str, dict[str, Any]] = field(default_factory=dict)  # as ExperimentResult.tuning
 
     def to_csv(self) -> str:
         from lstm_lab.export import defuse
@@ -147,15 +150,18 @@ def forecast_future(config: ExperimentConfig, series: Series, steps: int | None 
     values = series.values
     forecasters = make_forecasters(config, season, limits, positive=bool(values.min() > 0))
     out = {"time": series.future_index(steps)}
+    tuned = {}
     for name, model in forecasters.items():
         model.fit(values, on_epoch=on_epoch, should_stop=should_stop)
+        if isinstance(model, TunedForecaster):
+            tuned[name] = model.summary()
         extended = values.copy()
         while len(extended) < len(values) + steps:
             block = model.predict(extended, np.array([len(extended)]))[0]
             extended = np.concatenate([extended, block])
         out[name] = extended[len(values): len(values) + steps]
     history = pd.DataFrame({"time": series.index, "actual": values})
-    return FutureForecast(config, steps, pd.DataFrame(out), history)
+    return FutureForecast(config, steps, pd.DataFrame(out), history, tuning=tuned)
 
 
 def _when(stamp: Any) -> str:

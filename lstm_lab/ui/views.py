@@ -69,6 +69,12 @@ def _draw_backtest(backtest: evaluation.BacktestResult) -> None:
                 for f in backtest.folds}
     st.markdown("**RMSE per fold**")
     st.dataframe(_frame(per_fold).style.format("{:.3f}", na_rep="—"))
+    kept = {f"fold {f['fold']}": {MODEL_LABELS.get(m, m): v for m, v in f["tuning"].items()}
+            for f in backtest.folds if f.get("tuning")}
+    if kept:
+        st.markdown("**What tuning kept in each fold** (each fold chooses on its own training "
+                    "part's validation windows)")
+        st.dataframe(_frame(kept))
 
 
 def _future(cfg: ExperimentConfig, series: Series, running: bool) -> None:
@@ -92,6 +98,9 @@ def _draw_future(future: evaluation.FutureForecast) -> None:
     st.plotly_chart(plots.future_figure(future), key="future_chart")
     st.caption("There is no truth to score these against yet: the backtest tells how far to "
                "trust them.")
+    for model, info in future.tuning.items():
+        st.caption(f"Tuning: {MODEL_LABELS.get(model, model)} kept **{info['chosen']}** "
+                   f"(validation RMSE {info['scores'].get(info['chosen'], float('nan')):.4g}).")
     st.download_button("Forecast CSV", future.to_csv(), "lstm_lab_forecast.csv", "text/csv",
                        icon=":material/download:")
 

@@ -215,3 +215,20 @@ def test_live_progress_follows_each_variant() -> None:
     assert shares == sorted(shares) and shares[-1] == pytest.approx(0.99)
     assert shares[9] == pytest.approx(1 / 3)
     assert (job.current_variant, job.variant_index, job.variants) == ("variant 2", 2, 3)
+
+
+@requires_tf
+def test_backtest_folds_and_forecasts_ahead_say_what_tuning_kept() -> None:
+    from lstm_lab.evaluation import forecast_future, run_backtest
+
+    series = make_tiny_series(10 + np.sin(np.arange(72) * 2 * np.pi / 12) + 0.05 * np.arange(72))
+    config = ExperimentConfig(test_size=12, horizon=12, **{**FAST, "validation_fraction": 0.2},
+                              models=("lstm",))
+    backtest = run_backtest(config, series, folds=2)
+    for fold in backtest.folds:
+        assert set(fold["tuning"]) == {"lstm"}
+        assert fold["tuning"]["lstm"].startswith(("as set", "seasonal", "first"))
+    future = forecast_future(config, series, 12)
+    assert set(future.tuning) == {"lstm"}
+    info = future.tuning["lstm"]
+    assert info["chosen"] == min(info["scores"], key=info["scores"].get)
