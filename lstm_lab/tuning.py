@@ -138,8 +138,10 @@ class TunedForecaster:
             seen.add((model.window, model.units, kind))
             plan.append((label, model))
             windows.append(n)
+        # As many as the settings as set hold out on their own, so that variant trains exactly
+        # as with tuning off; every variant keeps at least one window to fit on.
         fraction = plan[0][1].validation_fraction
-        common = max(1, int(round(min(windows) * fraction))) if fraction else 0
+        common = min(max(1, int(round(windows[0] * fraction))), min(windows) - 1) if fraction else 0
         for _, model in plan:
             model.validation_windows = common
         return plan

@@ -116,9 +116,10 @@ def test_variants_share_one_validation_boundary_and_are_scored_on_those_windows(
     values = np.arange(100.0)
     short, long = Recording(1.0), Recording(2.0, 36)   # 77 and 53 windows: 10% is 8 and 5
     tuning.TunedForecaster("lstm", [short, long], 12).fit(values)
-    assert short.validation_windows == long.validation_windows == 5
-    assert short.last_fit_origin == long.last_fit_origin == 83
-    assert seen == [(100, [84, 85, 86, 87, 88])] * 2   # the held-out windows, nothing else
+    # as many as the settings as set hold out on their own (as with tuning off), for both
+    assert short.validation_windows == long.validation_windows == 8
+    assert short.last_fit_origin == long.last_fit_origin == 80
+    assert seen == [(100, list(range(81, 89)))] * 2    # the held-out windows, nothing else
 
 
 def test_ties_keep_the_settings_as_given_and_short_data_skip_variants() -> None:
@@ -181,6 +182,10 @@ def test_a_tuned_run_records_its_choice_and_forecasts_with_it(tmp_path) -> None:
     model = result.forecasters["lstm"]
     held_out = {m.n_val_ for m in model.candidates}
     assert len(held_out) == 1 and held_out.pop() >= 1    # one validation boundary for all three
+    plain = run_experiment(config.replace(tuning="off"), series)   # "as set" = the untuned run
+    np.testing.assert_allclose(
+        model.candidates[0].predict(series.values, np.array([60])),
+        plain.forecasters["lstm"].predict(series.values, np.array([60])), rtol=1e-6)
     assert (info["window"], info["units"], info["transform"]) == (
         model.window, model.units, model.transform_.kind)
     forecast = model.chosen_.predict(series.values, np.array([60]))[0]
