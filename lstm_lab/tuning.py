@@ -3,9 +3,9 @@
 Why: at a horizon of a whole season no single framing wins on every series (docs/quality.md,
 section 5d). A seasonal difference is best for car sales and monthly temperatures; a first
 difference with a window of two seasons and more units is best for the airline series, where it
-beats Holt-Winters. Which one suits a series shows in its own validation
-windows (the latest training windows, never the test part), so each network trains the settings as
-given plus two longer-window variants and keeps the one whose validation forecasts err least.
+beats Holt-Winters. Which one suits a series shows in its own validation windows (the latest
+training windows, never the test part), so each network trains the settings as given plus two
+longer-window variants and keeps the one whose validation forecasts err least.
 """
 
 from __future__ import annotations
@@ -30,8 +30,8 @@ TRANSFORM_WORDS = {"seasonal_diff": "seasonal difference", "log_seasonal_diff":
 
 def applies(config: ExperimentConfig, season: int) -> bool:
     """Tuning runs for direct forecasts that cover a whole season, with validation windows to
-    compare on. (A recursive network's validation windows are one step ahead: they cannot judge
-    its season-long forecasts without scoring it on values it trained on.)"""
+    compare on. (A recursive network's validation windows are one step ahead: a season-long
+    forecast judged on them would start from origins whose next values it was fitted to.)"""
     return (config.tuning == "auto" and season > 1 and config.horizon >= season
             and config.strategy == "direct" and config.validation_fraction > 0
             and bool(config.neural_models))
