@@ -74,7 +74,7 @@ def _draw_backtest(backtest: evaluation.BacktestResult) -> None:
     if kept:
         st.markdown("**What tuning kept in each fold** (each fold chooses on its own training "
                     "part's validation windows)")
-        st.dataframe(_frame(kept))
+        st.table(_frame(kept))
 
 
 def _future(cfg: ExperimentConfig, series: Series, running: bool) -> None:
