@@ -27,6 +27,11 @@ def test_backtest_view_runs_every_fold_and_summarises() -> None:
     assert len(per_fold) == 3 and per_fold.index[0].startswith("fold 1 (1958-01-01")
     # seasonal naive's fold RMSEs are textbook values (12-step, Dec 1957/58/59 seasons)
     assert [round(v, 3) for v in per_fold["Seasonal naive"]] == [17.012, 49.254, 50.708]
+    # a 12-step forecast of monthly data is tuned: each fold says which variant it kept
+    kept = at.table[0].value
+    assert list(kept.index) == ["fold 1", "fold 2", "fold 3"] and list(kept.columns) == ["LSTM"]
+    assert all(v.startswith(("as set: ", "seasonal difference", "first difference"))
+               for v in kept["LSTM"])
 
 
 def test_forecast_ahead_view_forecasts_past_the_end() -> None:
