@@ -13,7 +13,14 @@ import numpy as np
 
 from lstm_lab.errors import ConfigError, DataError, NotFittedError, TrainingError
 from lstm_lab.fitting import fit_compiled
-from lstm_lab.windows import Scaler, TargetTransform, make_windows, resolve_transform, windows_at
+from lstm_lab.windows import (
+    Scaler,
+    TargetTransform,
+    make_windows,
+    resolve_transform,
+    window_count,
+    windows_at,
+)
 
 
 @dataclass(frozen=True)
@@ -125,7 +132,7 @@ class NeuralForecaster:
         lag = self.transform_.lag
         self.scaler_ = Scaler().fit(z[lag:])
         scaled = np.where(np.isnan(z), 0.0, self.scaler_.transform(np.nan_to_num(z)))
-        n_windows = len(values) - lag - self.window - self.output_steps + 1
+        n_windows = window_count(len(values), self.window, self.output_steps, start=lag)
         if n_windows < 2:
             raise DataError(
                 f"The training part has {len(values)} points: with window {self.window}, horizon "

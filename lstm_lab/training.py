@@ -28,7 +28,7 @@ from lstm_lab.limits import Limits, env_var, get_limits
 from lstm_lab.metrics import evaluate
 from lstm_lab.models import mlp_params
 from lstm_lab.series import Series
-from lstm_lab.windows import TargetTransform, resolve_transform, split_by_time
+from lstm_lab.windows import TargetTransform, resolve_transform, split_by_time, window_count
 
 MODEL_LABELS = {"lstm": "LSTM", "mlp": "MLP", "naive": "Naive (last value)",
                 "seasonal_naive": "Seasonal naive", "holt_winters": "Holt-Winters",
@@ -311,7 +311,7 @@ def estimate_work(config: ExperimentConfig, n_train: int, season: int,
                 work[model] = work.get(model, 0) + w
         return work
     lag = 0 if config.transform == "auto" else TargetTransform(config.transform, season).lag
-    windows = max(0, n_train - lag - config.window - config.horizon + 1)
+    windows = max(0, window_count(n_train, config.window, config.horizon, start=lag))
     windows = min(windows, limits.max_train_windows)
     windows -= int(round(windows * config.validation_fraction))
     work = {}

@@ -19,7 +19,7 @@ import pandas as pd
 from lstm_lab.config import ExperimentConfig, field_range
 from lstm_lab.errors import LabError
 from lstm_lab.forecasters import EpochHook, EpochInfo, StopFlag
-from lstm_lab.windows import TargetTransform, resolve_transform
+from lstm_lab.windows import TargetTransform, resolve_transform, window_count
 
 MIN_WINDOWS = 10     # a longer-window variant is tried only with this many training windows
 TRANSFORM_WORDS = {"seasonal_diff": "seasonal difference", "log_seasonal_diff":
@@ -58,9 +58,8 @@ def variants(config: ExperimentConfig, season: int, positive: bool = True) -> li
     return out
 
 
-def describe(model: Any, values: np.ndarray, given: bool = False) -> str:
+def describe(model: Any, kind: str, given: bool = False) -> str:
     """A network's framing in words: "first difference of logs, window 24, 64 units"."""
-    kind = resolve_transform(model.transform, values, model.season)
     text = f"{TRANSFORM_WORDS.get(kind, kind)}, window {model.window}, {model.units} units"
     return f"as set: {text}" if given else text
 
@@ -123,10 +122,10 @@ class TunedForecaster:
         between fitting and validation, and are scored on the same held-out windows."""
         plan, seen, windows = [], set(), []
         for i, model in enumerate(self.candidates):
-            label = describe(model, values, given=not i)
             kind = resolve_transform(model.transform, values, model.season)
+            label = describe(model, kind, given=not i)
             lag = TargetTransform(kind, model.season).lag
-            n = len(values) - lag - model.window - model.output_steps + 1
+            n = window_count(len(values), model.window, model.output_steps, start=lag)
             if model.max_windows:
                 n = min(n, model.max_windows)
             if i and (model.window, model.units, kind) in seen:

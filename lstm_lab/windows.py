@@ -96,6 +96,11 @@ def split_by_time(n_points: int, test_size: int) -> int:
     return n_points - test_size
 
 
+def window_count(n_points: int, window: int, horizon: int = 1, start: int = 0) -> int:
+    """How many (input, target) pairs ``make_windows`` cuts from ``n_points`` (may be < 1)."""
+    return n_points - start - window - horizon + 1
+
+
 def make_windows(values: np.ndarray, window: int, horizon: int = 1,
                  start: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """Slice a 1-D series into supervised pairs: X (n, window), y (n, horizon).
@@ -104,7 +109,7 @@ def make_windows(values: np.ndarray, window: int, horizon: int = 1,
     X [[0,1],[1,2],[2,3],[3,4]], y [[2],[3],[4],[5]].
     """
     values = np.asarray(values, dtype="float32")
-    n = len(values) - start - window - horizon + 1
+    n = window_count(len(values), window, horizon, start)
     if values.ndim != 1 or n < 1:
         raise DataError(f"Need a 1-D series of at least start + window + horizon = "
                         f"{start + window + horizon} points. Received shape={values.shape}")
