@@ -150,11 +150,11 @@ class _ExpectedRetracing(logging.Filter):
         return "triggered tf.function retracing" not in record.getMessage()
 
 
+logging.getLogger("tensorflow").addFilter(_ExpectedRetracing())   # TensorFlow's own logger
+
+
 def _trainer_for(key, model, X, y, X_val, y_val, batch_size: int, patience: int) -> _Trainer:
     """This thread's trainer for ``key`` (a network and data shape), traced on first use."""
-    tf_logger = logging.getLogger("tensorflow")
-    if not any(isinstance(f, _ExpectedRetracing) for f in tf_logger.filters):
-        tf_logger.addFilter(_ExpectedRetracing())
     trainers = getattr(_LOCAL, "trainers", None)
     if trainers is None:
         trainers = _LOCAL.trainers = OrderedDict()
