@@ -45,7 +45,6 @@ class TrainingJob:
     variants: int = 1                  # variants each network trains (tuning: up to 3)
     variant_index: int = 0
     units_done: int = 0                # networks (or variants) finished in this stage
-    _unit: tuple[str, int] | None = field(default=None, repr=False)
     stage: str = ""                    # e.g. "fold 2 of 3" for multi-stage tasks
     stages_done: int = 0
     stages_total: int = 1
@@ -67,14 +66,13 @@ class TrainingJob:
         with self._lock:
             self.stage, self.stages_done, self.stages_total = label, done, total
             self.histories, self.current_model = {}, None
-            self.units_done, self._unit = 0, None
+            self.units_done = 0
 
     def on_epoch(self, info: EpochInfo) -> None:
         with self._lock:
-            unit = (info.model, info.variant_index)
-            if unit != self._unit:               # a new network, or a new variant of it
-                self.units_done += self._unit is not None
-                self._unit = unit
+            if (info.model, info.variant_index) != (self.current_model, self.variant_index):
+                # a new network, or a new variant of it
+                self.units_done += self.current_model is not None
                 if info.variant_index:           # the live chart follows the variant training
                     self.histories.pop(info.model, None)
             self.current_model, self.current_variant = info.model, info.variant
