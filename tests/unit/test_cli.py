@@ -15,7 +15,7 @@ import pytest
 
 from lstm_lab.cli import build_parser, config_from_args, main
 from lstm_lab.config import ExperimentConfig
-from tests.conftest import TF_AVAILABLE
+from tests.conftest import requires_tf
 
 ROOT = Path(__file__).resolve().parents[2]
 NAIVE = ["--models", "naive,seasonal_naive"]
@@ -132,7 +132,7 @@ def test_out_writes_the_three_files(tmp_path, csv_files) -> None:
                                                                               "seasonal_naive"}
 
 
-@pytest.mark.skipif(not TF_AVAILABLE, reason="TensorFlow is not installed")
+@requires_tf
 def test_table_marks_the_best_model(capsys) -> None:
     code = main(["run", "--window", "4", "--test-size", "12", "--epochs", "2", "--units", "4",
                  "--mlp-units", "4", "--patience", "0", "--validation-fraction", "0"])
@@ -197,7 +197,7 @@ def test_tuning_flag_and_the_table_line_naming_the_kept_variant(capsys) -> None:
     assert "**" not in tuned[0]
 
 
-@pytest.mark.skipif(not TF_AVAILABLE, reason="TensorFlow is not installed")
+@requires_tf
 def test_training_leaves_stderr_empty() -> None:
     """TensorFlow's start-up lines (absl, oneDNN) do not reach the CLI's stderr."""
     env = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
