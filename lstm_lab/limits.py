@@ -36,6 +36,16 @@ class Limits:
     max_work: int = 100_000_000_000  # weights x steps x windows x epochs per network and run
     max_train_windows: int = 5_000   # most recent training windows kept from a long series
     max_train_seconds: int = 300     # wall-clock cap on one run's training
+    max_weights: int = 5_000_000     # trainable weights of one network (size, not work)
+    max_job_seconds: int = 900       # wall-clock cap on one whole job (backtest, forecast, sweep)
+    max_classical_season: int = 60   # longest season Holt-Winters / SARIMA will fit
+    max_classical_points: int = 2_000  # most recent points a classical model fits on
+    max_classical_seconds: int = 60  # wall-clock cap on one classical fit
+    max_queue: int = 60              # jobs waiting or running on the whole server
+    max_sweep_runs: int = 36         # runs in one sweep (a teacher may raise it)
+    max_session_runs: int = 20       # finished results kept per browser session (oldest go)
+    max_owner_storage_mb: int = 200  # run-store space one history key may use, in MiB
+    max_import_runs: int = 200       # runs in one imported JSON file
 
     def __post_init__(self) -> None:
         for f in fields(self):
@@ -48,6 +58,10 @@ class Limits:
     def max_upload_bytes(self) -> int:
         return self.max_upload_mb * 1024 * 1024
 
+    @property
+    def max_owner_storage_bytes(self) -> int:
+        return self.max_owner_storage_mb * 1024 * 1024
+
 
 ENV_VARS: dict[str, str] = {
     "max_upload_mb": "LSTM_LAB_MAX_UPLOAD_MB",
@@ -56,6 +70,16 @@ ENV_VARS: dict[str, str] = {
     "max_work": "LSTM_LAB_MAX_WORK",
     "max_train_windows": "LSTM_LAB_MAX_TRAIN_WINDOWS",
     "max_train_seconds": "LSTM_LAB_MAX_TRAIN_SECONDS",
+    "max_weights": "LSTM_LAB_MAX_WEIGHTS",
+    "max_job_seconds": "LSTM_LAB_MAX_JOB_SECONDS",
+    "max_classical_season": "LSTM_LAB_MAX_CLASSICAL_SEASON",
+    "max_classical_points": "LSTM_LAB_MAX_CLASSICAL_POINTS",
+    "max_classical_seconds": "LSTM_LAB_MAX_CLASSICAL_SECONDS",
+    "max_queue": "LSTM_LAB_MAX_QUEUE",
+    "max_sweep_runs": "LSTM_LAB_MAX_SWEEP_RUNS",
+    "max_session_runs": "LSTM_LAB_MAX_SESSION_RUNS",
+    "max_owner_storage_mb": "LSTM_LAB_MAX_OWNER_STORAGE_MB",
+    "max_import_runs": "LSTM_LAB_MAX_IMPORT_RUNS",
 }
 
 
