@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PORT ?= 8501
 
-.PHONY: run test lint bench demo clean
+.PHONY: run test lint bench demo screenshots clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -23,6 +23,9 @@ run: $(VENV)/.runtime  ## install runtime deps and open the dashboard
 
 test: $(VENV)/.dev  ## install runtime + dev deps and run every test
 	$(PY) -m pytest
+
+screenshots: $(VENV)/.dev  ## refresh the README's images in docs/ from the real-browser journeys
+	LSTM_LAB_SCREENSHOTS=docs $(PY) -m pytest tests/e2e -q -k "every_page_loads or csv_upload or training_shows_results"
 
 lint: $(VENV)/.dev
 	$(PY) -m ruff check .
