@@ -4,13 +4,24 @@ Training runs in worker threads, at most ``max_concurrent`` at a time (the core 
 default), in first-come order. Each job records live progress (epochs, losses) that a page can
 poll, honours a stop request (a queued job leaves the queue; a running one keeps what it learned
 so far), and ends with a result or a readable error. No Streamlit here: the UI polls ``snapshot``.
+
+The runner also keeps the server fair (``Limits``, read from the environment on every submit
+unless given):
+
+- one job per owner (a session's history key): a second submit from the same owner stops the
+  running one or takes the queued one out of the queue, whatever tab or page it came from;
+- at most ``max_queue`` jobs running or waiting on the whole server: one more is refused with
+  ``QueueFullError``, which says how long to wait;
+- at most ``max_job_seconds`` of running time per job (queue time does not count): past it the
+  job's stop flag is raised, so every task that honours Stop honours the limit too, and the job
+  (and the result's ``notes``, when it has them) says it hit the time limit.
 """
 
 from __future__ import annotations
 
 import itertools
+import math
 import os
-import queue
 import threading
 import time
 from collections.abc import Callable
@@ -20,11 +31,19 @@ from typing import Any
 from lstm_lab.config import ExperimentConfig
 from lstm_lab.errors import LabError
 from lstm_lab.forecasters import EpochInfo
+from lstm_lab.limits import Limits, env_var, get_limits
 from lstm_lab.series import Series
 from lstm_lab.training import ExperimentResult, run_experiment
 
 QUEUED, RUNNING, DONE, FAILED, CANCELLED = "queued", "running", "done", "failed", "cancelled"
+# why a job was asked to stop
+BY_USER, REPLACED, TIME_LIMIT = "stopped by you", "replaced", "time limit"
+DEFAULT_JOB_SECONDS = 5.0   # a typical job's duration before any has finished
 _ids = itertools.count(1)
+
+
+class QueueFullError(LabError):
+    """The server's training queue holds ``max_queue`` jobs already."""
 
 
 @dataclass(eq=False)
@@ -35,11 +54,15 @@ class TrainingJob:
     series: Series
     task: Callable[[TrainingJob], Any] | None = None   # default: run_experiment
     label: str = "Training"
+    owner: str | None = None           # the session's history key; None: no per-owner rule
     id: int = field(default_factory=lambda: next(_ids))
     status: str = QUEUED
     submitted_at: float = field(default_factory=time.monotonic)
     started_at: float | None = None
     finished_at: float | None = None
+    stop_reason: str = ""              # BY_USER | REPLACED | TIME_LIMIT once a stop was asked
+    replaced: str = ""                 # what became of the owner's earlier job: stopped | cancelled
+    notice: str = ""                   # a sentence for the page about how the job ended
     current_model: str | None = None
     current_variant: str = ""          # with tuning: the variant of the network training now
     variants: int = 1                  # variants each network trains (tuning: up to 3)
@@ -53,13 +76,24 @@ class TrainingJob:
     error: str | None = None
     stop_event: threading.Event = field(default_factory=threading.Event)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _runner: JobRunner | None = field(default=None, repr=False)
 
     @property
     def finished(self) -> bool:
         return self.status in (DONE, FAILED, CANCELLED)
 
     def request_stop(self) -> None:
+        """Stop: a queued job leaves the queue at once, a running one ends after its current
+        chunk of epochs, keeping what it learned."""
+        if not self.stop_event.is_set():
+            self.stop_reason = self.stop_reason or BY_USER
         self.stop_event.set()
+        if self._runner is not None:
+            self._runner._withdraw(self)
+
+    def should_stop(self) -> bool:
+        """True once a stop was requested, the time limit passed, or the job was replaced."""
+        return self.stop_event.is_set()
 
     def on_stage(self, label: str, done: int, total: int) -> None:
         """A multi-stage task (a backtest fold) begins: the live chart starts afresh."""
@@ -90,6 +124,8 @@ class TrainingJob:
         network before its last epoch)."""
         if self.status == DONE:
             return 1.0
+        if self.config is None:          # a task without a config (a Learn experiment)
+            return 0.0
         units = max(1, len(self.config.neural_models)) * self.variants
         with self._lock:
             current = len(self.histories.get(self.current_model, {"loss": []})["loss"])
@@ -102,27 +138,70 @@ class TrainingJob:
                     for m, h in self.histories.items()}
 
 
-class JobRunner:
-    """Worker threads pulling jobs from one FIFO queue."""
+def time_limit_note(seconds: int) -> str:
+    """What a job that hit ``max_job_seconds`` says about it."""
+    return (f"This job reached the server's time limit of {seconds:,} s of running time per job "
+            f"({env_var('max_job_seconds')}) and was stopped: what it finished is kept.")
 
-    def __init__(self, max_concurrent: int | None = None) -> None:
+
+class JobRunner:
+    """Worker threads pulling jobs from one first-come-first-served queue.
+
+    Args:
+        max_concurrent: jobs running at once (default: the core count).
+        limits: the limits to enforce; None reads ``get_limits()`` on every submit, so a
+            change of the environment applies to the next job.
+    """
+
+    def __init__(self, max_concurrent: int | None = None, limits: Limits | None = None) -> None:
         self.max_concurrent = max_concurrent or os.cpu_count() or 1
-        self._queue: queue.Queue[TrainingJob] = queue.Queue()
+        self.limits = limits
         self._waiting: list[TrainingJob] = []
         self._running: list[TrainingJob] = []
         self._durations: list[float] = []
-        self._lock = threading.Lock()
+        self._lock = threading.Condition(threading.Lock())
         for i in range(self.max_concurrent):
             threading.Thread(target=self._work, name=f"lstm-lab-trainer-{i}", daemon=True).start()
 
+    def _limits(self) -> Limits:
+        return self.limits or get_limits()
+
     def submit(self, config: ExperimentConfig, series: Series,
                task: Callable[[TrainingJob], Any] | None = None,
-               label: str = "Training") -> TrainingJob:
-        """Queue a job; ``task(job)`` replaces the default experiment (backtests, forecasts)."""
-        job = TrainingJob(config, series, task, label)
+               label: str = "Training", owner: str | None = None) -> TrainingJob:
+        """Queue a job; ``task(job)`` replaces the default experiment (backtests, forecasts).
+
+        With an ``owner``, that owner's earlier unfinished job is taken out of the queue (or
+        stopped, when running); the new job's ``replaced`` says which ("cancelled" or "stopped").
+
+        Raises:
+            QueueFullError: ``max_queue`` jobs are running or waiting already (the owner's own
+                job, about to be replaced, does not count); nothing is queued or stopped.
+        """
+        limits = self._limits()
+        job = TrainingJob(config, series, task, label, owner, _runner=self)
         with self._lock:
+            mine = [j for j in self._waiting + self._running if owner is not None
+                    and j.owner == owner and not j.stop_event.is_set()]
+            # a stopped job still running is on its way out: it does not hold a place
+            active = [j for j in self._waiting + self._running
+                      if j not in mine and not (j.status == RUNNING and j.stop_event.is_set())]
+            if len(active) >= limits.max_queue:
+                wait = self._wait_for_room(len(active) - limits.max_queue + 1)
+                raise QueueFullError(f"The server is full: {len(active)} trainings are running "
+                                     f"or waiting. Try again in about {wait} s.")
+            for old in mine:
+                old.stop_reason = REPLACED
+                old.notice = ("This training was stopped because you started another one "
+                              "(one training per person at a time).")
+                old.stop_event.set()
+                if old in self._waiting:
+                    self._cancel(old)
+                    job.replaced = job.replaced or "cancelled"
+                else:
+                    job.replaced = "stopped"
             self._waiting.append(job)
-        self._queue.put(job)
+            self._lock.notify()
         return job
 
     def position(self, job: TrainingJob) -> int:
@@ -130,20 +209,52 @@ class JobRunner:
         with self._lock:
             return self._waiting.index(job) + 1 if job in self._waiting else 0
 
+    def _typical(self) -> float:
+        """Median duration of the latest finished jobs (capped by the time limit)."""
+        recent = sorted(self._durations[-20:])
+        typical = recent[len(recent) // 2] if recent else DEFAULT_JOB_SECONDS
+        return min(typical, float(self._limits().max_job_seconds))
+
+    def _wait_for_room(self, finishing: int) -> int:
+        """Whole seconds until ``finishing`` jobs should have ended (called under the lock)."""
+        return max(1, math.ceil(self._typical() * finishing / self.max_concurrent))
+
     def estimated_wait(self, job: TrainingJob) -> float:
         """Seconds until the job should start: jobs ahead x typical duration / workers."""
         ahead = self.position(job)
         if not ahead:
             return 0.0
         with self._lock:
-            typical = sorted(self._durations[-20:])[len(self._durations[-20:]) // 2] \
-                if self._durations else 5.0
-            running = len(self._running)
+            typical, running = self._typical(), len(self._running)
         return typical * (ahead - 1 + running) / self.max_concurrent
 
     def busy(self) -> tuple[int, int]:
         with self._lock:
             return len(self._running), len(self._waiting)
+
+    def active(self, owner: str) -> list[TrainingJob]:
+        """The owner's jobs waiting or running and not asked to stop: at most one."""
+        with self._lock:
+            return [j for j in self._running + self._waiting
+                    if j.owner == owner and not j.stop_event.is_set()]
+
+    def _cancel(self, job: TrainingJob) -> None:
+        """Take a waiting job out of the queue (the lock is held)."""
+        self._waiting.remove(job)
+        job.status, job.finished_at = CANCELLED, time.monotonic()
+
+    def _withdraw(self, job: TrainingJob) -> None:
+        with self._lock:
+            if job in self._waiting:
+                self._cancel(job)
+
+    def _time_out(self, job: TrainingJob, seconds: int) -> None:
+        """Raise the stop flag of a job that ran past ``max_job_seconds``."""
+        with self._lock:
+            if job.finished or job.stop_event.is_set():
+                return
+            job.stop_reason, job.notice = TIME_LIMIT, time_limit_note(seconds)
+            job.stop_event.set()
 
     @staticmethod
     def _run(job: TrainingJob) -> Any:
@@ -154,14 +265,16 @@ class JobRunner:
 
     def _work(self) -> None:
         while True:
-            job = self._queue.get()
             with self._lock:
-                self._waiting.remove(job)
-                if job.stop_event.is_set():
-                    job.status, job.finished_at = CANCELLED, time.monotonic()
-                    continue
+                while not self._waiting:
+                    self._lock.wait()
+                job = self._waiting.pop(0)
                 self._running.append(job)
                 job.status, job.started_at = RUNNING, time.monotonic()
+            seconds = self._limits().max_job_seconds
+            clock = threading.Timer(seconds, self._time_out, (job, seconds))
+            clock.daemon = True
+            clock.start()
             try:
                 try:
                     job.result = self._run(job)
@@ -169,6 +282,8 @@ class JobRunner:
                     if not _is_ast_race(err):
                         raise
                     job.result = self._run(job)  # a known CPython race; the retry succeeds
+                if job.stop_reason == TIME_LIMIT:
+                    _add_note(job.result, job.notice)
                 job.status = DONE
             except LabError as err:
                 job.error, job.status = str(err), FAILED
@@ -176,11 +291,19 @@ class JobRunner:
                 job.error = f"Training failed unexpectedly ({type(err).__name__}: {err})."
                 job.status = FAILED
             finally:
+                clock.cancel()
                 job.finished_at = time.monotonic()
                 with self._lock:
                     self._running.remove(job)
-                    if job.status == DONE:
+                    if job.status == DONE and not job.stop_event.is_set():
                         self._durations.append(job.finished_at - job.started_at)
+
+
+def _add_note(result: Any, note: str) -> None:
+    """Append ``note`` to a result's ``notes`` list, for results that have one."""
+    notes = getattr(result, "notes", None)
+    if isinstance(notes, list) and note not in notes:
+        notes.append(note)
 
 
 def _is_ast_race(err: SystemError) -> bool:

@@ -1,4 +1,5 @@
-"""The training queue: FIFO order, a cap on concurrent runs, stop while queued or running."""
+"""The training queue: FIFO order, a cap on concurrent runs, stop while queued or running, one
+job per owner, a cap on the whole queue and a time limit per job."""
 
 from __future__ import annotations
 
@@ -9,7 +10,8 @@ import pytest
 
 from lstm_lab import jobs
 from lstm_lab.config import ExperimentConfig
-from lstm_lab.jobs import CANCELLED, DONE, FAILED, JobRunner
+from lstm_lab.jobs import CANCELLED, DONE, FAILED, RUNNING, JobRunner, QueueFullError
+from lstm_lab.limits import Limits
 from tests.conftest import FAST, make_tiny_series
 
 
@@ -116,3 +118,104 @@ def test_real_job_records_live_progress_and_can_be_stopped() -> None:
     assert job.result.epochs_run["mlp"] < 5000
     assert job.result.skipped == ["lstm"]            # not started once Stop was pressed
     assert set(job.result.metrics) == {"naive", "seasonal_naive", "holt_winters", "sarima", "mlp"}
+
+
+# --- fairness on a shared server: one job per owner, a full queue, a time limit per job -------
+
+def _hold(job):
+    """A task that runs until its job is asked to stop, then says why it ended."""
+    while not job.stop_event.is_set():
+        time.sleep(0.01)
+    return f"stopped: {job.stop_reason}"
+
+
+def test_a_second_submit_from_the_same_owner_replaces_the_first() -> None:
+    runner = JobRunner(max_concurrent=1, limits=Limits(max_job_seconds=600))
+    series = make_tiny_series()
+    running = runner.submit(None, series, _hold, owner="alice")
+    while running.status != RUNNING:
+        time.sleep(0.01)
+    queued = runner.submit(None, series, _hold, owner="alice")       # stops the running one
+    assert queued.replaced == "stopped"
+    _wait(running)
+    assert (running.status, running.result) == (DONE, "stopped: replaced")
+    assert running.notice == ("This training was stopped because you started another one "
+                              "(one training per person at a time).")
+    while queued.status != RUNNING:
+        time.sleep(0.01)
+    blocker = runner.submit(None, series, _hold, owner="bob")        # waits behind `queued`
+    waiting = runner.submit(None, series, _hold, owner="alice")      # stops `queued`
+    newest = runner.submit(None, series, _hold, owner="alice")       # takes `waiting`'s place
+    assert waiting.status == CANCELLED and newest.replaced == "cancelled"
+    assert runner.active("alice") == [newest]
+    assert runner.active("bob") == [blocker]
+    assert runner.position(newest) == 2                              # behind bob's, not alice's
+    blocker.request_stop(), newest.request_stop()
+    for job in (queued, blocker, newest):
+        _wait(job)
+    assert queued.result == "stopped: replaced"
+    assert newest.status == CANCELLED                                 # Stop while queued
+
+
+def test_different_owners_each_keep_their_job() -> None:
+    runner = JobRunner(max_concurrent=2, limits=Limits(max_job_seconds=600))
+    first = runner.submit(None, make_tiny_series(), _hold, owner="alice")
+    second = runner.submit(None, make_tiny_series(), _hold, owner="bob")
+    while (first.status, second.status) != (RUNNING, RUNNING):
+        time.sleep(0.01)
+    assert not first.stop_event.is_set() and not second.stop_event.is_set()
+    assert (first.replaced, second.replaced) == ("", "")
+    first.request_stop(), second.request_stop()
+    _wait(first), _wait(second)
+    assert (first.result, second.result) == ("stopped: stopped by you",) * 2
+
+
+def test_a_full_queue_refuses_with_the_count_and_a_wait() -> None:
+    runner = JobRunner(max_concurrent=1, limits=Limits(max_queue=3, max_job_seconds=600))
+    series = make_tiny_series()
+    held = [runner.submit(None, series, _hold, owner=f"student-{i}") for i in range(3)]
+    while held[0].status != RUNNING:
+        time.sleep(0.01)
+    with pytest.raises(QueueFullError) as refused:
+        runner.submit(None, series, _hold, owner="late")
+    # 3 jobs, room after 1 ends: a typical job (5 s before any finished) on 1 worker
+    assert str(refused.value) == ("The server is full: 3 trainings are running or waiting. "
+                                  "Try again in about 5 s.")
+    assert runner.busy() == (1, 2)                                  # nothing was queued
+    # an owner already in the queue may still replace their own job
+    again = runner.submit(None, series, _hold, owner="student-2")
+    assert held[2].status == CANCELLED and again.replaced == "cancelled"
+    assert runner.busy() == (1, 2)
+    for job in (held[0], held[1], again):
+        job.request_stop()
+    for job in (held[0], held[1], again):
+        _wait(job)
+
+
+def test_a_job_past_its_time_limit_is_stopped_and_says_so() -> None:
+    from types import SimpleNamespace
+
+    runner = JobRunner(max_concurrent=1, limits=Limits(max_job_seconds=1))
+    series = make_tiny_series()
+
+    def hold_with_notes(job):
+        _hold(job)
+        return SimpleNamespace(notes=["trained on the most recent windows"])
+
+    slow = runner.submit(None, series, hold_with_notes, owner="alice")
+    # waits in the queue while `slow` runs for its whole second: queue time does not count
+    late = runner.submit(None, series, lambda job: job.stop_event.is_set(), owner="bob")
+    _wait(slow), _wait(late)
+    note = ("This job reached the server's time limit of 1 s of running time per job "
+            "(LSTM_LAB_MAX_JOB_SECONDS) and was stopped: what it finished is kept.")
+    assert (slow.status, slow.stop_reason, slow.notice) == (DONE, "time limit", note)
+    assert slow.result.notes == ["trained on the most recent windows", note]
+    assert late.started_at - late.submitted_at >= 1.0                # it did wait a second...
+    assert (late.status, late.result, late.stop_reason) == (DONE, False, "")   # ...unpunished
+
+
+def test_the_time_limit_comes_from_the_environment(monkeypatch) -> None:
+    monkeypatch.setenv("LSTM_LAB_MAX_JOB_SECONDS", "1")
+    job = JobRunner(max_concurrent=1).submit(None, make_tiny_series(), _hold)
+    _wait(job)
+    assert job.result == "stopped: time limit"
