@@ -145,11 +145,15 @@ def test_a_version_1_database_is_upgraded_in_place(tmp_path) -> None:
              json.dumps(record)))
     runs = RunStore(path)
     [summary] = runs.list_runs(ALICE)
-    assert runs.schema_version() == SCHEMA_VERSION == 2
+    assert runs.schema_version() == SCHEMA_VERSION == 3
     assert (summary.id, summary.shared, summary.sweep) == (1, False, "")
     assert summary.total_s == old.timings["total_s"]          # backfilled from the result
+    # v3: the run's size is backfilled (its three JSON texts, in bytes) and keys can be signed
+    texts = (old.config.to_json(), json.dumps(old.to_dict()["metrics"]), json.dumps(record))
+    assert runs.used_bytes(ALICE) == sum(len(t.encode()) for t in texts)
+    assert runs.owner_from_key(runs.owner_key(ALICE)) == ALICE
     _assert_same_run(runs.load_run(1, ALICE), old)
-    new_id = runs.save_run(_naive(seed=1), ALICE, sweep="s1")  # and it is writable as v2
+    new_id = runs.save_run(_naive(seed=1), ALICE, sweep="s1")  # and it is writable as v3
     runs.set_shared(1, True, ALICE)
     assert [(s.id, s.shared, s.sweep) for s in runs.list_runs(BOB)] == [(1, True, "")]
     assert runs.list_runs(ALICE, sweep="s1")[0].id == new_id
