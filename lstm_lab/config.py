@@ -33,6 +33,13 @@ def _choice(default, choices, help_text):
     return field(default=default, metadata={"choices": choices, "help": help_text})
 
 
+MAX_TEXT = 255   # characters of a free-text field (file name, column names)
+
+
+def _text(help_text):
+    return field(default="", metadata={"max_length": MAX_TEXT, "help": help_text})
+
+
 @dataclass(frozen=True)
 class ExperimentConfig:
     """One experiment. Frozen (hashable); validated on construction.
@@ -44,9 +51,10 @@ class ExperimentConfig:
     # --- data -------------------------------------------------------------------------------
     dataset: str = _choice("air_passengers", DATASETS,
                            "Which series: the airline passengers, a generated damped sine, or a CSV.")
-    csv_path: str = field(default="", metadata={"help": "CSV file (CLI) or uploaded file name."})
-    column: str = field(default="", metadata={"help": "CSV value column; empty picks the only numeric one."})
-    date_column: str = field(default="", metadata={"help": "CSV date column; empty detects it; '(row number)' uses the row number as time."})
+    csv_path: str = _text("CSV file (CLI) or uploaded file name.")
+    column: str = _text("CSV value column; empty picks the only numeric one.")
+    date_column: str = _text("CSV date column; empty detects it; '(row number)' uses the row "
+                             "number as time.")
     sine_length: int = _num(400, 40, 100_000, "Number of points of the generated sine.")
     sine_period: float = _num(40.0, 2.0, 10_000.0, "Points per full oscillation.")
     sine_decay: float = _num(0.003, 0.0, 1.0, "Exponential decay rate per point (0 = no damping).")
@@ -163,6 +171,9 @@ class ExperimentConfig:
 
         Returns the config and a list of human-readable notes: out-of-range numbers are clamped,
         unreadable values and unknown keys are ignored (default kept). Never raises for bad input.
+        A link is anyone's text, so a note shows a value only through ``shown_value`` (short,
+        inside a code span, no backticks or control characters) and never the rest of an error
+        message that repeats it.
         """
         known = {f.name: f for f in fields(cls)}
         values: dict[str, Any] = {}
@@ -171,27 +182,53 @@ class ExperimentConfig:
             if key not in known:
                 continue  # other apps' or Streamlit's own parameters
             f = known[key]
+            echo = shown_value(key, raw)
             try:
                 value = _coerce(key, raw, f.type)
             except ConfigError as err:
-                notes.append(f"Ignored `{key}={raw}` from the link: {err}")
+                notes.append(f"Ignored {echo} from the link: {_reason(err)}")
                 continue
             if "min" in f.metadata:
                 lo, hi = f.metadata["min"], f.metadata["max"]
                 clamped = min(max(value, lo), hi)
                 if clamped != value:
-                    notes.append(f"`{key}={raw}` from the link is out of range [{lo}, {hi}]; "
+                    notes.append(f"{echo} from the link is out of range [{lo}, {hi}]; "
                                  f"using {_fmt(clamped)}.")
                     value = type(value)(clamped)
             try:
                 values[key] = _validated(f, value)
             except ConfigError as err:
-                notes.append(f"Ignored `{key}={raw}` from the link: {err}")
+                notes.append(f"Ignored {echo} from the link: {_reason(err)}")
         try:
             return cls(**values), notes
         except ConfigError as err:  # the one cross-field rule: dataset=csv needs csv_path
-            notes.append(f"Ignored `dataset={values.pop('dataset')}` from the link: {err}")
+            notes.append(f"Ignored {shown_value('dataset', values.pop('dataset'))} from the "
+                         f"link: {err}")
             return cls(**values), notes
+
+
+SHOWN_CHARS = 40   # characters of a link's value repeated in a note
+
+
+def shown_value(key: str, raw: Any) -> str:
+    """``key=value`` as a markdown code span that is safe to show whatever the value holds.
+
+    The value is cut to ``SHOWN_CHARS`` characters (saying how long it was), and backticks and
+    control characters become spaces, so it cannot close the code span or break the line:
+    ``shown_value("window", "x" * 500)`` gives the code span ``window=xxx…`` (40 x's), then
+    "(500 characters)".
+    """
+    text = raw if isinstance(raw, str) else str(raw)
+    cut = text[:SHOWN_CHARS]
+    cut = "".join(" " if c == "`" or not c.isprintable() else c for c in cut)
+    if len(text) > SHOWN_CHARS:
+        return f"`{key}={cut}…` ({len(text):,} characters)"
+    return f"`{key}={cut}`"
+
+
+def _reason(err: ConfigError) -> str:
+    """An error message without its ``Received: ...`` part (which repeats the raw value)."""
+    return str(err).split(" Received:")[0]
 
 
 def _validated(f, value: Any) -> Any:
@@ -210,6 +247,8 @@ def _validated(f, value: Any) -> Any:
             raise ConfigError(f"`models` lists a model twice. Received: {','.join(value)}")
         return value
     _check_type(f.name, value, f.type)
+    if "max_length" in meta:
+        _check_text(f.name, value, meta["max_length"])
     if f.type == "float" and isinstance(value, int):
         value = float(value)   # 6 and 6.0 must serialise alike (to_json is a cache key)
     if "choices" in meta and value not in meta["choices"]:
@@ -255,6 +294,16 @@ def _check_type(name: str, value: Any, type_name: str) -> None:
     if not ok:
         raise ConfigError(f"`{name}` must be {'a whole number' if type_name == 'int' else 'a finite number' if type_name == 'float' else 'text'}. "
                           f"Received: {name}={value!r}")
+
+
+def _check_text(name: str, value: str, max_length: int) -> None:
+    """Free text (a file or column name): bounded, one line, printable."""
+    if len(value) > max_length:
+        raise ConfigError(f"`{name}` must be at most {max_length} characters; shorten it. "
+                          f"Received: {len(value):,} characters")
+    if any(not c.isprintable() for c in value):
+        raise ConfigError(f"`{name}` must be one line of printable text (no tabs, line breaks or "
+                          f"control characters). Received: {name}={value[:SHOWN_CHARS]!r}")
 
 
 def _coerce(name: str, value: Any, type_name: str) -> Any:

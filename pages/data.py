@@ -29,21 +29,31 @@ dataset = st.radio("Series", names, format_func=widgets.DATASET_LABELS.get, hori
                    key=bound("data.dataset", cfg.dataset), help=field_help("dataset"))
 
 if dataset == "damped_sine":
+    # Bounds come from the config's ranges (widgets.fitted); wide ranges get a number input.
     c1, c2, c3 = st.columns(3)
-    length = c1.slider("Length (points)", 40, 5000, key=bound("data.sine_length", cfg.sine_length),
-                       help=field_help("sine_length"))
-    period = c2.slider("Period (points)", 2.0, 200.0, step=1.0,
-                       key=bound("data.sine_period", cfg.sine_period), help=field_help("sine_period"))
-    decay = c3.slider("Decay rate", 0.0, 0.05, step=0.001, format="%.3f",
+    lo, hi, _ = widgets.fitted("sine_length", cfg.sine_length)
+    length = c1.number_input("Length (points)", lo, hi, step=10,
+                             key=bound("data.sine_length", cfg.sine_length),
+                             help=field_help("sine_length"))
+    lo, hi, _ = widgets.fitted("sine_period", cfg.sine_period)
+    period = c2.number_input("Period (points)", lo, hi, step=1.0,
+                             key=bound("data.sine_period", cfg.sine_period),
+                             help=field_help("sine_period"))
+    lo, hi, _ = widgets.fitted("sine_decay", cfg.sine_decay)
+    decay = c3.slider("Decay rate", lo, hi, step=0.001, format="%.3f",
                       key=bound("data.sine_decay", cfg.sine_decay), help=field_help("sine_decay"))
     c1, c2, c3 = st.columns(3)
-    amplitude = c1.slider("Amplitude", 0.1, 10.0, step=0.1,
-                          key=bound("data.sine_amplitude", cfg.sine_amplitude),
-                          help=field_help("sine_amplitude"))
-    phase = c2.slider("Phase (degrees)", -180.0, 180.0, step=5.0,
+    lo, hi, _ = widgets.fitted("sine_amplitude", cfg.sine_amplitude)
+    amplitude = c1.number_input("Amplitude", lo, hi, step=0.1, format="%.3f",
+                                key=bound("data.sine_amplitude", cfg.sine_amplitude),
+                                help=field_help("sine_amplitude"))
+    lo, hi, _ = widgets.fitted("sine_phase", cfg.sine_phase)
+    phase = c2.slider("Phase (degrees)", lo, hi, step=5.0,
                       key=bound("data.sine_phase", cfg.sine_phase), help=field_help("sine_phase"))
-    noise = c3.slider("Noise (std)", 0.0, 1.0, step=0.01,
-                      key=bound("data.sine_noise", cfg.sine_noise), help=field_help("sine_noise"))
+    lo, hi, _ = widgets.fitted("sine_noise", cfg.sine_noise)
+    noise = c3.number_input("Noise (std)", lo, hi, step=0.01, format="%.3f",
+                            key=bound("data.sine_noise", cfg.sine_noise),
+                            help=field_help("sine_noise"))
     cfg = cfg.replace(dataset="damped_sine", sine_length=length, sine_period=period,
                       sine_decay=decay, sine_amplitude=amplitude, sine_phase=phase,
                       sine_noise=noise)
@@ -66,7 +76,7 @@ elif dataset == "csv":
         st.info("Upload a CSV with a date column and a numeric column. Semicolons, decimal commas, "
                 "footers and most date formats are understood.", icon=":material/upload_file:")
         st.stop()
-    st.caption(f"Using **{upload['name']}** ({len(upload['data']):,} bytes). Uploaded files stay in "
+    st.caption(f"Using **{widgets.plain(upload['name'])}** ({len(upload['data']):,} bytes). Uploaded files stay in "
                "this browser session and can't travel in a link.")
     try:
         found = cache.inspect_upload(upload["data"], upload["name"])
@@ -95,8 +105,10 @@ elif dataset == "csv":
             except LabError as err:
                 st.error(str(err))
                 st.stop()
-        st.info(f"{upload['name']} has several numeric columns ({', '.join(numeric)}): choose "
-                "the one to forecast.", icon=":material/table_chart:")
+        st.info(f"{widgets.plain(upload['name'])} has several numeric columns "
+                f"({', '.join(widgets.plain(c, 40) for c in numeric[:20])}"
+                f"{', …' if len(numeric) > 20 else ''}): choose the one to forecast.",
+                icon=":material/table_chart:")
         st.stop()
     with st.expander("Cleaning options"):
         options = state.csv_options()

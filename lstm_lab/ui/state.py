@@ -1,7 +1,9 @@
 """Every session_state key in one place, with typed getters and setters.
 
 Finished runs live here, per session, keyed by config + data fingerprint: resubmitting the same
-experiment is instant and nobody sees another session's runs.
+experiment is instant and nobody sees another session's runs. A session keeps at most
+``limits.max_session_runs`` of them (``LSTM_LAB_MAX_SESSION_RUNS``); the oldest go first, and a
+page asked for an evicted run simply offers to train it again (History still has it).
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ import streamlit as st
 
 from lstm_lab.config import ExperimentConfig
 from lstm_lab.jobs import TrainingJob
+from lstm_lab.limits import get_limits
 from lstm_lab.training import ExperimentResult
 
 KEY_CONFIG = "lab.config"
@@ -62,8 +65,20 @@ def get_run(key: str) -> ExperimentResult | None:
     return runs().get(key)
 
 
-def save_run(key: str, result: ExperimentResult) -> None:
-    runs()[key] = result
+def save_run(key: str, result: ExperimentResult) -> list[str]:
+    """Keep a finished run (as the newest), evicting the oldest beyond the session's limit.
+
+    Returns the keys evicted, oldest first.
+    """
+    kept = runs()
+    kept.pop(key, None)          # saved again: it becomes the newest
+    kept[key] = result
+    evicted = []
+    while len(kept) > get_limits().max_session_runs:
+        oldest = next(iter(kept))
+        del kept[oldest]
+        evicted.append(oldest)
+    return evicted
 
 
 def failure(key: str) -> str | None:
@@ -72,10 +87,11 @@ def failure(key: str) -> str | None:
 
 def set_failure(key: str, message: str | None) -> None:
     failures = st.session_state.setdefault(KEY_FAILURES, {})
-    if message is None:
-        failures.pop(key, None)
-    else:
+    failures.pop(key, None)
+    if message is not None:
         failures[key] = message
+        while len(failures) > get_limits().max_session_runs:   # bounded like the runs
+            del failures[next(iter(failures))]
 
 
 def job() -> tuple[TrainingJob | None, str | None]:

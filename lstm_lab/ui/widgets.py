@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable, Sequence
+from functools import partial
+
 import streamlit as st
 
 from lstm_lab import export, plots, tuning
@@ -43,8 +47,8 @@ def current_series(cfg: ExperimentConfig | None = None, quiet: bool = False) -> 
         upload = state.upload()
         if upload is None:
             if not quiet:
-                st.info(f"This experiment uses an uploaded CSV (`{cfg.csv_path}`). Uploaded files "
-                        "can't travel in a link: upload it on the **Data** page.")
+                st.info(f"This experiment uses an uploaded CSV ({code_span(cfg.csv_path)}). "
+                        "Uploaded files can't travel in a link: upload it on the **Data** page.")
             return None
         return cache.parse_upload(upload["data"], upload["name"], cfg.column or None,
                                   cfg.date_column or None, **state.csv_options()).series
@@ -71,12 +75,13 @@ def config_form(cfg: ExperimentConfig, series: Series) -> ExperimentConfig | Non
     with st.form("train_form", border=True):
         st.markdown("**Framing**")
         c1, c2 = st.columns(2)
-        window = c1.number_input("Window", 1, min(512, max(1, n - 3)), min(cfg.window, n - 3),
+        window = c1.number_input("Window", *fitted("window", cfg.window, hi=n - 3),
                                  help=field_help("window"))
-        horizon = c2.number_input("Horizon", 1, min(365, max(1, n // 3)), min(cfg.horizon, n // 3),
+        horizon = c2.number_input("Horizon", *fitted("horizon", cfg.horizon, hi=n // 3),
                                   help=field_help("horizon"))
-        test_size = c1.number_input("Test size (points)", 1, max(1, n - 4),
-                                    min(cfg.test_count(n), n - 4), help=field_help("test_size"))
+        lo, hi, count = fitted("test_size", cfg.test_count(n), lo=1, hi=n - 4)
+        test_size = c1.number_input("Test size (points)", int(lo), int(hi), int(count),
+                                    help=field_help("test_size"))
         transform = c2.selectbox("Transform", TRANSFORMS, TRANSFORMS.index(cfg.transform),
                                  help=field_help("transform") + " Options: " + "; ".join(
                                      f"{k}: {v}" for k, v in TRANSFORM_HELP.items()))
@@ -90,30 +95,35 @@ def config_form(cfg: ExperimentConfig, series: Series) -> ExperimentConfig | Non
                                     ARCHITECTURE_CHOICES.index(cfg.architecture),
                                     format_func=lambda n: ARCHITECTURES[n].label,
                                     help=field_help("architecture"))
-        layers = st.slider("LSTM layers", 1, 8, cfg.layers, help=field_help("layers"))
+        layers = st.slider("LSTM layers", *fitted("layers", cfg.layers), help=field_help("layers"))
         c1, c2 = st.columns(2)
-        units = c1.select_slider("Units per layer", _with(UNIT_CHOICES, cfg.units), cfg.units,
-                                 help=field_help("units"))
-        dropout = c2.slider("Dropout", 0.0, 0.9, cfg.dropout, 0.05, help=field_help("dropout"))
+        units = c1.select_slider("Units per layer", steps("units", UNIT_CHOICES, cfg.units),
+                                 cfg.units, help=field_help("units"))
+        dropout = c2.slider("Dropout", *fitted("dropout", cfg.dropout), 0.05,
+                            help=field_help("dropout"))
         st.markdown("**MLP baseline** · same window, flattened")
         c1, c2 = st.columns(2)
-        mlp_layers = c1.slider("MLP layers", 1, 8, cfg.mlp_layers, help=field_help("mlp_layers"))
-        mlp_units = c2.select_slider("MLP units", _with(UNIT_CHOICES, cfg.mlp_units),
+        mlp_layers = c1.slider("MLP layers", *fitted("mlp_layers", cfg.mlp_layers),
+                               help=field_help("mlp_layers"))
+        mlp_units = c2.select_slider("MLP units", steps("mlp_units", UNIT_CHOICES, cfg.mlp_units),
                                      cfg.mlp_units, help=field_help("mlp_units"))
         with st.expander("Training settings"):
             c1, c2 = st.columns(2)
-            epochs = c1.number_input("Max epochs", 1, 5000, cfg.epochs, help=field_help("epochs"))
-            patience = c2.number_input("Patience", 0, 5000, cfg.patience,
+            epochs = c1.number_input("Max epochs", *fitted("epochs", cfg.epochs),
+                                     help=field_help("epochs"))
+            patience = c2.number_input("Patience", *fitted("patience", cfg.patience),
                                        help=field_help("patience"))
-            batch_size = c1.select_slider("Batch size", _with(BATCH_CHOICES, cfg.batch_size),
+            batch_size = c1.select_slider("Batch size",
+                                          steps("batch_size", BATCH_CHOICES, cfg.batch_size),
                                           cfg.batch_size, help=field_help("batch_size"))
-            learning_rate = c2.select_slider("Learning rate", _with(LR_CHOICES, cfg.learning_rate),
-                                             cfg.learning_rate, format_func=lambda v: f"{v:g}",
-                                             help=field_help("learning_rate"))
-            validation_fraction = c1.slider("Validation share", 0.0, 0.5,
-                                            cfg.validation_fraction, 0.05,
-                                            help=field_help("validation_fraction"))
-            seed = c2.number_input("Seed", 0, 2**31 - 1, cfg.seed, help=field_help("seed"))
+            learning_rate = c2.select_slider(
+                "Learning rate", steps("learning_rate", LR_CHOICES, cfg.learning_rate),
+                cfg.learning_rate, format_func=lambda v: f"{v:g}",
+                help=field_help("learning_rate"))
+            validation_fraction = c1.slider(
+                "Validation share", *fitted("validation_fraction", cfg.validation_fraction), 0.05,
+                help=field_help("validation_fraction"))
+            seed = c2.number_input("Seed", *fitted("seed", cfg.seed), help=field_help("seed"))
         models = st.multiselect("Models", MODELS, list(cfg.models),
                                 format_func=lambda m: MODEL_LABELS[m], help=field_help("models"))
         submitted = st.form_submit_button("Train", type="primary", icon=":material/play_arrow:",
@@ -134,9 +144,46 @@ def config_form(cfg: ExperimentConfig, series: Series) -> ExperimentConfig | Non
         return None
 
 
-def _with(choices: list, value) -> list:
-    """The choices plus the current value (a URL may carry a value between the steps)."""
-    return sorted(set(choices) | {value})
+def fitted(name: str, value, lo=None, hi=None) -> tuple:
+    """``(min, max, value)`` for a config field's widget: the field's own range from the config
+    (the one source of bounds), narrowed to ``[lo, hi]`` when the series allows less, with the
+    value moved inside. Never raises: a range the series empties collapses to its lower end.
+
+    >>> fitted("window", 500, hi=37)        # a 40-point series
+    (1, 37, 37)
+    """
+    low, high = field_range(name)
+    if lo is not None:
+        low = max(low, type(low)(lo))
+    if hi is not None:
+        high = min(high, type(high)(hi))
+    high = max(low, high)
+    return low, high, type(low)(min(max(value, low), high))
+
+
+def steps(name: str, choices: Sequence, value) -> list:
+    """A select_slider's steps for a config field: the choices inside the field's range, plus the
+    current value (a link may carry a value between the steps)."""
+    low, high = field_range(name)
+    return sorted({c for c in choices if low <= c <= high} | {value})
+
+
+_MARKDOWN_CHARS = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:])")
+
+
+def plain(text: str, limit: int = 80) -> str:
+    """Text from a user (a file or column name) made safe to put in markdown: one line, cut to
+    ``limit`` characters, every markdown character escaped, so it shows as typed."""
+    text = "".join(c if c.isprintable() else " " for c in str(text))
+    if len(text) > limit:
+        text = text[:limit] + "…"
+    return _MARKDOWN_CHARS.sub(r"\\\1", text)
+
+
+def code_span(text: str, limit: int = 80) -> str:
+    """Text from a user as a markdown code span (no backticks or control characters inside)."""
+    text = "".join(" " if c == "`" or not c.isprintable() else c for c in str(text))
+    return f"`{text[:limit]}{'…' if len(text) > limit else ''}`"
 
 
 def render_results(result: ExperimentResult) -> None:
@@ -222,7 +269,7 @@ def downloads(result: ExperimentResult) -> None:
     c2.download_button("Metrics + config JSON", export.metrics_json(result), f"{stem}_metrics.json",
                        "application/json", icon=":material/download:")
     if "lstm" in result.forecasters and hasattr(result.forecasters["lstm"], "model_"):
-        c3.download_button("Trained LSTM (.keras)", _model_bytes(result), f"{stem}_lstm.keras",
+        c3.download_button("Trained LSTM (.keras)", model_download(result), f"{stem}_lstm.keras",
                            "application/octet-stream", icon=":material/download:",
                            help="Load with keras.saving.load_model(path) (safe mode).")
     with st.expander("Show the Keras code for this LSTM"):
@@ -231,9 +278,14 @@ def downloads(result: ExperimentResult) -> None:
         st.code(architecture_keras_code(result.network_config("lstm")), language="python")
 
 
-@st.cache_data(show_spinner=False, max_entries=8, hash_funcs={ExperimentResult: id})
-def _model_bytes(result: ExperimentResult) -> bytes:
-    return export.model_bytes(result, "lstm")
+def model_download(result: ExperimentResult) -> Callable[[], bytes]:
+    """The ``.keras`` bytes of this session's own result, made only when the user clicks.
+
+    Nothing is cached between sessions (a cache keyed on ``id(result)`` once handed one
+    session's model to another whose new result reused a freed object's id): the callable holds
+    the result itself, and Streamlit keeps it with this session's page.
+    """
+    return partial(export.model_bytes, result, "lstm")
 
 
 def sidebar_summary(cfg: ExperimentConfig) -> None:
@@ -241,7 +293,7 @@ def sidebar_summary(cfg: ExperimentConfig) -> None:
     with st.sidebar:
         st.caption("Current experiment")
         st.markdown(f"**{DATASET_LABELS[cfg.dataset].split(' (')[0]}**"
-                    + (f" · `{cfg.csv_path}`" if cfg.dataset == "csv" else ""))
+                    + (f" · {code_span(cfg.csv_path, 40)}" if cfg.dataset == "csv" else ""))
         st.markdown(f"window {cfg.window} · horizon {cfg.horizon} · {cfg.layers}×{cfg.units} LSTM · "
                     f"{cfg.epochs} epochs · seed {cfg.seed}")
         with st.popover("Copy link", icon=":material/link:", width="stretch"):
@@ -279,6 +331,3 @@ def sync_to_url() -> None:
     if current != params:
         st.query_params.from_dict(params)
 
-
-def range_of(name: str) -> tuple:
-    return field_range(name)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from lstm_lab.config import field_range
 from tests.app.conftest import make_app, texts
 
 
@@ -46,10 +47,44 @@ def test_data_page_damped_sine_sliders_change_the_series() -> None:
     at.radio[0].set_value("damped_sine").run()
     assert not at.exception
     assert {m.label: m.value for m in at.metric}["Points"] == "400"
-    at.slider(key="data.sine_length").set_value(200).run()
+    at.number_input(key="data.sine_length").set_value(200).run()
     assert {m.label: m.value for m in at.metric}["Points"] == "200"
     cfg = at.session_state["lab.config"]
     assert (cfg.dataset, cfg.sine_length, cfg.transform) == ("damped_sine", 200, "auto")
+
+
+def test_data_page_sine_bounds_are_the_configs_ranges() -> None:
+    """One source of bounds: every sine control allows exactly its config field's range, so a
+    link's value (already clamped to that range) always fits its control."""
+    at = make_app({"dataset": "damped_sine", "sine_length": "100000", "sine_period": "1e9"})
+    at.run()
+    at.switch_page("pages/data.py").run()
+    assert not at.exception
+    for name in ("sine_length", "sine_period", "sine_decay", "sine_amplitude", "sine_phase",
+                 "sine_noise"):
+        (control,) = [w for w in [*at.number_input, *at.slider] if w.key == f"data.{name}"]
+        assert (control.min, control.max) == field_range(name), name
+    assert at.number_input(key="data.sine_length").value == 100_000
+    assert at.number_input(key="data.sine_period").value == 10_000.0
+    assert {m.label: m.value for m in at.metric}["Points"] == "100,000"
+
+
+def test_train_form_bounds_are_the_configs_ranges_narrowed_by_the_series() -> None:
+    at = make_app({"window": "512", "horizon": "365", "test_size": "1000000", "seed": "1e12"})
+    at.run()
+    at.switch_page("pages/train.py").run()
+    assert not at.exception
+    number = {n.label: n for n in at.number_input}
+    window, horizon, test_size = number["Window"], number["Horizon"], number["Test size (points)"]
+    assert (window.min, window.max, window.value) == (1, 141, 141)       # 144 points - 3
+    assert (horizon.min, horizon.max, horizon.value) == (1, 48, 48)      # 144 // 3
+    assert (test_size.min, test_size.max, test_size.value) == (1, 140, 140)
+    seed = number["Seed"]
+    assert (seed.min, seed.max, seed.value) == (*field_range("seed"), 2**31 - 1)
+    for label, name in (("LSTM layers", "layers"), ("Dropout", "dropout"),
+                        ("MLP layers", "mlp_layers"), ("Validation share", "validation_fraction")):
+        (control,) = [s for s in at.slider if s.label == label]
+        assert (control.min, control.max) == field_range(name), name
 
 
 def test_train_page_before_training_says_what_to_do() -> None:

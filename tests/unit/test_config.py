@@ -176,3 +176,54 @@ def test_whole_numbers_in_float_fields_serialise_like_their_json_form() -> None:
     from_link, _ = ExperimentConfig.from_query_params(built.to_query_params())
     assert from_link.to_json() == built.to_json()
     assert json.loads(built.to_json())["test_size"] == 6.0
+
+
+def test_free_text_fields_are_capped_and_one_line() -> None:
+    assert ExperimentConfig(dataset="csv", csv_path="x" * 255).csv_path == "x" * 255
+    with pytest.raises(ConfigError) as info:
+        ExperimentConfig(dataset="csv", csv_path="x" * 256)
+    assert str(info.value) == ("`csv_path` must be at most 255 characters; shorten it. "
+                               "Received: 256 characters")
+    for name in ("column", "date_column"):
+        with pytest.raises(ConfigError, match=f"`{name}` must be one line of printable text"):
+            ExperimentConfig(**{name: "a\nb"})
+    assert ExperimentConfig(column="Umsatz €").column == "Umsatz €"          # unicode is fine
+    with pytest.raises(ConfigError, match="at most 255 characters"):          # imports too
+        ExperimentConfig.from_dict({"column": "y" * 10_000})
+
+
+def test_hostile_link_values_are_never_echoed_whole_or_as_markdown() -> None:
+    long_path = "a" * 10_000
+    config, notes = ExperimentConfig.from_query_params({
+        "dataset": "csv", "csv_path": long_path, "units": "**x**`<script>", "window": "1" + "0" * 300,
+        "models": "lstm,[click](http://evil)", "transform": "x`y", "epochs": "1e309"})
+    assert config == ExperimentConfig(window=512)
+    assert notes == [
+        "Ignored `csv_path=" + "a" * 40 + "…` (10,000 characters) from the link: `csv_path` "
+        "must be at most 255 characters; shorten it.",
+        "Ignored `units=**x** <script>` from the link: `units` must be a number.",
+        "`window=1" + "0" * 39 + "…` (301 characters) from the link is out of range [1, 512]; "
+        "using 512.",
+        "Ignored `models=lstm,[click](http://evil)` from the link: `models` must be a non-empty "
+        "subset of lstm, mlp, naive, seasonal_naive, holt_winters, sarima.",
+        "Ignored `transform=x y` from the link: `transform` must be one of auto, none, log, "
+        "diff, log_diff, seasonal_diff, log_seasonal_diff, detrend, log_detrend.",
+        "Ignored `epochs=1e309` from the link: `epochs` must be a finite number.",
+        "Ignored `dataset=csv` from the link: dataset=csv needs a file: pass `csv_path` "
+        "(CLI: --dataset PATH.csv).",
+    ]
+    for note in notes:            # each value stays inside its one code span
+        assert note.count("`") % 2 == 0 and "\n" not in note and len(note) < 200
+
+
+def test_nan_inf_and_negative_link_values() -> None:
+    config, notes = ExperimentConfig.from_query_params(
+        {"dropout": "nan", "learning_rate": "inf", "seed": "-3", "sine_length": "-1e308"})
+    assert (config.dropout, config.learning_rate, config.seed, config.sine_length) == \
+        (0.0, 0.003, 0, 40)
+    assert notes == [
+        "Ignored `dropout=nan` from the link: `dropout` must be a finite number.",
+        "Ignored `learning_rate=inf` from the link: `learning_rate` must be a finite number.",
+        "`seed=-3` from the link is out of range [0, 2147483647]; using 0.",
+        "`sine_length=-1e308` from the link is out of range [40, 100000]; using 40.",
+    ]
