@@ -13,10 +13,11 @@ import numpy as np
 
 from lstm_lab.errors import ConfigError, DataError, NotFittedError, TrainingError
 from lstm_lab.fitting import fit_compiled
+from lstm_lab.limits import Limits
 from lstm_lab.windows import (
     Scaler,
     TargetTransform,
-    make_windows,
+    recent_windows,
     resolve_transform,
     window_count,
     windows_at,
@@ -139,11 +140,11 @@ class NeuralForecaster:
                 f"{self.horizon} and transform '{self.transform_.kind}' that leaves "
                 f"{max(n_windows, 0)} "
                 "training window(s); at least 2 are needed. Lower the window or the test size.")
-        X, y = make_windows(scaled, self.window, self.output_steps, start=lag)
+        # only the most recent max_windows pairs are built: a long series never materialises
+        # more windows than training keeps
+        X, y, self.n_windows_total_ = recent_windows(scaled, self.window, self.output_steps,
+                                                     start=lag, keep=self.max_windows)
         self.first_origin_ = lag + self.window  # the earliest origin with a full input window
-        self.n_windows_total_ = len(X)
-        if self.max_windows and len(X) > self.max_windows:  # keep the most recent windows
-            X, y = X[-self.max_windows:], y[-self.max_windows:]
         self.n_windows_used_ = len(X)
         n_val = int(round(len(X) * self.validation_fraction)) if self.validation_fraction else 0
         if self.validation_windows is not None:
@@ -199,18 +200,29 @@ class NeuralForecaster:
                             f"{origins.min()} has fewer.")
         z = self.transform_.forward(values[: origins.max()] if origins.size else values)
         scaled = self.scaler_.transform(np.nan_to_num(z))
-        X = windows_at(scaled, origins, self.window)                         # [n, window]
-        if self.strategy == "recursive":  # one step at a time, each prediction fed back
-            steps = []
-            for _ in range(self.horizon):
-                step = self._forward(X)[:, 0]                                # [n]
-                steps.append(step)
-                X = np.concatenate([X[:, 1:], step[:, None].astype(X.dtype)], axis=1)  # slide
-            z_hat = np.stack(steps, axis=1)                                  # [n, horizon]
-        else:
-            z_hat = self._forward(X)                                         # [n, horizon]
+        # in chunks of at most the training cap: never more windows at once than training held
+        size = self.predict_chunk
+        z_hat = np.concatenate(
+            [self._forecast(windows_at(scaled, origins[i:i + size], self.window))
+             for i in range(0, len(origins), size)]
+            or [np.empty((0, self.horizon), dtype="float32")])               # [n, horizon]
         return self.transform_.inverse(self.scaler_.inverse(z_hat), values, origins)
 
+    @property
+    def predict_chunk(self) -> int:
+        """Most windows one forward pass of ``predict`` takes: the training cap."""
+        return self.max_windows or Limits().max_train_windows
+
+    def _forecast(self, X: np.ndarray) -> np.ndarray:
+        """Scaled forecasts [n, horizon] from scaled input windows X [n, window]."""
+        if self.strategy != "recursive":
+            return self._forward(X)                                          # [n, horizon]
+        steps = []                        # one step at a time, each prediction fed back
+        for _ in range(self.horizon):
+            step = self._forward(X)[:, 0]                                    # [n]
+            steps.append(step)
+            X = np.concatenate([X[:, 1:], step[:, None].astype(X.dtype)], axis=1)  # slide
+        return np.stack(steps, axis=1)                                       # [n, horizon]
 
     def _forward(self, X: np.ndarray) -> np.ndarray:
         out = self.model_(self._inputs(X), training=False)

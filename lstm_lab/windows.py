@@ -119,6 +119,20 @@ def make_windows(values: np.ndarray, window: int, horizon: int = 1,
     return X, y
 
 
+def recent_windows(values: np.ndarray, window: int, horizon: int = 1, start: int = 0,
+                   keep: int | None = None) -> tuple[np.ndarray, np.ndarray, int]:
+    """The latest ``keep`` pairs of ``make_windows(values, window, horizon, start)``, built alone.
+
+    Returns (X, y, total): exactly ``make_windows(...)[0][-keep:]`` and ``[1][-keep:]``, and how
+    many pairs the whole series gives. Only the kept pairs are materialised: a long series with a
+    cap of 5,000 windows costs 5,000 x window floats, not n x window. ``keep`` None keeps all.
+    """
+    total = window_count(len(values), window, horizon, start)
+    skip = max(0, total - keep) if keep else 0       # the oldest pairs, never built
+    X, y = make_windows(values, window, horizon, start=start + skip)
+    return X, y, total
+
+
 def windows_at(values: np.ndarray, origins: np.ndarray, window: int) -> np.ndarray:
     """Input windows ending just before each origin: (len(origins), window)."""
     origins = np.asarray(origins)

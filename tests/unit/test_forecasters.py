@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from lstm_lab import forecasters
+from lstm_lab import forecasters, windows
 from lstm_lab.errors import ConfigError, DataError, NotFittedError, TrainingError
 from lstm_lab.forecasters import (
     EpochInfo,
@@ -306,3 +306,76 @@ def test_a_reused_training_loop_gives_exactly_the_numbers_of_a_fresh_one(tiny_va
         np.testing.assert_array_equal(other[0], first[0])
         assert other[1] == first[1]
     assert not np.array_equal(fitted(1)[0], first[0])       # the seed still matters
+
+
+# --- the training cap: windows and prediction never materialise more ---------------------------
+
+@requires_tf
+@pytest.mark.parametrize("cls", [LSTMForecaster, MLPForecaster])
+def test_fit_builds_only_the_windows_it_keeps(cls, tiny_values, fast_kwargs,
+                                              monkeypatch) -> None:
+    """40 points, window 4, lag 1: 35 windows, a cap of 30. The arrays built and trained on
+    have 30 rows (not 35) and are exactly the latest 30 of all windows, the old path's."""
+    built, trained = [], {}
+    real_make, real_fit = windows.make_windows, forecasters.fit_compiled
+
+    def spy_make(*args, **kwargs):
+        out = real_make(*args, **kwargs)
+        built.append(out[0].shape)
+        return out
+
+    def spy_fit(model, X, y, X_val, y_val, **kwargs):
+        trained.update(X=X, y=y, X_val=X_val, y_val=y_val)
+        return real_fit(model, X, y, X_val, y_val, **kwargs)
+
+    monkeypatch.setattr("lstm_lab.windows.make_windows", spy_make)
+    monkeypatch.setattr(forecasters, "fit_compiled", spy_fit)
+    kwargs = {**fast_kwargs, "validation_fraction": 0.2}
+    model = cls(window=4, transform="diff", max_windows=30, **kwargs).fit(tiny_values)
+    assert built == [(30, 4)]
+    assert (model.n_windows_total_, model.n_windows_used_, model.n_val_) == (35, 30, 6)
+
+    z = model.transform_.forward(tiny_values)
+    scaled = np.where(np.isnan(z), 0.0, model.scaler_.transform(np.nan_to_num(z)))
+    X_old, y_old = real_make(scaled, 4, 1, start=1)                 # all 35, as before
+    X_kept, y_kept = X_old[-30:], y_old[-30:]
+    shaped = (lambda X: X[..., None]) if cls is LSTMForecaster else (lambda X: X)
+    np.testing.assert_array_equal(trained["X"], shaped(X_kept[:24]))
+    np.testing.assert_array_equal(trained["y"], y_kept[:24])
+    np.testing.assert_array_equal(trained["X_val"], shaped(X_kept[24:]))
+    np.testing.assert_array_equal(trained["y_val"], y_kept[24:])
+
+
+@requires_tf
+@pytest.mark.parametrize(("cls", "strategy", "horizon"),
+                         [(LSTMForecaster, "direct", 3), (MLPForecaster, "direct", 1),
+                          (LSTMForecaster, "recursive", 3)])
+def test_predict_runs_in_chunks_of_the_cap_with_the_numbers_of_one_call(
+        cls, strategy, horizon, tiny_values, fast_kwargs, monkeypatch) -> None:
+    model = cls(window=4, horizon=horizon, transform="log_diff", strategy=strategy,
+                max_windows=7, **fast_kwargs).fit(tiny_values[:30])
+    origins = np.arange(5, 38)                                       # 33 origins
+    batches = []
+    real_forward = model._forward
+
+    def counted(X):
+        batches.append(len(X))
+        return real_forward(X)
+
+    monkeypatch.setattr(model, "_forward", counted)
+    chunked = model.predict(tiny_values, origins)
+    steps = horizon if strategy == "recursive" else 1
+    assert sorted(batches) == sorted([7, 7, 7, 7, 5] * steps)      # never more than the cap
+    model.max_windows = 1000                                          # one call for all 33
+    batches.clear()
+    whole = model.predict(tiny_values, origins)
+    assert batches == [33] * steps
+    assert chunked.shape == whole.shape == (33, horizon)
+    # the same numbers up to float32 rounding (the kernels block a batch of 7 unlike one of 33)
+    np.testing.assert_allclose(chunked, whole, rtol=1e-6)
+
+
+@requires_tf
+def test_predict_without_origins_returns_an_empty_forecast(tiny_values, fast_kwargs) -> None:
+    model = MLPForecaster(window=4, horizon=2, max_windows=5, **fast_kwargs).fit(tiny_values)
+    assert model.predict(tiny_values, np.array([], dtype=int)).shape == (0, 2)

@@ -10,6 +10,7 @@ from lstm_lab.windows import (
     Scaler,
     TargetTransform,
     make_windows,
+    recent_windows,
     split_by_time,
     windows_at,
 )
@@ -73,6 +74,44 @@ def test_make_windows_too_short() -> None:
 def test_make_windows_refuses_2d_input() -> None:
     with pytest.raises(DataError, match=r"Received shape=\(10, 2\)"):
         make_windows(np.zeros((10, 2)), window=2)
+
+
+@pytest.mark.parametrize(("window", "horizon", "start"), [(3, 1, 0), (5, 2, 1), (1, 4, 12)])
+def test_recent_windows_are_the_latest_of_all_windows_and_build_no_more(window, horizon,
+                                                                         start) -> None:
+    """A series just above the cap: the kept pairs equal the old path (all windows, then the
+    latest ``keep``), and the arrays built hold ``keep`` rows, not the whole series' count."""
+    values = np.random.default_rng(1).normal(size=60)
+    keep = 40
+    X_all, y_all = make_windows(values, window, horizon, start=start)
+    assert keep < len(X_all) < keep + 20            # just above the cap
+    X, y, total = recent_windows(values, window, horizon, start=start, keep=keep)
+    assert total == len(X_all)
+    assert X.shape == (keep, window) and y.shape == (keep, horizon)
+    np.testing.assert_array_equal(X, X_all[-keep:])
+    np.testing.assert_array_equal(y, y_all[-keep:])
+
+
+def test_recent_windows_keep_all_when_the_series_is_within_the_cap() -> None:
+    values = np.arange(10.0)
+    X_all, y_all = make_windows(values, 3, 2)
+    for keep in (None, len(X_all), 1000):
+        X, y, total = recent_windows(values, 3, 2, keep=keep)
+        assert total == len(X_all) == 6
+        np.testing.assert_array_equal(X, X_all)
+        np.testing.assert_array_equal(y, y_all)
+
+
+def test_recent_windows_of_a_long_series_stay_at_the_cap() -> None:
+    values = np.arange(1_000_000, dtype="float64")
+    X, y, total = recent_windows(values, 100, 1, keep=50)
+    assert total == 1_000_000 - 100 and X.shape == (50, 100) and y.shape == (50, 1)
+    assert X[-1, -1] == 999_998 and y[-1, 0] == 999_999 and X[0, 0] == 999_850
+
+
+def test_recent_windows_too_short_is_the_same_data_error() -> None:
+    with pytest.raises(DataError, match="at least start \\+ window \\+ horizon = 6 points"):
+        recent_windows(np.arange(5.0), 4, 2, keep=10)
 
 
 def test_windows_at_ends_just_before_each_origin() -> None:
