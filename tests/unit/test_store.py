@@ -523,3 +523,248 @@ def test_importing_the_store_and_sweeps_loads_neither_streamlit_nor_tensorflow()
                           text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout.strip().splitlines()[-1]) == []
+
+
+# --- shared-server safety (issue 13) -------------------------------------------------------------
+
+def _long_run(n: int = 40_000) -> ExperimentResult:
+    """A naive run on a long series: its predictions take a few MiB as JSON."""
+    values = 10 + np.sin(np.arange(n) / 7.0)
+    series = Series(values, pd.RangeIndex(n), name="long")
+    return run_experiment(ExperimentConfig(window=4, test_size=6, season=12, models=NAIVE,
+                                           **FAST), series)
+
+
+def _spoiled_import(store, change) -> str:
+    doc = _export_doc(store)
+    change(doc)
+    return json.dumps(doc)
+
+
+def test_a_run_dated_1e12_is_refused_on_import(store) -> None:
+    text = _spoiled_import(store, lambda d: d["runs"][1].update(created_at=1e12))
+    with pytest.raises(DataError, match=r"Run 2 .*created_at must be a date between 2000-01-01 "
+                                        r"and tomorrow.*1000000000000\.0 \(unknown date\)"):
+        store.import_runs(text, BOB)
+    assert store.list_runs(BOB, include_shared=False) == []
+    for bad in (-5.0, 12.0, "2024-01-01", True):
+        text = _spoiled_import(store, lambda d, bad=bad: d["runs"][0].update(created_at=bad))
+        with pytest.raises(DataError, match="Run 1 .*created_at"):
+            store.import_runs(text, BOB)
+
+
+def test_a_bad_date_already_in_the_database_never_breaks_the_history(store) -> None:
+    run_id = store.save_run(_naive(), ALICE)
+    with sqlite3.connect(store.path) as conn:
+        conn.execute("UPDATE runs SET created_at = 1e12 WHERE id = ?", (run_id,))
+    [summary] = store.list_runs(ALICE)
+    assert summary.when == "unknown date"
+    assert runs_frame([summary], ALICE)["when"].tolist() == ["unknown date"]
+    assert store_module.format_when(float("nan")) == "unknown date"
+    assert store_module.format_when(0.0).startswith("1970-01-0")
+
+
+@pytest.mark.parametrize("text", [
+    "[" * 100_000 + "]" * 100_000,
+    '{"format": "lstm_lab.runs", "version": 1, "runs": ' + "[" * 100_000 + "]" * 100_000 + "}",
+    '{"format": "lstm_lab.runs", "version": 1, "runs": [' + '{"a":' * 40 + "1" + "}" * 40 + "]}",
+])
+def test_a_deeply_nested_file_is_one_readable_error(store, text) -> None:
+    with pytest.raises(DataError, match="nests lists or objects more than 32 levels deep"):
+        store.import_runs(text, BOB)
+    with pytest.raises(DataError, match="nests"):
+        store.import_runs(text.encode(), BOB)
+
+
+@pytest.mark.parametrize("change, message", [
+    (lambda d: d["runs"][0]["result"].update(transform="warp"), "Run 1 .*unknown transform 'warp'"),
+    (lambda d: d["runs"][0]["result"]["config"].update(architecture="transformer"),
+     "Run 1 .*architecture"),
+    (lambda d: d["runs"][0]["result"]["config"].update(tuning="sometimes"), "Run 1 .*tuning"),
+    (lambda d: d["runs"][0]["result"]["config"].update(models=["lstm", "prophet"]),
+     "Run 1 .*models"),
+    (lambda d: d["runs"][0]["result"]["config"].update(column="c" * 5000),
+     "Run 1 .*config.column is 5,000 characters long; at most 200"),
+    (lambda d: d["runs"][0]["result"].update(notes=["x" * 5000]),
+     "Run 1 .*a note is 5,000 characters long; at most 1,000 are allowed"),
+    (lambda d: d["runs"][0]["result"].update(notes=["fine"] * 51), "notes must be a list of at "
+                                                                    "most 50"),
+    (lambda d: d["runs"][0]["result"].update(series_name="s" * 300), "series_name is 300"),
+    (lambda d: d["runs"][0]["result"].update(series_name="a\x1b[31mb"), "control characters"),
+    (lambda d: d["runs"][0]["result"].update(skipped=["everything"]), "skipped must list models"),
+    (lambda d: d["runs"][0]["result"].update(tuning={"lstm": {
+        "chosen": "**x** [a](http://evil)", "window": 12, "units": 32, "transform": "log",
+        "scores": {}}}), "tuning.lstm.chosen has characters that are not allowed"),
+    (lambda d: d["runs"][0]["result"].update(tuning={"lstm": {
+        "chosen": "as set", "window": 12, "units": 32, "transform": "warp", "scores": {}}}),
+     "unknown transform 'warp' in tuning.lstm"),
+    (lambda d: d["runs"][0]["result"].update(extra=1), "unknown result entry 'extra'"),
+    (lambda d: d["runs"][0].update(owner="someone"), "unknown run entry 'owner'"),
+    (lambda d: d["runs"][0]["result"]["metrics"]["naive"].update(rmse=1e400), "not valid JSON"),
+    (lambda d: d["runs"][0]["result"]["predictions"]["split"].__setitem__(0, "x"), "split"),
+    (lambda d: d["runs"][0]["result"]["histories"].update(naive={"loss": [1]}),
+     "unknown histories entry 'naive'"),
+    (lambda d: d["runs"][0]["result"].update(n_points=-3), "n_points must be between"),
+    (lambda d: d["runs"][0].update(sweep="../../etc"), "sweep has characters"),
+])
+def test_imports_follow_a_strict_schema(store, change, message) -> None:
+    text = _spoiled_import(store, change)
+    with pytest.raises(DataError, match=message):
+        store.import_runs(text, BOB)
+    assert store.list_runs(BOB, include_shared=False) == []
+
+
+def test_nan_and_infinity_are_refused_in_imports(store) -> None:
+    text = _spoiled_import(store, lambda d: None).replace('"rmse": ', '"rmse": NaN, "x": ', 1)
+    with pytest.raises(DataError, match="not valid JSON: NaN is not a number JSON allows"):
+        store.import_runs(text, BOB)
+
+
+def test_a_network_state_may_not_set_private_attributes(store) -> None:
+    state = {"params": {"window": 4}, "fitted": {"__dict__": {}},
+             "transform": {"kind": "none", "season": 1, "trend": [0, 0]},
+             "scaler": {"mean": 0.0, "scale": 1.0}}
+    cfg = ExperimentConfig(window=4, test_size=6, models=("mlp", "naive"), **FAST)
+    doc = _export_doc(store)
+    doc["runs"][0]["result"]["config"] = cfg.to_dict()
+    doc["runs"][0]["result"]["metrics"]["mlp"] = doc["runs"][0]["result"]["metrics"]["naive"]
+    doc["runs"][0]["networks"] = {"mlp": {"state": state, "keras_base64": "UEsDBA=="}}
+    with pytest.raises(DataError, match="Run 1 .*sets a value it may not: '__dict__'"):
+        store.import_runs(json.dumps(doc), BOB)
+
+
+def test_imports_are_limited_in_count(store, monkeypatch) -> None:
+    text = json.dumps(_export_doc(store))
+    monkeypatch.setenv("LSTM_LAB_MAX_IMPORT_RUNS", "1")
+    with pytest.raises(DataError, match="holds 2 runs; one import takes at most 1 "
+                                        r"\(LSTM_LAB_MAX_IMPORT_RUNS\)"):
+        store.import_runs(text, BOB)
+
+
+def test_imported_sweep_ids_are_issued_afresh(store) -> None:
+    ids = [store.save_run(_naive(0), ALICE, sweep="grid1"),
+           store.save_run(_naive(1), ALICE, sweep="grid1"),
+           store.save_run(_naive(2), ALICE, sweep="grid2"),
+           store.save_run(_naive(3), ALICE)]
+    text = store.export_runs(ids, ALICE)
+    report = store.import_runs(text, BOB)
+    copies = {s.id: s.sweep for s in store.list_runs(BOB, include_shared=False)}
+    new = [copies[i] for i in report.ids]
+    assert new[0] == new[1] and new[0] not in ("", "grid1", "grid2")
+    assert new[2] not in ("", "grid1", "grid2", new[0]) and new[3] == ""
+    # Alice's sweeps hold her runs only: the copies never joined them
+    assert sorted(s.id for s in store.list_runs(None, sweep="grid1")) == ids[:2]
+    assert {s["sweep"] for s in store.list_sweeps(BOB, include_shared=False)} == {new[0], new[2]}
+
+
+def _fake_network(store, run_id: int, blob: bytes = b"PK\x03\x04 not really a model") -> None:
+    with sqlite3.connect(store.path) as conn:
+        conn.execute("INSERT INTO weights (run_id, model, state_json, keras) VALUES (?, ?, ?, ?)",
+                     (run_id, "lstm", "{}", blob))
+
+
+def test_a_network_cannot_be_read_once_its_owner_stops_sharing(store) -> None:
+    run_id = store.save_run(_naive(), ALICE, shared=True)
+    _fake_network(store, run_id)
+    network = store.load_run(run_id, BOB).forecasters["lstm"]
+    assert network.keras_bytes().startswith(b"PK")              # shared: Bob may read it
+    store.set_shared(run_id, False, ALICE)
+    with pytest.raises(RunNotFoundError, match=f"Run #{run_id} is not shared with the class"):
+        network.keras_bytes()
+    with pytest.raises(RunNotFoundError, match="not shared"):
+        store.keras_bytes(run_id, "lstm", BOB)
+    assert not hasattr(network, "model_")
+    assert store.keras_bytes(run_id, "lstm", ALICE).startswith(b"PK")   # the owner still may
+    store.set_shared(run_id, True, ALICE)
+    assert network.keras_bytes().startswith(b"PK")
+
+
+@requires_tf
+def test_a_network_loaded_before_unsharing_is_not_readable_after(store, neural) -> None:
+    run_id = store.save_run(neural, ALICE, shared=True)
+    network = store.load_run(run_id, BOB).forecasters["lstm"]
+    assert network.model_ is not None and network.loaded      # restored while shared
+    store.set_shared(run_id, False, ALICE)
+    with pytest.raises(RunNotFoundError, match="no longer shared with the class"):
+        network.restore()
+    assert not hasattr(network, "model_") and not hasattr(network, "predict")
+    with pytest.raises(RunNotFoundError):                      # nor saved again as Bob's copy
+        store.save_run(store_module.ExperimentResult(**{
+            **{f: getattr(neural, f) for f in neural.__dataclass_fields__},
+            "forecasters": {"lstm": network}}), BOB)
+    store.delete_run(run_id, ALICE)
+    with pytest.raises(RunNotFoundError, match=f"Run #{run_id} was deleted"):
+        network.restore()
+
+
+def test_history_keys_are_issued_by_the_server_and_forged_ones_refused(store, tmp_path) -> None:
+    owner = store.new_owner()
+    assert len(owner) == 32 and owner != store.new_owner()
+    key = store.owner_key(owner)
+    assert key.startswith(owner + "-") and len(key) == 65
+    assert store.owner_from_key(key) == owner
+    assert store.owner_from_key(f"  {key.upper()[:20]} {key.upper()[20:]}\n") == owner
+    forged = ["0" * 32, "0" * 32 + "-" + "0" * 32, owner, owner + "-" + "0" * 32,
+              key[:-1] + ("0" if key[-1] != "0" else "1"), ALICE, "", "x" * 10_000]
+    for bad in forged:
+        with pytest.raises(ConfigError, match="not a history key issued by this server"):
+            store.owner_from_key(bad)
+    other = RunStore(tmp_path / "other.sqlite3")                # another server, another secret
+    with pytest.raises(ConfigError):
+        other.owner_from_key(key)
+    assert store.owner_from_key(store.owner_key("cli")) == "cli"   # `runs key cli`
+
+
+def test_the_database_path_never_appears_in_messages(tmp_path) -> None:
+    folder = tmp_path / "secret-folder-name"
+    folder.mkdir()
+    junk = folder / "junk.sqlite3"
+    junk.write_bytes(b"this is not sqlite" * 100)
+    newer = folder / "new.sqlite3"
+    with sqlite3.connect(newer) as conn:
+        conn.execute("PRAGMA user_version = 99")
+    blocked = folder / "file"
+    blocked.write_text("a file where a folder should be")
+    for path in (junk, newer, blocked / "sub" / "runs.sqlite3"):
+        with pytest.raises(StoreError) as info:
+            RunStore(path).list_runs(ALICE)
+        assert "secret-folder-name" not in str(info.value)
+        assert "run store" in str(info.value)
+    assert "secret-folder-name" not in repr(RunStore(junk))
+
+
+def test_an_owner_over_the_storage_quota_is_refused(store, monkeypatch) -> None:
+    monkeypatch.setenv("LSTM_LAB_MAX_OWNER_STORAGE_MB", "1")
+    small = store.save_run(_naive(), ALICE)
+    used = store.used_bytes(ALICE)
+    assert 1000 < used < 2**20
+    big = _long_run()
+    with pytest.raises(store_module.QuotaError) as info:
+        store.save_run(big, ALICE)
+    message = str(info.value)
+    assert "would take your saved runs to" in message and "over the 1.0 MiB" in message
+    assert f"{used / 2**20:.1f} MiB used now" in message
+    assert "LSTM_LAB_MAX_OWNER_STORAGE_MB" in message
+    assert "Delete old runs on the History page" in message
+    assert [s.id for s in store.list_runs(ALICE)] == [small]     # nothing written
+    assert store.used_bytes(ALICE) == used
+    store.save_run(_naive(1), BOB)                               # others are not affected
+    monkeypatch.setenv("LSTM_LAB_MAX_OWNER_STORAGE_MB", "100")
+    big_id = store.save_run(big, ALICE)
+    assert store.used_bytes(ALICE) > 2**20
+    text = store.export_runs([big_id], ALICE)
+    monkeypatch.setenv("LSTM_LAB_MAX_OWNER_STORAGE_MB", "1")
+    with pytest.raises(store_module.QuotaError, match="Saving 1 imported run"):
+        store.import_runs(text, BOB)
+    assert store.list_runs(BOB, include_shared=False)[0].id != big_id  # only Bob's small run
+
+
+def test_run_and_save_over_the_quota_keeps_the_result_with_a_note(store, monkeypatch) -> None:
+    monkeypatch.setenv("LSTM_LAB_MAX_OWNER_STORAGE_MB", "1")
+    values = 10 + np.sin(np.arange(40_000) / 7.0)
+    series = Series(values, pd.RangeIndex(len(values)), name="long")
+    cfg = ExperimentConfig(window=4, test_size=6, season=12, models=NAIVE, **FAST)
+    result = store_module.run_and_save(cfg, series, ALICE, store=store)
+    assert "naive" in result.metrics and store.list_runs(ALICE) == []
+    assert "not saved to the history" in result.notes[-1]
+    assert "LSTM_LAB_MAX_OWNER_STORAGE_MB" in result.notes[-1]
