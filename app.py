@@ -23,6 +23,7 @@ def run() -> None:
     ])
     widgets.sidebar_summary(state.config())
     page.run()
+    state.show_notices()  # a page that has not shown them (Learn) still tells what a link repaired
     widgets.sync_to_url()
 
 

@@ -157,7 +157,8 @@ c3.metric("Season", series.season)
 c4.metric("Train / test", f"{len(series) - n_test:,} / {n_test:,}")
 st.plotly_chart(plots.series_figure(series, n_test), key="series_chart")
 window = min(cfg.window, max(1, len(series) // 3))
-st.plotly_chart(plots.window_figure(series, window, cfg.horizon), key="window_chart")
-st.caption(f"With window {window} and horizon {cfg.horizon}, the networks learn from every such "
+horizon = min(cfg.horizon, max(1, len(series) - window))   # the example fits in the series
+st.plotly_chart(plots.window_figure(series, window, horizon), key="window_chart")
+st.caption(f"With window {window} and horizon {horizon}, the networks learn from every such "
            "slice of the training part. Change them on **Train & compare**.")
 st.page_link("pages/train.py", label="Train on this series", icon=":material/arrow_forward:")
