@@ -5,6 +5,7 @@ on the command line.
     python -m lstm_lab runs show ID [--json]
     python -m lstm_lab runs export [ID ...] --out FILE [--format json|csv] [--no-weights]
     python -m lstm_lab runs import FILE [--owner KEY] [--shared]
+    python -m lstm_lab runs key [OWNER]
     python -m lstm_lab runs share ID [ID ...] [--off]
     python -m lstm_lab runs delete ID [ID ...]
     python -m lstm_lab sweep --window 6,12,24 --layers 1,2,3 --units 16,32,64 [run options]
@@ -12,6 +13,12 @@ on the command line.
 Every command takes ``--db PATH`` (default: ``LSTM_LAB_DB`` or ``runs/lstm_lab.sqlite3``). The
 command line acts with the server's rights: it sees every session's runs. Runs it saves belong
 to the owner ``cli`` (``--owner`` to change) and stay private unless ``--shared``.
+
+``runs key OWNER`` prints the history key that finds OWNER's runs on the History page (keys are
+signed by the server: see ``lstm_lab.store``); a teacher uses it for owners saved before keys
+were signed, or for runs imported with ``--owner``. Without OWNER it issues a new key.
+
+Errors about the run store name its path here (the pages never show it).
 
 ``add_commands(subparsers)`` adds both commands to the main parser; ``handle(args)`` runs one and
 returns the exit status. Mistakes raise LabError: the main CLI prints one ``error:`` line and
@@ -22,7 +29,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import signal
 import sys
 import threading
@@ -70,6 +76,11 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
     imp.add_argument("--owner", default=CLI_OWNER, help=f"who owns the copies (default: {CLI_OWNER})")
     imp.add_argument("--shared", action="store_true", help="share the copies with the class")
 
+    key = actions.add_parser("key", help="print the history key of an owner (or a new one)")
+    _db(key)
+    key.add_argument("owner", nargs="?", default=None,
+                     help="an owner id (from `runs list --json`); default: a new one")
+
     share = actions.add_parser("share", help="pin runs as shared with the class (or --off)")
     _db(share)
     share.add_argument("ids", nargs="+", metavar="ID")
@@ -107,11 +118,18 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
 
 def handle(args: argparse.Namespace) -> int:
     """Run ``runs ...`` or ``sweep ...``; returns the exit status. Raises LabError on mistakes."""
+    from lstm_lab.store import StoreError, db_path
+
     try:
         if args.command == "sweep":
             return _sweep(args)
         return {"list": _list, "show": _show, "export": _export, "import": _import,
-                "share": _share, "delete": _delete}[args.runs_command](args)
+                "key": _key, "share": _share, "delete": _delete}[args.runs_command](args)
+    except StoreError as err:
+        if type(err) is not StoreError:  # a missing run or the quota: not about the file
+            raise
+        path = Path(args.db).expanduser().resolve() if args.db else db_path()
+        raise StoreError(f"{err} (run store: {path})") from None
     except OSError as err:
         raise LabError(f"{err.strerror or err}: {err.filename or ''}. Check the path and "
                        "permissions.") from None
@@ -189,12 +207,26 @@ def _export(args: argparse.Namespace) -> int:
 
 
 def _import(args: argparse.Namespace) -> int:
+    from lstm_lab.limits import env_var, get_limits
+
     path = Path(args.file)
+    limit = get_limits().max_upload_bytes
+    size = path.stat().st_size
+    if size > limit:  # before reading it into memory
+        raise LabError(f"The runs file is {size / 2**20:.1f} MiB; the limit is "
+                       f"{limit / 2**20:.0f} MiB ({env_var('max_upload_mb')}).")
     text = path.read_bytes()
     report = _store(args).import_runs(text, args.owner, shared=args.shared)
     ids = ", ".join(f"#{i}" for i in report.ids) or "none"
     print(f"imported {len(report.ids)} run{'s' * (len(report.ids) != 1)} ({ids})"
           + (f"; {report.skipped} already in the store" if report.skipped else ""))
+    return 0
+
+
+def _key(args: argparse.Namespace) -> int:
+    store = _store(args)
+    owner = args.owner if args.owner is not None else store.new_owner()
+    print(store.owner_key(owner))
     return 0
 
 
@@ -222,14 +254,11 @@ def _one_id(raw: Any) -> int:
 
 
 def _write_atomically(path: Path, text: str) -> None:
-    """Write beside the target, then rename: a crash never leaves half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        tmp.write_text(text, encoding="utf-8")
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
+    """Write beside the target under an unpredictable temporary name, then rename: a crash
+    never leaves half a file (see ``export.write_text_atomically``)."""
+    from lstm_lab.export import write_text_atomically
+
+    write_text_atomically(path, text)
 
 
 # --- sweep ---------------------------------------------------------------------------------------

@@ -2,11 +2,17 @@
 
 Text cells that a spreadsheet would run as a formula (starting with = + - @, tab or CR) are
 prefixed with a single quote, so a hostile column name cannot become a CSV injection.
+
+Files are written atomically (``write_text_atomically``): into a temporary file beside the
+target, with a random name ``tempfile.mkstemp`` creates exclusively (nobody can guess it and
+plant a link there beforehand), then renamed over the target.
 """
 
 from __future__ import annotations
 
 import json
+import os
+import tempfile
 from pathlib import Path
 
 import pandas as pd
@@ -57,8 +63,32 @@ def write_run(result: ExperimentResult, out_dir: str | Path) -> list[Path]:
              "config.json": json.dumps(result.config.to_dict(), indent=2, sort_keys=True),
              "predictions.csv": predictions_csv(result)}
     for name, text in files.items():
-        (out / name).write_text(text, encoding="utf-8")
+        write_text_atomically(out / name, text)
     return [out / name for name in files]
+
+
+def write_text_atomically(path: str | Path, text: str) -> Path:
+    """Write ``text`` (UTF-8) to ``path``: a crash never leaves half a file.
+
+    The text goes to a temporary file in the same folder, created by ``tempfile.mkstemp`` (a
+    random, unpredictable name, opened with O_EXCL, readable by the user only), then
+    ``os.replace`` renames it over ``path``; the folder is created if needed. The new file gets
+    the permissions a plain write would give it (0o666 minus the umask).
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+            handle.write(text)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    return path
 
 
 def model_bytes(result: ExperimentResult, model: str = "lstm") -> bytes:

@@ -236,3 +236,80 @@ def test_python_m_mistakes_exit_2_with_one_error_line(tmp_path) -> None:
         assert done.returncode == 2, (argv, done.stderr)
         assert done.stderr.startswith(message), done.stderr
         assert len(done.stderr.strip().splitlines()) == 1
+
+
+# --- shared-server safety (issue 13) -------------------------------------------------------------
+
+def test_export_does_not_write_through_a_planted_temporary_file(swept, tmp_path) -> None:
+    """The old temporary name was `.NAME.PID.tmp`: a link planted there redirected the write."""
+    victim = tmp_path / "victim.txt"
+    victim.write_text("keep me")
+    out = tmp_path / "runs.json"
+    (tmp_path / f".runs.json.{os.getpid()}.tmp").symlink_to(victim)
+    assert lab("runs", "export", "--out", str(out)) == 0
+    assert victim.read_text() == "keep me"
+    assert len(json.loads(out.read_text())["runs"]) == 4
+    assert not out.is_symlink()
+
+
+def test_runs_key_prints_a_signed_key_the_store_accepts(db, capsys) -> None:
+    assert lab("runs", "key", "f" * 32) == 0
+    key = capsys.readouterr().out.strip()
+    assert key.startswith("f" * 32 + "-") and RunStore(db).owner_from_key(key) == "f" * 32
+    assert lab("runs", "key") == 0
+    fresh = capsys.readouterr().out.strip()
+    assert len(fresh) == 65 and not fresh.startswith("f" * 32)
+    with pytest.raises(LabError, match="have a history key"):
+        lab("runs", "key", "Mr Smith")
+
+
+def test_store_errors_name_the_database_path_on_the_command_line(tmp_path) -> None:
+    bad = tmp_path / "junk.sqlite3"
+    bad.write_bytes(b"not a database" * 100)
+    with pytest.raises(LabError, match=f"not a readable LSTM Lab run database.*run store: "
+                                       f"{bad}"):
+        lab("runs", "list", "--db", str(bad))
+
+
+def _deep_file(tmp_path: Path) -> Path:
+    path = tmp_path / "deep.json"
+    path.write_text("[" * 100_000 + "]" * 100_000)
+    return path
+
+
+def test_a_deep_json_import_is_one_readable_error(db, tmp_path) -> None:
+    with pytest.raises(LabError, match="nests lists or objects more than 32 levels deep"):
+        lab("runs", "import", str(_deep_file(tmp_path)))
+
+
+def test_an_import_over_the_size_limit_is_refused_before_reading(db, tmp_path,
+                                                                 monkeypatch) -> None:
+    path = tmp_path / "big.json"
+    path.write_bytes(b" " * (2 * 2**20))
+    monkeypatch.setenv("LSTM_LAB_MAX_UPLOAD_MB", "1")
+    monkeypatch.setattr(Path, "read_bytes", lambda self: pytest.fail("read the whole file"))
+    with pytest.raises(LabError, match=r"2\.0 MiB; the limit is 1 MiB \(LSTM_LAB_MAX_UPLOAD_MB\)"):
+        lab("runs", "import", str(path))
+
+
+def test_python_m_import_of_hostile_files_exits_2_with_one_line(tmp_path, swept, db) -> None:
+    out = tmp_path / "runs.json"
+    assert lab("runs", "export", "--out", str(out)) == 0
+    doc = json.loads(out.read_text())
+    doc["runs"][0]["created_at"] = 1e12
+    dated = tmp_path / "dated.json"
+    dated.write_text(json.dumps(doc))
+    doc["runs"][0]["created_at"] = 1.7e9
+    doc["runs"][0]["result"]["transform"] = "warp"
+    warped = tmp_path / "warped.json"
+    warped.write_text(json.dumps(doc))
+    for path, message in ((_deep_file(tmp_path), "error: The runs file nests lists or objects"),
+                          (dated, "error: Run 1 of the file cannot be imported: created_at must "
+                                  "be a date between 2000-01-01 and tomorrow"),
+                          (warped, "error: Run 1 of the file cannot be imported: unknown "
+                                   "transform 'warp'")):
+        done = _python_m("runs", "import", str(path), db=tmp_path / "fresh.sqlite3")
+        assert done.returncode == 2, done.stderr
+        assert done.stderr.startswith(message), done.stderr
+        assert len(done.stderr.strip().splitlines()) == 1
+        assert "Traceback" not in done.stderr

@@ -5,6 +5,8 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -108,3 +110,40 @@ def test_write_run_writes_three_files(naive_result, tmp_path) -> None:
     frame = pd.read_csv(out / "predictions.csv")
     assert list(frame.columns) == ["time", "actual", "seasonal_naive", "naive", "split"]
     assert len(frame) == 40
+
+
+def test_files_are_written_through_an_unpredictable_temporary_name(tmp_path, monkeypatch) -> None:
+    made = []
+    real_mkstemp = export.tempfile.mkstemp
+
+    def spy(*args, **kwargs):
+        fd, name = real_mkstemp(*args, **kwargs)
+        made.append(name)
+        return fd, name
+
+    monkeypatch.setattr(export.tempfile, "mkstemp", spy)
+    target = tmp_path / "out" / "runs.json"
+    export.write_text_atomically(target, "first")
+    export.write_text_atomically(target, "second")
+    assert target.read_text(encoding="utf-8") == "second"
+    assert len(made) == 2 and made[0] != made[1]           # a new random name each time
+    assert all(Path(n).parent == target.parent for n in made)   # beside the target: one rename
+    assert str(os.getpid()) not in Path(made[0]).name
+    assert sorted(p.name for p in target.parent.iterdir()) == ["runs.json"]   # no leftovers
+    umask = os.umask(0)
+    os.umask(umask)
+    assert target.stat().st_mode & 0o777 == 0o666 & ~umask     # as a plain write would give
+
+
+def test_a_failed_write_leaves_the_old_file_and_no_temporary_one(tmp_path, monkeypatch) -> None:
+    target = tmp_path / "runs.json"
+    target.write_text("old", encoding="utf-8")
+
+    def broken(src, dst):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(export.os, "replace", broken)
+    with pytest.raises(OSError, match="No space left"):
+        export.write_text_atomically(target, "new")
+    assert target.read_text(encoding="utf-8") == "old"
+    assert [p.name for p in tmp_path.iterdir()] == ["runs.json"]
