@@ -328,8 +328,10 @@ def estimate_work(config: ExperimentConfig, n_train: int, season: int,
 
 def check_budget(config: ExperimentConfig, n_train: int, season: int,
                  limits: Limits | None = None) -> None:
-    """Refuse, before any training, a run whose work exceeds the server's budget."""
+    """Refuse, before any training, a run whose networks are too big (``check_weights``) or
+    whose work exceeds the server's budget."""
     limits = limits or get_limits()
+    check_weights(config, season, limits)
     for model, work in estimate_work(config, n_train, season, limits).items():
         if work > limits.max_work:
             fitting_epochs = config.epochs * limits.max_work // work
@@ -345,6 +347,83 @@ def check_budget(config: ExperimentConfig, n_train: int, season: int,
                 f"This run is too big for this server: the {MODEL_LABELS[model]} needs about "
                 f"{work:.1e} weight updates and the budget is {limits.max_work:.1e} (set by "
                 f"{env_var('max_work')}). {fix}: now {size}.")
+
+
+def count_weights(config: ExperimentConfig, season: int) -> dict[str, int]:
+    """Trainable weights of each network the run would build ("lstm", "mlp"); with tuning, of
+    its biggest variant (tuning doubles the units). By formula: nothing is built."""
+    return {model: max(w for _, w in sizes)
+            for model, sizes in _network_sizes(config, season).items()}
+
+
+def _network_sizes(config: ExperimentConfig,
+                   season: int) -> dict[str, list[tuple[ExperimentConfig, int]]]:
+    """Per network, every config it trains (one per tuning variant) and its weight count."""
+    out: dict[str, list[tuple[ExperimentConfig, int]]] = {}
+    for variant in tuning.variants(config, season):
+        steps = 1 if variant.strategy == "recursive" else variant.horizon   # outputs per window
+        if "lstm" in config.models:
+            out.setdefault("lstm", []).append((variant, count_params(
+                variant.architecture, variant.window, steps, variant.layers, variant.units)))
+        if "mlp" in config.models:
+            out.setdefault("mlp", []).append((variant, mlp_params(
+                1, variant.window, variant.mlp_units, variant.mlp_layers, steps)))
+    return out
+
+
+def check_weights(config: ExperimentConfig, season: int, limits: Limits | None = None) -> None:
+    """Refuse, before any training, a network with more weights than ``limits.max_weights``.
+
+    Size is not work: 300 million weights on a 40-point series pass the work budget yet take
+    gigabytes of memory. The message names the network, its weights, the cap and its variable,
+    and the largest units that would fit at these layers (and window, for the MLP).
+    """
+    limits = limits or get_limits()
+    cap = limits.max_weights
+    for model, sizes in _network_sizes(config, season).items():
+        variant, weights = max(sizes, key=lambda pair: pair[1])
+        if weights <= cap:
+            continue
+        units_field, layers_field = ("units", "layers") if model == "lstm" else \
+            ("mlp_units", "mlp_layers")
+        units, layers = getattr(config, units_field), getattr(config, layers_field)
+        name = "units" if model == "lstm" else "MLP units"
+        shape = f"{layers} layer{'s' * (layers != 1)} of {getattr(variant, units_field):,} units"
+        if variant is not config:
+            shape += (f", window {variant.window}: the variant tuning=auto also trains, with "
+                      "twice the units")
+        fits = _largest_units(config, model, units_field, season, cap)
+        if fits:
+            fix = (f"At {layers} layer{'s' * (layers != 1)}, {name} of at most {fits:,} would "
+                   f"fit (now {units:,})")
+        elif layers > 1:
+            fix = (f"Not even 1 unit fits at {layers} layers: use fewer "
+                   f"{'MLP layers' if model == 'mlp' else 'layers'}")
+        else:
+            fix = ("Not even 1 unit fits: use a shorter window, or ask for a higher "
+                   f"{env_var('max_weights')}" if model == "mlp" else
+                   f"Not even 1 unit fits: ask for a higher {env_var('max_weights')}")
+        if sizes[0][1] <= cap:            # the settings as set fit; only a tuning variant does not
+            fix += ", or set tuning to off (it trains a variant with twice the units)"
+        raise ConfigError(
+            f"This network is too big for this server: the {model_label(model, config)} "
+            f"({shape}) would have {weights:,} weights, and one network may have at most "
+            f"{cap:,} (set by {env_var('max_weights')}). {fix}.")
+
+
+def _largest_units(config: ExperimentConfig, model: str, units_field: str, season: int,
+                   cap: int) -> int:
+    """The largest value of ``units_field`` whose every network variant has at most ``cap``
+    weights, everything else as in ``config`` (0 when not even one unit fits)."""
+    def fits(units: int) -> bool:
+        sizes = _network_sizes(config.replace(**{units_field: units}), season)[model]
+        return max(w for _, w in sizes) <= cap
+
+    lo, hi = 0, getattr(config, units_field)          # fits(lo) holds (or lo == 0); hi does not
+    while hi - lo > 1:                                # weights grow with units: bisect
+        mid = (lo + hi) // 2
+        lo, hi = (mid, hi) if fits(mid) else (lo, mid)
+    return lo
 
 
 def _limit_notes(name: str, model: Any, limits: Limits) -> list[str]:

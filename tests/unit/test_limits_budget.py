@@ -8,7 +8,7 @@ from lstm_lab.config import ExperimentConfig
 from lstm_lab.errors import ConfigError
 from lstm_lab.limits import Limits
 from lstm_lab.training import check_budget, estimate_work, run_experiment
-from tests.conftest import FAST, make_tiny_series
+from tests.conftest import FAST, make_tiny_series, requires_tf
 
 
 def test_work_counts_weights_steps_windows_and_epochs() -> None:
@@ -69,3 +69,98 @@ def test_a_constant_series_is_refused_honestly() -> None:
     with pytest.raises(DataError, match=r"The training part of 'flat' is constant \(all 34 "
                                         r"values are 5\): there is nothing to learn"):
         run_experiment(ExperimentConfig(window=4, test_size=6, models=("naive",)), series)
+
+
+# --- the size of a network: max_weights -----------------------------------------------------------
+
+HUGE = ExperimentConfig(architecture="bilstm", layers=8, units=1024, mlp_layers=8, mlp_units=4096,
+                        window=4, test_size=6, epochs=3, tuning="off")
+
+
+def test_a_huge_network_on_a_tiny_series_passes_the_work_budget_but_not_the_size_cap() -> None:
+    """The issue's case: a BiLSTM of 8 x 1024 units and an MLP of 8 x 4096 on 40 points is
+    little work (few windows, 3 epochs) but ~300M weights; preflight refuses it by size."""
+    from lstm_lab.training import count_weights, preflight
+
+    assert max(estimate_work(HUGE, 34, 12, Limits()).values()) < Limits().max_work
+    assert count_weights(HUGE, 12) == {"lstm": 184_625_153, "mlp": 117_493_761}
+    with pytest.raises(ConfigError) as info:
+        preflight(HUGE, make_tiny_series(), Limits())
+    assert str(info.value) == (
+        "This network is too big for this server: the BiLSTM ×8 (8 layers of 1,024 units) would "
+        "have 184,625,153 weights, and one network may have at most 5,000,000 (set by "
+        "LSTM_LAB_MAX_WEIGHTS). At 8 layers, units of at most 168 would fit (now 1,024).")
+
+
+def test_an_oversized_mlp_is_refused_naming_the_mlp_units_that_fit() -> None:
+    with pytest.raises(ConfigError) as info:
+        check_budget(HUGE.replace(units=32), 34, 12, Limits())
+    assert str(info.value) == (
+        "This network is too big for this server: the MLP (8 layers of 4,096 units) would have "
+        "117,493,761 weights, and one network may have at most 5,000,000 (set by "
+        "LSTM_LAB_MAX_WEIGHTS). At 8 layers, MLP units of at most 844 would fit (now 4,096).")
+
+
+@pytest.mark.parametrize(("model", "field", "fits"), [("lstm", "units", 168),
+                                                     ("mlp", "mlp_units", 844)])
+def test_the_units_named_are_the_largest_that_fit(model, field, fits) -> None:
+    from lstm_lab.training import count_weights
+
+    small = HUGE.replace(units=32, mlp_units=32)
+    assert count_weights(small.replace(**{field: fits}), 12)[model] <= 5_000_000
+    assert count_weights(small.replace(**{field: fits + 1}), 12)[model] > 5_000_000
+    check_budget(small.replace(**{field: fits}), 34, 12, Limits())          # not refused
+
+
+def test_weights_count_every_tuning_variant_and_tuning_off_is_offered() -> None:
+    """tuning=auto also trains each network with twice the units: 100 units as set fit a cap of
+    50,000 weights, the 200-unit variant does not."""
+    config = ExperimentConfig(horizon=12, test_size=12, units=100)
+    limits = Limits(max_weights=50_000)
+    check_budget(config.replace(tuning="off"), 132, 12, limits)
+    with pytest.raises(ConfigError) as info:
+        check_budget(config, 132, 12, limits)
+    assert str(info.value) == (
+        "This network is too big for this server: the LSTM (1 layer of 200 units, window 24: the "
+        "variant tuning=auto also trains, with twice the units) would have 164,012 weights, and "
+        "one network may have at most 50,000 (set by LSTM_LAB_MAX_WEIGHTS). At 1 layer, units "
+        "of at most 54 would fit (now 100), or set tuning to off (it trains a variant with "
+        "twice the units).")
+
+
+def test_when_not_one_unit_fits_the_message_says_what_else_to_change() -> None:
+    config = ExperimentConfig(window=4, test_size=6, layers=3, tuning="off", models=("lstm",))
+    with pytest.raises(ConfigError, match=r"at most 20 \(set by LSTM_LAB_MAX_WEIGHTS\)\. Not "
+                                          r"even 1 unit fits at 3 layers: use fewer layers\.$"):
+        check_budget(config, 34, 12, Limits(max_weights=20))
+    with pytest.raises(ConfigError, match=r"Not even 1 unit fits: ask for a higher "
+                                          r"LSTM_LAB_MAX_WEIGHTS\.$"):
+        check_budget(config.replace(layers=1), 34, 12, Limits(max_weights=5))
+
+
+@requires_tf
+@pytest.mark.parametrize("architecture", ["lstm", "gru", "bilstm", "cnn_lstm", "encoder_decoder"])
+@pytest.mark.parametrize("strategy", ["direct", "recursive"])
+def test_count_weights_is_what_keras_builds(architecture, strategy) -> None:
+    from lstm_lab.architectures import build
+    from lstm_lab.models import build_mlp
+    from lstm_lab.training import count_weights
+
+    config = ExperimentConfig(architecture=architecture, strategy=strategy, window=8, horizon=3,
+                              layers=2, units=5, mlp_layers=2, mlp_units=6, tuning="off")
+    steps = 1 if strategy == "recursive" else 3
+    assert count_weights(config, 12) == {
+        "lstm": build(architecture, 8, steps, 2, 5).count_params(),
+        "mlp": build_mlp(8, steps, 2, 6).count_params()}
+
+
+def test_an_oversized_run_is_refused_before_any_training(monkeypatch) -> None:
+    def no_training(*args, **kwargs):
+        raise AssertionError("training started")
+
+    monkeypatch.setattr("lstm_lab.forecasters.fit_compiled", no_training)
+    monkeypatch.setenv("LSTM_LAB_MAX_WEIGHTS", "100")
+    config = ExperimentConfig(window=4, test_size=6, models=("naive", "mlp"), **FAST)
+    with pytest.raises(ConfigError, match=r"the MLP \(1 layer of 40 units\) would have 241 "
+                                          r"weights, .* at most 100 .* at most 16 would fit"):
+        run_experiment(config.replace(mlp_units=40), make_tiny_series())
