@@ -188,8 +188,9 @@ class JobRunner:
                       if j not in mine and not (j.status == RUNNING and j.stop_event.is_set())]
             if len(active) >= limits.max_queue:
                 wait = self._wait_for_room(len(active) - limits.max_queue + 1)
-                raise QueueFullError(f"The server is full: {len(active)} trainings are running "
-                                     f"or waiting. Try again in about {wait} s.")
+                many = "trainings are" if len(active) != 1 else "training is"
+                raise QueueFullError(f"The server is full: {len(active)} {many} running or "
+                                     f"waiting. Try again in about {wait} s.")
             for old in mine:
                 old.stop_reason = REPLACED
                 old.notice = ("This training was stopped because you started another one "

@@ -9,13 +9,17 @@ for the data are listed and skipped, never trained. ``run_sweep`` then trains th
 another, reporting ``on_stage("run i of n", i - 1, n)``, stopping between (and within) runs when
 ``should_stop()`` turns True, and saving each finished run to a ``RunStore`` under one sweep id.
 A run that fails is reported as failed and the sweep goes on.
+
+On a shared server a grid has at most ``Limits.max_sweep_runs`` runs (``LSTM_LAB_MAX_SWEEP_RUNS``)
+and a sweep runs as one queued job, so the job's time limit (``max_job_seconds``) applies to the
+sweep as a whole: past it ``should_stop()`` turns True, and the runner adds a sentence saying so
+to ``SweepResult.notes``.
 """
 
 from __future__ import annotations
 
 import itertools
 import math
-import os
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, fields
@@ -26,7 +30,7 @@ import pandas as pd
 
 from lstm_lab.config import ExperimentConfig, field_range
 from lstm_lab.errors import ConfigError, LabError
-from lstm_lab.limits import Limits, get_limits
+from lstm_lab.limits import Limits, env_var, get_limits
 
 if TYPE_CHECKING:
     from lstm_lab.forecasters import EpochHook, StopFlag
@@ -71,29 +75,11 @@ _SWEEPABLE = ("window", "horizon", "architecture", "layers", "units", "dropout",
 SWEEP_FIELDS = tuple(f.name for f in sorted(
     (f for f in fields(ExperimentConfig) if f.name in _SWEEPABLE),
     key=lambda f: _SWEEPABLE.index(f.name)))
-MAX_SWEEP_RUNS_ENV = "LSTM_LAB_MAX_SWEEP_RUNS"
-DEFAULT_MAX_SWEEP_RUNS = 100
 OK, OVER_BUDGET, INVALID = "ok", "over budget", "invalid"
 DONE, FAILED, STOPPED, SKIPPED = "done", "failed", "stopped", "skipped"
 
 StageHook = Callable[[str, int, int], None]
 Grid = dict[str, tuple]
-
-
-def max_sweep_runs(environ: Mapping[str, str] | None = None) -> int:
-    """Largest grid a sweep may have: ``LSTM_LAB_MAX_SWEEP_RUNS`` or 100."""
-    env = os.environ if environ is None else environ
-    raw = env.get(MAX_SWEEP_RUNS_ENV, "").strip().replace("_", "")
-    if not raw:
-        return DEFAULT_MAX_SWEEP_RUNS
-    try:
-        value = int(raw)
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise ConfigError(f"{MAX_SWEEP_RUNS_ENV} must be a whole number >= 1. "
-                          f"Received: {MAX_SWEEP_RUNS_ENV}={env[MAX_SWEEP_RUNS_ENV]!r}")
-    return value
 
 
 # --- grids ---------------------------------------------------------------------------------------
@@ -216,17 +202,18 @@ def plan_sweep(base: ExperimentConfig, series: Series, grid: Mapping[str, Sequen
     """Expand the grid and check every config before any training.
 
     Raises:
-        ConfigError: the grid is larger than ``max_sweep_runs()``.
+        ConfigError: the grid has more runs than ``limits.max_sweep_runs`` (a teacher sets it
+            with ``LSTM_LAB_MAX_SWEEP_RUNS``).
     """
     from lstm_lab.training import estimate_work, preflight
     from lstm_lab.windows import split_by_time
 
     limits = limits or get_limits()
     grid = {k: tuple(v) for k, v in grid.items()}
-    size, cap = grid_size(grid), max_sweep_runs()
+    size, cap = grid_size(grid), limits.max_sweep_runs
     if size > cap:
         raise ConfigError(f"This sweep has {size} runs; at most {cap} are allowed "
-                          f"({MAX_SWEEP_RUNS_ENV}). Try fewer values per setting.")
+                          f"({env_var('max_sweep_runs')}). Try fewer values per setting.")
     n = len(series)
     planned = []
     for cfg in expand_grid(base, grid):
@@ -269,7 +256,8 @@ class SweepResult:
     runs: list[SweepRun]
     sweep_id: str = ""
     series_name: str = ""
-    stopped_by_user: bool = False
+    stopped_by_user: bool = False    # Stop, or the job's time limit (then ``notes`` says so)
+    notes: list[str] = field(default_factory=list)   # limits that ended the sweep, in words
 
     @property
     def axes(self) -> list[str]:

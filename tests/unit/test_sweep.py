@@ -13,6 +13,7 @@ from lstm_lab import sweep
 from lstm_lab.config import ExperimentConfig
 from lstm_lab.errors import ConfigError, TrainingError
 from lstm_lab.jobs import DONE, JobRunner
+from lstm_lab.limits import Limits
 from lstm_lab.store import RunStore
 from lstm_lab.sweep import (
     FAILED,
@@ -140,7 +141,21 @@ def test_a_grid_larger_than_the_cap_is_refused(series, base, monkeypatch) -> Non
         plan_sweep(base, series, parse_grid(ISSUE_GRID))
     monkeypatch.setenv("LSTM_LAB_MAX_SWEEP_RUNS", "many")
     with pytest.raises(ConfigError, match="LSTM_LAB_MAX_SWEEP_RUNS must be a whole number"):
-        sweep.max_sweep_runs()
+        plan_sweep(base, series, parse_grid(ISSUE_GRID))
+
+
+def test_the_sweep_cap_is_the_limits_one(series, base, monkeypatch) -> None:
+    """One source: ``Limits.max_sweep_runs`` (default 36), from the environment or passed in."""
+    monkeypatch.delenv("LSTM_LAB_MAX_SWEEP_RUNS", raising=False)
+    assert not hasattr(sweep, "max_sweep_runs") and not hasattr(sweep, "MAX_SWEEP_RUNS_ENV")
+    base = base.replace(models=("naive",))
+    assert plan_sweep(base, series, {"seed": tuple(range(36))}).size == 36
+    with pytest.raises(ConfigError) as refused:
+        plan_sweep(base, series, {"seed": tuple(range(37))})
+    assert str(refused.value) == ("This sweep has 37 runs; at most 36 are allowed "
+                                  "(LSTM_LAB_MAX_SWEEP_RUNS). Try fewer values per setting.")
+    with pytest.raises(ConfigError, match="This sweep has 4 runs; at most 3 are allowed"):
+        plan_sweep(base, series, {"seed": (0, 1, 2, 3)}, Limits(max_sweep_runs=3))
 
 
 # --- running -----------------------------------------------------------------------------------
@@ -265,6 +280,35 @@ def test_a_sweep_runs_as_one_queued_job_with_stages_and_stop(series, base, monke
     assert job.status == DONE
     assert job.result.stopped_by_user
     assert [r.status for r in job.result.runs] == ["done", "done", STOPPED]
+
+
+def test_the_job_time_limit_ends_the_sweep_as_a_whole(series, base, monkeypatch) -> None:
+    """A sweep is one job: its runs share the job's time limit, and the result says it ran out."""
+    real = run_experiment
+
+    def until_stopped(config, series, on_epoch=None, should_stop=None):
+        if config.seed == 0:                       # the first run is quick
+            return real(config, series)
+        while not should_stop():                   # the second one runs into the limit
+            time.sleep(0.01)
+        result = real(config, series)
+        result.stopped_by_user = True              # as a network cut short would report
+        return result
+
+    monkeypatch.setattr(sweep, "run_experiment", until_stopped)
+    runner = JobRunner(max_concurrent=1, limits=Limits(max_job_seconds=1))
+    job = runner.submit(base, series, label="Sweep", task=lambda job: run_sweep(
+        job.config, job.series, {"seed": (0, 1, 2)}, job.on_stage, job.on_epoch,
+        job.stop_event.is_set))
+    deadline = time.monotonic() + 60
+    while not job.finished and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert (job.status, job.stop_reason) == (DONE, "time limit")
+    assert [r.status for r in job.result.runs] == ["done", STOPPED]   # run 3 never started
+    assert job.result.stopped_by_user
+    assert job.result.notes == [
+        "This job reached the server's time limit of 1 s of running time per job "
+        "(LSTM_LAB_MAX_JOB_SECONDS) and was stopped: what it finished is kept."]
 
 
 def test_from_summaries_rebuilds_a_sweep_from_the_store(series, base, tmp_path) -> None:
