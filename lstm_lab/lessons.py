@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from lstm_lab.forecasters import LSTMForecaster, MLPForecaster
+from lstm_lab.forecasters import LSTMForecaster, MLPForecaster, StopFlag
 from lstm_lab.metrics import rmse
 from lstm_lab.models import lstm_params, mlp_params
 from lstm_lab.series import Series
@@ -50,11 +50,12 @@ def _shuffled(cls, permutation: np.ndarray):
 
 
 def order_experiment(series: Series, window: int = 12, test_size: int = 24, epochs: int = 150,
-                     seed: int = 0) -> pd.DataFrame:
+                     seed: int = 0, should_stop: StopFlag | None = None) -> pd.DataFrame:
     """Test RMSE of MLP and LSTM fed windows in time order vs with their points shuffled.
 
     The MLP gives the same result either way (to float rounding): it never knew the order. The
     LSTM reads the window step by step, so shuffling the steps changes what it learns.
+    ``should_stop`` (Stop, a job's time limit) ends each network's training early.
     """
     values = series.values
     n_train = len(values) - test_size
@@ -68,7 +69,7 @@ def order_experiment(series: Series, window: int = 12, test_size: int = 24, epoc
         for order in ("in time order", "points shuffled"):
             model_class = _shuffled(cls, permutation) if order == "points shuffled" else cls
             model = model_class(**kwargs)
-            model.fit(values[:n_train])
+            model.fit(values[:n_train], should_stop=should_stop)
             pred = model.predict(values, origins)[:, 0]
             rows.append({"model": label, "inputs": order, "test RMSE": rmse(values[n_train:], pred)})
     return pd.DataFrame(rows)
@@ -205,12 +206,12 @@ def small_lstm_config():
                             epochs=200, patience=30, learning_rate=0.01, models=("lstm",))
 
 
-def train_small_lstm(series: Series, config=None):
+def train_small_lstm(series: Series, config=None, should_stop: StopFlag | None = None):
     """Train ``small_lstm_config()`` (or ``config``) on ``series``; the ExperimentResult keeps
-    the fitted LSTM for ``internals.internals_for_result``."""
+    the fitted LSTM for ``internals.internals_for_result``. ``should_stop`` as for any run."""
     from lstm_lab.training import run_experiment
 
-    return run_experiment(config or small_lstm_config(), series)
+    return run_experiment(config or small_lstm_config(), series, should_stop=should_stop)
 
 
 def latest_lstm_run(runs: dict):

@@ -17,13 +17,16 @@ Each experiment trains tiny networks with a compiled loop (random mini-batches i
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import pandas as pd
 
 from lstm_lab.errors import ConfigError
 from lstm_lab.models import lstm_params, mlp_params
+
+StopFlag = Callable[[], bool]   # polled between chunks of training steps; True ends training
+CHUNK_STEPS = 100               # training steps between two looks at the stop flag
 
 # --- echo: memory beyond the window ------------------------------------------------------------
 
@@ -60,7 +63,7 @@ def make_echo(n_sequences: int, length: int, n_values: int, k: int,
 def echo_experiment(ks: Sequence[int] = tuple(range(1, 11)), length: int = 25, window: int = 5,
                     n_values: int = 4, units: int = 32, n_train: int = 2000, n_test: int = 300,
                     steps: int = 400, batch_size: int = 32, learning_rate: float = 0.03,
-                    seed: int = 0) -> pd.DataFrame:
+                    seed: int = 0, should_stop: StopFlag | None = None) -> pd.DataFrame:
     """Accuracy of recalling the value k steps back, for an LSTM and an MLP, as k grows.
 
     The LSTM reads each whole sequence one step at a time and answers at every step; the MLP
@@ -105,7 +108,7 @@ def echo_experiment(ks: Sequence[int] = tuple(range(1, 11)), length: int = 25, w
     x = keras.layers.LSTM(units, return_sequences=True, name="lstm")(inputs)
     x = keras.layers.Dense(n_heads * n_values, name="heads")(x)        # [B, T, K * n_values]
     lstm = keras.Model(inputs, keras.layers.Reshape((-1, n_heads, n_values))(x))
-    _train(lstm, X, Y, "sparse_ce", steps, batch_size, learning_rate, seed)
+    _train(lstm, X, Y, "sparse_ce", steps, batch_size, learning_rate, seed, should_stop)
     lstm_hits = _predict(lstm, X_test).argmax(-1) == Y_test             # [n, T, K]
 
     # MLP: one fixed window of one-hot values ending at each scored step
@@ -118,7 +121,7 @@ def echo_experiment(ks: Sequence[int] = tuple(range(1, 11)), length: int = 25, w
     x = keras.layers.Dense(n_heads * n_values, name="heads")(x)
     mlp = keras.Model(inputs, keras.layers.Reshape((n_heads, n_values))(x))
     _train(mlp, Xw, Yw, "sparse_ce", steps, batch_size * len(positions) // 4, learning_rate,
-           seed)
+           seed, should_stop)
     mlp_hits = _predict(mlp, Xw_test).argmax(-1) == Yw_test             # [n * T', K]
 
     rows = []
@@ -209,7 +212,8 @@ def parallel_parameter_table(window: int = 12, units: int = 32,
 
 
 def parallel_experiment(n_series: int = 6, window: int = 12, units: int = 16,
-                        length: int = 400, epochs: int = 40, seed: int = 0) -> pd.DataFrame:
+                        length: int = 400, epochs: int = 40, seed: int = 0,
+                        should_stop: StopFlag | None = None) -> pd.DataFrame:
     """Train an LSTM and an MLP on ``make_parallel_series``; compare shapes, weights and error.
 
     Returns one row per model: the input shape one sample has, the first layer's input width,
@@ -238,7 +242,7 @@ def parallel_experiment(n_series: int = 6, window: int = 12, units: int = 16,
             formula, width = lstm_params(n_series, units), n_series
         start = time.perf_counter()
         fit_compiled(model, inputs[:n_train], y[:n_train, None], None, None, epochs=epochs,
-                     batch_size=32, patience=0, seed=seed)
+                     batch_size=32, patience=0, seed=seed, should_stop=should_stop)
         seconds = time.perf_counter() - start
         pred = _predict(model, inputs[n_train:])[:, 0]
         rows.append({"model": label, "one sample": shape, "first-layer input width": width,
@@ -275,7 +279,8 @@ def make_variable_length(n_sequences: int, min_length: int, max_length: int,
 def variable_length_demo(train_lengths: tuple[int, int] = (3, 12),
                          test_lengths: Sequence[int] = (2, 3, 6, 9, 12, 16, 20, 30),
                          units: int = 16, n_train: int = 2000, n_test: int = 300,
-                         steps: int = 400, seed: int = 0) -> pd.DataFrame:
+                         steps: int = 400, seed: int = 0,
+                         should_stop: StopFlag | None = None) -> pd.DataFrame:
     """Average a sequence of any length: one LSTM with Masking vs an MLP of fixed input size.
 
     Both train on sequences of ``train_lengths`` (inclusive range), padded to the longest: the
@@ -297,13 +302,13 @@ def variable_length_demo(train_lengths: tuple[int, int] = (3, 12),
     x = keras.layers.Masking(mask_value=PAD, name="masking")(inputs)
     x = keras.layers.LSTM(units, name="lstm")(x)
     lstm = keras.Model(inputs, keras.layers.Dense(1, name="mean")(x))
-    _train(lstm, X, y[:, None], "mse", steps, 32, 0.02, seed)
+    _train(lstm, X, y[:, None], "mse", steps, 32, 0.02, seed, should_stop)
 
     inputs = keras.Input((hi,), name="padded")                         # [B, hi]
     x = keras.layers.Dense(units * 2, activation="relu", name="dense_1")(inputs)
     mlp = keras.Model(inputs, keras.layers.Dense(1, name="mean")(x))
     _train(mlp, np.where(X[..., 0] == PAD, 0.0, X[..., 0]), y[:, None], "mse", steps, 32, 0.01,
-           seed)
+           seed, should_stop)
 
     rows = []
     for length in test_lengths:
@@ -327,7 +332,8 @@ def variable_length_demo(train_lengths: tuple[int, int] = (3, 12),
 
 def output_length_demo(window: int = 24, horizon: int = 12, lengths: Sequence[int] = (6, 12, 24),
                        units: int = 16, period: float = 12.0, n_points: int = 300,
-                       epochs: int = 30, seed: int = 0) -> tuple[pd.DataFrame, pd.DataFrame]:
+                       epochs: int = 30, seed: int = 0, should_stop: StopFlag | None = None,
+                       ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """One trained encoder-decoder LSTM asked for output sequences of several lengths.
 
     An encoder-decoder and an MLP both train to output ``horizon`` steps of a noisy sine. The
@@ -358,9 +364,10 @@ def output_length_demo(window: int = 24, horizon: int = 12, lengths: Sequence[in
     keras.utils.set_random_seed(seed)
     encdec = build_encoder_decoder(window, horizon, 1, units, learning_rate=0.01, seed=seed)
     fit_compiled(encdec, X[..., None], y, None, None, epochs=epochs, batch_size=32, patience=0,
-                 seed=seed)
+                 seed=seed, should_stop=should_stop)
     mlp = build_mlp(window, horizon, 1, units * 2, learning_rate=0.01, seed=seed)
-    fit_compiled(mlp, X, y, None, None, epochs=epochs, batch_size=32, patience=0, seed=seed)
+    fit_compiled(mlp, X, y, None, None, epochs=epochs, batch_size=32, patience=0, seed=seed,
+                 should_stop=should_stop)
 
     last = values[origin - window:origin]                              # [window]
     actual = values[origin:origin + longest]
@@ -394,8 +401,10 @@ def _segment_errors(label: str, out: np.ndarray, actual: np.ndarray, horizon: in
 
 
 def _train(model, X: np.ndarray, y: np.ndarray, loss: str, steps: int, batch_size: int,
-           learning_rate: float, seed: int) -> float:
-    """Adam on random mini-batches (drawn with replacement), all steps in one ``tf.function``.
+           learning_rate: float, seed: int, should_stop: StopFlag | None = None) -> float:
+    """Adam on random mini-batches (drawn with replacement) in a ``tf.function``, run in chunks
+    of ``CHUNK_STEPS`` steps; a True ``should_stop()`` between chunks ends training early (on a
+    shared server, Stop and the job's time limit). Same seed, same batches, whatever the chunks.
 
     ``loss`` is ``"mse"`` or ``"sparse_ce"`` (logits; integer targets, -1 = no target).
     Returns the last mini-batch loss.
@@ -432,7 +441,11 @@ def _train(model, X: np.ndarray, y: np.ndarray, loss: str, steps: int, batch_siz
             last = value
         return last
 
-    return float(run(tf.constant(steps)))
+    last, done = 0.0, 0
+    while done < steps and not (should_stop is not None and should_stop()):
+        chunk = min(CHUNK_STEPS, steps - done)
+        last, done = float(run(tf.constant(chunk))), done + chunk
+    return last
 
 
 def _predict(model, X: np.ndarray) -> np.ndarray:

@@ -7,21 +7,20 @@ import streamlit as st
 
 from lstm_lab import internals, lessons, tasks
 from lstm_lab.errors import LabError
-from lstm_lab.ui import cache, state
+from lstm_lab.ui import cache, live, state
 from lstm_lab.ui.entry import ensure_entrypoint
 
 ensure_entrypoint()
 
 
 def run_live(column, label: str, icon: str, spinner: str, key: str, experiment) -> None:
-    """A button that runs ``experiment()`` (a few seconds of training) and keeps its result in
-    session state under ``key``; a LabError is shown as a message, never a traceback."""
+    """A button that runs ``experiment(should_stop)`` (a few seconds of training) in the
+    server's training queue, as this session's one job, and keeps its result in session state
+    under ``key``; a LabError (a full server too) is shown as a message, never a traceback."""
     if column.button(label, icon=icon):
-        with st.spinner(spinner):
-            try:
-                st.session_state[key] = experiment()
-            except LabError as err:
-                st.error(str(err))
+        live.run_in_queue(key, label, spinner, lambda job: experiment(job.stop_event.is_set))
+    else:
+        live.wait_in_queue(key, spinner)  # queued before a rerun cut the wait short
 
 
 st.title("Learn: why an LSTM?")
@@ -45,7 +44,7 @@ c1.caption("Trains one LSTM and one MLP on 2,000 sequences of 25 symbols, k = 1 
            "(a few seconds).")
 run_live(c1, "Run the echo experiment", ":material/replay:",
          "Training an LSTM and an MLP on the echo task…", "learn.echo",
-         lambda: tasks.echo_experiment(window=echo_window))
+         lambda stop: tasks.echo_experiment(window=echo_window, should_stop=stop))
 if "learn.echo" in st.session_state:
     echo = st.session_state["learn.echo"]
     c2.plotly_chart(lessons.echo_figure(echo), key="echo_chart")
@@ -64,9 +63,10 @@ c1.markdown("The MLP sees the window all at once; nothing marks which value came
             "it never used the order. The LSTM reads the window step by step, carrying its state "
             "forward, so for it the order *is* information: shuffled, it learns something else.")
 c1.caption("Trains 4 small networks on the airline series (a few seconds).")
+airline = cache.air_passengers()  # read here: the experiment runs in a worker thread
 run_live(c1, "Run the shuffle experiment", ":material/shuffle:",
          "Training MLP and LSTM, ordered and shuffled…", "learn.order",
-         lambda: lessons.order_experiment(cache.air_passengers()))
+         lambda stop: lessons.order_experiment(airline, should_stop=stop))
 if "learn.order" in st.session_state:
     table = st.session_state["learn.order"]
     fig = px.bar(table, x="model", y="test RMSE", color="inputs", barmode="group",
@@ -100,8 +100,8 @@ def scaling_and_input_sections() -> None:
                f"{live_units} units; the weights are counted by Keras and by formula.")
     run_live(c1, "Train both on parallel series", ":material/stacked_line_chart:",
              f"Training an MLP and an LSTM on {n_series} input series…", "learn.parallel",
-             lambda: tasks.parallel_experiment(n_series=n_series, window=live_window,
-                                               units=live_units))
+             lambda stop: tasks.parallel_experiment(n_series=n_series, window=live_window,
+                                                    units=live_units, should_stop=stop))
     if "learn.parallel" in st.session_state:
         live = st.session_state["learn.parallel"]
         c2.dataframe(live, hide_index=True, width="stretch",
@@ -126,7 +126,7 @@ def scaling_and_input_sections() -> None:
     c1.caption("Trains one LSTM and one MLP on 2,000 sequences (a few seconds).")
     run_live(c1, "Run the variable-length demo", ":material/straighten:",
              "Training on sequences of different lengths…", "learn.varlen",
-             tasks.variable_length_demo)
+             lambda stop: tasks.variable_length_demo(should_stop=stop))
     if "learn.varlen" in st.session_state:
         c2.plotly_chart(lessons.variable_length_figure(st.session_state["learn.varlen"]),
                         key="varlen_chart")
@@ -147,7 +147,8 @@ c1.markdown("An MLP's output layer is `Dense(horizon)`: it gives exactly *horizo
             "encoder-decoder weights are then asked for 6, 12 and 24 steps.")
 c1.caption("Trains an encoder-decoder and an MLP (a few seconds).")
 run_live(c1, "Run the output-length demo", ":material/format_list_numbered:",
-         "Training an encoder-decoder LSTM and an MLP…", "learn.outlen", tasks.output_length_demo)
+         "Training an encoder-decoder LSTM and an MLP…", "learn.outlen",
+         lambda stop: tasks.output_length_demo(should_stop=stop))
 if "learn.outlen" in st.session_state:
     forecasts, errors = st.session_state["learn.outlen"]
     c2.plotly_chart(lessons.output_length_figure(forecasts, horizon=12), key="outlen_chart")
@@ -167,15 +168,18 @@ st.markdown("At each step the LSTM's gates decide what to **forget** (f), what t
 latest = lessons.latest_lstm_run(state.runs())
 small = st.session_state.get("learn.small_run")
 slot = st.empty()
-if small is None and slot.button("Train a small LSTM here", icon=":material/neurology:",
-                                 help="8 units on the airline series, about two seconds."):
-    with st.spinner("Training a small LSTM on the airline series…"):
-        try:
-            small = st.session_state["learn.small_run"] = lessons.train_small_lstm(
-                cache.air_passengers())
-            slot.empty()  # trained once: same settings, same network
-        except LabError as err:
-            st.error(str(err))
+if small is None:
+    if slot.button("Train a small LSTM here", icon=":material/neurology:",
+                   help="8 units on the airline series, about two seconds."):
+        live.run_in_queue("learn.small_run", "Training a small LSTM",
+                          "Training a small LSTM on the airline series…",
+                          lambda job: lessons.train_small_lstm(
+                              airline, should_stop=job.stop_event.is_set))
+    else:
+        live.wait_in_queue("learn.small_run", "Training a small LSTM on the airline series…")
+    small = st.session_state.get("learn.small_run")
+    if small is not None:
+        slot.empty()  # trained once: same settings, same network
 choices = {label: run for label, run in (
     ("your latest run on Train & compare", latest),
     ("the small LSTM trained here (8 units, airline passengers)", small)) if run is not None}

@@ -2,28 +2,35 @@
 
 from __future__ import annotations
 
+import time
+
 import streamlit as st
 
 from lstm_lab import plots, training
 from lstm_lab.config import ExperimentConfig
 from lstm_lab.errors import LabError
-from lstm_lab.jobs import CANCELLED, DONE, FAILED, QUEUED
+from lstm_lab.jobs import DONE, FAILED, QUEUED, REPLACED, TrainingJob
 from lstm_lab.series import Series
 from lstm_lab.training import model_label
 from lstm_lab.ui import cache, state
 
 POLL_SECONDS = 0.5          # a running job: progress bar and live loss chart
 QUEUE_POLL_SECONDS = 1.0    # a waiting job: its place changes only when a job ends
+LESSON_POLL_SECONDS = 0.2   # a Learn experiment the page waits for
 
 
 def start_training(cfg: ExperimentConfig, series: Series, kind: str = "compare",
                    task=None, label: str = "Training") -> None:
-    """Reuse a finished identical run, else queue a new job (stopping this session's old one).
+    """Reuse a finished identical run, else queue a new job as this session's one job.
 
     ``kind`` tells apart what is run on the same config ("compare", a backtest, a forecast);
-    ``task(job)`` does it (default: the comparison). Settings that cannot work are refused at
-    once, not after a wait in the queue.
+    ``task(job)`` does it (default: the comparison). Settings that cannot work, and a full
+    server, are refused at once (the page shows why), not after a wait in the queue. The queue
+    keeps one job per owner: this session's earlier job, from any tab or page, is stopped or
+    leaves the queue, and the page says which.
     """
+    from lstm_lab.ui.history import session_owner
+
     key = state.run_key(cfg, series.fingerprint(), kind)
     if state.get_run(key) is not None:
         return
@@ -33,17 +40,90 @@ def start_training(cfg: ExperimentConfig, series: Series, kind: str = "compare",
         state.set_failure(key, str(err))
         return
     state.set_failure(key, None)
-    old, _ = state.job()
-    if old is not None and not old.finished:
-        old.request_stop()
+    owner = session_owner()
     if task is None:  # a comparison: saved to the run store by the worker when it finishes
         from lstm_lab import store
-        from lstm_lab.ui.history import session_owner
 
-        owner = session_owner()
         task = lambda job: store.run_and_save(  # noqa: E731
             job.config, job.series, owner, job.on_epoch, job.stop_event.is_set)
-    state.set_job(cache.job_runner().submit(cfg, series, task, label), key)
+    try:
+        job = submit(cfg, series, task, label)
+    except LabError as err:  # the server is full
+        state.set_failure(key, str(err))
+        return
+    old, _ = state.job()
+    if old is not None and not old.finished and old.owner != owner:
+        old.request_stop()  # queued under an earlier history key: the runner cannot know it
+    state.set_job(job, key)
+
+
+def submit(cfg: ExperimentConfig | None, series: Series | None, task, label: str) -> TrainingJob:
+    """Queue ``task(job)`` as this session's one job; a notice says what became of its
+    earlier job. Raises QueueFullError (a LabError) when the server is full."""
+    from lstm_lab.ui.history import session_owner
+
+    job = cache.job_runner().submit(cfg, series, task, label, owner=session_owner())
+    if job.replaced:
+        state.add_notice(REPLACED_NOTICES[job.replaced], "info")
+    return job
+
+
+REPLACED_NOTICES = {
+    "stopped": "Your earlier training was stopped and replaced by this one (one training per "
+               "person at a time; what it learned so far is kept where it was started).",
+    "cancelled": "Your earlier training was still waiting in the queue: it left the queue and "
+                 "this one took its place (one training per person at a time).",
+}
+
+
+def run_in_queue(key: str, label: str, spinner: str, experiment) -> None:
+    """Run ``experiment(job)`` (a Learn page experiment) as this session's job in the server's
+    queue and wait for it here; its result goes to ``st.session_state[key]``.
+
+    The same rules as any training apply: one job per person, the queue's cap, the time limit.
+    A LabError is shown as a message, never a traceback.
+    """
+    try:
+        st.session_state[key + JOB_SUFFIX] = submit(None, None, experiment, label)
+    except LabError as err:
+        st.error(str(err))
+        return
+    state.show_notices()
+    wait_in_queue(key, spinner)
+
+
+JOB_SUFFIX = ".job"   # st.session_state[key + JOB_SUFFIX]: the queued job of a Learn experiment
+
+
+def wait_in_queue(key: str, spinner: str) -> None:
+    """Wait for the job ``run_in_queue`` queued under ``key`` (again after a rerun cut the wait
+    short), then keep its result or show why there is none."""
+    found = st.session_state.get(key + JOB_SUFFIX)
+    if found is None:
+        return
+    runner = cache.job_runner()
+    place = st.empty()
+    with st.spinner(spinner):
+        while not found.finished:
+            ahead = runner.position(found)
+            if ahead:
+                place.caption(f"Waiting in the training queue: place {ahead}, about "
+                              f"{runner.estimated_wait(found):.0f} s.")
+            else:
+                place.empty()
+            time.sleep(LESSON_POLL_SECONDS)
+    place.empty()
+    del st.session_state[key + JOB_SUFFIX]
+    if found.status == DONE:
+        st.session_state[key] = found.result
+        if found.notice:
+            st.warning(found.notice)
+    elif found.status == FAILED:
+        st.error(found.error or "The experiment failed.")
+    elif found.stop_reason == REPLACED:
+        st.info(found.notice)
+    else:
+        st.info("The experiment was cancelled before it started.")
 
 
 def active_job_panel() -> bool:
@@ -90,8 +170,10 @@ def _live_panel() -> None:
             state.save_run(key, job.result)
         elif job.status == FAILED:
             state.set_failure(key, job.error or "Training failed.")
-        elif job.status == CANCELLED:
+        elif job.stop_reason != REPLACED:
             state.add_notice("Training was cancelled before it started.", "info")
+        if job.notice and job.notice not in getattr(job.result, "notes", ()):
+            state.add_notice(job.notice, "warning")   # replaced elsewhere, or timed out
         st.rerun()
     with st.container(border=True):
         head, stop = st.columns([5, 1])

@@ -7,6 +7,8 @@ a second; tests/unit/test_tasks.py checks what the full-size ones show.
 from __future__ import annotations
 
 import json
+import re
+import time
 from functools import partial
 from unittest.mock import patch
 
@@ -158,3 +160,55 @@ def test_inside_the_lstm_opens_the_latest_train_run_and_its_layers() -> None:
     assert at.radio(key="learn.which").options == [
         "your latest run on Train & compare",
         "the small LSTM trained here (8 units, airline passengers)"]
+
+
+# --- the live experiments share the server's training queue and its rules ------------------------
+
+def _hold(job):
+    while not job.stop_event.is_set():
+        time.sleep(0.01)
+    return "held"
+
+
+@requires_tf
+def test_a_learn_experiment_runs_as_this_sessions_job_in_the_queue() -> None:
+    """The experiment is a job of the session's owner: it replaces that owner's running one."""
+    from lstm_lab.ui import cache
+
+    runner = cache.job_runner()                                  # the server-wide queue
+    earlier = runner.submit(None, make_tiny_series(), _hold, owner="learner-1")
+    at = _learn({"lab.owner": "learner-1"})
+    with patch("lstm_lab.tasks.echo_experiment", TINY["echo_experiment"]):
+        _button(at, "Run the echo experiment").click().run()
+    assert not at.exception and not at.error
+    assert earlier.finished and earlier.stop_reason == "replaced"
+    assert texts(at.info)[0] == ("Your earlier training was stopped and replaced by this one "
+                                 "(one training per person at a time; what it learned so far is "
+                                 "kept where it was started).")
+    assert at.session_state["learn.echo"].attrs["window"] == 5   # the result came back
+    assert "learn.echo.job" not in at.session_state              # nothing left pending
+    assert runner.active("learner-1") == []
+
+
+def test_a_learn_experiment_on_a_full_server_says_so_and_queues_nothing(monkeypatch) -> None:
+    from lstm_lab.ui import cache
+
+    runner = cache.job_runner()
+    deadline = time.monotonic() + 60
+    while runner.busy() != (0, 0) and time.monotonic() < deadline:   # earlier tests' jobs end
+        time.sleep(0.05)
+    monkeypatch.setenv("LSTM_LAB_MAX_QUEUE", "1")
+    other = runner.submit(None, make_tiny_series(), _hold, owner="someone-else")
+    try:
+        at = _learn()
+        called = []
+        with patch("lstm_lab.tasks.echo_experiment", lambda **kw: called.append(kw)):
+            _button(at, "Run the echo experiment").click().run()
+        assert not at.exception
+        (error,) = texts(at.error)
+        assert re.fullmatch(r"The server is full: 1 training is running or waiting\. "
+                            r"Try again in about \d+ s\.", error)
+        assert called == [] and "learn.echo" not in at.session_state
+        assert any(i == "Press the button to run it live." for i in texts(at.info))
+    finally:
+        other.request_stop()
