@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import json
+from unittest.mock import patch
+
 from tests.app.conftest import QUICK, make_app, texts, wait_for_training
+from tests.conftest import requires_tf
 
 
 def _view(view: str, params: dict[str, str]):
@@ -44,3 +48,84 @@ def test_forecast_ahead_view_forecasts_past_the_end() -> None:
     assert not at.exception and not at.error
     assert [b.label for b in at.get("download_button")] == ["Forecast CSV"]
     assert any("no truth to score" in c for c in texts(at.caption))
+
+
+def _windows(runs) -> list[int]:
+    """The window of each kept run, oldest first (a run key is kind|config JSON|data)."""
+    return [json.loads(key.split("|")[1])["window"] for key in runs]
+
+
+def _train(at, window: int):
+    number = {n.label: n for n in at.number_input}
+    number["Window"].set_value(window)
+    at.button(key="FormSubmitter:train_form-Train").click().run()
+    return wait_for_training(at)
+
+
+def test_session_keeps_the_newest_runs_and_an_evicted_one_trains_again(monkeypatch) -> None:
+    monkeypatch.setenv("LSTM_LAB_MAX_SESSION_RUNS", "2")
+    at = make_app({"models": "naive,seasonal_naive"})
+    at.switch_page("pages/train.py").run()
+    for window in (3, 4, 5):
+        _train(at, window)
+        assert not at.exception and not at.error
+        assert len(at.metric) == 2                         # this run's results are shown
+    runs = at.session_state["lab.runs"]
+    assert at.session_state["lab.config"].window == 5
+    assert _windows(runs) == [4, 5]                        # the oldest (3) went
+    number = {n.label: n for n in at.number_input}
+    number["Window"].set_value(3)
+    at.button(key="FormSubmitter:train_form-Train").click().run()
+    wait_for_training(at)                                  # the evicted run simply trains again
+    assert not at.exception and len(at.metric) == 2
+    assert _windows(at.session_state["lab.runs"]) == [5, 3]
+
+
+@requires_tf
+def test_each_session_downloads_only_its_own_trained_lstm(tmp_path) -> None:
+    """Two sessions train different LSTMs; each one's .keras download is its own network, made
+    from its own result (no server-wide cache keyed on id(), which once handed a session a
+    classmate's model when a new result reused a freed object's id)."""
+    from streamlit.delta_generator import DeltaGenerator
+
+    from lstm_lab.ui import widgets
+
+    real = DeltaGenerator.download_button
+    offered: list = []
+
+    def spy(self, label, data, *args, **kwargs):
+        if label == "Trained LSTM (.keras)":
+            offered.append(data)
+        return real(self, label, data, *args, **kwargs)
+
+    units = {}
+    with patch.object(DeltaGenerator, "download_button", spy):
+        for name, n_units in (("first", 4), ("second", 8)):
+            at = make_app({**QUICK, "units": str(n_units), "models": "lstm,naive",
+                           "tuning": "off"})
+            at.switch_page("pages/train.py").run()
+            at.button(key="FormSubmitter:train_form-Train").click().run()
+            wait_for_training(at)
+            assert not at.exception and not at.error
+            (result,) = at.session_state["lab.runs"].values()
+            download = offered[-1]
+            assert download.args[0] is result             # bound to this session's own result
+            units[name] = _lstm_units(download(), tmp_path / f"{name}.keras")
+            del at, result
+    assert units == {"first": 4, "second": 8}
+
+    # Making the download never looks at id(): with every object sharing one id, two results
+    # still give their own networks.
+    first, second = offered[0].args[0], offered[-1].args[0]
+    with patch("builtins.id", lambda obj: 1):
+        downloads = [widgets.model_download(first), widgets.model_download(second)]
+    assert [_lstm_units(d(), tmp_path / f"again{i}.keras") for i, d in enumerate(downloads)] \
+        == [4, 8]
+
+
+def _lstm_units(raw: bytes, path) -> int:
+    import keras
+
+    path.write_bytes(raw)
+    model = keras.saving.load_model(path)
+    return next(layer.units for layer in model.layers if isinstance(layer, keras.layers.LSTM))
