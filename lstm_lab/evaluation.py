@@ -7,6 +7,7 @@ forecasts that block from rolling origins, so no fold ever sees its own future. 
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -20,7 +21,14 @@ from lstm_lab.forecasters import EpochHook, StopFlag
 from lstm_lab.limits import get_limits
 from lstm_lab.metrics import METRICS, evaluate
 from lstm_lab.series import Series
-from lstm_lab.training import finite_or_none, make_forecasters, preflight, run_experiment
+from lstm_lab.training import (
+    MODEL_LABELS,
+    _limit_notes,
+    finite_or_none,
+    make_forecasters,
+    preflight,
+    run_experiment,
+)
 from lstm_lab.tuning import TunedForecaster
 
 StageHook = Callable[[str, int, int], None]   # (label, stages done, stages in all)
@@ -108,7 +116,8 @@ def run_backtest(config: ExperimentConfig, series: Series, folds: int = 3, refit
                           "tuning": {m: t["chosen"] for m, t in first.tuning.items()}})
         frames.append(pd.DataFrame({"time": series.index[start:end], "actual": actual,
                                     "fold": k + 1, **preds}))
-        if stopped:
+        if stopped or (should_stop is not None and should_stop()):
+            stopped = True            # a stop (or a job's deadline) between folds ends the backtest
             break
     return BacktestResult(cfg, refit, fold_rows, pd.concat(frames, ignore_index=True),
                           series.name, stopped)
@@ -122,6 +131,8 @@ class FutureForecast:
     history: pd.DataFrame              # time, actual
     notes: list[str] = field(default_factory=list)
     tuning: dict[str, dict[str, Any]] = field(default_factory=dict)  # as ExperimentResult.tuning
+    stopped_by_user: bool = False      # Stop (or the job's time limit) cut the fitting short
+    skipped: list[str] = field(default_factory=list)  # models not fitted because of a stop
 
     def to_csv(self) -> str:
         from lstm_lab.export import defuse
@@ -139,6 +150,11 @@ def forecast_future(config: ExperimentConfig, series: Series, steps: int | None 
 
     Beyond one horizon, forecasts are chained: each block is appended to the history and the
     next block is forecast from there.
+
+    The networks share the training time limit ``run_experiment`` gives a run
+    (``max_train_seconds``); ``should_stop`` is polled during every fit and between models: once
+    it is true, models not yet started are skipped (named in ``skipped``) and the ones fitted
+    forecast with what they learned.
     """
     steps = steps or config.horizon
     if not 1 <= steps <= 10 * max(config.horizon, 12):
@@ -150,9 +166,21 @@ def forecast_future(config: ExperimentConfig, series: Series, steps: int | None 
     values = series.values
     forecasters = make_forecasters(config, season, limits, positive=bool(values.min() > 0))
     out = {"time": series.future_index(steps)}
-    tuned = {}
+    tuned, notes, skipped = {}, [], []
+    stopped = False
+    started = time.perf_counter()
     for name, model in forecasters.items():
+        stopped = stopped or (should_stop is not None and should_stop())
+        if stopped:
+            skipped.append(name)
+            continue
+        if hasattr(model, "max_seconds"):   # the same cap as a run's training, over all networks
+            model.max_seconds = max(1.0, limits.max_train_seconds
+                                    - (time.perf_counter() - started))
         model.fit(values, on_epoch=on_epoch, should_stop=should_stop)
+        if hasattr(model, "history_"):
+            stopped = stopped or bool(model.stopped_by_user_)
+            notes += _limit_notes(name, model, limits)
         if isinstance(model, TunedForecaster):
             tuned[name] = model.summary()
         extended = values.copy()
@@ -161,7 +189,11 @@ def forecast_future(config: ExperimentConfig, series: Series, steps: int | None 
             extended = np.concatenate([extended, block])
         out[name] = extended[len(values): len(values) + steps]
     history = pd.DataFrame({"time": series.index, "actual": values})
-    return FutureForecast(config, steps, pd.DataFrame(out), history, tuning=tuned)
+    if skipped:
+        notes.append("Not fitted, because fitting was stopped: "
+                     + ", ".join(MODEL_LABELS.get(m, m) for m in skipped) + ".")
+    return FutureForecast(config, steps, pd.DataFrame(out), history, notes=notes, tuning=tuned,
+                          stopped_by_user=stopped, skipped=skipped)
 
 
 def _when(stamp: Any) -> str:

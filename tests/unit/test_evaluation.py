@@ -81,3 +81,77 @@ def test_refit_false_fits_once_and_reuses_the_models_on_later_blocks() -> None:
     assert list(summary.index) == ["naive", "seasonal_naive"]
     assert summary.loc["naive", "rmse mean"] == pytest.approx(
         np.mean([f["metrics"]["naive"]["rmse"] for f in refit.folds]))
+
+
+# --- deadlines and Stop: a backtest or a forecast ahead never trains unbounded ------------------
+
+def test_a_stop_between_folds_ends_the_backtest_after_the_fold_it_finished() -> None:
+    """Naive models never poll the flag while fitting; the backtest itself checks it between
+    folds (a job's deadline arrives as this flag)."""
+    config = ExperimentConfig(test_size=6, horizon=6, models=("naive",))
+    calls = []
+
+    def stop() -> bool:
+        calls.append(1)
+        return True
+
+    result = run_backtest(config, make_tiny_series(), folds=3, should_stop=stop)
+    assert [f["fold"] for f in result.folds] == [1] and result.stopped_by_user
+    assert calls
+    assert len(run_backtest(config, make_tiny_series(), folds=3,
+                            should_stop=lambda: False).folds) == 3
+
+
+@requires_tf
+def test_forecast_ahead_stops_when_should_stop_turns_true() -> None:
+    """Stop pressed during the MLP: it keeps what it learned (one epoch of 5,000), and the
+    LSTM, not yet started, is skipped and named; the forecast still has every fitted model."""
+    from lstm_lab.evaluation import forecast_future
+
+    config = ExperimentConfig(window=4, test_size=6, horizon=6, tuning="off",
+                              models=("naive", "mlp", "lstm"), **{**FAST, "epochs": 5000})
+    epochs = []
+    future = forecast_future(config, make_tiny_series(), 6, on_epoch=epochs.append,
+                             should_stop=lambda: bool(epochs))
+    assert {info.model for info in epochs} == {"mlp"} and len(epochs) == 1
+    assert future.stopped_by_user and future.skipped == ["lstm"]
+    assert list(future.forecasts.columns) == ["time", "naive", "mlp"]
+    assert np.isfinite(future.forecasts["mlp"]).all()
+    assert future.notes == ["Not fitted, because fitting was stopped: LSTM."]
+
+
+def test_forecast_ahead_stopped_before_it_starts_fits_nothing() -> None:
+    from lstm_lab.evaluation import forecast_future
+
+    config = ExperimentConfig(window=4, test_size=6, horizon=6, models=("naive", "holt_winters"))
+    future = forecast_future(config, make_tiny_series(make_tiny_values(80)), 6,
+                             should_stop=lambda: True)
+    assert future.skipped == ["naive", "holt_winters"] and future.stopped_by_user
+    assert list(future.forecasts.columns) == ["time"]
+
+
+@requires_tf
+def test_forecast_ahead_networks_share_the_training_time_limit(monkeypatch) -> None:
+    """Forecast ahead used to train with no time limit: each network now gets what is left of
+    LSTM_LAB_MAX_TRAIN_SECONDS, as in run_experiment, and a network that reaches it says so."""
+    from lstm_lab import forecasters
+    from lstm_lab.evaluation import forecast_future
+    from lstm_lab.fitting import FitOutcome
+
+    caps = []
+    real_fit = forecasters.fit_compiled
+
+    def timed_out(model, *args, **kwargs):
+        caps.append(kwargs["max_seconds"])
+        outcome = real_fit(model, *args, **{**kwargs, "epochs": 2})
+        return FitOutcome(outcome.history, 2, False, False, None, timed_out=True)
+
+    monkeypatch.setattr(forecasters, "fit_compiled", timed_out)
+    monkeypatch.setenv("LSTM_LAB_MAX_TRAIN_SECONDS", "7")
+    config = ExperimentConfig(window=4, test_size=6, horizon=6, tuning="off",
+                              models=("mlp", "lstm"), **FAST)
+    future = forecast_future(config, make_tiny_series(), 6)
+    assert len(caps) == 2 and all(1.0 <= cap <= 7 for cap in caps)
+    assert [note.split(" after ")[0] for note in future.notes] == [
+        f"{name} stopped at the time limit of 7 s (LSTM_LAB_MAX_TRAIN_SECONDS)"
+        for name in ("MLP", "LSTM")]
