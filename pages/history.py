@@ -32,4 +32,5 @@ if selected:
 
 st.divider()
 history.export_import(store, picked or [s.id for s in summaries], owner)
-history.owner_key_box()
+history.storage_caption(store, owner)
+history.owner_key_box(store)

@@ -1,15 +1,20 @@
 """Widgets of the History and Sweep pages: stored runs in, core objects out.
 
 Runs live in the run store (``lstm_lab.store``), shared by every session of the server. A session
-sees its own runs (its owner key, kept in session state) and the runs pinned as shared with the
-class; the key can be copied to find the runs again from another browser session.
+sees its own runs (its owner id, kept in session state) and the runs pinned as shared with the
+class. Its history key (the owner id signed by the server, see ``RunStore.owner_key``) can be
+copied to find the runs again from another browser session; a typed key is accepted only if the
+server issued it, so nobody can choose someone else's owner id.
+
+Text that came from users or imported files (series names, notes, error messages quoting a
+file) is shown as plain text: in table cells, option labels, or escaped with ``plain`` before
+any call that renders markdown.
 """
 
 from __future__ import annotations
 
 import json
 import re
-import uuid
 from collections.abc import Sequence
 
 import streamlit as st
@@ -18,6 +23,7 @@ from streamlit.errors import StreamlitAPIException
 from lstm_lab import sweep
 from lstm_lab.config import ExperimentConfig
 from lstm_lab.errors import LabError
+from lstm_lab.limits import env_var, get_limits
 from lstm_lab.metrics import METRIC_HELP, METRICS
 from lstm_lab.series import Series
 from lstm_lab.store import RunStore, RunSummary, get_store, runs_frame
@@ -28,14 +34,26 @@ KEY_OWNER = "lab.owner"              # this session's owner key in the run store
 KEY_LAST_SWEEP = "lab.last_sweep"    # run key (state.run_key) of this session's latest sweep job
 KEY_SELECTED = "history.selected"    # run ids picked for comparison (a widget key)
 MAX_COMPARE = 8
-_OWNER_PATTERN = re.compile(r"^[0-9a-f]{32}$")
+_MARKDOWN = re.compile(r"([\\`*_{}\[\]<>#|~$!])")
+_AUTOLINK = re.compile(r"(?i)(:/|www\.)")
+
+
+def plain(text: str) -> str:
+    """``text`` escaped so that markdown shows it as it is, on one line: no links, images,
+    emphasis, colours, HTML or formulas from a user's or a file's words. (Messages start with
+    our own words, so list and heading markers at a line's start need no escape; ``://`` and
+    ``www.`` are broken up so that no address becomes a link.)"""
+    text = _MARKDOWN.sub(r"\\\1", " ".join(str(text).splitlines()))
+    return _AUTOLINK.sub(lambda m: m[0][:-1] + "\\" + m[0][-1], text)
 
 
 # --- owner and store -----------------------------------------------------------------------------
 
 def session_owner() -> str:
-    """This session's key in the run store: a random uuid4, unguessable, private."""
-    return st.session_state.setdefault(KEY_OWNER, uuid.uuid4().hex)
+    """This session's owner id in the run store, issued by the server on first use: 32 random
+    hex digits (uuid4), private to the session. What a person copies is its signed history key
+    (``owner_key_box``), never the id alone."""
+    return st.session_state.setdefault(KEY_OWNER, RunStore.new_owner())
 
 
 def run_store() -> RunStore:
@@ -43,36 +61,54 @@ def run_store() -> RunStore:
     store = get_store()
     try:
         store.schema_version()
-    except LabError as err:
-        st.error(str(err), icon=":material/database:")
+    except LabError as err:  # the message never names the file (see lstm_lab.store)
+        st.error(plain(str(err)), icon=":material/database:")
         st.stop()
     return store
 
 
-def owner_key_box() -> None:
-    """Show this session's key, and let a user switch to a key from an earlier session."""
+def owner_key_box(store: RunStore) -> None:
+    """Show this session's signed key, and let a user switch to a key from an earlier session."""
     with st.expander("Your history key", icon=":material/key:"):
         st.caption("Your runs are private to this browser session. Keep this key to see them "
                    "again after closing the tab, or from another computer:")
-        st.code(session_owner(), language=None)
+        try:
+            st.code(store.owner_key(session_owner()), language=None)
+        except LabError as err:
+            st.caption(plain(str(err)))
         with st.form("history_key_form", border=False):
-            st.text_input("Use another key", placeholder="32 letters and digits",
-                          key="history.key_input",
+            st.text_input("Use another key", placeholder="the whole key, as shown above",
+                          key="history.key_input", max_chars=200,
                           help="Paste a key shown here in an earlier session.")
-            st.form_submit_button("Use this key", on_click=_switch_owner)
+            st.form_submit_button("Use this key", on_click=_switch_owner, args=(store,))
 
 
-def _switch_owner() -> None:
-    """Callback (runs before the page, so it may reset the run picker)."""
-    key = st.session_state.get("history.key_input", "").strip().lower()
+def _switch_owner(store: RunStore) -> None:
+    """Callback (runs before the page, so it may reset the run picker). The key is accepted
+    only if this server issued it (its signature checks)."""
+    key = st.session_state.get("history.key_input", "").strip()
     if not key:
         return
-    if _OWNER_PATTERN.match(key):
-        st.session_state[KEY_OWNER] = key
-        st.session_state[KEY_SELECTED] = []
-    else:
-        state.add_notice("A history key is 32 letters (a–f) and digits, as shown under "
-                         "**Your history key**.", "error")
+    try:
+        owner = store.owner_from_key(key)
+    except LabError as err:
+        state.add_notice(plain(str(err)), "error")
+        return
+    st.session_state[KEY_OWNER] = owner
+    st.session_state[KEY_SELECTED] = []
+
+
+def storage_caption(store: RunStore, owner: str) -> None:
+    """How much of the run store this session's key uses, and its cap."""
+    try:
+        used = store.used_bytes(owner)
+    except LabError:
+        return
+    cap = get_limits().max_owner_storage_bytes
+    st.caption(f"Your saved runs take {used / 2**20:,.1f} MiB of the {cap / 2**20:,.0f} MiB "
+               f"each history key may use ({env_var('max_owner_storage_mb')}). Over it, new "
+               "runs still show in Train & compare but are not saved here: delete old runs to "
+               "make room.")
 
 
 # --- the runs table ------------------------------------------------------------------------------
@@ -147,7 +183,7 @@ def load_results(store: RunStore, ids: Sequence[int], owner: str) -> dict[str, E
         try:
             results[f"#{run_id}"] = store.load_run(run_id, owner)
         except LabError as err:
-            st.warning(str(err))
+            st.warning(plain(str(err)))
     return results
 
 
@@ -223,7 +259,7 @@ def _delete(store: RunStore, ids: list[int], owner: str) -> None:
     try:
         count = store.delete_runs(ids, owner)
     except LabError as err:
-        state.add_notice(str(err), "error")
+        state.add_notice(plain(str(err)), "error")
         return
     st.session_state[KEY_SELECTED] = [i for i in st.session_state.get(KEY_SELECTED, [])
                                       if i not in ids]
@@ -235,7 +271,7 @@ def reopen(store: RunStore, run_id: int, owner: str) -> None:
     try:
         result = store.load_run(run_id, owner)
     except LabError as err:
-        st.error(str(err))
+        st.error(plain(str(err)))
         return
     state.set_config(result.config)
     state.save_run(state.run_key(result.config, result.data_fingerprint), result)
@@ -264,8 +300,8 @@ def export_import(store: RunStore, ids: Sequence[int], owner: str) -> None:
         if upload is not None and st.button("Import", key="history.import"):
             try:
                 report = store.import_runs(upload.getvalue(), owner)
-            except LabError as err:
-                st.error(str(err))
+            except LabError as err:  # quotes a few characters of the file: shown as plain text
+                st.error(plain(str(err)), icon=":material/error:")
             else:
                 st.success(f"Imported {len(report.ids)} run(s)"
                            + (f"; {report.skipped} were already here." if report.skipped
@@ -328,7 +364,7 @@ def latest_sweep() -> sweep.SweepResult | None:
     key = st.session_state.get(KEY_LAST_SWEEP)
     result = state.get_run(key) if key else None
     if key and result is None and state.failure(key):
-        st.error(state.failure(key), icon=":material/error:")
+        st.error(plain(state.failure(key)), icon=":material/error:")
     return result if isinstance(result, sweep.SweepResult) else None
 
 

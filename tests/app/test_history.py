@@ -7,13 +7,16 @@ skipped until app.py lists the page and the Train page saves its runs (the wirin
 
 from __future__ import annotations
 
+import json
+import re
+import sqlite3
 from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from lstm_lab.config import ExperimentConfig
-from lstm_lab.store import get_store
+from lstm_lab.store import RunNotFoundError, get_store
 from lstm_lab.training import run_experiment
 from tests.app.conftest import make_app, texts, wait_for_training
 from tests.conftest import FAST, make_tiny_series, requires_tf
@@ -137,17 +140,31 @@ def test_delete_removes_own_runs_for_good(runs, store) -> None:
     assert at.multiselect(key="history.selected").value == [runs["shared"]]
 
 
-def test_the_owner_key_finds_runs_again_in_a_new_session(runs) -> None:
+def test_the_owner_key_finds_runs_again_in_a_new_session(runs, store) -> None:
     at = page(owner="3" * 32)                    # a new session with no runs of its own
     assert table(at)["id"].tolist() == [runs["shared"]]
-    assert "3" * 32 in [c.value for c in at.code]
-    at.text_input(key="history.key_input").input("not a key")     # a form: sent on submit
+    assert [c.value for c in at.code] == [store.owner_key("3" * 32)]   # the signed key
+    for typed in ("not a key", ME, ME + "-" + "0" * 32, "0" * 32):     # forged or unsigned
+        at.text_input(key="history.key_input").input(typed)           # a form: sent on submit
+        at.button(key="FormSubmitter:history_key_form-Use this key").click().run()
+        assert "not a history key issued by this server" in at.error[0].value
+        assert at.session_state["lab.owner"] == "3" * 32
+        assert table(at)["id"].tolist() == [runs["shared"]]
+    at.text_input(key="history.key_input").input(store.owner_key(ME).upper())
     at.button(key="FormSubmitter:history_key_form-Use this key").click().run()
-    assert "A history key is 32 letters" in at.error[0].value
-    at.text_input(key="history.key_input").input(ME.upper())
-    at.button(key="FormSubmitter:history_key_form-Use this key").click().run()
+    assert not at.error
     assert at.session_state["lab.owner"] == ME
     assert table(at)["id"].tolist() == [runs["shared"], runs["mine1"], runs["mine0"]]
+
+
+def test_a_new_session_is_issued_an_owner_and_its_signed_key(store) -> None:
+    at = AppTest.from_file(PAGE, default_timeout=60)
+    at.session_state["lab.url_read"] = True
+    at.run()
+    owner = at.session_state["lab.owner"]
+    assert len(owner) == 32 and int(owner, 16) >= 0
+    assert [c.value for c in at.code] == [store.owner_key(owner)]
+    assert store.owner_from_key(at.code[0].value) == owner
 
 
 def test_an_unusable_database_is_one_readable_error(tmp_path, monkeypatch) -> None:
@@ -157,6 +174,8 @@ def test_an_unusable_database_is_one_readable_error(tmp_path, monkeypatch) -> No
     at = page()
     assert not at.exception
     assert "not a readable LSTM Lab run database" in at.error[0].value
+    assert str(tmp_path) not in at.error[0].value and "bad.sqlite3" not in at.error[0].value
+    assert "run store" in at.error[0].value
 
 
 @requires_tf
@@ -196,3 +215,103 @@ def test_a_run_trained_on_the_train_page_appears_in_history_and_reopens(store) -
     assert at.session_state["lab.job"] is None   # shown from the store, not retrained
     assert [m.label.replace(" ★", "") for m in at.metric] == ["Naive (last value)",
                                                               "Seasonal naive"]
+
+
+# --- shared-server safety (issue 13) -------------------------------------------------------------
+
+def _import(at: AppTest, content: bytes) -> AppTest:
+    at.file_uploader(key="history.import_file").upload("runs.json", content,
+                                                       "application/json").run()
+    return at.button(key="history.import").click().run()
+
+
+def _unescaped(text: str) -> str:
+    return re.sub(r"\\(.)", r"\1", text)
+
+
+def test_a_deeply_nested_import_is_one_readable_error_on_the_page(store) -> None:
+    at = _import(page(), ("[" * 100_000 + "]" * 100_000).encode())
+    assert not at.exception
+    assert len(at.error) == 1
+    assert "nests lists or objects more than 32 levels deep" in at.error[0].value
+    assert store.list_runs(ME) == []
+
+
+def test_hostile_imports_are_refused_with_plain_text_messages(runs, store) -> None:
+    doc = json.loads(store.export_runs([runs["mine0"]], ME))
+    doc["runs"][0]["created_at"] = 1e12
+    at = _import(page(), json.dumps(doc).encode())
+    assert not at.exception
+    assert "created_at must be a date between 2000-01-01 and tomorrow" in \
+        _unescaped(at.error[0].value)
+    doc["runs"][0]["created_at"] = 1.7e9
+    doc["runs"][0]["result"]["transform"] = "**bold** [link](http://evil.example)"
+    at = _import(page(), json.dumps(doc).encode())
+    assert not at.exception
+    message = at.error[0].value
+    assert "unknown transform" in message
+    assert "**" not in message.replace("\\*", "") and "[link](http://" not in message
+    assert "\\*\\*bold\\*\\* \\[link\\](http:\\//evil" in message   # shown as typed
+    assert "**bold** [link](http://evil" in _unescaped(message)
+    assert len(store.list_runs(OTHER, include_shared=False)) == 2   # nothing was added
+
+
+def test_imported_runs_get_new_sweep_ids_on_the_page(store) -> None:
+    theirs = [store.save_run(_naive(s), OTHER, sweep="theirs1") for s in (0, 1)]
+    text = store.export_runs(theirs, OTHER)
+    at = _import(page(), text.encode())
+    assert not at.exception
+    assert "Imported 2 run(s)." in [s.value for s in at.success]
+    mine = store.list_runs(ME, include_shared=False)
+    assert len(mine) == 2 and len({s.sweep for s in mine}) == 1
+    assert mine[0].sweep not in ("", "theirs1")
+    assert sorted(s.id for s in store.list_runs(None, sweep="theirs1")) == theirs
+
+
+def test_a_run_with_an_impossible_date_still_lists(runs, store) -> None:
+    with sqlite3.connect(store.path) as conn:
+        conn.execute("UPDATE runs SET created_at = 1e12 WHERE id = ?", (runs["mine0"],))
+    at = page()
+    assert not at.exception
+    frame = table(at)
+    assert frame.loc[frame["id"] == runs["mine0"], "when"].tolist() == ["unknown date"]
+
+
+def test_a_hostile_series_name_is_plain_text_in_the_table_and_the_picker(store) -> None:
+    values = make_tiny_series().values
+    hostile = "**x** [a](http://evil.example) <b>y</b>"
+    series = make_tiny_series(values, name=hostile)
+    cfg = ExperimentConfig(window=4, test_size=6, models=NAIVE, **FAST)
+    run_id = store.save_run(run_experiment(cfg, series), ME)
+    at = page()
+    assert not at.exception
+    assert table(at)["series"].tolist() == [hostile]           # a dataframe cell: plain text
+    picker = at.multiselect(key="history.selected")
+    assert picker.options == [f"#{run_id} · {hostile} · window 4 · 1×4 · 3 epochs · seed 0"]
+    markdown = [m.value for m in at.markdown] + [c.value for c in at.caption]
+    assert not any("http://evil" in m for m in markdown)
+
+
+def test_a_shared_run_unshared_later_cannot_be_read_by_a_classmate(runs, store) -> None:
+    store.set_shared(runs["mine0"], True, ME)
+    at = page(OTHER)
+    at.multiselect(key="history.selected").set_value([runs["mine0"]]).run()
+    assert at.subheader[0].value == "Comparing 1 run"
+    at.button(key="history.reopen").click().run()               # the classmate reopens it
+    assert len(at.session_state["lab.runs"]) == 1             # its copy, in the session
+    store.set_shared(runs["mine0"], False, ME)                  # then the owner stops sharing
+    at.run()
+    assert not at.exception
+    assert runs["mine0"] not in table(at)["id"].tolist()
+    assert not at.subheader                                     # nothing of it is compared
+    with pytest.raises(RunNotFoundError, match="There is no run"):
+        store.load_run(runs["mine0"], OTHER)
+
+
+def test_the_page_shows_the_storage_used_and_the_cap(runs, store, monkeypatch) -> None:
+    monkeypatch.setenv("LSTM_LAB_MAX_OWNER_STORAGE_MB", "3")
+    at = page()
+    used = store.used_bytes(ME)
+    caption = next(c.value for c in at.caption if "history key may use" in c.value)
+    assert f"Your saved runs take {used / 2**20:,.1f} MiB of the 3 MiB" in caption
+    assert "LSTM_LAB_MAX_OWNER_STORAGE_MB" in caption
