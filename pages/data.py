@@ -95,8 +95,13 @@ elif dataset == "csv":
                             key=bound("data.date_col", initial_date if initial_date in date_choices
                                       else ROW_NUMBER),
                             help=field_help("date_column"))
-    cfg = cfg.replace(dataset="csv", csv_path=upload["name"], column=value_col or "",
-                      date_column=date_col)
+    try:   # names from the file: the config caps their length and refuses control characters
+        cfg = cfg.replace(dataset="csv", csv_path=upload["name"], column=value_col or "",
+                          date_column=date_col)
+    except LabError as err:
+        st.error(widgets.plain(f"{err}. Rename it in the file, or choose another column.", 400),
+                 icon=":material/error:")
+        st.stop()
     if value_col is None:
         state.set_config(cfg)
         if not numeric:  # let the loader say what it found

@@ -113,3 +113,22 @@ def test_cleaning_options_let_the_user_choose_what_happens_to_bad_cells() -> Non
     (error,) = texts(at.error)
     assert "?0.2" in error
     assert not at.exception
+
+
+def test_hostile_column_and_file_names_are_refused_or_shown_as_typed() -> None:
+    long_name = "v" * 300
+    raw = f"date,{long_name},**b**[x](y)\n".encode() + b"".join(
+        f"2020-01-{d:02d},{d},{d * 2}\n".encode() for d in range(1, 29))
+    at = _upload("**evil**<b>.csv", raw)
+    (info,) = [i for i in texts(at.info) if "several numeric columns" in i]
+    assert info.startswith(r"\*\*evil\*\*\<b\>\.csv has several numeric columns (")
+    assert r"\*\*b\*\*\[x\]\(y\)" in info and "v" * 41 not in info     # escaped, cut short
+    at.selectbox[0].set_value(long_name).run()            # too long for the config: a message
+    assert not at.exception
+    (error,) = texts(at.error)
+    assert "must be at most 255 characters" in error and "Rename it in the file" in error
+    assert not at.metric
+    at.selectbox[0].set_value("**b**[x](y)").run()         # another column works
+    assert not at.exception and not at.error
+    assert {m.label: m.value for m in at.metric}["Points"] == "28"
+    assert at.session_state["lab.config"].column == "**b**[x](y)"
