@@ -1053,6 +1053,7 @@ ENTRY_KEYS = frozenset({"uid", "created_at", "sweep", "result", "networks"})
 _LABEL = re.compile(r"^[\w .,:;()'+/=-]*$")    # variant labels: no markdown, no HTML
 _TOKEN = re.compile(r"^[0-9A-Za-z_-]*$")         # sweep ids, uids, fingerprints
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_FORMATTING = re.compile(r"[\[\]<>`$]|:/|(?i:www\.)")
 
 
 def _parse_export(text: str | bytes) -> list[dict[str, Any]]:
@@ -1220,8 +1221,10 @@ def _check_record(record: Any) -> None:
     notes = record.get("notes", [])
     if not isinstance(notes, list) or len(notes) > MAX_NOTES:
         raise DataError(f"notes must be a list of at most {MAX_NOTES} texts")
-    for note in notes:
-        _text(note, "a note", MAX_NOTE_CHARS)
+    for note in notes:  # the Train page shows notes as markdown: none may format it
+        if _FORMATTING.search(_text(note, "a note", MAX_NOTE_CHARS)):
+            raise DataError("a note holds characters that would format the page ([ ] < > ` $, "
+                            "or a web address); notes LSTM Lab writes never do")
     transform = record.get("transform", "")
     if transform not in ("", *TRANSFORMS):
         raise DataError(f"unknown transform {_short(transform)}; known: {', '.join(TRANSFORMS)}")

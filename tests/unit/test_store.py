@@ -589,6 +589,10 @@ def test_a_deeply_nested_file_is_one_readable_error(store, text) -> None:
      "Run 1 .*a note is 5,000 characters long; at most 1,000 are allowed"),
     (lambda d: d["runs"][0]["result"].update(notes=["fine"] * 51), "notes must be a list of at "
                                                                     "most 50"),
+    (lambda d: d["runs"][0]["result"].update(notes=["see [here](http://evil.example)"]),
+     "a note holds characters that would format the page"),
+    (lambda d: d["runs"][0]["result"].update(notes=["visit www.evil.example"]),
+     "a note holds characters"),
     (lambda d: d["runs"][0]["result"].update(series_name="s" * 300), "series_name is 300"),
     (lambda d: d["runs"][0]["result"].update(series_name="a\x1b[31mb"), "control characters"),
     (lambda d: d["runs"][0]["result"].update(skipped=["everything"]), "skipped must list models"),
