@@ -10,22 +10,30 @@ on the training values. ``predict`` runs the fixed-parameter model once over
 -- reads the state at every origin and projects it ``horizon`` steps ahead. A forecast from
 origin ``o`` therefore depends on ``values[:o]`` only, and nothing is re-estimated.
 
+Shared-server limits (``lstm_lab.limits``), which apply on top of any stricter caller's
+setting: ``check_season`` refuses a season above ``max_classical_season`` before anything is
+fitted; ``fit`` estimates on the most recent ``max_classical_points`` training points only (and
+says so in ``notes_``); ``fit`` ends with ``FitStopped`` when ``should_stop()`` turns true or after
+``max_classical_seconds`` -- statsmodels' optimisers are interrupted from their callbacks, so a
+partial fit is never kept.
+
 statsmodels is imported inside the functions that need it: importing this module does not load it.
 """
 
 from __future__ import annotations
 
-import threading
+import functools
 import time
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
 import numpy as np
 
-from lstm_lab.errors import ConfigError, DataError, LabError
-from lstm_lab.forecasters import check_fitted
+from lstm_lab.errors import ConfigError, DataError, LabError, TrainingError
+from lstm_lab.forecasters import StopFlag, check_fitted
+from lstm_lab.limits import Limits, env_var, get_limits
 
 T = TypeVar("T")
 
@@ -43,29 +51,26 @@ def _quiet(sink: list[str]) -> Iterator[None]:
             sink.append(text)
 
 
-_BLAS_LOCK = threading.Lock()
-
-
-@contextmanager
-def _one_blas_thread() -> Iterator[None]:
+@functools.cache
+def _one_blas_thread() -> None:
     """statsmodels' Kalman filter multiplies tiny matrices: multi-threaded BLAS only adds overhead
-    (a SARIMA fit took ~1 s instead of ~0.1 s on a busy 2-core machine). The limit is process-wide,
-    so the lock keeps concurrent jobs from restoring each other's settings out of order."""
+    (a SARIMA fit took ~1 s instead of ~0.1 s on a busy 2-core machine). The first classical fit
+    limits BLAS to one thread for the whole process, once, and never restores it: no lock is held
+    during a fit, so one session's slow fit never makes another session's wait."""
     try:
         from threadpoolctl import threadpool_limits  # installed with scikit-learn
     except ImportError:  # pragma: no cover
-        yield
         return
-    with _BLAS_LOCK, threadpool_limits(limits=1, user_api="blas"):
-        yield
+    threadpool_limits(limits=1, user_api="blas")   # not a context manager: the limit stays
 
 
 def _call(what: str, hint: str, sink: list[str], func: Callable[[], T]) -> T:
     """Run a statsmodels call quietly; its exceptions become a DataError saying what to try."""
+    _one_blas_thread()
     try:
-        with _one_blas_thread(), _quiet(sink):
+        with _quiet(sink):
             return func()
-    except LabError:
+    except (LabError, _Abort):
         raise
     except Exception as exc:  # statsmodels raises ValueError, LinAlgError, IndexError, ...
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
@@ -107,6 +112,100 @@ def _check_origins(values: np.ndarray, origins: np.ndarray, first: int) -> np.nd
     return origins
 
 
+# --- the server's limits -------------------------------------------------------------------------
+CLASSICAL_MODELS = {"holt_winters": "Holt-Winters", "sarima": "SARIMA"}
+
+
+def check_season(models: Collection[str], season: int, inferred: bool = False,
+                 limits: Limits | None = None) -> None:
+    """Refuse, before anything is fitted, Holt-Winters or SARIMA with a season above
+    ``limits.max_classical_season``: a season of 365 makes a state of ~730 numbers, and one fit
+    runs for many minutes.
+
+    Args:
+        models: the run's models; only ``holt_winters`` and ``sarima`` are checked.
+        inferred: the season was inferred from the dates, not set (the message says so).
+    """
+    cap = (limits or get_limits()).max_classical_season
+    chosen = [label for name, label in CLASSICAL_MODELS.items() if name in models]
+    if not chosen or season <= cap:
+        return
+    names = " and ".join(chosen)
+    which = "the season inferred from the dates" if inferred else "season"
+    raise ConfigError(
+        f"{names} cannot fit {which} {season} on this server: the longest season "
+        f"{'they fit' if len(chosen) > 1 else 'it fits'} is {cap} (set by "
+        f"{env_var('max_classical_season')}). Set a season of {cap} or less, or leave {names} "
+        "out of the models.")
+
+
+class FitStopped(TrainingError):
+    """A classical fit ended by Stop or by its time limit; nothing of it is kept.
+
+    ``by_user`` is True for Stop, False for the time limit.
+    """
+
+    def __init__(self, message: str, by_user: bool) -> None:
+        super().__init__(message)
+        self.by_user = by_user
+
+
+_clock = time.monotonic      # the time limit's clock (tests replace it)
+
+
+class _Abort(Exception):
+    """Raised from an optimiser callback to leave statsmodels; ``_Guard.run`` turns it into
+    ``FitStopped``."""
+
+
+class _Guard:
+    """Polled from the optimisers' callbacks: Stop and the time limit of one classical fit."""
+
+    def __init__(self, label: str, should_stop: StopFlag | None, max_seconds: float | None,
+                 limits: Limits) -> None:
+        cap = limits.max_classical_seconds
+        self.label, self.should_stop = label, should_stop
+        if max_seconds is not None and max_seconds < cap:
+            self.seconds = max(float(max_seconds), 0.0)
+            self.why = f"the run's time limit ({self.seconds:.3g} s were left for it)"
+        else:
+            self.seconds = float(cap)
+            self.why = f"the time limit of {cap} s ({env_var('max_classical_seconds')})"
+        self.deadline = _clock() + self.seconds
+
+    def check(self, *_: object, **__: object) -> None:
+        if self.should_stop is not None and self.should_stop():
+            raise _Abort("stop")
+        if _clock() > self.deadline:
+            raise _Abort("time")
+
+    def run(self, func: Callable[[], T], hint: str) -> T:
+        """``func()``; Stop or the time limit, polled inside it, become ``FitStopped``."""
+        try:
+            self.check()                               # Stop pressed before this model started
+            return func()
+        except _Abort as abort:
+            if str(abort) == "stop":
+                raise FitStopped(f"{self.label} was stopped on request before its fit finished, "
+                                 "so it has no results.", by_user=True) from None
+            raise FitStopped(f"{self.label} stopped at {self.why} before its fit finished, so "
+                             f"it has no results. {hint}", by_user=False) from None
+
+
+def _recent(values: np.ndarray, max_points: int | None, limits: Limits,
+            model: str) -> tuple[np.ndarray, int, list[str]]:
+    """The most recent points a classical model may fit on, where they start, and a note."""
+    cap = limits.max_classical_points
+    if max_points is not None:
+        cap = min(cap, max(int(max_points), 1))
+    start = max(0, len(values) - cap)
+    if not start:
+        return values, 0, []
+    return values[start:], start, [
+        f"{model} estimated its parameters on the most recent {cap:,} of {len(values):,} "
+        f"training points ({env_var('max_classical_points')}); the earlier points are not used."]
+
+
 # --- Holt-Winters --------------------------------------------------------------------------------
 class HoltWintersForecaster:
     """Holt-Winters exponential smoothing (statsmodels ``ExponentialSmoothing``).
@@ -124,19 +223,34 @@ class HoltWintersForecaster:
     Falls back, and says so in ``fallback_``: to a non-seasonal model when ``season < 2`` or the
     training part is shorter than two seasons, and from multiplicative to additive seasonality
     when the training values are not all positive.
+
+    Limits: ``max_points`` and ``max_seconds`` (None: the server's ``max_classical_points`` and
+    ``max_classical_seconds``; the server's limits apply in any case). Fitting uses the most
+    recent ``max_points`` training points (``start_`` is the first, ``notes_`` says so).
     """
 
     name = "holt_winters"
 
     def __init__(self, horizon: int = 1, season: int = 12, trend: str | None = "add",
-                 seasonal: str | None = "mul", damped: bool = False, log: bool = False) -> None:
+                 seasonal: str | None = "mul", damped: bool = False, log: bool = False,
+                 max_points: int | None = None, max_seconds: float | None = None) -> None:
         self.horizon, self.season = horizon, season
         self.trend, self.seasonal, self.damped, self.log = trend, seasonal, damped, log
+        self.max_points, self.max_seconds = max_points, max_seconds
 
-    def fit(self, values: np.ndarray, **_: object) -> HoltWintersForecaster:
+    def fit(self, values: np.ndarray, should_stop: StopFlag | None = None,
+            **_: object) -> HoltWintersForecaster:
+        """Estimate the weights and initial states on the most recent training points.
+
+        Raises:
+            FitStopped: ``should_stop()`` turned true, or the time limit passed, during the fit.
+        """
         started = time.perf_counter()
+        limits = get_limits()
         values = _as_values(values, "Holt-Winters")
         _check_horizon_season(self.horizon, self.season)
+        if self.seasonal:
+            check_season([self.name], self.season, limits=limits)
         if self.trend not in ("add", None):
             raise ConfigError(f"trend must be 'add' or None. Received: trend={self.trend!r}")
         if self.seasonal not in ("add", "mul", None):
@@ -144,6 +258,7 @@ class HoltWintersForecaster:
                               f"seasonal={self.seasonal!r}")
         if self.log:
             _check_positive_for_log(values, "Holt-Winters", "training part")
+        values, start, limit_notes = _recent(values, self.max_points, limits, "Holt-Winters")
         n = len(values)
         seasonal, notes = self.seasonal, []
         if seasonal and self.season < 2:
@@ -169,21 +284,26 @@ class HoltWintersForecaster:
         self.damped_ = bool(self.damped and trend)
         self.season_ = self.season if seasonal else 1
         self.fallback_ = " ".join(notes) or None
-        self.first_origin_ = 2 * self.season_ if seasonal else (2 if trend else 1)
+        self.notes_ = limit_notes + [f"Holt-Winters: {note}" for note in notes]
+        self.start_ = start
+        self.first_origin_ = start + (2 * self.season_ if seasonal else (2 if trend else 1))
         self.warnings_: list[str] = []
         z = np.log(values) if self.log else values
+        guard = _Guard("Holt-Winters", should_stop, self.max_seconds, limits)
 
         def estimate():
             from statsmodels.tsa.holtwinters import ExponentialSmoothing
 
+            # scipy's minimize calls back after every iteration: Stop and the time limit
             return ExponentialSmoothing(
                 z, trend=trend, damped_trend=self.damped_, seasonal=seasonal,
                 seasonal_periods=self.season_ if seasonal else None,
-                initialization_method="estimated").fit()
+                initialization_method="estimated").fit(minimize_kwargs={"callback": guard.check})
 
-        result = _call(f"Fitting Holt-Winters ({self._describe()}) to {n} training points",
-                       "Try seasonal='add', log=True, damped=True or a longer training part.",
-                       self.warnings_, estimate)
+        result = guard.run(lambda: _call(
+            f"Fitting Holt-Winters ({self._describe()}) to {n} training points",
+            "Try seasonal='add', log=True, damped=True or a longer training part.",
+            self.warnings_, estimate), "A shorter season fits faster.")
         p = result.params
         self.params_ = {
             "alpha": float(p["smoothing_level"]),
@@ -251,10 +371,12 @@ class HoltWintersForecaster:
         origins = _check_origins(values, origins, self.first_origin_)
         if not origins.size:
             return np.zeros((0, self.horizon))
-        seen = _as_values(values[: origins.max()], "Holt-Winters")
+        # the recursion starts where the fitted initial states are: at start_, not at 0
+        seen = _as_values(values[self.start_: origins.max()], "Holt-Winters")
         if self.log:
             _check_positive_for_log(seen, "Holt-Winters", "series before the last origin")
         level, trend, seasons = self._states(np.log(seen) if self.log else seen)
+        origins = origins - self.start_
         steps = np.arange(1, self.horizon + 1)
         phi = self.params_["phi"] or 1.0
         reach = np.cumsum(phi ** steps) if self.damped_ else steps.astype(float)
@@ -279,23 +401,38 @@ class SarimaForecaster:
 
     Drops the seasonal part, and says so in ``fallback_``, when ``season < 2`` or the training
     part is shorter than two seasons.
+
+    Limits as for ``HoltWintersForecaster``: ``max_points``, ``max_seconds``, ``start_``,
+    ``notes_``. Stop and the time limit are polled at every likelihood evaluation.
     """
 
     name = "sarima"
 
     def __init__(self, horizon: int = 1, season: int = 12, order: tuple[int, int, int] = (0, 1, 1),
-                 seasonal_order: tuple[int, int, int] = (0, 1, 1), log: bool = True) -> None:
+                 seasonal_order: tuple[int, int, int] = (0, 1, 1), log: bool = True,
+                 max_points: int | None = None, max_seconds: float | None = None) -> None:
         self.horizon, self.season = horizon, season
         self.order, self.seasonal_order, self.log = order, seasonal_order, log
+        self.max_points, self.max_seconds = max_points, max_seconds
 
-    def fit(self, values: np.ndarray, **_: object) -> SarimaForecaster:
+    def fit(self, values: np.ndarray, should_stop: StopFlag | None = None,
+            **_: object) -> SarimaForecaster:
+        """Estimate the coefficients by maximum likelihood on the most recent training points.
+
+        Raises:
+            FitStopped: ``should_stop()`` turned true, or the time limit passed, during the fit.
+        """
         started = time.perf_counter()
+        limits = get_limits()
         values = _as_values(values, "SARIMA")
         _check_horizon_season(self.horizon, self.season)
         order = self._orders(self.order, "order")
         seasonal_order = self._orders(self.seasonal_order, "seasonal_order")
+        if any(seasonal_order):
+            check_season([self.name], self.season, limits=limits)
         if self.log:
             _check_positive_for_log(values, "SARIMA", "training part")
+        values, start, limit_notes = _recent(values, self.max_points, limits, "SARIMA")
         n = len(values)
         notes = []
         if any(seasonal_order) and self.season < 2:
@@ -317,16 +454,30 @@ class SarimaForecaster:
                 "test size or a smaller order.")
         self.order_, self.seasonal_order_ = order, (*seasonal_order, season)
         self.fallback_ = " ".join(notes) or None
-        self.first_origin_ = lost + 1
+        self.notes_ = limit_notes + [f"SARIMA: {note}" for note in notes]
+        self.start_ = start
+        self.first_origin_ = start + lost + 1
         self.warnings_: list[str] = []
         z = np.log(values) if self.log else values
+        guard = _Guard("SARIMA", should_stop, self.max_seconds, limits)
 
         def estimate():
-            return self._model(z).fit(disp=False, cov_type="none")
+            model = self._model(z)
+            loglike = model.loglike
 
-        result = _call(f"Fitting {self._describe(order, self.seasonal_order_)} to {n} training "
-                       "points", "Try log=True/False, a smaller order or a longer training part.",
-                       self.warnings_, estimate)
+            def checked(*args: Any, **kwargs: Any) -> Any:
+                guard.check()         # one evaluation can take seconds: poll at each one
+                return loglike(*args, **kwargs)
+
+            model.loglike = checked   # what the optimiser and its numerical gradient call
+            # low_memory: the final pass keeps no k x k covariance per point (~0.5 GB at 60)
+            return model.fit(disp=False, cov_type="none", low_memory=True,
+                             callback=guard.check)
+
+        result = guard.run(lambda: _call(
+            f"Fitting {self._describe(order, self.seasonal_order_)} to {n} training points",
+            "Try log=True/False, a smaller order or a longer training part.",
+            self.warnings_, estimate), "A shorter season or a smaller order fits faster.")
         self.params_ = dict(zip(result.model.param_names, np.asarray(result.params, float)))
         self.converged_ = bool(result.mle_retvals.get("converged", True))
         if not self.converged_:
@@ -372,16 +523,26 @@ class SarimaForecaster:
         origins = _check_origins(values, origins, self.first_origin_)
         if not origins.size:
             return np.zeros((0, self.horizon))
-        seen = _as_values(values[: origins.max()], "SARIMA")
+        # the filter starts where the fit's data started (start_): its state there is the one
+        # the coefficients were estimated from, so forecasts match the fit's
+        seen = _as_values(values[self.start_: origins.max()], "SARIMA")
         if self.log:
             _check_positive_for_log(seen, "SARIMA", "series before the last origin")
         z = np.log(seen) if self.log else seen
         params = np.fromiter(self.params_.values(), float)
 
         def run():
+            from statsmodels.tsa.statespace.kalman_filter import (
+                MEMORY_CONSERVE,
+                MEMORY_NO_PREDICTED_MEAN,
+            )
+
             model = self._model(z)
-            filtered = model.filter(params, cov_type="none")
-            return model.ssm, filtered.filter_results.predicted_state
+            model.update(params)
+            # only the predicted states are kept: no k x k covariance per point
+            filtered = model.ssm.filter(
+                conserve_memory=MEMORY_CONSERVE & ~MEMORY_NO_PREDICTED_MEAN)
+            return model.ssm, np.asarray(filtered.predicted_state)
 
         ssm, predicted = _call(f"Running the fitted {self.description_} over {len(z)} points",
                                "Check the series for extreme values, or try log=False.",
@@ -393,7 +554,7 @@ class SarimaForecaster:
 
         design, transition = matrix("design"), matrix("transition")
         obs_intercept, state_intercept = matrix("obs_intercept"), matrix("state_intercept")
-        state = predicted[:, origins]             # a[o | values[:o]], one column per origin
+        state = predicted[:, origins - self.start_]   # a[o | values[:o]], one per origin
         out = np.empty((len(origins), self.horizon))
         for step in range(self.horizon):
             out[:, step] = obs_intercept[0] + design[0] @ state

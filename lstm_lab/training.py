@@ -13,9 +13,9 @@ import pandas as pd
 
 from lstm_lab import __version__, tuning
 from lstm_lab.architectures import check_window, count_params
-from lstm_lab.classical import HoltWintersForecaster, SarimaForecaster
+from lstm_lab.classical import FitStopped, HoltWintersForecaster, SarimaForecaster, check_season
 from lstm_lab.config import ExperimentConfig
-from lstm_lab.errors import ConfigError, DataError
+from lstm_lab.errors import ConfigError, DataError, TrainingError
 from lstm_lab.forecasters import (
     EpochHook,
     LSTMForecaster,
@@ -205,7 +205,7 @@ def run_experiment(config: ExperimentConfig, series: Series, on_epoch: EpochHook
     preds = pd.DataFrame({"time": series.index, "actual": values,
                           "split": np.where(np.arange(n) < n_train, "train", "test")})
     metrics, histories, epochs_run, n_params, timings = {}, {}, {}, {}, {}
-    stopped, skipped, notes, tuned = False, [], [], {}
+    stopped, skipped, notes, tuned, cut = False, [], [], {}, []
     train_values = values[:n_train]
     for name, model in forecasters.items():
         if stopped and name in ("lstm", "mlp"):
@@ -214,7 +214,12 @@ def run_experiment(config: ExperimentConfig, series: Series, on_epoch: EpochHook
         t0 = time.perf_counter()
         if hasattr(model, "max_seconds"):
             model.max_seconds = max(1.0, limits.max_train_seconds - (t0 - started))
-        model.fit(train_values, on_epoch=on_epoch, should_stop=should_stop)
+        try:
+            model.fit(train_values, on_epoch=on_epoch, should_stop=should_stop)
+        except FitStopped as err:    # a classical fit cut short: left out, the others are kept
+            stopped, cut = stopped or err.by_user, [*cut, str(err)]
+            skipped.append(name)
+            continue
         timings[f"{name}_fit_s"] = round(time.perf_counter() - t0, 4)
         first = model.first_origin_
         column = np.full(n, np.nan)
@@ -233,8 +238,10 @@ def run_experiment(config: ExperimentConfig, series: Series, on_epoch: EpochHook
             notes += _limit_notes(name, model, limits)
         if isinstance(model, tuning.TunedForecaster):
             tuned[name] = model.summary()
-        if getattr(model, "fallback_", None):
-            notes.append(f"{MODEL_LABELS[name]}: {model.fallback_}")
+        notes += getattr(model, "notes_", [])     # classical: fallbacks, the point cap
+    if not metrics:
+        raise TrainingError(" ".join(cut))
+    notes += cut
     timings["total_s"] = round(time.perf_counter() - started, 4)
     return ExperimentResult(
         config=config, series_name=series.name, data_fingerprint=series.fingerprint(),
@@ -265,6 +272,7 @@ def preflight(config: ExperimentConfig, series: Series,
     n_test = config.test_count(n)
     n_train = split_by_time(n, n_test)
     season = config.season or series.season
+    check_season(config.models, season, inferred=not config.season, limits=limits)
     transform = resolve_transform(config.transform, series.values[:n_train], season)
     lag = TargetTransform(transform, season).lag
     classical = {"holt_winters", "sarima"} & set(config.models)
