@@ -1,7 +1,10 @@
 """The only st.cache_data / st.cache_resource wrappers. Core functions stay undecorated.
 
 Training is never cached here (progress updates would break, and runs must stay private):
-finished runs live in session state instead.
+finished runs live in session state instead, and so do downloads of trained networks. What is
+cached depends only on its arguments (a dataset, a generated sine, an upload's own bytes), so no
+session can receive another's data; entries expire after an hour and are few, because an upload
+may be 50 MB and the server is shared.
 """
 
 from __future__ import annotations
@@ -12,19 +15,21 @@ from lstm_lab import datasets
 from lstm_lab.jobs import JobRunner
 from lstm_lab.series import Series
 
+CACHE_SECONDS = 3600   # how long a cached sine or parsed upload is kept
+
 
 @st.cache_data(show_spinner=False)
 def air_passengers() -> Series:
     return datasets.load_air_passengers()
 
 
-@st.cache_data(show_spinner=False, max_entries=64)
+@st.cache_data(show_spinner=False, max_entries=32, ttl=CACHE_SECONDS)
 def damped_sine(length: int, period: float, decay: float, amplitude: float, phase: float,
                 noise: float, seed: int) -> Series:
     return datasets.make_damped_sine(length, period, decay, amplitude, phase, noise, seed)
 
 
-@st.cache_data(show_spinner="Reading CSV…", max_entries=16)
+@st.cache_data(show_spinner="Reading CSV…", max_entries=8, ttl=CACHE_SECONDS)
 def parse_upload(raw: bytes, name: str, column: str | None, date_column: str | None,
                  bad_values: str = "interpolate", duplicates: str = "error",
                  fill_gaps: bool = False):
@@ -35,7 +40,7 @@ def parse_upload(raw: bytes, name: str, column: str | None, date_column: str | N
                     duplicates=duplicates, fill_gaps=fill_gaps)
 
 
-@st.cache_data(show_spinner=False, max_entries=16)
+@st.cache_data(show_spinner=False, max_entries=8, ttl=CACHE_SECONDS)
 def inspect_upload(raw: bytes, name: str):
     """Column lists and the guessed date column of an upload, for the pickers."""
     from lstm_lab.csv_reader import inspect_csv

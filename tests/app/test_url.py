@@ -43,3 +43,16 @@ def test_csv_experiment_link_explains_that_files_do_not_travel() -> None:
     at.switch_page("pages/train.py").run()
     assert not at.exception
     assert any("can't travel in a link" in i for i in texts(at.info))
+
+
+def test_a_10000_character_csv_path_is_ignored_and_not_written_back() -> None:
+    at = make_app({"dataset": "csv", "csv_path": "a" * 10_000, "window": "6"})
+    at.switch_page("pages/train.py").run()
+    assert not at.exception
+    assert texts(at.warning) == [
+        "Ignored `csv_path=" + "a" * 40 + "…` (10,000 characters) from the link: `csv_path` "
+        "must be at most 255 characters; shorten it.",
+        "Ignored `dataset=csv` from the link: dataset=csv needs a file: pass `csv_path` "
+        "(CLI: --dataset PATH.csv)."]
+    assert {k: at.query_params[k] for k in at.query_params} == {"window": "6"}
+    assert at.session_state["lab.config"].dataset == "air_passengers"
