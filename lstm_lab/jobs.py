@@ -14,7 +14,8 @@ unless given):
   ``QueueFullError``, which says how long to wait;
 - at most ``max_job_seconds`` of running time per job (queue time does not count): past it the
   job's stop flag is raised, so every task that honours Stop honours the limit too, and the job
-  (and the result's ``notes``, when it has them) says it hit the time limit.
+  (and the result's ``notes``, when it has them) says it hit the time limit. A job stopped
+  because its owner started another says so the same way.
 """
 
 from __future__ import annotations
@@ -283,7 +284,7 @@ class JobRunner:
                     if not _is_ast_race(err):
                         raise
                     job.result = self._run(job)  # a known CPython race; the retry succeeds
-                if job.stop_reason == TIME_LIMIT:
+                if job.stop_reason in (TIME_LIMIT, REPLACED):   # why the result is partial
                     _add_note(job.result, job.notice)
                 job.status = DONE
             except LabError as err:

@@ -11,6 +11,7 @@ ensure_entrypoint()
 
 st.title("Sweep")
 state.show_notices()
+state.show_notices()
 series = widgets.require_series()
 cfg = state.config()
 owner = history.session_owner()
@@ -37,4 +38,6 @@ if st.button("Run sweep", type="primary", icon=":material/grid_view:", key="swee
 result = history.pick_sweep(store, owner, history.latest_sweep())
 if result is not None:
     st.divider()
+    for note in result.notes:   # e.g. the job's time limit ended the sweep
+        st.warning(note, icon=":material/timer:")
     history.sweep_results(store, result, owner)

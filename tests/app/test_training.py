@@ -135,3 +135,87 @@ def test_a_season_ahead_forecast_shows_what_tuning_kept() -> None:
     assert lstm["validation RMSE"].min() == lstm.loc[lstm["kept"] == "✓", "validation RMSE"].item()
     code = next(c.value for c in at.code if "keras.layers.LSTM" in c.value)
     assert f"window, horizon = {kept['window']}, 12" in code   # the code rebuilds the kept variant
+
+
+# --- a shared server: one training per person, a full queue, a time limit per job ----------------
+
+def _idle_runner():
+    """The server-wide queue the pages use, once earlier tests' jobs have ended."""
+    import time
+
+    from lstm_lab.ui import cache
+
+    runner = cache.job_runner()
+    deadline = time.monotonic() + 60
+    while runner.busy() != (0, 0) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return runner
+
+
+def _hold(job):
+    import time
+
+    while not job.stop_event.is_set():
+        time.sleep(0.01)
+    return None
+
+
+def test_a_full_server_refuses_a_training_and_queues_nothing(monkeypatch) -> None:
+    import re
+
+    from tests.conftest import make_tiny_series
+
+    runner = _idle_runner()
+    monkeypatch.setenv("LSTM_LAB_MAX_QUEUE", "1")
+    other = runner.submit(None, make_tiny_series(), _hold, owner="someone-else")
+    try:
+        at = _train(QUICK)
+        assert "lab.job" not in at.session_state             # refused at once, nothing queued
+        (error,) = texts(at.error)
+        assert re.fullmatch(r"The server is full: 1 training is running or waiting\. "
+                            r"Try again in about \d+ s\.", error)
+        assert runner.busy() == (1, 0)
+    finally:
+        other.request_stop()
+
+
+def test_a_second_tab_of_the_same_person_replaces_the_first_training() -> None:
+    """Two sessions with one owner (two tabs sharing a history key): the runner keeps one job."""
+    import uuid
+
+    from lstm_lab.ui.live import REPLACED_NOTICES
+
+    _idle_runner()
+    owner = uuid.uuid4().hex
+    long = {**QUICK, "epochs": "5000", "models": "mlp,naive"}
+    tabs = []
+    for params in (long, QUICK):
+        at = make_app(params)
+        at.session_state["lab.owner"] = owner
+        at.run()
+        at.switch_page("pages/train.py").run()
+        at.button(key="FormSubmitter:train_form-Train").click().run()
+        assert not at.exception
+        tabs.append(at)
+    first, second = (at.session_state["lab.job"] for at in tabs)
+    assert first.stop_reason == "replaced" and first.stop_event.is_set()
+    assert second.replaced in ("stopped", "cancelled")      # running already, or still queued
+    assert REPLACED_NOTICES[second.replaced] in texts(tabs[1].info)
+    wait_for_training(tabs[0])
+    assert ("This training was stopped because you started another one (one training per "
+            "person at a time).") in texts(tabs[0].warning)
+    wait_for_training(tabs[1])
+    assert len(tabs[1].metric) == 6 and not tabs[1].error   # the second one trained in full
+
+
+def test_a_training_past_the_job_time_limit_stops_and_says_so(monkeypatch) -> None:
+    _idle_runner()
+    monkeypatch.setenv("LSTM_LAB_MAX_JOB_SECONDS", "1")
+    at = _train({**QUICK, "epochs": "5000", "models": "mlp,naive"})
+    assert not at.exception and not at.error
+    result = next(iter(at.session_state["lab.runs"].values()))
+    assert result.stopped_by_user and result.epochs_run["mlp"] < 5000
+    note = ("This job reached the server's time limit of 1 s of running time per job "
+            "(LSTM_LAB_MAX_JOB_SECONDS) and was stopped: what it finished is kept.")
+    assert result.notes[-1] == note
+    assert texts(at.warning).count(note) == 1                # shown once, with the results
