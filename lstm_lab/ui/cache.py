@@ -50,5 +50,7 @@ def inspect_upload(raw: bytes, name: str):
 
 @st.cache_resource(show_spinner=False)
 def job_runner() -> JobRunner:
-    """One training queue for the whole server: caps concurrent trainings at the core count."""
+    """One training queue for the whole server: caps concurrent trainings at the core count,
+    keeps one job per session owner, refuses jobs beyond ``LSTM_LAB_MAX_QUEUE`` and stops a job
+    past ``LSTM_LAB_MAX_JOB_SECONDS`` (limits read on every submit, see ``jobs.JobRunner``)."""
     return JobRunner()
