@@ -193,7 +193,9 @@ def run_experiment(config: ExperimentConfig, series: Series, on_epoch: EpochHook
     Args:
         on_epoch: called after every epoch of every network with an ``EpochInfo``.
         should_stop: polled during training; when it returns True the current network keeps
-            what it has learned so far and networks not yet started are skipped.
+            what it has learned so far and networks not yet started are skipped. Holt-Winters
+            and SARIMA poll it too (and their time limit, ``max_classical_seconds``): one cut
+            short, or not yet started, is left out and named in ``skipped`` and the notes.
     """
     started = time.perf_counter()
     limits = get_limits()
