@@ -279,3 +279,12 @@ def test_a_slow_fit_does_not_make_another_threads_fit_wait(monkeypatch) -> None:
     slow.join(timeout=120)
     assert seen == {"fast finished during the slow fit": True}
     assert np.isfinite(fast.sse_)
+
+
+def test_blas_stays_limited_to_one_thread_after_a_fit() -> None:
+    """Set once for the process and never restored: nothing to lock, nothing to wait for."""
+    from threadpoolctl import threadpool_info
+
+    HoltWintersForecaster().fit(AIR[:60])
+    blas = [pool for pool in threadpool_info() if pool["user_api"] == "blas"]
+    assert blas and {pool["num_threads"] for pool in blas} == {1}
