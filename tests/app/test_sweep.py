@@ -160,3 +160,52 @@ def test_the_best_config_opens_in_train_and_compare(store) -> None:
     assert at.title[0].value == "Train & compare"
     assert at.session_state["lab.job"] is None          # shown from the store, not retrained
     assert len(at.metric) == 2
+
+
+def test_a_sweep_that_runs_out_of_time_says_so(store, monkeypatch) -> None:
+    """A sweep is one job: the job's time limit ends it as a whole, and the page says why."""
+    from lstm_lab import sweep
+
+    real = sweep.run_experiment
+
+    def slow_after_the_first(config, series, on_epoch=None, should_stop=None):
+        if config.window != 6:                     # every run but the first waits for Stop
+            while not should_stop():
+                time.sleep(0.01)
+        return real(config, series)
+
+    monkeypatch.setattr(sweep, "run_experiment", slow_after_the_first)
+    monkeypatch.setenv("LSTM_LAB_MAX_JOB_SECONDS", "1")
+    at = run_sweep(set_grid(page(), {"window": "6, 12, 24"}))
+    assert not at.error
+    warnings = texts(at.warning)
+    assert ("This job reached the server's time limit of 1 s of running time per job "
+            "(LSTM_LAB_MAX_JOB_SECONDS) and was stopped: what it finished is kept.") in warnings
+    assert any(w.startswith("The sweep was stopped: ") for w in warnings)
+
+
+def test_a_sweep_on_a_full_server_is_refused_with_the_wait(store, monkeypatch) -> None:
+    from lstm_lab.ui import cache
+    from tests.conftest import make_tiny_series
+
+    runner = cache.job_runner()
+    deadline = time.monotonic() + 60
+    while runner.busy() != (0, 0) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    monkeypatch.setenv("LSTM_LAB_MAX_QUEUE", "1")
+
+    def hold(job):
+        while not job.stop_event.is_set():
+            time.sleep(0.01)
+
+    other = runner.submit(None, make_tiny_series(), hold, owner="someone-else")
+    try:
+        at = page()
+        at.button(key="sweep.run").click().run()
+        assert not at.exception
+        assert "lab.job" not in at.session_state              # nothing queued for this session
+        errors = [e for e in texts(at.error) if e.startswith("The server is full")]
+        assert len(errors) == 1 and "Try again in about " in errors[0]
+        assert runner.busy() == (1, 0)                        # the sweep did not queue
+    finally:
+        other.request_stop()
