@@ -439,6 +439,13 @@ class SarimaForecaster:
             notes.append(f"Season {self.season} has no seasonal pattern: fitted the non-seasonal "
                          f"ARIMA{order} instead.")
             seasonal_order = (0, 0, 0)
+        elif any(seasonal_order) and self.season > limits.max_sarima_season:
+            notes.append(f"Season {self.season} is longer than the {limits.max_sarima_season} "
+                         "points SARIMA's seasonal part may span on this server (its Kalman "
+                         "filter would hold the server for seconds per pass; "
+                         f"{env_var('max_sarima_season')}): fitted the non-seasonal "
+                         f"ARIMA{order} instead. Holt-Winters keeps the season.")
+            seasonal_order = (0, 0, 0)
         elif any(seasonal_order) and n < 2 * self.season:
             notes.append(f"The training part has {n} points, fewer than two seasons of "
                          f"{self.season}: fitted the non-seasonal ARIMA{order} instead.")

@@ -39,6 +39,8 @@ class Limits:
     max_weights: int = 5_000_000     # trainable weights of one network (size, not work)
     max_job_seconds: int = 900       # wall-clock cap on one whole job (backtest, forecast, sweep)
     max_classical_season: int = 60   # longest season Holt-Winters / SARIMA will fit
+    max_sarima_season: int = 24      # above it SARIMA drops its seasonal part (its filter holds
+                                     # the GIL for seconds per pass: every session would stall)
     max_classical_points: int = 2_000  # most recent points a classical model fits on
     max_classical_seconds: int = 60  # wall-clock cap on one classical fit
     max_queue: int = 60              # jobs waiting or running on the whole server
@@ -73,6 +75,7 @@ ENV_VARS: dict[str, str] = {
     "max_weights": "LSTM_LAB_MAX_WEIGHTS",
     "max_job_seconds": "LSTM_LAB_MAX_JOB_SECONDS",
     "max_classical_season": "LSTM_LAB_MAX_CLASSICAL_SEASON",
+    "max_sarima_season": "LSTM_LAB_MAX_SARIMA_SEASON",
     "max_classical_points": "LSTM_LAB_MAX_CLASSICAL_POINTS",
     "max_classical_seconds": "LSTM_LAB_MAX_CLASSICAL_SECONDS",
     "max_queue": "LSTM_LAB_MAX_QUEUE",

@@ -288,3 +288,19 @@ def test_blas_stays_limited_to_one_thread_after_a_fit() -> None:
     HoltWintersForecaster().fit(AIR[:60])
     blas = [pool for pool in threadpool_info() if pool["user_api"] == "blas"]
     assert blas and {pool["num_threads"] for pool in blas} == {1}
+
+
+# --- SARIMA's seasonal part stays short: its filter holds the GIL for seconds at long seasons ---
+def test_sarima_drops_a_season_longer_than_its_cap_and_says_so(monkeypatch) -> None:
+    monkeypatch.setenv("LSTM_LAB_MAX_SARIMA_SEASON", "6")
+    values = long_seasonal(400, season=12)
+    model = SarimaForecaster(horizon=3, season=12, log=False).fit(values)
+    assert model.seasonal_order_ == (0, 0, 0, 0)
+    assert model.notes_ == [
+        "SARIMA: Season 12 is longer than the 6 points SARIMA's seasonal part may span on this "
+        "server (its Kalman filter would hold the server for seconds per pass; "
+        "LSTM_LAB_MAX_SARIMA_SEASON): fitted the non-seasonal ARIMA(0, 1, 1) instead. "
+        "Holt-Winters keeps the season."]
+    monkeypatch.setenv("LSTM_LAB_MAX_SARIMA_SEASON", "12")   # at the cap: seasonal as before
+    assert SarimaForecaster(horizon=3, season=12, log=False).fit(values).seasonal_order_ == \
+        (0, 1, 1, 12)

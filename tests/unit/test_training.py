@@ -264,8 +264,9 @@ def test_test_values_do_not_leak_into_training() -> None:
 
 @requires_tf
 def test_stop_request_keeps_the_current_network_and_skips_the_rest(tiny_series) -> None:
+    epochs: list[object] = []   # Stop is pressed once the MLP (the first network) is training
     result = run_experiment(FAST_CONFIG.replace(epochs=100), tiny_series,
-                            should_stop=lambda: True)
+                            on_epoch=epochs.append, should_stop=lambda: bool(epochs))
     assert result.stopped_by_user is True
     assert result.skipped == ["lstm"]
     assert set(result.metrics) == {"naive", "seasonal_naive", "holt_winters", "sarima", "mlp"}
