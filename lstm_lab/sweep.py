@@ -186,7 +186,7 @@ class SweepPlan:
         over = sum(r.status == OVER_BUDGET for r in self.runs)
         invalid = sum(r.status == INVALID for r in self.runs)
         if over or invalid:
-            parts = ([f"{over} over the compute budget"] * bool(over)
+            parts = ([f"{over} over the compute budget or size cap"] * bool(over)
                      + [f"{invalid} impossible for this data"] * bool(invalid))
             text += f"; {len(self.runnable)} will train, {' and '.join(parts)} will be skipped"
         return text
@@ -205,7 +205,7 @@ def plan_sweep(base: ExperimentConfig, series: Series, grid: Mapping[str, Sequen
         ConfigError: the grid has more runs than ``limits.max_sweep_runs`` (a teacher sets it
             with ``LSTM_LAB_MAX_SWEEP_RUNS``).
     """
-    from lstm_lab.training import estimate_work, preflight
+    from lstm_lab.training import count_weights, estimate_work, preflight
     from lstm_lab.windows import split_by_time
 
     limits = limits or get_limits()
@@ -218,16 +218,17 @@ def plan_sweep(base: ExperimentConfig, series: Series, grid: Mapping[str, Sequen
     planned = []
     for cfg in expand_grid(base, grid):
         values = {k: getattr(cfg, k) for k in grid}
+        season = cfg.season or series.season
         try:
             n_train = split_by_time(n, cfg.test_count(n))
-            work = max(estimate_work(cfg, n_train, cfg.season or series.season,
-                                     limits).values(), default=0)
+            work = max(estimate_work(cfg, n_train, season, limits).values(), default=0)
         except LabError:
             work = 0
+        too_big = max(count_weights(cfg, season).values(), default=0) > limits.max_weights
         try:
             preflight(cfg, series, limits)
         except LabError as err:
-            status = OVER_BUDGET if work > limits.max_work else INVALID
+            status = OVER_BUDGET if work > limits.max_work or too_big else INVALID
             planned.append(PlannedRun(cfg, values, status, str(err), work))
             continue
         planned.append(PlannedRun(cfg, values, OK, "", work))

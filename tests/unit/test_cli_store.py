@@ -84,7 +84,7 @@ def test_sweep_dry_run_shows_the_plan_and_trains_nothing(db, capsys, monkeypatch
     assert lab("sweep", "--window", "6,12,24", "--layers", "1,2,3", "--units", "16,32,64",
                "--models", "lstm", "--epochs", "20", "--dry-run") == 0
     out, err = capsys.readouterr()
-    assert "3 × 3 × 3 = 27 runs;" in err and "over the compute budget will be skipped" in err
+    assert "3 × 3 × 3 = 27 runs;" in err and "over the compute budget or size cap will be skipped" in err
     assert "skip window=24, layers=3, units=64 (over budget): This run is too big" in err
     assert out.splitlines()[0].split() == ["window", "layers", "units", "status", "work"]
     assert len(out.splitlines()) == 28

@@ -118,9 +118,19 @@ def test_configs_over_the_budget_are_flagged_not_trained(air, monkeypatch) -> No
     assert all(r.work <= fits for r in plan.runnable)
     assert all(r.work > fits and "LSTM_LAB_MAX_WORK" in r.reason for r in plan.refused)
     assert plan.summary().startswith(f"3 × 3 × 3 = 27 runs; {len(plan.runnable)} will train, "
-                                     f"{len(plan.refused)} over the compute budget")
+                                     f"{len(plan.refused)} over the compute budget or size cap")
     assert list(plan.frame().columns) == ["window", "layers", "units", "status", "work",
                                           "reason"]
+
+
+def test_configs_over_the_weights_cap_are_flagged_over_budget_not_invalid(air,
+                                                                          monkeypatch) -> None:
+    monkeypatch.setenv("LSTM_LAB_MAX_WEIGHTS", "5000")
+    plan = plan_sweep(ExperimentConfig(epochs=1, models=("lstm",), tuning="off"), air,
+                      {"units": (8, 64)})
+    assert [r.status for r in plan.runs] == [OK, OVER_BUDGET]
+    assert "LSTM_LAB_MAX_WEIGHTS" in plan.runs[1].reason
+    assert "1 over the compute budget or size cap" in plan.summary()
 
 
 def test_configs_impossible_for_the_data_are_flagged(air) -> None:
