@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from lstm_lab.classical import FitStopped
 from lstm_lab.config import ExperimentConfig
 from lstm_lab.errors import ConfigError, DataError
 from lstm_lab.forecasters import EpochHook, StopFlag
@@ -177,7 +178,13 @@ def forecast_future(config: ExperimentConfig, series: Series, steps: int | None 
         if hasattr(model, "max_seconds"):   # the same cap as a run's training, over all networks
             model.max_seconds = max(1.0, limits.max_train_seconds
                                     - (time.perf_counter() - started))
-        model.fit(values, on_epoch=on_epoch, should_stop=should_stop)
+        try:
+            model.fit(values, on_epoch=on_epoch, should_stop=should_stop)
+        except FitStopped as err:    # a classical fit cut short: left out, the others are kept
+            stopped = stopped or err.by_user
+            notes.append(str(err))
+            continue
+        notes += getattr(model, "notes_", [])        # e.g. fitted on the most recent points
         if hasattr(model, "history_"):
             stopped = stopped or bool(model.stopped_by_user_)
             notes += _limit_notes(name, model, limits)

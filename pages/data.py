@@ -7,7 +7,7 @@ from lstm_lab.config import field_help
 from lstm_lab.csv_reader import BAD_VALUE_POLICIES, DUPLICATE_POLICIES, ROW_NUMBER
 from lstm_lab.errors import LabError
 from lstm_lab.limits import get_limits
-from lstm_lab.ui import cache, state, widgets
+from lstm_lab.ui import cache, state, text, widgets
 from lstm_lab.ui.entry import ensure_entrypoint
 
 ensure_entrypoint()
@@ -76,7 +76,7 @@ elif dataset == "csv":
         st.info("Upload a CSV with a date column and a numeric column. Semicolons, decimal commas, "
                 "footers and most date formats are understood.", icon=":material/upload_file:")
         st.stop()
-    st.caption(f"Using **{widgets.plain(upload['name'])}** ({len(upload['data']):,} bytes). Uploaded files stay in "
+    st.caption(f"Using **{text.plain(upload['name'])}** ({len(upload['data']):,} bytes). Uploaded files stay in "
                "this browser session and can't travel in a link.")
     try:
         found = cache.inspect_upload(upload["data"], upload["name"])
@@ -99,7 +99,7 @@ elif dataset == "csv":
         cfg = cfg.replace(dataset="csv", csv_path=upload["name"], column=value_col or "",
                           date_column=date_col)
     except LabError as err:
-        st.error(widgets.plain(f"{err}. Rename it in the file, or choose another column.", 400),
+        st.error(text.plain(f"{err}. Rename it in the file, or choose another column.", 400),
                  icon=":material/error:")
         st.stop()
     if value_col is None:
@@ -110,8 +110,8 @@ elif dataset == "csv":
             except LabError as err:
                 st.error(str(err))
                 st.stop()
-        st.info(f"{widgets.plain(upload['name'])} has several numeric columns "
-                f"({', '.join(widgets.plain(c, 40) for c in numeric[:20])}"
+        st.info(f"{text.plain(upload['name'])} has several numeric columns "
+                f"({', '.join(text.plain(c, 40) for c in numeric[:20])}"
                 f"{', …' if len(numeric) > 20 else ''}): choose the one to forecast.",
                 icon=":material/table_chart:")
         st.stop()

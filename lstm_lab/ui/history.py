@@ -14,7 +14,6 @@ any call that renders markdown.
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Sequence
 
 import streamlit as st
@@ -29,24 +28,12 @@ from lstm_lab.series import Series
 from lstm_lab.store import RunStore, RunSummary, get_store, runs_frame
 from lstm_lab.training import MODEL_LABELS, ExperimentResult
 from lstm_lab.ui import live, state
+from lstm_lab.ui.text import plain
 
 KEY_OWNER = "lab.owner"              # this session's owner key in the run store
 KEY_LAST_SWEEP = "lab.last_sweep"    # run key (state.run_key) of this session's latest sweep job
 KEY_SELECTED = "history.selected"    # run ids picked for comparison (a widget key)
 MAX_COMPARE = 8
-_MARKDOWN = re.compile(r"([\\`*_{}\[\]<>#|~$!])")
-_AUTOLINK = re.compile(r"(?i)(:/|www\.)")
-
-
-def plain(text: str) -> str:
-    """``text`` escaped so that markdown shows it as it is, on one line: no links, images,
-    emphasis, colours, HTML or formulas from a user's or a file's words. (Messages start with
-    our own words, so list and heading markers at a line's start need no escape; ``://`` and
-    ``www.`` are broken up so that no address becomes a link.)"""
-    text = _MARKDOWN.sub(r"\\\1", " ".join(str(text).splitlines()))
-    return _AUTOLINK.sub(lambda m: m[0][:-1] + "\\" + m[0][-1], text)
-
-
 # --- owner and store -----------------------------------------------------------------------------
 
 def session_owner() -> str:
@@ -62,7 +49,7 @@ def run_store() -> RunStore:
     try:
         store.schema_version()
     except LabError as err:  # the message never names the file (see lstm_lab.store)
-        st.error(plain(str(err)), icon=":material/database:")
+        st.error(plain(err, None), icon=":material/database:")
         st.stop()
     return store
 
@@ -75,7 +62,7 @@ def owner_key_box(store: RunStore) -> None:
         try:
             st.code(store.owner_key(session_owner()), language=None)
         except LabError as err:
-            st.caption(plain(str(err)))
+            st.caption(plain(err, None))
         with st.form("history_key_form", border=False):
             st.text_input("Use another key", placeholder="the whole key, as shown above",
                           key="history.key_input", max_chars=200,
@@ -92,7 +79,7 @@ def _switch_owner(store: RunStore) -> None:
     try:
         owner = store.owner_from_key(key)
     except LabError as err:
-        state.add_notice(plain(str(err)), "error")
+        state.add_notice(plain(err, None), "error")
         return
     st.session_state[KEY_OWNER] = owner
     st.session_state[KEY_SELECTED] = []
@@ -183,7 +170,7 @@ def load_results(store: RunStore, ids: Sequence[int], owner: str) -> dict[str, E
         try:
             results[f"#{run_id}"] = store.load_run(run_id, owner)
         except LabError as err:
-            st.warning(plain(str(err)))
+            st.warning(plain(err, None))
     return results
 
 
@@ -259,7 +246,7 @@ def _delete(store: RunStore, ids: list[int], owner: str) -> None:
     try:
         count = store.delete_runs(ids, owner)
     except LabError as err:
-        state.add_notice(plain(str(err)), "error")
+        state.add_notice(plain(err, None), "error")
         return
     st.session_state[KEY_SELECTED] = [i for i in st.session_state.get(KEY_SELECTED, [])
                                       if i not in ids]
@@ -271,7 +258,7 @@ def reopen(store: RunStore, run_id: int, owner: str) -> None:
     try:
         result = store.load_run(run_id, owner)
     except LabError as err:
-        st.error(plain(str(err)))
+        st.error(plain(err, None))
         return
     state.set_config(result.config)
     state.save_run(state.run_key(result.config, result.data_fingerprint), result)
@@ -301,7 +288,7 @@ def export_import(store: RunStore, ids: Sequence[int], owner: str) -> None:
             try:
                 report = store.import_runs(upload.getvalue(), owner)
             except LabError as err:  # quotes a few characters of the file: shown as plain text
-                st.error(plain(str(err)), icon=":material/error:")
+                st.error(plain(err, None), icon=":material/error:")
             else:
                 st.success(f"Imported {len(report.ids)} run(s)"
                            + (f"; {report.skipped} were already here." if report.skipped
@@ -364,7 +351,7 @@ def latest_sweep() -> sweep.SweepResult | None:
     key = st.session_state.get(KEY_LAST_SWEEP)
     result = state.get_run(key) if key else None
     if key and result is None and state.failure(key):
-        st.error(plain(state.failure(key)), icon=":material/error:")
+        st.error(plain(state.failure(key), None), icon=":material/error:")
     return result if isinstance(result, sweep.SweepResult) else None
 
 

@@ -95,6 +95,8 @@ def _future(cfg: ExperimentConfig, series: Series, running: bool) -> None:
 
 
 def _draw_future(future: evaluation.FutureForecast) -> None:
+    for note in future.notes:    # limits that applied, models stopped or left out
+        st.warning(note, icon=":material/speed:")
     st.plotly_chart(plots.future_figure(future), key="future_chart")
     st.caption("There is no truth to score these against yet: the backtest tells how far to "
                "trust them.")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Sequence
 from functools import partial
 
@@ -25,6 +24,7 @@ from lstm_lab.metrics import METRIC_HELP
 from lstm_lab.series import Series
 from lstm_lab.training import MODEL_LABELS, ExperimentResult
 from lstm_lab.ui import cache, state
+from lstm_lab.ui.text import code_span
 from lstm_lab.windows import TRANSFORM_HELP, explain_auto_transform
 
 DATASET_LABELS = {"air_passengers": "Airline passengers (monthly, 1949–1960)",
@@ -166,24 +166,6 @@ def steps(name: str, choices: Sequence, value) -> list:
     current value (a link may carry a value between the steps)."""
     low, high = field_range(name)
     return sorted({c for c in choices if low <= c <= high} | {value})
-
-
-_MARKDOWN_CHARS = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:])")
-
-
-def plain(text: str, limit: int = 80) -> str:
-    """Text from a user (a file or column name) made safe to put in markdown: one line, cut to
-    ``limit`` characters, every markdown character escaped, so it shows as typed."""
-    text = "".join(c if c.isprintable() else " " for c in str(text))
-    if len(text) > limit:
-        text = text[:limit] + "…"
-    return _MARKDOWN_CHARS.sub(r"\\\1", text)
-
-
-def code_span(text: str, limit: int = 80) -> str:
-    """Text from a user as a markdown code span (no backticks or control characters inside)."""
-    text = "".join(" " if c == "`" or not c.isprintable() else c for c in str(text))
-    return f"`{text[:limit]}{'…' if len(text) > limit else ''}`"
 
 
 def render_results(result: ExperimentResult) -> None:

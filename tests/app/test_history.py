@@ -251,7 +251,7 @@ def test_hostile_imports_are_refused_with_plain_text_messages(runs, store) -> No
     message = at.error[0].value
     assert "unknown transform" in message
     assert "**" not in message.replace("\\*", "") and "[link](http://" not in message
-    assert "\\*\\*bold\\*\\* \\[link\\](http:\\//evil" in message   # shown as typed
+    assert "\\*\\*bold\\*\\* \\[link\\]\\(http\\:\\//evil" in message   # shown as typed
     assert "**bold** [link](http://evil" in _unescaped(message)
     assert len(store.list_runs(OTHER, include_shared=False)) == 2   # nothing was added
 

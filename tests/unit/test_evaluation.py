@@ -155,3 +155,21 @@ def test_forecast_ahead_networks_share_the_training_time_limit(monkeypatch) -> N
     assert [note.split(" after ")[0] for note in future.notes] == [
         f"{name} stopped at the time limit of 7 s (LSTM_LAB_MAX_TRAIN_SECONDS)"
         for name in ("MLP", "LSTM")]
+
+
+def test_forecast_ahead_leaves_out_a_classical_fit_cut_short_and_keeps_the_rest(
+        monkeypatch) -> None:
+    from lstm_lab.classical import FitStopped, SarimaForecaster
+    from lstm_lab.evaluation import forecast_future
+
+    def time_out(self, *args, **kwargs):
+        raise FitStopped("SARIMA stopped at the time limit of 60 s.", by_user=False)
+
+    monkeypatch.setattr(SarimaForecaster, "fit", time_out)
+    config = ExperimentConfig(test_size=12, season=12,
+                              models=("naive", "seasonal_naive", "sarima"))
+    future = forecast_future(config, make_tiny_series(make_tiny_values(80)), 6)
+    assert "SARIMA stopped at the time limit of 60 s." in future.notes
+    assert "sarima" not in future.forecasts.columns
+    assert {"naive", "seasonal_naive"} <= set(future.forecasts.columns)
+    assert future.stopped_by_user is False
