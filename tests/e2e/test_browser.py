@@ -138,11 +138,11 @@ def test_deep_link_on_a_fresh_server(fresh_page: Page) -> None:
 def test_sine_sliders_update_preview_and_share_link(page: Page) -> None:
     open_page(page, "/data")
     page.get_by_test_id("stRadio").get_by_text("Damped sine wave").click()
-    length = page.get_by_test_id("stSlider").filter(has_text="Length (points)")
-    thumb = length.get_by_role("slider")
-    expect(thumb).to_be_visible(timeout=APP_TIMEOUT_MS)
-    thumb.focus()
-    thumb.press("Home")  # sliders take no fill(): the keyboard moves them
+    length = page.get_by_test_id("stNumberInput").filter(has_text="Length (points)")
+    field = length.locator("input")
+    expect(field).to_be_visible(timeout=APP_TIMEOUT_MS)
+    field.fill("40")      # the config's smallest length
+    field.press("Enter")
     points = page.get_by_test_id("stMetric").filter(
         has=page.get_by_test_id("stMetricLabel").get_by_text("Points", exact=True))
     expect(points.get_by_test_id("stMetricValue")).to_have_text("40", timeout=APP_TIMEOUT_MS)
