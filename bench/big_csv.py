@@ -3,7 +3,7 @@
 Why it exists: the upload limits (lstm_lab/limits.py: 50 MB, 2,000,000 rows) promise that a
 million-row file works. This script generates such files (a minute-by-minute date column and a
 value column, ~26 MB) in a temporary directory and times:
-  - ``lstm_lab.csv_reader.load_csv`` on the file's bytes (what an upload hands it) and on its path,
+  - ``lstm_lab.data.csv_reader.load_csv`` on the file's bytes (what an upload hands it) and on its path,
     and ``inspect_csv`` (the Data page calls both for a new upload: column pickers, then the load);
   - ``plots.series_figure`` for the loaded series (downsampled to at most 5,000 points) and the
     figure's JSON (what Streamlit ships to the browser), with its size;
@@ -60,8 +60,8 @@ def timed(fn, repeats: int) -> tuple[float, list[float], object]:
 
 
 def in_process(path: Path, repeats: int) -> dict:
-    from lstm_lab import plots
-    from lstm_lab.csv_reader import inspect_csv, load_csv
+    from lstm_lab.data.csv_reader import inspect_csv, load_csv
+    from lstm_lab.experiments import plots
 
     raw = path.read_bytes()
     res = {}

@@ -1,7 +1,7 @@
 """Classroom load: N real browser sessions press Train at the same moment on one server.
 
 Why it exists: a teacher shares a link and a class trains at once. The server-wide queue
-(lstm_lab/jobs.py) runs at most one training per core, first come first served, and shows the
+(lstm_lab/experiments/jobs.py) runs at most one training per core, first come first served, and shows the
 others their place. This script checks, end to end through Streamlit and Chromium, that N
 concurrent sessions all get results, that each sees only its own results, how many saw a queue
 place while waiting, and how the total time compares with the ideal N x single-run time / cores.
@@ -18,7 +18,7 @@ context -- one Streamlit session -- per student, driven with asyncio Playwright)
      sidebar summary shows, and any exception box;
   4. each session's LSTM RMSE must equal (4 significant digits, as displayed) its own seed's
      reference value and no other seed's;
-  5. for comparison, the same N jobs through ``lstm_lab.jobs.JobRunner`` in this process without
+  5. for comparison, the same N jobs through ``lstm_lab.experiments.jobs.JobRunner`` in this process without
      Streamlit or a browser: alone, and with one thread per job doing the live panel's Python
      work (the loss figure every 0.5 s) -- trainings and the UI share one GIL in the server.
 CPU seconds used meanwhile by the server and by the browser are read from /proc (server CPU
@@ -271,9 +271,9 @@ async def browser_phases(base: str, n: int, server_pid: int, timeout: float) -> 
 def reference_runs(seeds: list[int]) -> dict[int, dict]:
     """Each seed's default experiment run alone, one after another, in this process: the LSTM
     RMSE every session must show, and the plain single-run time."""
-    from lstm_lab.config import ExperimentConfig
-    from lstm_lab.datasets import load_air_passengers
-    from lstm_lab.training import run_experiment
+    from lstm_lab.data.datasets import load_air_passengers
+    from lstm_lab.experiments.config import ExperimentConfig
+    from lstm_lab.experiments.training import run_experiment
 
     series = load_air_passengers()
     run_experiment(ExperimentConfig(epochs=2), series)          # warm-up: TF import, traces
@@ -285,16 +285,16 @@ def reference_runs(seeds: list[int]) -> dict[int, dict]:
 
 
 def queue_only(seeds: list[int], poll: bool) -> dict:
-    """The same N jobs through lstm_lab.jobs.JobRunner in this process, without Streamlit or a
+    """The same N jobs through lstm_lab.experiments.jobs.JobRunner in this process, without Streamlit or a
     browser. With ``poll``, one thread per job also does what the Train page's live panel does
     every 0.5 s while training (``plots.loss_figure`` of the live histories, then its JSON),
     to show what Python work next to the trainings costs them (they share one GIL)."""
     import threading
 
-    from lstm_lab import plots
-    from lstm_lab.config import ExperimentConfig
-    from lstm_lab.datasets import load_air_passengers
-    from lstm_lab.jobs import JobRunner
+    from lstm_lab.data.datasets import load_air_passengers
+    from lstm_lab.experiments import plots
+    from lstm_lab.experiments.config import ExperimentConfig
+    from lstm_lab.experiments.jobs import JobRunner
 
     series = load_air_passengers()
     runner = JobRunner()

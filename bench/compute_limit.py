@@ -47,11 +47,11 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import common  # noqa: E402,I001  (puts the repository root on sys.path)
 
-from lstm_lab.config import ExperimentConfig  # noqa: E402
-from lstm_lab.datasets import load_air_passengers  # noqa: E402
-from lstm_lab.models import lstm_params, mlp_params  # noqa: E402
-from lstm_lab.training import make_forecasters  # noqa: E402
-from lstm_lab.windows import split_by_time  # noqa: E402
+from lstm_lab.experiments.config import ExperimentConfig  # noqa: E402
+from lstm_lab.data.datasets import load_air_passengers  # noqa: E402
+from lstm_lab.models.networks import lstm_params, mlp_params  # noqa: E402
+from lstm_lab.experiments.training import make_forecasters  # noqa: E402
+from lstm_lab.data.windows import split_by_time  # noqa: E402
 
 BATCH_SIZES = (16, 32, 64, 128)
 ADAM_FLOPS_PER_WEIGHT = 12

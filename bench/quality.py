@@ -45,15 +45,15 @@ import pandas as pd  # noqa: E402
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # bench/common.py
 from common import ROOT, fmt, load_average, machine_header, print_header, print_table, verdict, version, write_json  # noqa: E402, I001
 
-from lstm_lab.config import ExperimentConfig  # noqa: E402
-from lstm_lab.csv_reader import load_csv  # noqa: E402
-from lstm_lab.datasets import load_air_passengers, load_series, make_damped_sine  # noqa: E402
+from lstm_lab.experiments.config import ExperimentConfig  # noqa: E402
+from lstm_lab.data.csv_reader import load_csv  # noqa: E402
+from lstm_lab.data.datasets import load_air_passengers, load_series, make_damped_sine  # noqa: E402
 from lstm_lab.errors import LabError  # noqa: E402
 from lstm_lab.limits import get_limits  # noqa: E402
-from lstm_lab.metrics import rmse  # noqa: E402
-from lstm_lab.training import MODEL_LABELS, run_experiment  # noqa: E402
-from lstm_lab.tuning import sentence as tuning_sentence  # noqa: E402
-from lstm_lab.windows import SEASONAL_ACF_THRESHOLD, seasonal_autocorrelation  # noqa: E402
+from lstm_lab.experiments.metrics import rmse  # noqa: E402
+from lstm_lab.experiments.training import MODEL_LABELS, run_experiment  # noqa: E402
+from lstm_lab.experiments.tuning import sentence as tuning_sentence  # noqa: E402
+from lstm_lab.data.windows import SEASONAL_ACF_THRESHOLD, seasonal_autocorrelation  # noqa: E402
 
 DATA = ROOT / "tests" / "data"
 DOC = ROOT / "docs" / "quality.md"
@@ -530,7 +530,7 @@ def alternatives(report: Report, real: dict, airline: dict, quick: bool) -> dict
         "difference (`log_diff` / `diff`). *acf* is the autocorrelation at the season lag of the "
         "first-differenced (log) training values; *auto* (the default) takes the seasonal "
         f"difference only when acf > {SEASONAL_ACF_THRESHOLD} "
-        "(`lstm_lab.windows.resolve_transform`). *best classical* = the lower of Holt-Winters' and "
+        "(`lstm_lab.data.windows.resolve_transform`). *best classical* = the lower of Holt-Winters' and "
         "SARIMA's MASE (section 4).")
     rows, data = [], []
     for r in real["rows"]:

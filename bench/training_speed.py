@@ -1,11 +1,11 @@
 """Training-speed benchmark: LSTM Lab's compiled loop against a tutorial-style Keras ``fit``.
 
 Why it exists: LSTM Lab trains its networks with a compiled multi-epoch TensorFlow loop
-(lstm_lab/fitting.py) plus a log_diff transform and early stopping, instead of the
+(lstm_lab/models/fitting.py) plus a log_diff transform and early stopping, instead of the
 ``model.fit(X, y, epochs=100, batch_size=1)`` on min-max-scaled raw values that most tutorials
 use. This script measures what that buys on the default experiment (air passengers, window 12,
 horizon 1, last 24 months held out): fit time and test RMSE for the same LSTM and MLP
-architectures, built by the same ``lstm_lab.models`` functions, on the same split and windows.
+architectures, built by the same ``lstm_lab.models.networks`` functions, on the same split and windows.
 Target: a speed-up of at least 10x with a lower test RMSE.
 
 Usage (from the repository root):
@@ -31,12 +31,12 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run without installing lstm_lab
 
-from lstm_lab.config import ExperimentConfig  # noqa: E402
-from lstm_lab.datasets import load_air_passengers  # noqa: E402
-from lstm_lab.metrics import rmse  # noqa: E402
-from lstm_lab.models import build_lstm, build_mlp  # noqa: E402
-from lstm_lab.training import run_experiment  # noqa: E402
-from lstm_lab.windows import make_windows, split_by_time, windows_at  # noqa: E402
+from lstm_lab.data.datasets import load_air_passengers  # noqa: E402
+from lstm_lab.data.windows import make_windows, split_by_time, windows_at  # noqa: E402
+from lstm_lab.experiments.config import ExperimentConfig  # noqa: E402
+from lstm_lab.experiments.metrics import rmse  # noqa: E402
+from lstm_lab.experiments.training import run_experiment  # noqa: E402
+from lstm_lab.models.networks import build_lstm, build_mlp  # noqa: E402
 
 NEURAL = ("lstm", "mlp")
 TUTORIAL_EPOCHS = 100

@@ -2,7 +2,7 @@
 
 import sys
 
-from lstm_lab.cli import main
+from lstm_lab.cli.main import main
 
 if __name__ == "__main__":
     sys.exit(main())

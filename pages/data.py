@@ -2,10 +2,10 @@
 
 import streamlit as st
 
-from lstm_lab import plots
-from lstm_lab.config import field_help
-from lstm_lab.csv_reader import BAD_VALUE_POLICIES, DUPLICATE_POLICIES, ROW_NUMBER
+from lstm_lab.data.csv_reader import BAD_VALUE_POLICIES, DUPLICATE_POLICIES, ROW_NUMBER
 from lstm_lab.errors import LabError
+from lstm_lab.experiments import plots
+from lstm_lab.experiments.config import field_help
 from lstm_lab.limits import get_limits
 from lstm_lab.ui import cache, state, text, widgets
 from lstm_lab.ui.entry import ensure_entrypoint

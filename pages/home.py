@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from lstm_lab.config import ExperimentConfig
+from lstm_lab.experiments.config import ExperimentConfig
 from lstm_lab.ui import state
 from lstm_lab.ui.entry import ensure_entrypoint
 

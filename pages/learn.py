@@ -5,8 +5,10 @@ import math
 import plotly.express as px
 import streamlit as st
 
-from lstm_lab import internals, lessons, tasks
 from lstm_lab.errors import LabError
+from lstm_lab.lessons import experiments as lessons
+from lstm_lab.lessons import tasks
+from lstm_lab.models import internals
 from lstm_lab.ui import cache, live, state
 from lstm_lab.ui.entry import ensure_entrypoint
 

@@ -2,8 +2,8 @@
 
 import streamlit as st
 
-from lstm_lab import sweep
 from lstm_lab.errors import LabError
+from lstm_lab.experiments import sweep
 from lstm_lab.ui import history, live, state, widgets
 from lstm_lab.ui.entry import ensure_entrypoint
 

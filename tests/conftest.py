@@ -33,7 +33,7 @@ def make_tiny_values(n: int = 40) -> np.ndarray:
 
 def make_tiny_series(values: np.ndarray | None = None, name: str = "tiny"):
     """A monthly Series from 2000-01 over ``values`` (default: ``make_tiny_values()``)."""
-    from lstm_lab.series import Series
+    from lstm_lab.data.series import Series
 
     values = make_tiny_values() if values is None else values
     index = pd.date_range("2000-01-01", periods=len(values), freq="MS")
@@ -53,7 +53,7 @@ def tiny_series(tiny_values):
 
 @pytest.fixture
 def fast_config():
-    from lstm_lab.config import ExperimentConfig
+    from lstm_lab.experiments.config import ExperimentConfig
 
     return ExperimentConfig(window=4, test_size=6, **FAST)
 

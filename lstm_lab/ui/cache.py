@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import streamlit as st
 
-from lstm_lab import datasets
-from lstm_lab.jobs import JobRunner
-from lstm_lab.series import Series
+from lstm_lab.data import datasets
+from lstm_lab.data.series import Series
+from lstm_lab.experiments.jobs import JobRunner
 
 CACHE_SECONDS = 3600   # how long a cached sine or parsed upload is kept
 
@@ -34,7 +34,7 @@ def parse_upload(raw: bytes, name: str, column: str | None, date_column: str | N
                  bad_values: str = "interpolate", duplicates: str = "error",
                  fill_gaps: bool = False):
     """Parsed upload (keyed on the file's bytes, the chosen columns and the cleaning options)."""
-    from lstm_lab.csv_reader import load_csv
+    from lstm_lab.data.csv_reader import load_csv
 
     return load_csv(raw, column=column, date_column=date_column, name=name, bad_values=bad_values,
                     duplicates=duplicates, fill_gaps=fill_gaps)
@@ -43,7 +43,7 @@ def parse_upload(raw: bytes, name: str, column: str | None, date_column: str | N
 @st.cache_data(show_spinner=False, max_entries=8, ttl=CACHE_SECONDS)
 def inspect_upload(raw: bytes, name: str):
     """Column lists and the guessed date column of an upload, for the pickers."""
-    from lstm_lab.csv_reader import inspect_csv
+    from lstm_lab.data.csv_reader import inspect_csv
 
     return inspect_csv(raw, name=name)
 

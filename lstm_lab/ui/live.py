@@ -6,12 +6,12 @@ import time
 
 import streamlit as st
 
-from lstm_lab import plots, training
-from lstm_lab.config import ExperimentConfig
+from lstm_lab.data.series import Series
 from lstm_lab.errors import LabError
-from lstm_lab.jobs import DONE, FAILED, QUEUED, REPLACED, TrainingJob
-from lstm_lab.series import Series
-from lstm_lab.training import model_label
+from lstm_lab.experiments import plots, training
+from lstm_lab.experiments.config import ExperimentConfig
+from lstm_lab.experiments.jobs import DONE, FAILED, QUEUED, REPLACED, TrainingJob
+from lstm_lab.experiments.training import model_label
 from lstm_lab.ui import cache, state
 
 POLL_SECONDS = 0.5          # a running job: progress bar and live loss chart
@@ -42,7 +42,7 @@ def start_training(cfg: ExperimentConfig, series: Series, kind: str = "compare",
     state.set_failure(key, None)
     owner = session_owner()
     if task is None:  # a comparison: saved to the run store by the worker when it finishes
-        from lstm_lab import store
+        from lstm_lab.store import runs as store
 
         task = lambda job: store.run_and_save(  # noqa: E731
             job.config, job.series, owner, job.on_epoch, job.stop_event.is_set)

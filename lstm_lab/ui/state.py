@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import streamlit as st
 
-from lstm_lab.config import ExperimentConfig
-from lstm_lab.jobs import TrainingJob
+from lstm_lab.experiments.config import ExperimentConfig
+from lstm_lab.experiments.jobs import TrainingJob
+from lstm_lab.experiments.training import ExperimentResult
 from lstm_lab.limits import get_limits
-from lstm_lab.training import ExperimentResult
 
 KEY_CONFIG = "lab.config"
 KEY_UPLOAD = "lab.upload"          # {"name": str, "data": bytes}

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import streamlit as st
 
-from lstm_lab import evaluation, plots
-from lstm_lab.config import ExperimentConfig
-from lstm_lab.series import Series
-from lstm_lab.training import MODEL_LABELS
+from lstm_lab.data.series import Series
+from lstm_lab.experiments import evaluation, plots
+from lstm_lab.experiments.config import ExperimentConfig
+from lstm_lab.experiments.training import MODEL_LABELS
 from lstm_lab.ui import live, state, widgets
 
 VIEWS = ("Compare", "Backtest", "Forecast ahead")

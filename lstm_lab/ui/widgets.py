@@ -7,9 +7,11 @@ from functools import partial
 
 import streamlit as st
 
-from lstm_lab import export, plots, tuning
-from lstm_lab.architectures import ARCHITECTURES
-from lstm_lab.config import (
+from lstm_lab.data.series import Series
+from lstm_lab.data.windows import TRANSFORM_HELP, explain_auto_transform
+from lstm_lab.errors import LabError
+from lstm_lab.experiments import export, plots, tuning
+from lstm_lab.experiments.config import (
     ARCHITECTURE_CHOICES,
     MODELS,
     STRATEGIES,
@@ -19,13 +21,11 @@ from lstm_lab.config import (
     field_help,
     field_range,
 )
-from lstm_lab.errors import LabError
-from lstm_lab.metrics import METRIC_HELP
-from lstm_lab.series import Series
-from lstm_lab.training import MODEL_LABELS, ExperimentResult
+from lstm_lab.experiments.metrics import METRIC_HELP
+from lstm_lab.experiments.training import MODEL_LABELS, ExperimentResult
+from lstm_lab.models.architectures import ARCHITECTURES
 from lstm_lab.ui import cache, state
 from lstm_lab.ui.text import code_span
-from lstm_lab.windows import TRANSFORM_HELP, explain_auto_transform
 
 DATASET_LABELS = {"air_passengers": "Airline passengers (monthly, 1949–1960)",
                   "damped_sine": "Damped sine wave (generated)",
@@ -255,7 +255,7 @@ def downloads(result: ExperimentResult) -> None:
                            "application/octet-stream", icon=":material/download:",
                            help="Load with keras.saving.load_model(path) (safe mode).")
     with st.expander("Show the Keras code for this LSTM"):
-        from lstm_lab.architectures import architecture_keras_code
+        from lstm_lab.models.architectures import architecture_keras_code
 
         st.code(architecture_keras_code(result.network_config("lstm")), language="python")
 

@@ -12,7 +12,7 @@ from dataclasses import fields
 
 import pytest
 
-from lstm_lab.config import ExperimentConfig
+from lstm_lab.experiments.config import ExperimentConfig
 from tests.app.conftest import make_app, texts
 
 PAGES = ("pages/home.py", "pages/data.py", "pages/train.py", "pages/history.py",

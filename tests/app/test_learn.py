@@ -14,8 +14,9 @@ from unittest.mock import patch
 
 import pytest
 
-from lstm_lab import lessons, tasks
-from lstm_lab.config import ExperimentConfig
+from lstm_lab.experiments.config import ExperimentConfig
+from lstm_lab.lessons import experiments as lessons
+from lstm_lab.lessons import tasks
 from tests.app.conftest import make_app, texts
 from tests.conftest import FAST, make_tiny_series, requires_tf
 
@@ -75,7 +76,7 @@ def test_each_experiment_runs_live_and_draws_its_chart(name: str, button: str,
                                                        chart_title: str) -> None:
     at = _learn()
     before = len(_charts(at))
-    with patch(f"lstm_lab.tasks.{name}", TINY[name]):
+    with patch(f"lstm_lab.lessons.tasks.{name}", TINY[name]):
         _button(at, button).click().run()
     assert not at.exception and not at.error
     charts = _charts(at)
@@ -89,7 +90,7 @@ def test_each_experiment_runs_live_and_draws_its_chart(name: str, button: str,
 def test_echo_window_control_sets_the_mlp_window() -> None:
     at = _learn()
     at.select_slider(key="learn.echo_window").set_value(3).run()
-    with patch("lstm_lab.tasks.echo_experiment", TINY["echo_experiment"]):
+    with patch("lstm_lab.lessons.tasks.echo_experiment", TINY["echo_experiment"]):
         _button(at, "Run the echo experiment").click().run()
     table = at.session_state["learn.echo"]
     assert table.attrs["window"] == 3
@@ -100,7 +101,7 @@ def test_echo_window_control_sets_the_mlp_window() -> None:
 def test_parallel_experiment_uses_the_chosen_series_and_reports_weights() -> None:
     at = _learn()
     at.select_slider(key="learn.parallel_series").set_value(4).run()
-    with patch("lstm_lab.tasks.parallel_experiment", TINY["parallel_experiment"]):
+    with patch("lstm_lab.lessons.tasks.parallel_experiment", TINY["parallel_experiment"]):
         _button(at, "Train both on parallel series").click().run()
     assert not at.exception
     live = at.dataframe[0].value
@@ -122,7 +123,7 @@ def _small_config() -> ExperimentConfig:
 def test_inside_the_lstm_trains_a_small_one_and_follows_the_origin() -> None:
     at = _learn()
     assert any("press the button for a small one" in i for i in texts(at.info))
-    with patch("lstm_lab.lessons.small_lstm_config", _small_config):
+    with patch("lstm_lab.lessons.experiments.small_lstm_config", _small_config):
         _button(at, "Train a small LSTM here").click().run()
     assert not at.exception and not at.error
     assert "Train a small LSTM here" not in [b.label for b in at.button]   # trained once
@@ -141,7 +142,7 @@ def test_inside_the_lstm_trains_a_small_one_and_follows_the_origin() -> None:
 
 @requires_tf
 def test_inside_the_lstm_opens_the_latest_train_run_and_its_layers() -> None:
-    from lstm_lab.training import run_experiment
+    from lstm_lab.experiments.training import run_experiment
 
     config = ExperimentConfig(window=4, test_size=6, layers=2, models=("lstm", "naive"), **FAST)
     result = run_experiment(config, make_tiny_series())
@@ -155,7 +156,7 @@ def test_inside_the_lstm_opens_the_latest_train_run_and_its_layers() -> None:
     assert any("layer 'lstm_1'" in c and "latest run on Train & compare" in c
                for c in texts(at.caption))
     # with a small one trained too, a radio chooses between them
-    with patch("lstm_lab.lessons.small_lstm_config", _small_config):
+    with patch("lstm_lab.lessons.experiments.small_lstm_config", _small_config):
         _button(at, "Train a small LSTM here").click().run()
     assert at.radio(key="learn.which").options == [
         "your latest run on Train & compare",
@@ -178,7 +179,7 @@ def test_a_learn_experiment_runs_as_this_sessions_job_in_the_queue() -> None:
     runner = cache.job_runner()                                  # the server-wide queue
     earlier = runner.submit(None, make_tiny_series(), _hold, owner="learner-1")
     at = _learn({"lab.owner": "learner-1"})
-    with patch("lstm_lab.tasks.echo_experiment", TINY["echo_experiment"]):
+    with patch("lstm_lab.lessons.tasks.echo_experiment", TINY["echo_experiment"]):
         _button(at, "Run the echo experiment").click().run()
     assert not at.exception and not at.error
     assert earlier.finished and earlier.stop_reason == "replaced"
@@ -202,7 +203,7 @@ def test_a_learn_experiment_on_a_full_server_says_so_and_queues_nothing(monkeypa
     try:
         at = _learn()
         called = []
-        with patch("lstm_lab.tasks.echo_experiment", lambda **kw: called.append(kw)):
+        with patch("lstm_lab.lessons.tasks.echo_experiment", lambda **kw: called.append(kw)):
             _button(at, "Run the echo experiment").click().run()
         assert not at.exception
         (error,) = texts(at.error)

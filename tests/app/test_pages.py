@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from lstm_lab.config import field_range
+from lstm_lab.experiments.config import field_range
 from tests.app.conftest import make_app, texts
 
 

@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from lstm_lab.config import ExperimentConfig
-from lstm_lab.store import get_store
+from lstm_lab.experiments.config import ExperimentConfig
+from lstm_lab.store.runs import get_store
 from tests.app.conftest import make_app, texts, wait_for_training
 from tests.conftest import requires_tf
 
@@ -164,7 +164,7 @@ def test_the_best_config_opens_in_train_and_compare(store) -> None:
 
 def test_a_sweep_that_runs_out_of_time_says_so(store, monkeypatch) -> None:
     """A sweep is one job: the job's time limit ends it as a whole, and the page says why."""
-    from lstm_lab import sweep
+    from lstm_lab.experiments import sweep
 
     real = sweep.run_experiment
 

@@ -89,7 +89,7 @@ def test_a_queued_run_shows_its_place_and_can_leave_the_queue() -> None:
     import threading
     import time
 
-    from lstm_lab.jobs import CANCELLED
+    from lstm_lab.experiments.jobs import CANCELLED
     from lstm_lab.ui import cache
     from tests.conftest import make_tiny_series
 

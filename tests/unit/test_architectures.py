@@ -7,17 +7,17 @@ import dataclasses
 import numpy as np
 import pytest
 
-from lstm_lab import architectures
-from lstm_lab.architectures import (
+from lstm_lab.errors import ConfigError
+from lstm_lab.experiments.config import ExperimentConfig
+from lstm_lab.models import architectures
+from lstm_lab.models.architectures import (
     ARCHITECTURE_NAMES,
     ARCHITECTURES,
     architecture_keras_code,
     count_params,
     sub_window_length,
 )
-from lstm_lab.config import ExperimentConfig
-from lstm_lab.errors import ConfigError
-from lstm_lab.forecasters import LSTMForecaster
+from lstm_lab.models.forecasters import LSTMForecaster
 from tests.conftest import requires_tf
 
 pytestmark = requires_tf
@@ -127,7 +127,7 @@ def test_exported_code_rebuilds_the_same_network(name: str) -> None:
 
 
 def test_exported_code_without_an_architecture_field_is_the_lstm_code() -> None:
-    from lstm_lab.models import keras_code
+    from lstm_lab.models.networks import keras_code
 
     config = ExperimentConfig(window=6, units=3)
     assert architecture_keras_code(config) == keras_code(config)

@@ -11,10 +11,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from lstm_lab.classical import HoltWintersForecaster, SarimaForecaster
-from lstm_lab.datasets import load_air_passengers
+from lstm_lab.data.datasets import load_air_passengers
 from lstm_lab.errors import ConfigError, DataError, NotFittedError
-from lstm_lab.forecasters import NaiveForecaster, SeasonalNaiveForecaster
+from lstm_lab.models.classical import HoltWintersForecaster, SarimaForecaster
+from lstm_lab.models.forecasters import NaiveForecaster, SeasonalNaiveForecaster
 
 ROOT = Path(__file__).resolve().parents[2]
 AIR = load_air_passengers().values
@@ -278,7 +278,7 @@ def test_statsmodels_warnings_are_kept_not_shown(monkeypatch) -> None:
 
 
 def test_importing_the_module_does_not_load_statsmodels() -> None:
-    script = ("import json, sys\nimport lstm_lab.classical\n"
+    script = ("import json, sys\nimport lstm_lab.models.classical\n"
               "print(json.dumps('statsmodels' in sys.modules))\n")
     done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True,
                           text=True, timeout=120)

@@ -15,14 +15,19 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from lstm_lab import classical
-from lstm_lab.classical import FitStopped, HoltWintersForecaster, SarimaForecaster, check_season
-from lstm_lab.config import ExperimentConfig
-from lstm_lab.csv_reader import read_csv_series
-from lstm_lab.datasets import load_air_passengers
+from lstm_lab.data.csv_reader import read_csv_series
+from lstm_lab.data.datasets import load_air_passengers
+from lstm_lab.data.series import Series
 from lstm_lab.errors import ConfigError, TrainingError
-from lstm_lab.series import Series
-from lstm_lab.training import preflight, run_experiment
+from lstm_lab.experiments.config import ExperimentConfig
+from lstm_lab.experiments.training import preflight, run_experiment
+from lstm_lab.models import classical
+from lstm_lab.models.classical import (
+    FitStopped,
+    HoltWintersForecaster,
+    SarimaForecaster,
+    check_season,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 DAILY = ROOT / "tests" / "data" / "daily-min-temperatures.csv"

@@ -13,8 +13,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from lstm_lab.cli import build_parser, config_from_args, main
-from lstm_lab.config import ExperimentConfig
+from lstm_lab.cli.main import build_parser, config_from_args, main
+from lstm_lab.experiments.config import ExperimentConfig
 from tests.conftest import requires_tf
 
 ROOT = Path(__file__).resolve().parents[2]

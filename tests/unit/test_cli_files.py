@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from lstm_lab.cli import main
+from lstm_lab.cli.main import main
 from tests.unit.test_csv_reader import REFUSED
 
 ROOT = Path(__file__).resolve().parents[2]

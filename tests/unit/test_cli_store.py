@@ -1,8 +1,8 @@
 """``python -m lstm_lab runs ...`` and ``sweep ...``: the run store on the command line.
 
-In-process tests build the parser the way ``lstm_lab.cli`` does once it calls
+In-process tests build the parser the way ``lstm_lab.cli.main`` does once it calls
 ``cli_store.add_commands``; the subprocess tests (``python -m lstm_lab runs ...``) need that
-wiring and are skipped until ``lstm_lab/cli.py`` has it. Sweeps use the naive models (no
+wiring and are skipped until ``lstm_lab/cli/main.py`` has it. Sweeps use the naive models (no
 TensorFlow).
 """
 
@@ -17,10 +17,10 @@ from pathlib import Path
 
 import pytest
 
-from lstm_lab import cli_store
-from lstm_lab.cli import build_parser
+from lstm_lab.cli import runs as cli_store
+from lstm_lab.cli.main import build_parser
 from lstm_lab.errors import LabError
-from lstm_lab.store import RunStore
+from lstm_lab.store.runs import RunStore
 
 ROOT = Path(__file__).resolve().parents[2]
 NAIVE = ["--models", "naive,seasonal_naive"]
@@ -135,7 +135,7 @@ def test_runs_list_and_show(swept, capsys) -> None:
 
 
 def test_the_sweep_help_names_every_sweepable_setting() -> None:
-    from lstm_lab.sweep import SWEEP_FIELDS
+    from lstm_lab.experiments.sweep import SWEEP_FIELDS
 
     description = _subcommands(_parser()).choices["sweep"].description
     for name in SWEEP_FIELDS:
@@ -143,7 +143,7 @@ def test_the_sweep_help_names_every_sweepable_setting() -> None:
 
 
 def test_sweep_takes_every_option_of_run_and_keeps_commas_in_text_options(db, capsys) -> None:
-    from lstm_lab.sweep import SWEEP_FIELDS
+    from lstm_lab.experiments.sweep import SWEEP_FIELDS
 
     run = _subcommands(_parser()).choices["run"]
     sweep = _subcommands(_parser()).choices["sweep"]
@@ -205,7 +205,7 @@ def test_sweep_shared_runs_are_visible_to_every_session(db, capsys) -> None:
     assert len(RunStore(db).list_runs("d" * 32)) == 2
 
 
-# --- through `python -m lstm_lab` (needs lstm_lab/cli.py wiring) ------------------------------
+# --- through `python -m lstm_lab` (needs lstm_lab/cli/main.py wiring) ------------------------------
 
 def _python_m(*argv: str, db: Path) -> subprocess.CompletedProcess:
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "LSTM_LAB_DB": str(db)}

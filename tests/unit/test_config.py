@@ -7,14 +7,14 @@ from dataclasses import fields
 
 import pytest
 
-from lstm_lab.config import (
+from lstm_lab.errors import ConfigError
+from lstm_lab.experiments.config import (
     MODELS,
     ExperimentConfig,
     field_default,
     field_help,
     field_range,
 )
-from lstm_lab.errors import ConfigError
 
 NON_DEFAULT = ExperimentConfig(
     dataset="damped_sine", sine_length=120, sine_period=12.5, sine_noise=0.0, window=7,

@@ -7,8 +7,8 @@ from dataclasses import fields
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from lstm_lab.config import ExperimentConfig
 from lstm_lab.errors import ConfigError
+from lstm_lab.experiments.config import ExperimentConfig
 
 KEYS = [f.name for f in fields(ExperimentConfig)] + ["windw", ""]
 VALUES = st.one_of(st.none(), st.booleans(), st.integers(-10**12, 10**12),

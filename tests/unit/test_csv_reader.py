@@ -20,8 +20,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from lstm_lab.config import ExperimentConfig
-from lstm_lab.csv_reader import (
+from lstm_lab.data.csv_reader import (
     AmbiguousColumnError,
     CsvColumns,
     CsvLoad,
@@ -29,10 +28,11 @@ from lstm_lab.csv_reader import (
     load_csv,
     read_csv_series,
 )
-from lstm_lab.datasets import load_series
+from lstm_lab.data.datasets import load_series
+from lstm_lab.data.series import Series
 from lstm_lab.errors import ConfigError, DataError
+from lstm_lab.experiments.config import ExperimentConfig
 from lstm_lab.limits import Limits, get_limits
-from lstm_lab.series import Series
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 LONG_NAME = "Daily minimum temperatures in Melbourne, Australia, 1981-1990"

@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from lstm_lab.config import ExperimentConfig
-from lstm_lab.datasets import load_air_passengers, load_series, make_damped_sine
+from lstm_lab.data.datasets import load_air_passengers, load_series, make_damped_sine
+from lstm_lab.experiments.config import ExperimentConfig
 
 
 def test_air_passengers_is_the_classic_series() -> None:

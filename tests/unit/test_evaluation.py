@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from lstm_lab.config import ExperimentConfig
 from lstm_lab.errors import ConfigError, DataError
-from lstm_lab.evaluation import fold_bounds, run_backtest
+from lstm_lab.experiments.config import ExperimentConfig
+from lstm_lab.experiments.evaluation import fold_bounds, run_backtest
 from tests.conftest import FAST, make_tiny_series, make_tiny_values, requires_tf
 
 CLASSICAL = ("naive", "seasonal_naive", "holt_winters")
@@ -106,7 +106,7 @@ def test_a_stop_between_folds_ends_the_backtest_after_the_fold_it_finished() -> 
 def test_forecast_ahead_stops_when_should_stop_turns_true() -> None:
     """Stop pressed during the MLP: it keeps what it learned (one epoch of 5,000), and the
     LSTM, not yet started, is skipped and named; the forecast still has every fitted model."""
-    from lstm_lab.evaluation import forecast_future
+    from lstm_lab.experiments.evaluation import forecast_future
 
     config = ExperimentConfig(window=4, test_size=6, horizon=6, tuning="off",
                               models=("naive", "mlp", "lstm"), **{**FAST, "epochs": 5000})
@@ -121,7 +121,7 @@ def test_forecast_ahead_stops_when_should_stop_turns_true() -> None:
 
 
 def test_forecast_ahead_stopped_before_it_starts_fits_nothing() -> None:
-    from lstm_lab.evaluation import forecast_future
+    from lstm_lab.experiments.evaluation import forecast_future
 
     config = ExperimentConfig(window=4, test_size=6, horizon=6, models=("naive", "holt_winters"))
     future = forecast_future(config, make_tiny_series(make_tiny_values(80)), 6,
@@ -134,9 +134,9 @@ def test_forecast_ahead_stopped_before_it_starts_fits_nothing() -> None:
 def test_forecast_ahead_networks_share_the_training_time_limit(monkeypatch) -> None:
     """Forecast ahead used to train with no time limit: each network now gets what is left of
     LSTM_LAB_MAX_TRAIN_SECONDS, as in run_experiment, and a network that reaches it says so."""
-    from lstm_lab import forecasters
-    from lstm_lab.evaluation import forecast_future
-    from lstm_lab.fitting import FitOutcome
+    from lstm_lab.experiments.evaluation import forecast_future
+    from lstm_lab.models import forecasters
+    from lstm_lab.models.fitting import FitOutcome
 
     caps = []
     real_fit = forecasters.fit_compiled
@@ -159,8 +159,8 @@ def test_forecast_ahead_networks_share_the_training_time_limit(monkeypatch) -> N
 
 def test_forecast_ahead_leaves_out_a_classical_fit_cut_short_and_keeps_the_rest(
         monkeypatch) -> None:
-    from lstm_lab.classical import FitStopped, SarimaForecaster
-    from lstm_lab.evaluation import forecast_future
+    from lstm_lab.experiments.evaluation import forecast_future
+    from lstm_lab.models.classical import FitStopped, SarimaForecaster
 
     def time_out(self, *args, **kwargs):
         raise FitStopped("SARIMA stopped at the time limit of 60 s.", by_user=False)

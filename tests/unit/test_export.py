@@ -12,10 +12,16 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from lstm_lab import export
-from lstm_lab.config import ExperimentConfig
-from lstm_lab.export import defuse, metrics_json, predictions_csv, predictions_frame, write_run
-from lstm_lab.training import run_experiment
+from lstm_lab.experiments import export
+from lstm_lab.experiments.config import ExperimentConfig
+from lstm_lab.experiments.export import (
+    defuse,
+    metrics_json,
+    predictions_csv,
+    predictions_frame,
+    write_run,
+)
+from lstm_lab.experiments.training import run_experiment
 from tests.conftest import make_tiny_series, make_tiny_values
 
 

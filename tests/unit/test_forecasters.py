@@ -7,9 +7,10 @@ import math
 import numpy as np
 import pytest
 
-from lstm_lab import forecasters, windows
+from lstm_lab.data import windows
 from lstm_lab.errors import ConfigError, DataError, NotFittedError, TrainingError
-from lstm_lab.forecasters import (
+from lstm_lab.models import forecasters
+from lstm_lab.models.forecasters import (
     EpochInfo,
     LSTMForecaster,
     MLPForecaster,
@@ -216,8 +217,8 @@ def test_nan_loss_raises_training_error(tiny_values, fast_kwargs, monkeypatch) -
 
 @requires_tf
 def test_fit_compiled_stops_at_the_first_nan_epoch() -> None:
-    from lstm_lab.fitting import fit_compiled
-    from lstm_lab.models import build_mlp
+    from lstm_lab.models.fitting import fit_compiled
+    from lstm_lab.models.networks import build_mlp
 
     X = np.random.default_rng(0).normal(size=(12, 3)).astype("float32")
     y = np.full((12, 1), np.nan, dtype="float32")
@@ -235,8 +236,8 @@ def test_fit_compiled_stops_at_the_first_nan_epoch() -> None:
 def test_fit_compiled_early_stopping(report_seconds) -> None:
     """Validation loss that only gets worse after epoch 1: with patience 3 training stops after
     epoch 4 and restores the weights of epoch 1, however the epochs are chunked."""
-    from lstm_lab.fitting import fit_compiled
-    from lstm_lab.models import build_mlp
+    from lstm_lab.models.fitting import fit_compiled
+    from lstm_lab.models.networks import build_mlp
 
     rng = np.random.default_rng(0)
     X = rng.normal(size=(16, 3)).astype("float32")
@@ -328,7 +329,7 @@ def test_fit_builds_only_the_windows_it_keeps(cls, tiny_values, fast_kwargs,
         trained.update(X=X, y=y, X_val=X_val, y_val=y_val)
         return real_fit(model, X, y, X_val, y_val, **kwargs)
 
-    monkeypatch.setattr("lstm_lab.windows.make_windows", spy_make)
+    monkeypatch.setattr("lstm_lab.data.windows.make_windows", spy_make)
     monkeypatch.setattr(forecasters, "fit_compiled", spy_fit)
     kwargs = {**fast_kwargs, "validation_fraction": 0.2}
     model = cls(window=4, transform="diff", max_windows=30, **kwargs).fit(tiny_values)

@@ -6,17 +6,17 @@ import numpy as np
 import plotly.graph_objects as go
 import pytest
 
-from lstm_lab import architectures
-from lstm_lab.config import ExperimentConfig
 from lstm_lab.errors import ConfigError, DataError, NotFittedError
-from lstm_lab.forecasters import LSTMForecaster
-from lstm_lab.internals import (
+from lstm_lab.experiments.config import ExperimentConfig
+from lstm_lab.models import architectures
+from lstm_lab.models.forecasters import LSTMForecaster
+from lstm_lab.models.internals import (
     internals_figure,
     internals_for_result,
     lstm_internals,
     recurrent_layers,
 )
-from lstm_lab.models import build_lstm
+from lstm_lab.models.networks import build_lstm
 from tests.conftest import FAST, make_tiny_series, requires_tf
 
 pytestmark = requires_tf
@@ -96,7 +96,7 @@ def test_stacked_layers_feed_each_other() -> None:
 
 
 def test_the_default_layer_is_the_last_one_reading_the_window() -> None:
-    from lstm_lab.internals import default_layer
+    from lstm_lab.models.internals import default_layer
 
     encdec = architectures.build_encoder_decoder(6, 2, layers=2, units=2)
     assert recurrent_layers(encdec) == ["encoder_1", "encoder_2", "decoder"]
@@ -146,7 +146,7 @@ def test_models_without_an_lstm_are_refused() -> None:
 
 @pytest.fixture(scope="module")
 def run():
-    from lstm_lab.training import run_experiment
+    from lstm_lab.experiments.training import run_experiment
 
     config = ExperimentConfig(window=4, test_size=6, transform="log_diff", models=("lstm",),
                               **FAST)
@@ -178,7 +178,7 @@ def test_internals_for_a_run_default_to_the_first_test_point(run) -> None:
 
 
 def test_internals_for_a_run_refuse_bad_origins_and_runs_without_weights(run) -> None:
-    from lstm_lab.training import ExperimentResult
+    from lstm_lab.experiments.training import ExperimentResult
 
     with pytest.raises(DataError, match="origin must be between"):
         internals_for_result(run, 1)

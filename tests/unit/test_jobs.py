@@ -8,9 +8,9 @@ import time
 
 import pytest
 
-from lstm_lab import jobs
-from lstm_lab.config import ExperimentConfig
-from lstm_lab.jobs import CANCELLED, DONE, FAILED, RUNNING, JobRunner, QueueFullError
+from lstm_lab.experiments import jobs
+from lstm_lab.experiments.config import ExperimentConfig
+from lstm_lab.experiments.jobs import CANCELLED, DONE, FAILED, RUNNING, JobRunner, QueueFullError
 from lstm_lab.limits import Limits
 from tests.conftest import FAST, make_tiny_series
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from lstm_lab import lessons
-from lstm_lab.datasets import load_air_passengers
+from lstm_lab.data.datasets import load_air_passengers
+from lstm_lab.lessons import experiments as lessons
 from tests.conftest import requires_tf
 
 
@@ -33,7 +33,7 @@ def test_the_live_experiments_training_loop_stops_between_chunks() -> None:
     import keras
     import numpy as np
 
-    from lstm_lab import tasks
+    from lstm_lab.lessons import tasks
 
     X = np.random.default_rng(0).normal(size=(64, 3)).astype("float32")
     y = X.sum(axis=1, keepdims=True)

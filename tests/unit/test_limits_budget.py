@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from lstm_lab.config import ExperimentConfig
 from lstm_lab.errors import ConfigError
+from lstm_lab.experiments.config import ExperimentConfig
+from lstm_lab.experiments.training import check_budget, estimate_work, run_experiment
 from lstm_lab.limits import Limits
-from lstm_lab.training import check_budget, estimate_work, run_experiment
 from tests.conftest import FAST, make_tiny_series, requires_tf
 
 
@@ -80,7 +80,7 @@ HUGE = ExperimentConfig(architecture="bilstm", layers=8, units=1024, mlp_layers=
 def test_a_huge_network_on_a_tiny_series_passes_the_work_budget_but_not_the_size_cap() -> None:
     """The issue's case: a BiLSTM of 8 x 1024 units and an MLP of 8 x 4096 on 40 points is
     little work (few windows, 3 epochs) but ~300M weights; preflight refuses it by size."""
-    from lstm_lab.training import count_weights, preflight
+    from lstm_lab.experiments.training import count_weights, preflight
 
     assert max(estimate_work(HUGE, 34, 12, Limits()).values()) < Limits().max_work
     assert count_weights(HUGE, 12) == {"lstm": 184_625_153, "mlp": 117_493_761}
@@ -104,7 +104,7 @@ def test_an_oversized_mlp_is_refused_naming_the_mlp_units_that_fit() -> None:
 @pytest.mark.parametrize(("model", "field", "fits"), [("lstm", "units", 168),
                                                      ("mlp", "mlp_units", 844)])
 def test_the_units_named_are_the_largest_that_fit(model, field, fits) -> None:
-    from lstm_lab.training import count_weights
+    from lstm_lab.experiments.training import count_weights
 
     small = HUGE.replace(units=32, mlp_units=32)
     assert count_weights(small.replace(**{field: fits}), 12)[model] <= 5_000_000
@@ -142,9 +142,9 @@ def test_when_not_one_unit_fits_the_message_says_what_else_to_change() -> None:
 @pytest.mark.parametrize("architecture", ["lstm", "gru", "bilstm", "cnn_lstm", "encoder_decoder"])
 @pytest.mark.parametrize("strategy", ["direct", "recursive"])
 def test_count_weights_is_what_keras_builds(architecture, strategy) -> None:
-    from lstm_lab.architectures import build
-    from lstm_lab.models import build_mlp
-    from lstm_lab.training import count_weights
+    from lstm_lab.experiments.training import count_weights
+    from lstm_lab.models.architectures import build
+    from lstm_lab.models.networks import build_mlp
 
     config = ExperimentConfig(architecture=architecture, strategy=strategy, window=8, horizon=3,
                               layers=2, units=5, mlp_layers=2, mlp_units=6, tuning="off")
@@ -158,7 +158,7 @@ def test_an_oversized_run_is_refused_before_any_training(monkeypatch) -> None:
     def no_training(*args, **kwargs):
         raise AssertionError("training started")
 
-    monkeypatch.setattr("lstm_lab.forecasters.fit_compiled", no_training)
+    monkeypatch.setattr("lstm_lab.models.forecasters.fit_compiled", no_training)
     monkeypatch.setenv("LSTM_LAB_MAX_WEIGHTS", "100")
     config = ExperimentConfig(window=4, test_size=6, models=("naive", "mlp"), **FAST)
     with pytest.raises(ConfigError, match=r"the MLP \(1 layer of 40 units\) would have 241 "

@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from lstm_lab.metrics import METRIC_HELP, METRICS, evaluate, mae, mape, mase, rmse
+from lstm_lab.experiments.metrics import METRIC_HELP, METRICS, evaluate, mae, mape, mase, rmse
 
 ACTUAL = np.array([1.0, 2.0, 4.0])
 PREDICTED = np.array([2.0, 2.0, 2.0])      # errors 1, 0, -2

@@ -8,8 +8,8 @@ import sys
 import numpy as np
 import pytest
 
-from lstm_lab.config import ExperimentConfig
-from lstm_lab.models import build_lstm, build_mlp, keras_code, lstm_params, mlp_params
+from lstm_lab.experiments.config import ExperimentConfig
+from lstm_lab.models.networks import build_lstm, build_mlp, keras_code, lstm_params, mlp_params
 
 
 @pytest.mark.parametrize("layers", [1, 3])

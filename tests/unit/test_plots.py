@@ -6,15 +6,15 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from lstm_lab import plots
-from lstm_lab.series import Series
-from lstm_lab.training import run_experiment
+from lstm_lab.data.series import Series
+from lstm_lab.experiments import plots
+from lstm_lab.experiments.training import run_experiment
 from tests.conftest import make_tiny_series
 
 
 @pytest.fixture(scope="module")
 def naive_result():
-    from lstm_lab.config import ExperimentConfig
+    from lstm_lab.experiments.config import ExperimentConfig
 
     config = ExperimentConfig(window=4, test_size=6, models=("naive", "seasonal_naive"))
     return run_experiment(config, make_tiny_series())

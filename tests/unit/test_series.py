@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from lstm_lab.data.series import Series, infer_freq
 from lstm_lab.errors import DataError
-from lstm_lab.series import Series, infer_freq
 
 
 def _monthly(n: int) -> pd.DatetimeIndex:

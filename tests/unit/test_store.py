@@ -20,11 +20,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from lstm_lab import store as store_module
-from lstm_lab.config import ExperimentConfig
+from lstm_lab.data.series import Series
 from lstm_lab.errors import ConfigError, DataError, LabError
-from lstm_lab.series import Series
-from lstm_lab.store import (
+from lstm_lab.experiments.config import ExperimentConfig
+from lstm_lab.experiments.training import ExperimentResult, run_experiment
+from lstm_lab.store import runs as store_module
+from lstm_lab.store.runs import (
     DB_ENV_VAR,
     SCHEMA_VERSION,
     RunNotFoundError,
@@ -35,7 +36,6 @@ from lstm_lab.store import (
     get_store,
     runs_frame,
 )
-from lstm_lab.training import ExperimentResult, run_experiment
 from tests.conftest import FAST, make_tiny_series, requires_tf
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -116,7 +116,7 @@ def test_a_file_that_is_not_a_database_gives_a_readable_error(tmp_path) -> None:
         RunStore(path).list_runs(ALICE)
 
 
-# The version-1 schema exactly as LSTM Lab first shipped it (lstm_lab/store.py, _v1_create).
+# The version-1 schema exactly as LSTM Lab first shipped it (lstm_lab/store/runs.py, _v1_create).
 V1_SCHEMA = """
 CREATE TABLE runs (
     id INTEGER PRIMARY KEY AUTOINCREMENT, uid TEXT NOT NULL UNIQUE, created_at REAL NOT NULL,
@@ -205,7 +205,7 @@ def test_stored_networks_reload_with_the_same_predictions(store, neural) -> None
                                    neural.predictions[model].to_numpy()[34:40], rtol=1e-6)
     assert lazy.loaded
     # The Train page's download button works on a reloaded run (export.model_bytes).
-    from lstm_lab.export import model_bytes
+    from lstm_lab.experiments.export import model_bytes
 
     assert model_bytes(loaded, "lstm").startswith(b"PK")
     assert store.keras_bytes(run_id, "lstm").startswith(b"PK")
@@ -411,8 +411,8 @@ def test_a_process_killed_mid_write_leaves_no_half_run(tmp_path) -> None:
     saved.write_text(_naive().to_json())
     code = textwrap.dedent(f"""
         import json, os
-        from lstm_lab.store import RunStore
-        from lstm_lab.training import ExperimentResult
+        from lstm_lab.store.runs import RunStore
+        from lstm_lab.experiments.training import ExperimentResult
 
         result = ExperimentResult.from_dict(json.load(open({str(saved)!r})))
         runs = RunStore({str(path)!r})
@@ -466,8 +466,8 @@ def test_parallel_writers_in_processes(tmp_path) -> None:
     go = time.time() + 4.0   # every process starts writing at the same moment
     code = textwrap.dedent(f"""
         import json, sys, time
-        from lstm_lab.store import RunStore
-        from lstm_lab.training import ExperimentResult
+        from lstm_lab.store.runs import RunStore
+        from lstm_lab.experiments.training import ExperimentResult
 
         result = ExperimentResult.from_dict(json.load(open({str(saved)!r})))
         runs = RunStore({str(path)!r})
@@ -516,7 +516,7 @@ def test_run_and_save_keeps_the_result_when_the_store_fails(tmp_path, tiny_serie
 
 def test_importing_the_store_and_sweeps_loads_neither_streamlit_nor_tensorflow() -> None:
     code = ("import json, sys\n"
-            "import lstm_lab.store, lstm_lab.sweep, lstm_lab.cli_store\n"
+            "import lstm_lab.store.runs, lstm_lab.experiments.sweep, lstm_lab.cli.runs\n"
             "print(json.dumps([m for m in ('streamlit', 'tensorflow', 'keras') "
             "if m in sys.modules]))")
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,

@@ -9,13 +9,11 @@ import time
 import numpy as np
 import pytest
 
-from lstm_lab import sweep
-from lstm_lab.config import ExperimentConfig
 from lstm_lab.errors import ConfigError, TrainingError
-from lstm_lab.jobs import DONE, JobRunner
-from lstm_lab.limits import Limits
-from lstm_lab.store import RunStore
-from lstm_lab.sweep import (
+from lstm_lab.experiments import sweep
+from lstm_lab.experiments.config import ExperimentConfig
+from lstm_lab.experiments.jobs import DONE, JobRunner
+from lstm_lab.experiments.sweep import (
     FAILED,
     INVALID,
     OK,
@@ -30,7 +28,9 @@ from lstm_lab.sweep import (
     plan_sweep,
     run_sweep,
 )
-from lstm_lab.training import estimate_work, run_experiment
+from lstm_lab.experiments.training import estimate_work, run_experiment
+from lstm_lab.limits import Limits
+from lstm_lab.store.runs import RunStore
 from tests.conftest import FAST, make_tiny_series, requires_tf
 
 NAIVE = ("naive", "seasonal_naive")
@@ -50,7 +50,7 @@ def base() -> ExperimentConfig:
 
 @pytest.fixture
 def air():
-    from lstm_lab.datasets import load_air_passengers
+    from lstm_lab.data.datasets import load_air_passengers
 
     return load_air_passengers()
 

@@ -8,8 +8,9 @@ import pandas as pd
 import plotly.graph_objects as go
 import pytest
 
-from lstm_lab import lessons, tasks
 from lstm_lab.errors import ConfigError
+from lstm_lab.lessons import experiments as lessons
+from lstm_lab.lessons import tasks
 from tests.conftest import requires_tf
 
 # --- echo ----------------------------------------------------------------------------------------
@@ -219,8 +220,8 @@ def test_architecture_table_lists_the_family_with_weights() -> None:
 
 @requires_tf
 def test_latest_lstm_run_skips_runs_without_a_fitted_lstm() -> None:
-    from lstm_lab.architectures import build_gru
-    from lstm_lab.models import build_lstm
+    from lstm_lab.models.architectures import build_gru
+    from lstm_lab.models.networks import build_lstm
 
     def run(**forecasters):
         return type("R", (), {"forecasters": forecasters})()

@@ -13,17 +13,17 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from lstm_lab.classical import HoltWintersForecaster, SarimaForecaster
-from lstm_lab.config import MODELS, ExperimentConfig
 from lstm_lab.errors import DataError
-from lstm_lab.forecasters import (
+from lstm_lab.experiments.config import MODELS, ExperimentConfig
+from lstm_lab.experiments.training import ExperimentResult, run_experiment
+from lstm_lab.models.classical import HoltWintersForecaster, SarimaForecaster
+from lstm_lab.models.forecasters import (
     EpochInfo,
     LSTMForecaster,
     MLPForecaster,
     NaiveForecaster,
     SeasonalNaiveForecaster,
 )
-from lstm_lab.training import ExperimentResult, run_experiment
 from tests.conftest import FAST, TF_AVAILABLE, make_tiny_series, make_tiny_values, requires_tf
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -126,7 +126,7 @@ def test_same_config_and_seed_give_identical_results_in_fresh_processes(full_run
     assert first["metrics"] == second["metrics"]
     # ...and the same numbers as this (long-running, already busy) process computes
     config = ExperimentConfig.from_dict(first["config"])
-    from lstm_lab.datasets import load_series
+    from lstm_lab.data.datasets import load_series
 
     here = run_experiment(config, load_series(config))
     assert json.loads(json.dumps(here.to_dict()["metrics"])) == first["metrics"]
@@ -208,8 +208,8 @@ def test_too_short_series_is_a_data_error(tiny_series) -> None:
 
 
 def test_a_window_too_long_for_a_short_series_names_the_longest_that_fits() -> None:
-    from lstm_lab.csv_reader import read_csv_series
-    from lstm_lab.training import preflight
+    from lstm_lab.data.csv_reader import read_csv_series
+    from lstm_lab.experiments.training import preflight
 
     path = ROOT / "tests" / "data" / "longley.csv"                  # 16 yearly points, 4 held out: 12 to train on
     series = read_csv_series(path, column="col7")

@@ -8,12 +8,12 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from lstm_lab import export, tuning
-from lstm_lab.config import ExperimentConfig
 from lstm_lab.errors import TrainingError
-from lstm_lab.jobs import TrainingJob
-from lstm_lab.store import RunStore
-from lstm_lab.training import estimate_work, run_experiment
+from lstm_lab.experiments import export, tuning
+from lstm_lab.experiments.config import ExperimentConfig
+from lstm_lab.experiments.jobs import TrainingJob
+from lstm_lab.experiments.training import estimate_work, run_experiment
+from lstm_lab.store.runs import RunStore
 from tests.conftest import FAST, make_tiny_series, requires_tf
 
 MULTI = ExperimentConfig(test_size=12, horizon=12)
@@ -208,7 +208,7 @@ def test_a_tuned_run_records_its_choice_and_forecasts_with_it(tmp_path) -> None:
 
 
 def test_live_progress_follows_each_variant() -> None:
-    from lstm_lab.forecasters import EpochInfo
+    from lstm_lab.models.forecasters import EpochInfo
 
     job = TrainingJob(MULTI.replace(models=("lstm",), epochs=10), make_tiny_series())
     shares = []
@@ -224,7 +224,7 @@ def test_live_progress_follows_each_variant() -> None:
 
 @requires_tf
 def test_backtest_folds_and_forecasts_ahead_say_what_tuning_kept() -> None:
-    from lstm_lab.evaluation import forecast_future, run_backtest
+    from lstm_lab.experiments.evaluation import forecast_future, run_backtest
 
     series = make_tiny_series(10 + np.sin(np.arange(72) * 2 * np.pi / 12) + 0.05 * np.arange(72))
     config = ExperimentConfig(test_size=12, horizon=12, **{**FAST, "validation_fraction": 0.2},

@@ -5,8 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from lstm_lab.errors import ConfigError, DataError
-from lstm_lab.windows import (
+from lstm_lab.data.windows import (
     Scaler,
     TargetTransform,
     make_windows,
@@ -14,6 +13,7 @@ from lstm_lab.windows import (
     split_by_time,
     windows_at,
 )
+from lstm_lab.errors import ConfigError, DataError
 
 KINDS = ("none", "log", "diff", "log_diff", "seasonal_diff", "log_seasonal_diff", "detrend",
          "log_detrend")
@@ -274,7 +274,7 @@ _NOISE = np.random.default_rng(0).normal(size=120)
     (np.sin(np.arange(48.0)), 1, "none"),                        # crosses zero, no season
 ])
 def test_auto_transform_is_chosen_from_the_data(values, season, expected) -> None:
-    from lstm_lab.windows import resolve_transform
+    from lstm_lab.data.windows import resolve_transform
 
     assert resolve_transform("auto", values, season) == expected
     assert resolve_transform("diff", values, season) == "diff"   # explicit choices are kept
@@ -282,8 +282,8 @@ def test_auto_transform_is_chosen_from_the_data(values, season, expected) -> Non
 
 def test_seasonal_autocorrelation_separates_real_from_calendar_seasons() -> None:
     """Airline passengers repeat their monthly changes every 12 months; white noise does not."""
-    from lstm_lab.datasets import load_air_passengers
-    from lstm_lab.windows import SEASONAL_ACF_THRESHOLD, seasonal_autocorrelation
+    from lstm_lab.data.datasets import load_air_passengers
+    from lstm_lab.data.windows import SEASONAL_ACF_THRESHOLD, seasonal_autocorrelation
 
     air = load_air_passengers().values
     assert seasonal_autocorrelation(air, 12) == pytest.approx(0.83, abs=0.03)
@@ -298,8 +298,8 @@ def test_seasonal_autocorrelation_separates_real_from_calendar_seasons() -> None
 
 
 def test_auto_explains_its_choice_in_words() -> None:
-    from lstm_lab.datasets import load_air_passengers
-    from lstm_lab.windows import explain_auto_transform
+    from lstm_lab.data.datasets import load_air_passengers
+    from lstm_lab.data.windows import explain_auto_transform
 
     air = load_air_passengers().values[:120]
     assert explain_auto_transform(air, 12) == (

@@ -28,14 +28,14 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from lstm_lab.config import ExperimentConfig, field_range
 from lstm_lab.errors import ConfigError, LabError
+from lstm_lab.experiments.config import ExperimentConfig, field_range
 from lstm_lab.limits import Limits, env_var, get_limits
 
 if TYPE_CHECKING:
-    from lstm_lab.forecasters import EpochHook, StopFlag
-    from lstm_lab.series import Series
-    from lstm_lab.training import ExperimentResult
+    from lstm_lab.data.series import Series
+    from lstm_lab.experiments.training import ExperimentResult
+    from lstm_lab.models.forecasters import EpochHook, StopFlag
 
 # Training, metrics and Plotly are imported on first use: the command line builds its parser
 # from SWEEP_FIELDS, and `python -m lstm_lab --help` must stay fast.
@@ -44,19 +44,19 @@ if TYPE_CHECKING:
 def run_experiment(config: ExperimentConfig, series: Series, on_epoch: EpochHook | None = None,
                    should_stop: StopFlag | None = None) -> ExperimentResult:
     """``training.run_experiment`` (imported on first use)."""
-    from lstm_lab.training import run_experiment as run
+    from lstm_lab.experiments.training import run_experiment as run
 
     return run(config, series, on_epoch, should_stop)
 
 
 def _labels() -> dict[str, str]:
-    from lstm_lab.training import MODEL_LABELS
+    from lstm_lab.experiments.training import MODEL_LABELS
 
     return MODEL_LABELS
 
 
 def _metrics() -> tuple[str, ...]:
-    from lstm_lab.metrics import METRICS
+    from lstm_lab.experiments.metrics import METRICS
 
     return METRICS
 
@@ -205,8 +205,8 @@ def plan_sweep(base: ExperimentConfig, series: Series, grid: Mapping[str, Sequen
         ConfigError: the grid has more runs than ``limits.max_sweep_runs`` (a teacher sets it
             with ``LSTM_LAB_MAX_SWEEP_RUNS``).
     """
-    from lstm_lab.training import count_weights, estimate_work, preflight
-    from lstm_lab.windows import split_by_time
+    from lstm_lab.data.windows import split_by_time
+    from lstm_lab.experiments.training import count_weights, estimate_work, preflight
 
     limits = limits or get_limits()
     grid = {k: tuple(v) for k, v in grid.items()}

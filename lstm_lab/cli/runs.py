@@ -15,7 +15,7 @@ command line acts with the server's rights: it sees every session's runs. Runs i
 to the owner ``cli`` (``--owner`` to change) and stay private unless ``--shared``.
 
 ``runs key OWNER`` prints the history key that finds OWNER's runs on the History page (keys are
-signed by the server: see ``lstm_lab.store``); a teacher uses it for owners saved before keys
+signed by the server: see ``lstm_lab.store.runs``); a teacher uses it for owners saved before keys
 were signed, or for runs imported with ``--owner``. Without OWNER it issues a new key.
 
 Errors about the run store name its path here (the pages never show it).
@@ -90,7 +90,7 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
     _db(delete)
     delete.add_argument("ids", nargs="+", metavar="ID")
 
-    from lstm_lab.sweep import SWEEP_FIELDS
+    from lstm_lab.experiments.sweep import SWEEP_FIELDS
 
     sweep = subparsers.add_parser(
         "sweep", help="train a grid of experiments and save every run",
@@ -118,7 +118,7 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
 
 def handle(args: argparse.Namespace) -> int:
     """Run ``runs ...`` or ``sweep ...``; returns the exit status. Raises LabError on mistakes."""
-    from lstm_lab.store import StoreError, db_path
+    from lstm_lab.store.runs import StoreError, db_path
 
     try:
         if args.command == "sweep":
@@ -143,13 +143,13 @@ def _db(parser: argparse.ArgumentParser) -> None:
 
 
 def _store(args: argparse.Namespace):
-    from lstm_lab.store import get_store
+    from lstm_lab.store.runs import get_store
 
     return get_store(Path(args.db).expanduser().resolve() if args.db else None)
 
 
 def _list(args: argparse.Namespace) -> int:
-    from lstm_lab.store import runs_frame
+    from lstm_lab.store.runs import runs_frame
 
     if args.limit is not None and args.limit < 1:
         raise ConfigError(f"--limit takes a whole number >= 1. Received: --limit {args.limit}")
@@ -170,7 +170,7 @@ def _list(args: argparse.Namespace) -> int:
 
 
 def _show(args: argparse.Namespace) -> int:
-    from lstm_lab.cli import format_table
+    from lstm_lab.cli.main import format_table
 
     store = _store(args)
     run_id = _one_id(args.id)
@@ -256,7 +256,7 @@ def _one_id(raw: Any) -> int:
 def _write_atomically(path: Path, text: str) -> None:
     """Write beside the target under an unpredictable temporary name, then rename: a crash
     never leaves half a file (see ``export.write_text_atomically``)."""
-    from lstm_lab.export import write_text_atomically
+    from lstm_lab.experiments.export import write_text_atomically
 
     write_text_atomically(path, text)
 
@@ -276,7 +276,7 @@ def _sweep_options(parser: argparse.ArgumentParser,
 
     Only light modules are imported: building the parser must stay fast (`--help`).
     """
-    from lstm_lab.sweep import SWEEP_FIELDS
+    from lstm_lab.experiments.sweep import SWEEP_FIELDS
 
     if run is None:
         raise RuntimeError("cli_store.add_commands must be called after the `run` command is "
@@ -296,7 +296,7 @@ def _sweep_options(parser: argparse.ArgumentParser,
 
 def _split_sweep_args(args: argparse.Namespace) -> tuple[argparse.Namespace, dict[str, str]]:
     """Options holding a comma list become grid axes; the rest build the base config."""
-    from lstm_lab.sweep import SWEEP_FIELDS
+    from lstm_lab.experiments.sweep import SWEEP_FIELDS
 
     base = argparse.Namespace(**vars(args))
     spec: dict[str, str] = {}
@@ -316,9 +316,9 @@ def _split_sweep_args(args: argparse.Namespace) -> tuple[argparse.Namespace, dic
 
 
 def _sweep(args: argparse.Namespace) -> int:
-    from lstm_lab import sweep as sweeps
-    from lstm_lab.cli import config_from_args
-    from lstm_lab.datasets import load_series
+    from lstm_lab.cli.main import config_from_args
+    from lstm_lab.data.datasets import load_series
+    from lstm_lab.experiments import sweep as sweeps
 
     base_args, spec = _split_sweep_args(args)
     grid = sweeps.parse_grid(spec)
@@ -381,7 +381,7 @@ class _StopOnCtrlC:
 
 
 def _report_sweep(result, args: argparse.Namespace) -> None:
-    from lstm_lab.training import MODEL_LABELS
+    from lstm_lab.experiments.training import MODEL_LABELS
 
     models = result.models
     rank = args.rank_model or ("lstm" if "lstm" in models else (models[0] if models else None))

@@ -7,9 +7,9 @@ from importlib import resources
 import numpy as np
 import pandas as pd
 
-from lstm_lab.config import ExperimentConfig
-from lstm_lab.csv_reader import read_csv_series
-from lstm_lab.series import Series
+from lstm_lab.data.csv_reader import read_csv_series
+from lstm_lab.data.series import Series
+from lstm_lab.experiments.config import ExperimentConfig
 
 AIR_PASSENGERS_FILE = "airline-passengers.csv"
 

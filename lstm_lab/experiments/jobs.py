@@ -29,12 +29,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from lstm_lab.config import ExperimentConfig
+from lstm_lab.data.series import Series
 from lstm_lab.errors import LabError
-from lstm_lab.forecasters import EpochInfo
+from lstm_lab.experiments.config import ExperimentConfig
+from lstm_lab.experiments.training import ExperimentResult, run_experiment
 from lstm_lab.limits import Limits, env_var, get_limits
-from lstm_lab.series import Series
-from lstm_lab.training import ExperimentResult, run_experiment
+from lstm_lab.models.forecasters import EpochInfo
 
 QUEUED, RUNNING, DONE, FAILED, CANCELLED = "queued", "running", "done", "failed", "cancelled"
 # why a job was asked to stop

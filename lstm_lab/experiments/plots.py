@@ -9,8 +9,8 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from lstm_lab.series import Series
-from lstm_lab.training import MODEL_LABELS, ExperimentResult
+from lstm_lab.data.series import Series
+from lstm_lab.experiments.training import MODEL_LABELS, ExperimentResult
 
 MAX_PLOT_POINTS = 5000
 COLORS = {"actual": "#1f2937", "lstm": "#d62728", "mlp": "#1f77b4", "naive": "#8c8c8c",

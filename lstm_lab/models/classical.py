@@ -32,8 +32,8 @@ from typing import Any, TypeVar
 import numpy as np
 
 from lstm_lab.errors import ConfigError, DataError, LabError, TrainingError
-from lstm_lab.forecasters import StopFlag, check_fitted
 from lstm_lab.limits import Limits, env_var, get_limits
+from lstm_lab.models.forecasters import StopFlag, check_fitted
 
 T = TypeVar("T")
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from lstm_lab.forecasters import LSTMForecaster, MLPForecaster, StopFlag
-from lstm_lab.metrics import rmse
-from lstm_lab.models import lstm_params, mlp_params
-from lstm_lab.series import Series
+from lstm_lab.data.series import Series
+from lstm_lab.experiments.metrics import rmse
+from lstm_lab.models.forecasters import LSTMForecaster, MLPForecaster, StopFlag
+from lstm_lab.models.networks import lstm_params, mlp_params
 
 
 def parameter_table(window: int = 12, units: int = 32, max_series: int = 16) -> pd.DataFrame:
@@ -174,8 +174,8 @@ def output_length_figure(forecasts: pd.DataFrame, horizon: int):
 def architecture_table(window: int = 12, units: int = 32, layers: int = 1,
                        horizon: int = 1) -> pd.DataFrame:
     """The LSTM family at one setting: label, one-line explanation and trainable weights."""
-    from lstm_lab.architectures import ARCHITECTURES, count_params
     from lstm_lab.errors import ConfigError
+    from lstm_lab.models.architectures import ARCHITECTURES, count_params
 
     rows = []
     for name, arch in ARCHITECTURES.items():
@@ -200,7 +200,7 @@ def architecture_lines(table: pd.DataFrame) -> list[str]:
 
 def small_lstm_config():
     """A run small enough to train live in class (~2 s) whose units fit on a heatmap."""
-    from lstm_lab.config import ExperimentConfig
+    from lstm_lab.experiments.config import ExperimentConfig
 
     return ExperimentConfig(dataset="air_passengers", window=12, horizon=1, units=8,
                             epochs=200, patience=30, learning_rate=0.01, models=("lstm",))
@@ -209,7 +209,7 @@ def small_lstm_config():
 def train_small_lstm(series: Series, config=None, should_stop: StopFlag | None = None):
     """Train ``small_lstm_config()`` (or ``config``) on ``series``; the ExperimentResult keeps
     the fitted LSTM for ``internals.internals_for_result``. ``should_stop`` as for any run."""
-    from lstm_lab.training import run_experiment
+    from lstm_lab.experiments.training import run_experiment
 
     return run_experiment(config or small_lstm_config(), series, should_stop=should_stop)
 
@@ -217,7 +217,7 @@ def train_small_lstm(series: Series, config=None, should_stop: StopFlag | None =
 def latest_lstm_run(runs: dict):
     """The most recently stored run that still holds a fitted network with LSTM layers (a GRU
     has none to open), or None."""
-    from lstm_lab.internals import recurrent_layers
+    from lstm_lab.models.internals import recurrent_layers
 
     for result in reversed(list(runs.values())):
         forecaster = (getattr(result, "forecasters", None) or {}).get("lstm")

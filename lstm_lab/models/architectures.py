@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from lstm_lab.errors import ConfigError
-from lstm_lab.models import _dropout, _finish, _seeded, build_lstm, keras_code, lstm_params
+from lstm_lab.models.networks import _dropout, _finish, _seeded, build_lstm, keras_code, lstm_params
 
 if TYPE_CHECKING:
     import keras

@@ -15,14 +15,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from lstm_lab.classical import FitStopped
-from lstm_lab.config import ExperimentConfig
+from lstm_lab.data.series import Series
 from lstm_lab.errors import ConfigError, DataError
-from lstm_lab.forecasters import EpochHook, StopFlag
-from lstm_lab.limits import get_limits
-from lstm_lab.metrics import METRICS, evaluate
-from lstm_lab.series import Series
-from lstm_lab.training import (
+from lstm_lab.experiments.config import ExperimentConfig
+from lstm_lab.experiments.metrics import METRICS, evaluate
+from lstm_lab.experiments.training import (
     MODEL_LABELS,
     _limit_notes,
     finite_or_none,
@@ -30,7 +27,10 @@ from lstm_lab.training import (
     preflight,
     run_experiment,
 )
-from lstm_lab.tuning import TunedForecaster
+from lstm_lab.experiments.tuning import TunedForecaster
+from lstm_lab.limits import get_limits
+from lstm_lab.models.classical import FitStopped
+from lstm_lab.models.forecasters import EpochHook, StopFlag
 
 StageHook = Callable[[str, int, int], None]   # (label, stages done, stages in all)
 
@@ -136,7 +136,7 @@ class FutureForecast:
     skipped: list[str] = field(default_factory=list)  # models not fitted because of a stop
 
     def to_csv(self) -> str:
-        from lstm_lab.export import defuse
+        from lstm_lab.experiments.export import defuse
 
         frame = self.forecasts.copy()
         frame["time"] = frame["time"].astype(str)

@@ -11,12 +11,22 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from lstm_lab import __version__, tuning
-from lstm_lab.architectures import check_window, count_params
-from lstm_lab.classical import FitStopped, HoltWintersForecaster, SarimaForecaster, check_season
-from lstm_lab.config import ExperimentConfig
+from lstm_lab import __version__
+from lstm_lab.data.series import Series
+from lstm_lab.data.windows import TargetTransform, resolve_transform, split_by_time, window_count
 from lstm_lab.errors import ConfigError, DataError, TrainingError
-from lstm_lab.forecasters import (
+from lstm_lab.experiments import tuning
+from lstm_lab.experiments.config import ExperimentConfig
+from lstm_lab.experiments.metrics import evaluate
+from lstm_lab.limits import Limits, env_var, get_limits
+from lstm_lab.models.architectures import check_window, count_params
+from lstm_lab.models.classical import (
+    FitStopped,
+    HoltWintersForecaster,
+    SarimaForecaster,
+    check_season,
+)
+from lstm_lab.models.forecasters import (
     EpochHook,
     LSTMForecaster,
     MLPForecaster,
@@ -24,11 +34,7 @@ from lstm_lab.forecasters import (
     SeasonalNaiveForecaster,
     StopFlag,
 )
-from lstm_lab.limits import Limits, env_var, get_limits
-from lstm_lab.metrics import evaluate
-from lstm_lab.models import mlp_params
-from lstm_lab.series import Series
-from lstm_lab.windows import TargetTransform, resolve_transform, split_by_time, window_count
+from lstm_lab.models.networks import mlp_params
 
 MODEL_LABELS = {"lstm": "LSTM", "mlp": "MLP", "naive": "Naive (last value)",
                 "seasonal_naive": "Seasonal naive", "holt_winters": "Holt-Winters",

@@ -65,9 +65,9 @@ from typing import BinaryIO, NamedTuple
 import numpy as np
 import pandas as pd
 
+from lstm_lab.data.series import Series, infer_freq
 from lstm_lab.errors import ConfigError, DataError
 from lstm_lab.limits import Limits, env_var, get_limits
-from lstm_lab.series import Series, infer_freq
 
 CsvSource = str | os.PathLike | bytes | BinaryIO
 

@@ -11,10 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from lstm_lab.errors import ConfigError, DataError, NotFittedError, TrainingError
-from lstm_lab.fitting import fit_compiled
-from lstm_lab.limits import Limits
-from lstm_lab.windows import (
+from lstm_lab.data.windows import (
     Scaler,
     TargetTransform,
     recent_windows,
@@ -22,6 +19,9 @@ from lstm_lab.windows import (
     window_count,
     windows_at,
 )
+from lstm_lab.errors import ConfigError, DataError, NotFittedError, TrainingError
+from lstm_lab.limits import Limits
+from lstm_lab.models.fitting import fit_compiled
 
 
 @dataclass(frozen=True)
@@ -235,7 +235,7 @@ class LSTMForecaster(NeuralForecaster):
     name = "lstm"
 
     def _build(self):
-        from lstm_lab.architectures import build
+        from lstm_lab.models.architectures import build
 
         return build(self.architecture, self.window, self.output_steps, self.layers, self.units,
                      self.dropout, self.learning_rate, seed=self.seed)
@@ -250,7 +250,7 @@ class MLPForecaster(NeuralForecaster):
     name = "mlp"
 
     def _build(self):
-        from lstm_lab.models import build_mlp
+        from lstm_lab.models.networks import build_mlp
 
         return build_mlp(self.window, self.output_steps, self.layers, self.units, self.dropout,
                          self.learning_rate, seed=self.seed)

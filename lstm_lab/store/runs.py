@@ -66,13 +66,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from lstm_lab.config import NEURAL_MODELS, ExperimentConfig
 from lstm_lab.errors import ConfigError, DataError, LabError
-from lstm_lab.metrics import METRICS
-from lstm_lab.training import MODEL_LABELS, ExperimentResult
+from lstm_lab.experiments.config import NEURAL_MODELS, ExperimentConfig
+from lstm_lab.experiments.metrics import METRICS
+from lstm_lab.experiments.training import MODEL_LABELS, ExperimentResult
 
 DB_ENV_VAR = "LSTM_LAB_DB"
-DEFAULT_DB = Path(__file__).resolve().parents[1] / "runs" / "lstm_lab.sqlite3"
+DEFAULT_DB = Path(__file__).resolve().parents[2] / "runs" / "lstm_lab.sqlite3"
 BUSY_TIMEOUT_S = 30.0
 EXPORT_FORMAT = "lstm_lab.runs"
 EXPORT_VERSION = 1
@@ -675,7 +675,7 @@ class RunStore:
 
     def runs_csv(self, run_ids: Iterable[int] | None = None, owner: str | None = None) -> str:
         """A spreadsheet-friendly summary, one row per run (read-only: import takes the JSON)."""
-        from lstm_lab.export import defuse
+        from lstm_lab.experiments.export import defuse
 
         summaries = self.list_runs(owner, ids=None if run_ids is None else _ids(run_ids))
         frame = runs_frame(sorted(summaries, key=lambda s: s.id), owner, all_metrics=True,
@@ -764,7 +764,7 @@ def run_and_save(config: ExperimentConfig, series: Any, owner: str, on_epoch: An
     Saving happens in the worker thread, so a run lasts even if its page is closed before it
     ends. A store failure does not lose the result: it becomes one of the run's notes.
     """
-    from lstm_lab.training import run_experiment
+    from lstm_lab.experiments.training import run_experiment
 
     result = run_experiment(config, series, on_epoch, should_stop)
     try:
@@ -965,7 +965,7 @@ def _summary(row: Sequence[Any]) -> RunSummary:
 
 def _networks_of(result: ExperimentResult) -> dict[str, tuple[dict[str, Any], bytes]]:
     """The trained networks of a result: (state, .keras bytes) per model."""
-    from lstm_lab.export import model_bytes
+    from lstm_lab.experiments.export import model_bytes
 
     out = {}
     for name, forecaster in result.forecasters.items():
@@ -1007,8 +1007,8 @@ def _network_state(forecaster: Any) -> dict[str, Any]:
 def _restore_network(model: str, state: Mapping[str, Any], network) -> Any:
     import inspect
 
-    from lstm_lab.forecasters import LSTMForecaster, MLPForecaster
-    from lstm_lab.windows import Scaler, TargetTransform
+    from lstm_lab.data.windows import Scaler, TargetTransform
+    from lstm_lab.models.forecasters import LSTMForecaster, MLPForecaster
 
     classes = {"lstm": LSTMForecaster, "mlp": MLPForecaster}
     if model not in classes:
@@ -1176,7 +1176,7 @@ def _mapping(value: Any, what: str, keys: Iterable[str] | None = None,
 
 def _check_record(record: Any) -> None:
     """Every field of a stored result, as ``ExperimentResult.to_dict`` writes it."""
-    from lstm_lab.config import MODELS, TRANSFORMS
+    from lstm_lab.experiments.config import MODELS, TRANSFORMS
     from lstm_lab.limits import get_limits
 
     _mapping(record, "result", RESULT_KEYS)
@@ -1234,7 +1234,7 @@ def _check_record(record: Any) -> None:
 
 
 def _check_predictions(preds: Any, max_points: int) -> None:
-    from lstm_lab.config import MODELS
+    from lstm_lab.experiments.config import MODELS
 
     columns = ("time", "actual", "split", *MODELS)
     _mapping(preds, "predictions", columns)
@@ -1258,7 +1258,7 @@ def _check_predictions(preds: Any, max_points: int) -> None:
 
 
 def _check_tuning(model: str, info: Any) -> None:
-    from lstm_lab.config import TRANSFORMS, field_range
+    from lstm_lab.experiments.config import TRANSFORMS, field_range
 
     what = f"tuning.{model}"
     _mapping(info, what, ("chosen", "window", "units", "transform", "scores", "skipped"))
@@ -1282,7 +1282,7 @@ def _check_tuning(model: str, info: Any) -> None:
 
 def _check_state(model: str, state: Any) -> None:
     """A network's stored state: what ``_restore_network`` reads, and nothing it cannot."""
-    from lstm_lab.config import TRANSFORMS
+    from lstm_lab.experiments.config import TRANSFORMS
 
     what = f"the {model} network's state"
     _mapping(state, what, ("params", "fitted", "transform", "scaler"))

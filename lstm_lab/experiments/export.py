@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from lstm_lab.training import ExperimentResult
+from lstm_lab.experiments.training import ExperimentResult
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 

@@ -16,10 +16,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from lstm_lab.config import ExperimentConfig, field_range
+from lstm_lab.data.windows import TargetTransform, resolve_transform, window_count
 from lstm_lab.errors import LabError
-from lstm_lab.forecasters import EpochHook, EpochInfo, StopFlag
-from lstm_lab.windows import TargetTransform, resolve_transform, window_count
+from lstm_lab.experiments.config import ExperimentConfig, field_range
+from lstm_lab.models.forecasters import EpochHook, EpochInfo, StopFlag
 
 MIN_WINDOWS = 10     # a longer-window variant is tried only with this many training windows
 TRANSFORM_WORDS = {"seasonal_diff": "seasonal difference", "log_seasonal_diff":

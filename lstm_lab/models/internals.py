@@ -209,7 +209,7 @@ def internals_for_result(result, origin: int | None = None, model: str = "lstm",
                         f"with {forecaster.first_origin_} earlier points) and {len(values)}. "
                         f"Received: origin={origin}")
     # --- the window exactly as NeuralForecaster.predict builds it -------------------------
-    from lstm_lab.windows import windows_at
+    from lstm_lab.data.windows import windows_at
 
     z = forecaster.transform_.forward(values[:origin])
     scaled = forecaster.scaler_.transform(np.nan_to_num(z))

@@ -8,7 +8,8 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from lstm_lab.config import (
+from lstm_lab.errors import ConfigError, LabError
+from lstm_lab.experiments.config import (
     ARCHITECTURE_CHOICES,
     DATASETS,
     MODELS,
@@ -18,7 +19,6 @@ from lstm_lab.config import (
     ExperimentConfig,
     field_help,
 )
-from lstm_lab.errors import ConfigError, LabError
 
 # CLI flag -> config field, for the options the issue fixes and a few more.
 _NUMERIC_FLAGS = {
@@ -77,7 +77,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--json", action="store_true", help="print one JSON object on stdout")
     run.add_argument("--out", default=None, metavar="DIR",
                      help="write metrics.json, config.json and predictions.csv into DIR")
-    from lstm_lab import cli_store
+    from lstm_lab.cli import runs as cli_store
 
     cli_store.add_commands(sub)
     return parser
@@ -122,12 +122,12 @@ def format_table(result) -> str:
     if result.transform and result.histories:
         why = ""
         if result.config.transform == "auto" and result.transform_from_auto:
-            from lstm_lab.windows import explain_auto_transform
+            from lstm_lab.data.windows import explain_auto_transform
 
             train = result.predictions["actual"].to_numpy()[: result.n_train]
             why = f" ({explain_auto_transform(train, result.season)})"
         lines.append(f"transform: {result.transform}{why}")
-    from lstm_lab.tuning import sentence as tuning_sentence
+    from lstm_lab.experiments.tuning import sentence as tuning_sentence
 
     for name, info in result.tuning.items():
         lines.append("tuning: " + tuning_sentence(result.label(name), info).replace("**", ""))
@@ -141,7 +141,7 @@ def format_table(result) -> str:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command != "run":
-        from lstm_lab import cli_store
+        from lstm_lab.cli import runs as cli_store
 
         try:
             return cli_store.handle(args)
@@ -149,8 +149,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             _fail(str(err))
     try:
         config = config_from_args(args)
-        from lstm_lab.datasets import load_series
-        from lstm_lab.training import run_experiment
+        from lstm_lab.data.datasets import load_series
+        from lstm_lab.experiments.training import run_experiment
 
         series = load_series(config)
         folds = _count_arg(args.backtest, "--backtest")
@@ -158,18 +158,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         if config.neural_models:
             _import_tensorflow_quietly()
         if folds:
-            from lstm_lab.evaluation import run_backtest
+            from lstm_lab.experiments.evaluation import run_backtest
 
             return _report_backtest(run_backtest(config, series, folds, refit=not args.no_refit),
                                     args)
         result = run_experiment(config, series)
         future = None
         if steps:
-            from lstm_lab.evaluation import forecast_future
+            from lstm_lab.experiments.evaluation import forecast_future
 
             future = forecast_future(config, series, steps)
         if args.out:
-            from lstm_lab.export import write_run
+            from lstm_lab.experiments.export import write_run
 
             write_run(result, args.out)
             if future is not None:
@@ -228,7 +228,7 @@ def _count_arg(raw: str | None, flag: str) -> int:
 
 def _report_backtest(backtest, args: argparse.Namespace) -> int:
     """Print (and with --out, write) a backtest's per-fold and summary metrics."""
-    from lstm_lab.training import MODEL_LABELS
+    from lstm_lab.experiments.training import MODEL_LABELS
 
     summary = backtest.summary()
     if args.out:

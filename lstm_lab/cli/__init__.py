@@ -1,0 +1,1 @@
+"""python -m lstm_lab: run, sweep and runs commands."""

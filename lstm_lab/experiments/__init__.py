@@ -1,0 +1,1 @@
+"""Experiment configs, runs, evaluation, sweeps, the job queue, exports and charts."""

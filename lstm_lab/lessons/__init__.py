@@ -1,0 +1,1 @@
+"""The Learn page's experiments and teaching tasks."""

@@ -1,0 +1,1 @@
+"""Forecasters, the networks they train, and how they train."""
