@@ -47,7 +47,8 @@ from common import ROOT, fmt, load_average, machine_header, print_header, print_
 
 from lstm_lab.experiments.config import ExperimentConfig  # noqa: E402
 from lstm_lab.data.csv_reader import load_csv  # noqa: E402
-from lstm_lab.data.datasets import load_air_passengers, load_series, make_damped_sine  # noqa: E402
+from lstm_lab.data.datasets import load_air_passengers, make_damped_sine  # noqa: E402
+from lstm_lab.experiments.sources import load_series  # noqa: E402
 from lstm_lab.errors import LabError  # noqa: E402
 from lstm_lab.limits import get_limits  # noqa: E402
 from lstm_lab.experiments.metrics import rmse  # noqa: E402

@@ -149,7 +149,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             _fail(str(err))
     try:
         config = config_from_args(args)
-        from lstm_lab.data.datasets import load_series
+        from lstm_lab.experiments.sources import load_series
         from lstm_lab.experiments.training import run_experiment
 
         series = load_series(config)

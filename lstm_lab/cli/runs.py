@@ -317,7 +317,7 @@ def _split_sweep_args(args: argparse.Namespace) -> tuple[argparse.Namespace, dic
 
 def _sweep(args: argparse.Namespace) -> int:
     from lstm_lab.cli.main import config_from_args
-    from lstm_lab.data.datasets import load_series
+    from lstm_lab.experiments.sources import load_series
     from lstm_lab.experiments import sweep as sweeps
 
     base_args, spec = _split_sweep_args(args)

@@ -1,4 +1,7 @@
-"""Built-in datasets and the single entry point that turns a config into a Series."""
+"""The built-in datasets: the airline passengers and a seeded damped sine.
+
+Which series a config names is decided one floor up, in ``lstm_lab.experiments.sources``.
+"""
 
 from __future__ import annotations
 
@@ -7,9 +10,7 @@ from importlib import resources
 import numpy as np
 import pandas as pd
 
-from lstm_lab.data.csv_reader import read_csv_series
 from lstm_lab.data.series import Series
-from lstm_lab.experiments.config import ExperimentConfig
 
 AIR_PASSENGERS_FILE = "airline-passengers.csv"
 
@@ -37,14 +38,3 @@ def make_damped_sine(length: int = 400, period: float = 40.0, decay: float = 0.0
     return Series(values, pd.RangeIndex(length, name="step"), name="damped_sine", freq=None,
                   source="damped_sine")
 
-
-def load_series(config: ExperimentConfig) -> Series:
-    """The series a config names (the CSV is read from ``config.csv_path``)."""
-    if config.dataset == "air_passengers":
-        return load_air_passengers()
-    if config.dataset == "damped_sine":
-        return make_damped_sine(config.sine_length, config.sine_period, config.sine_decay,
-                                config.sine_amplitude, config.sine_phase, config.sine_noise,
-                                config.seed)
-    return read_csv_series(config.csv_path, column=config.column or None,
-                           date_column=config.date_column or None)

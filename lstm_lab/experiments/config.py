@@ -23,6 +23,11 @@ TUNING = ("auto", "off")
 TRANSFORMS = ("auto", "none", "log", "diff", "log_diff", "seasonal_diff", "log_seasonal_diff",
               "detrend", "log_detrend")
 NEURAL_MODELS = ("lstm", "mlp")
+# Settings a sweep may vary, in the order the CLI and the Sweep page list them; the data settings
+# always stay the base config's. Here, not in sweep.py: the command line's parser reads it.
+SWEEP_FIELDS = ("window", "horizon", "architecture", "layers", "units", "dropout", "mlp_layers",
+                "mlp_units", "epochs", "batch_size", "learning_rate", "patience",
+                "validation_fraction", "seed", "transform", "strategy")
 
 
 def _num(default, lo, hi, help_text):

@@ -23,58 +23,28 @@ import math
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, fields
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
+import plotly.graph_objects as go
 
+from lstm_lab.data.series import Series
 from lstm_lab.errors import ConfigError, LabError
-from lstm_lab.experiments.config import ExperimentConfig, field_range
+from lstm_lab.experiments.config import SWEEP_FIELDS, ExperimentConfig, field_range
+from lstm_lab.experiments.metrics import METRICS
+from lstm_lab.experiments.split import season_of, training_size
+from lstm_lab.experiments.training import (
+    MODEL_LABELS,
+    ExperimentResult,
+    count_weights,
+    estimate_work,
+    preflight,
+    run_experiment,
+)
 from lstm_lab.limits import Limits, env_var, get_limits
+from lstm_lab.models.forecasters import EpochHook, StopFlag
 
-if TYPE_CHECKING:
-    from lstm_lab.data.series import Series
-    from lstm_lab.experiments.training import ExperimentResult
-    from lstm_lab.models.forecasters import EpochHook, StopFlag
-
-# Training, metrics and Plotly are imported on first use: the command line builds its parser
-# from SWEEP_FIELDS, and `python -m lstm_lab --help` must stay fast.
-
-
-def run_experiment(config: ExperimentConfig, series: Series, on_epoch: EpochHook | None = None,
-                   should_stop: StopFlag | None = None) -> ExperimentResult:
-    """``training.run_experiment`` (imported on first use)."""
-    from lstm_lab.experiments.training import run_experiment as run
-
-    return run(config, series, on_epoch, should_stop)
-
-
-def _labels() -> dict[str, str]:
-    from lstm_lab.experiments.training import MODEL_LABELS
-
-    return MODEL_LABELS
-
-
-def _metrics() -> tuple[str, ...]:
-    from lstm_lab.experiments.metrics import METRICS
-
-    return METRICS
-
-
-def _go():
-    """``plotly.graph_objects``; the figure builders return ``go.Figure``."""
-    import plotly.graph_objects as go
-
-    return go
-
-
-# Settings a sweep may vary, those the config has (data settings stay the base config's).
-_SWEEPABLE = ("window", "horizon", "architecture", "layers", "units", "dropout", "mlp_layers",
-              "mlp_units", "epochs", "batch_size", "learning_rate", "patience",
-              "validation_fraction", "seed", "transform", "strategy")
-SWEEP_FIELDS = tuple(f.name for f in sorted(
-    (f for f in fields(ExperimentConfig) if f.name in _SWEEPABLE),
-    key=lambda f: _SWEEPABLE.index(f.name)))
 OK, OVER_BUDGET, INVALID = "ok", "over budget", "invalid"
 DONE, FAILED, STOPPED, SKIPPED = "done", "failed", "stopped", "skipped"
 
@@ -205,9 +175,6 @@ def plan_sweep(base: ExperimentConfig, series: Series, grid: Mapping[str, Sequen
         ConfigError: the grid has more runs than ``limits.max_sweep_runs`` (a teacher sets it
             with ``LSTM_LAB_MAX_SWEEP_RUNS``).
     """
-    from lstm_lab.data.windows import split_by_time
-    from lstm_lab.experiments.training import count_weights, estimate_work, preflight
-
     limits = limits or get_limits()
     grid = {k: tuple(v) for k, v in grid.items()}
     size, cap = grid_size(grid), limits.max_sweep_runs
@@ -218,9 +185,9 @@ def plan_sweep(base: ExperimentConfig, series: Series, grid: Mapping[str, Sequen
     planned = []
     for cfg in expand_grid(base, grid):
         values = {k: getattr(cfg, k) for k in grid}
-        season = cfg.season or series.season
+        season = season_of(cfg, series)
         try:
-            n_train = split_by_time(n, cfg.test_count(n))
+            n_train = training_size(cfg, n)
             work = max(estimate_work(cfg, n_train, season, limits).values(), default=0)
         except LabError:
             work = 0
@@ -271,7 +238,7 @@ class SweepResult:
     @property
     def models(self) -> list[str]:
         seen = {m for r in self.done for m in r.metrics}
-        return [m for m in _labels() if m in seen]
+        return [m for m in MODEL_LABELS if m in seen]
 
     def score(self, run: SweepRun, model: str, metric: str = "rmse") -> float:
         value = run.metrics.get(model, {}).get(metric)
@@ -285,7 +252,7 @@ class SweepResult:
 
     def frame(self) -> pd.DataFrame:
         """One row per config: grid values, status, run id, then ``<model>.<metric>`` scores."""
-        models, metrics = self.models, _metrics()
+        models, metrics = self.models, METRICS
         rows = []
         for r in self.runs:
             row: dict[str, Any] = {**r.values, "status": r.status, "run_id": r.run_id}
@@ -416,7 +383,6 @@ def heatmap_figure(sweep: SweepResult, x: str, y: str, model: str,
 
     When the sweep varies other settings too, each cell shows the best score over them.
     """
-    go = _go()
     if x not in sweep.grid or y not in sweep.grid or x == y:
         raise ConfigError(f"Pick two different swept settings among {', '.join(sweep.axes)}. "
                           f"Received: x={x}, y={y}")
@@ -441,7 +407,7 @@ def heatmap_figure(sweep: SweepResult, x: str, y: str, model: str,
         fig.add_annotation(x=int(ix), y=int(iy), text="★ best", showarrow=False,
                            yshift=14, font=dict(size=12, color="#111"))
     others = [a for a in sweep.axes if a not in (x, y)]
-    title = f"{_labels().get(model, model)} test {metric.upper()} by {x} and {y}"
+    title = f"{MODEL_LABELS.get(model, model)} test {metric.upper()} by {x} and {y}"
     if others:
         title += f" (best over {', '.join(others)})"
     fig.update_xaxes(title=x, type="category")
@@ -451,7 +417,6 @@ def heatmap_figure(sweep: SweepResult, x: str, y: str, model: str,
 
 def parallel_figure(sweep: SweepResult, model: str, metric: str = "rmse") -> Any:
     """One line per finished run across every swept setting, ending at its score (colour)."""
-    go = _go()
     frame = sweep.frame()
     frame = frame[frame["status"] == DONE]
     column = f"{model}.{metric}"
@@ -467,11 +432,11 @@ def parallel_figure(sweep: SweepResult, model: str, metric: str = "rmse") -> Any
             codes = {v: i for i, v in enumerate(values)}
             dims.append(dict(label=axis, values=frame[axis].map(codes).astype(float),
                              tickvals=list(codes.values()), ticktext=[str(v) for v in values]))
-    dims.append(dict(label=f"{metric.upper()} {_labels().get(model, model)}", values=scores))
+    dims.append(dict(label=f"{metric.upper()} {MODEL_LABELS.get(model, model)}", values=scores))
     fig = go.Figure(go.Parcoords(
         line=dict(color=scores, colorscale="RdYlGn", reversescale=True, showscale=True,
                   colorbar=dict(title=metric.upper())), dimensions=dims))
-    fig = _layout(fig, f"Every run of the sweep: settings → {_labels().get(model, model)} "
+    fig = _layout(fig, f"Every run of the sweep: settings → {MODEL_LABELS.get(model, model)} "
                        f"{metric.upper()}", height=420)
     fig.update_layout(margin=dict(l=60, r=40, t=90, b=30))
     return fig
@@ -491,7 +456,6 @@ def config_differences(configs: Mapping[str, ExperimentConfig]) -> pd.DataFrame:
 def overlay_forecast_figure(results: Mapping[str, ExperimentResult], model: str) -> Any:
     """The actual series (once per distinct data set) and each run's ``model`` forecasts of its
     test part, overlaid."""
-    go = _go()
     fig = go.Figure()
     seen: set[str] = set()
     for result in results.values():
@@ -517,13 +481,12 @@ def overlay_forecast_figure(results: Mapping[str, ExperimentResult], model: str)
             fig.add_vrect(x0=test["time"].iloc[0], x1=test["time"].iloc[-1],
                           fillcolor="rgba(255, 193, 7, 0.12)", line_width=0, layer="below")
     fig.update_layout(hovermode="x unified")
-    return _layout(fig, f"{_labels().get(model, model)} forecasts of the test part, run by run",
+    return _layout(fig, f"{MODEL_LABELS.get(model, model)} forecasts of the test part, run by run",
                    first.series_name if first is not None else "", height=440)
 
 
 def overlay_loss_figure(results: Mapping[str, ExperimentResult], model: str) -> Any:
     """Each run's training loss (solid) and validation loss (dotted) for ``model``."""
-    go = _go()
     fig = go.Figure()
     for i, (label, result) in enumerate(results.items()):
         hist = result.histories.get(model)
@@ -538,18 +501,17 @@ def overlay_loss_figure(results: Mapping[str, ExperimentResult], model: str) -> 
                                      mode="lines", line=dict(color=color, dash="dot")))
     fig.update_yaxes(type="log", exponentformat="power")
     fig.update_xaxes(title="epoch")
-    return _layout(fig, f"{_labels().get(model, model)} loss curves, run by run",
+    return _layout(fig, f"{MODEL_LABELS.get(model, model)} loss curves, run by run",
                    "MSE (scaled)", height=380)
 
 
 def metrics_bar_figure(results: Mapping[str, ExperimentResult], metric: str = "rmse") -> Any:
     """Grouped bars: ``metric`` per model, one bar per run."""
-    go = _go()
-    models = [m for m in _labels() if any(m in r.metrics for r in results.values())]
+    models = [m for m in MODEL_LABELS if any(m in r.metrics for r in results.values())]
     fig = go.Figure()
     for i, (label, result) in enumerate(results.items()):
         values = [result.metrics.get(m, {}).get(metric, np.nan) for m in models]
-        fig.add_trace(go.Bar(x=[_labels()[m] for m in models], y=values, name=label,
+        fig.add_trace(go.Bar(x=[MODEL_LABELS[m] for m in models], y=values, name=label,
                              marker_color=PALETTE[i % len(PALETTE)],
                              hovertemplate=f"{label}<br>%{{x}}: %{{y:.4g}}<extra></extra>"))
     fig.update_layout(barmode="group")

@@ -28,10 +28,10 @@ from lstm_lab.data.csv_reader import (
     load_csv,
     read_csv_series,
 )
-from lstm_lab.data.datasets import load_series
 from lstm_lab.data.series import Series
 from lstm_lab.errors import ConfigError, DataError
 from lstm_lab.experiments.config import ExperimentConfig
+from lstm_lab.experiments.sources import load_series
 from lstm_lab.limits import Limits, get_limits
 
 DATA = Path(__file__).resolve().parents[1] / "data"

@@ -1,4 +1,4 @@
-"""Built-in datasets and load_series."""
+"""The built-in datasets (which one a config names: test_sources.py)."""
 
 from __future__ import annotations
 
@@ -6,8 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from lstm_lab.data.datasets import load_air_passengers, load_series, make_damped_sine
-from lstm_lab.experiments.config import ExperimentConfig
+from lstm_lab.data.datasets import load_air_passengers, make_damped_sine
 
 
 def test_air_passengers_is_the_classic_series() -> None:
@@ -54,14 +53,3 @@ def test_noise_free_sine_ignores_the_seed() -> None:
     a = make_damped_sine(noise=0.0, seed=1)
     b = make_damped_sine(noise=0.0, seed=2)
     np.testing.assert_array_equal(a.values, b.values)
-
-
-def test_load_series_follows_the_config() -> None:
-    assert len(load_series(ExperimentConfig())) == 144
-    config = ExperimentConfig(dataset="damped_sine", sine_length=50, sine_noise=0.0, seed=5)
-    series = load_series(config)
-    np.testing.assert_array_equal(series.values,
-                                  make_damped_sine(length=50, noise=0.0).values)
-    noisy = load_series(config.replace(sine_noise=0.1))
-    np.testing.assert_array_equal(noisy.values, make_damped_sine(length=50, noise=0.1, seed=5).values)
-

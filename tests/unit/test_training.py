@@ -126,7 +126,7 @@ def test_same_config_and_seed_give_identical_results_in_fresh_processes(full_run
     assert first["metrics"] == second["metrics"]
     # ...and the same numbers as this (long-running, already busy) process computes
     config = ExperimentConfig.from_dict(first["config"])
-    from lstm_lab.data.datasets import load_series
+    from lstm_lab.experiments.sources import load_series
 
     here = run_experiment(config, load_series(config))
     assert json.loads(json.dumps(here.to_dict()["metrics"])) == first["metrics"]

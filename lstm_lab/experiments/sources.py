@@ -1,0 +1,37 @@
+"""Which series a config names: decided here once, for the command line and the dashboard.
+
+The dashboard reads the same config through its own cached loaders (an upload's bytes instead of
+a file on disk); it passes them in, so the decision itself is never written twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from lstm_lab.data.csv_reader import read_csv_series
+from lstm_lab.data.datasets import load_air_passengers, make_damped_sine
+from lstm_lab.data.series import Series
+from lstm_lab.experiments.config import ExperimentConfig
+
+# read_csv(column, date_column) -> Series; None means "pick it yourself" for either.
+CsvReader = Callable[[str | None, str | None], Series]
+
+
+def load_series(config: ExperimentConfig, read_csv: CsvReader | None = None, *,
+                air_passengers: Callable[[], Series] = load_air_passengers,
+                damped_sine: Callable[..., Series] = make_damped_sine) -> Series:
+    """The series ``config`` names.
+
+    A CSV is read from ``config.csv_path`` unless ``read_csv`` is given (the dashboard reads the
+    uploaded bytes); ``air_passengers`` and ``damped_sine`` let a caller cache the built-in ones.
+    """
+    if config.dataset == "air_passengers":
+        return air_passengers()
+    if config.dataset == "damped_sine":
+        return damped_sine(config.sine_length, config.sine_period, config.sine_decay,
+                           config.sine_amplitude, config.sine_phase, config.sine_noise,
+                           config.seed)
+    column, date_column = config.column or None, config.date_column or None
+    if read_csv is not None:
+        return read_csv(column, date_column)
+    return read_csv_series(config.csv_path, column=column, date_column=date_column)
