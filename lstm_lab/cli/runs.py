@@ -15,7 +15,7 @@ command line acts with the server's rights: it sees every session's runs. Runs i
 to the owner ``cli`` (``--owner`` to change) and stay private unless ``--shared``.
 
 ``runs key OWNER`` prints the history key that finds OWNER's runs on the History page (keys are
-signed by the server: see ``lstm_lab.store.runs``); a teacher uses it for owners saved before keys
+signed by the server: see ``lstm_lab.store``); a teacher uses it for owners saved before keys
 were signed, or for runs imported with ``--owner``. Without OWNER it issues a new key.
 
 Errors about the run store name its path here (the pages never show it).
@@ -118,7 +118,7 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
 
 def handle(args: argparse.Namespace) -> int:
     """Run ``runs ...`` or ``sweep ...``; returns the exit status. Raises LabError on mistakes."""
-    from lstm_lab.store.runs import StoreError, db_path
+    from lstm_lab.store import StoreError, db_path
 
     try:
         if args.command == "sweep":
@@ -143,13 +143,13 @@ def _db(parser: argparse.ArgumentParser) -> None:
 
 
 def _store(args: argparse.Namespace):
-    from lstm_lab.store.runs import get_store
+    from lstm_lab.store import get_store
 
     return get_store(Path(args.db).expanduser().resolve() if args.db else None)
 
 
 def _list(args: argparse.Namespace) -> int:
-    from lstm_lab.store.runs import runs_frame
+    from lstm_lab.store import runs_frame
 
     if args.limit is not None and args.limit < 1:
         raise ConfigError(f"--limit takes a whole number >= 1. Received: --limit {args.limit}")

@@ -1,6 +1,6 @@
 """Widgets of the History and Sweep pages: stored runs in, core objects out.
 
-Runs live in the run store (``lstm_lab.store.runs``), shared by every session of the server. A session
+Runs live in the run store (``lstm_lab.store``), shared by every session of the server. A session
 sees its own runs (its owner id, kept in session state) and the runs pinned as shared with the
 class. Its history key (the owner id signed by the server, see ``RunStore.owner_key``) can be
 copied to find the runs again from another browser session; a typed key is accepted only if the
@@ -26,7 +26,7 @@ from lstm_lab.experiments.config import ExperimentConfig
 from lstm_lab.experiments.metrics import METRIC_HELP, METRICS
 from lstm_lab.experiments.training import MODEL_LABELS, ExperimentResult
 from lstm_lab.limits import env_var, get_limits
-from lstm_lab.store.runs import RunStore, RunSummary, get_store, runs_frame
+from lstm_lab.store import RunStore, RunSummary, get_store, runs_frame
 from lstm_lab.ui import live, state
 from lstm_lab.ui.text import plain
 
@@ -48,7 +48,7 @@ def run_store() -> RunStore:
     store = get_store()
     try:
         store.schema_version()
-    except LabError as err:  # the message never names the file (see lstm_lab.store.runs)
+    except LabError as err:  # the message never names the file (see lstm_lab.store.database)
         st.error(plain(err, None), icon=":material/database:")
         st.stop()
     return store

@@ -42,7 +42,7 @@ def start_training(cfg: ExperimentConfig, series: Series, kind: str = "compare",
     state.set_failure(key, None)
     owner = session_owner()
     if task is None:  # a comparison: saved to the run store by the worker when it finishes
-        from lstm_lab.store import runs as store
+        from lstm_lab import store
 
         task = lambda job: store.run_and_save(  # noqa: E731
             job.config, job.series, owner, job.on_epoch, job.stop_event.is_set)

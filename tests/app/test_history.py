@@ -17,7 +17,7 @@ from streamlit.testing.v1 import AppTest
 
 from lstm_lab.experiments.config import ExperimentConfig
 from lstm_lab.experiments.training import run_experiment
-from lstm_lab.store.runs import RunNotFoundError, get_store
+from lstm_lab.store import RunNotFoundError, get_store
 from tests.app.conftest import make_app, texts, wait_for_training
 from tests.conftest import FAST, make_tiny_series, requires_tf
 

@@ -15,7 +15,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from lstm_lab.experiments.config import ExperimentConfig
-from lstm_lab.store.runs import get_store
+from lstm_lab.store import get_store
 from tests.app.conftest import make_app, texts, wait_for_training
 from tests.conftest import requires_tf
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
-from lstm_lab.store.runs import RunStore
+from lstm_lab.store import RunStore
 from tests.e2e.conftest import new_page, run_server
 from tests.e2e.test_browser import (
     APP_TIMEOUT_MS,

@@ -20,7 +20,7 @@ import pytest
 from lstm_lab.cli import runs as cli_store
 from lstm_lab.cli.main import build_parser
 from lstm_lab.errors import LabError
-from lstm_lab.store.runs import RunStore
+from lstm_lab.store import RunStore
 
 ROOT = Path(__file__).resolve().parents[2]
 NAIVE = ["--models", "naive,seasonal_naive"]

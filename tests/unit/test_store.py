@@ -20,18 +20,19 @@ import numpy as np
 import pandas as pd
 import pytest
 
+import lstm_lab.store as store_module
 from lstm_lab.data.series import Series
 from lstm_lab.errors import ConfigError, DataError, LabError
 from lstm_lab.experiments.config import ExperimentConfig
 from lstm_lab.experiments.training import ExperimentResult, run_experiment
-from lstm_lab.store import runs as store_module
-from lstm_lab.store.runs import (
+from lstm_lab.store import (
     DB_ENV_VAR,
     SCHEMA_VERSION,
     RunNotFoundError,
     RunStore,
     StoredNetwork,
     StoreError,
+    database,
     db_path,
     get_store,
     runs_frame,
@@ -116,7 +117,7 @@ def test_a_file_that_is_not_a_database_gives_a_readable_error(tmp_path) -> None:
         RunStore(path).list_runs(ALICE)
 
 
-# The version-1 schema exactly as LSTM Lab first shipped it (lstm_lab/store/runs.py, _v1_create).
+# The version-1 schema exactly as LSTM Lab first shipped it (lstm_lab/store/database.py, _v1_create).
 V1_SCHEMA = """
 CREATE TABLE runs (
     id INTEGER PRIMARY KEY AUTOINCREMENT, uid TEXT NOT NULL UNIQUE, created_at REAL NOT NULL,
@@ -411,7 +412,7 @@ def test_a_process_killed_mid_write_leaves_no_half_run(tmp_path) -> None:
     saved.write_text(_naive().to_json())
     code = textwrap.dedent(f"""
         import json, os
-        from lstm_lab.store.runs import RunStore
+        from lstm_lab.store import RunStore
         from lstm_lab.experiments.training import ExperimentResult
 
         result = ExperimentResult.from_dict(json.load(open({str(saved)!r})))
@@ -466,7 +467,7 @@ def test_parallel_writers_in_processes(tmp_path) -> None:
     go = time.time() + 4.0   # every process starts writing at the same moment
     code = textwrap.dedent(f"""
         import json, sys, time
-        from lstm_lab.store.runs import RunStore
+        from lstm_lab.store import RunStore
         from lstm_lab.experiments.training import ExperimentResult
 
         result = ExperimentResult.from_dict(json.load(open({str(saved)!r})))
@@ -491,7 +492,7 @@ def test_parallel_writers_in_processes(tmp_path) -> None:
 
 def test_store_errors_are_lab_errors() -> None:
     assert issubclass(StoreError, LabError) and issubclass(RunNotFoundError, StoreError)
-    assert len(store_module.MIGRATIONS) == store_module.SCHEMA_VERSION
+    assert len(database.MIGRATIONS) == store_module.SCHEMA_VERSION
     assert os.path.basename(str(store_module.DEFAULT_DB)) == "lstm_lab.sqlite3"
 
 
@@ -516,7 +517,7 @@ def test_run_and_save_keeps_the_result_when_the_store_fails(tmp_path, tiny_serie
 
 def test_importing_the_store_and_sweeps_loads_neither_streamlit_nor_tensorflow() -> None:
     code = ("import json, sys\n"
-            "import lstm_lab.store.runs, lstm_lab.experiments.sweep, lstm_lab.cli.runs\n"
+            "import lstm_lab.store, lstm_lab.experiments.sweep, lstm_lab.cli.runs\n"
             "print(json.dumps([m for m in ('streamlit', 'tensorflow', 'keras') "
             "if m in sys.modules]))")
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
@@ -693,7 +694,7 @@ def test_a_network_loaded_before_unsharing_is_not_readable_after(store, neural) 
         network.restore()
     assert not hasattr(network, "model_") and not hasattr(network, "predict")
     with pytest.raises(RunNotFoundError):                      # nor saved again as Bob's copy
-        store.save_run(store_module.ExperimentResult(**{
+        store.save_run(ExperimentResult(**{
             **{f: getattr(neural, f) for f in neural.__dataclass_fields__},
             "forecasters": {"lstm": network}}), BOB)
     store.delete_run(run_id, ALICE)

@@ -30,7 +30,7 @@ from lstm_lab.experiments.sweep import (
 )
 from lstm_lab.experiments.training import estimate_work, run_experiment
 from lstm_lab.limits import Limits
-from lstm_lab.store.runs import RunStore
+from lstm_lab.store import RunStore
 from tests.conftest import FAST, make_tiny_series, requires_tf
 
 NAIVE = ("naive", "seasonal_naive")

@@ -13,7 +13,7 @@ from lstm_lab.experiments import export, tuning
 from lstm_lab.experiments.config import ExperimentConfig
 from lstm_lab.experiments.jobs import TrainingJob
 from lstm_lab.experiments.training import estimate_work, run_experiment
-from lstm_lab.store.runs import RunStore
+from lstm_lab.store import RunStore
 from tests.conftest import FAST, make_tiny_series, requires_tf
 
 MULTI = ExperimentConfig(test_size=12, horizon=12)

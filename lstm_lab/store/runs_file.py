@@ -1,0 +1,317 @@
+"""The runs file: the JSON document ``RunStore.export_runs`` writes, and the strict schema an
+imported one must meet before anything is written."""
+
+from __future__ import annotations
+
+import base64
+import json
+import math
+import re
+import time
+import uuid
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from lstm_lab.errors import DataError, LabError
+from lstm_lab.experiments.config import MODELS, NEURAL_MODELS, TRANSFORMS, field_range
+from lstm_lab.experiments.metrics import METRICS
+from lstm_lab.experiments.training import MODEL_LABELS
+from lstm_lab.limits import env_var, get_limits
+from lstm_lab.store.records import fitted_name, format_when, plain, result_from_record
+
+EXPORT_FORMAT = "lstm_lab.runs"
+EXPORT_VERSION = 1
+
+MAX_JSON_DEPTH = 32         # an export nests about 9 levels deep
+MAX_NAME_CHARS = 200        # series name, config text fields, labels
+MAX_NOTE_CHARS = 1000       # one note
+MAX_NOTES = 50              # notes of one run
+MAX_VERSIONS = 50           # library versions of one run
+EARLIEST_RUN = datetime(2000, 1, 1).timestamp()
+RESULT_KEYS = frozenset({
+    "config", "series_name", "data_fingerprint", "n_points", "n_train", "season", "metrics",
+    "predictions", "histories", "epochs_run", "n_params", "timings", "versions",
+    "stopped_by_user", "skipped", "notes", "transform", "tuning", "time_dtype"})
+ENTRY_KEYS = frozenset({"uid", "created_at", "sweep", "result", "networks"})
+_LABEL = re.compile(r"^[\w .,:;()'+/=-]*$")    # variant labels: no markdown, no HTML
+_TOKEN = re.compile(r"^[0-9A-Za-z_-]*$")         # sweep ids, uids, fingerprints
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_FORMATTING = re.compile(r"[\[\]<>`$]|:/|(?i:www\.)")
+
+
+def parse_export(text: str | bytes) -> list[dict[str, Any]]:
+    """Check an export document completely before anything is written: a strict schema.
+
+    The file's size (``max_upload_mb``), its nesting depth (a 100,000-deep list is one readable
+    error, not a RecursionError), the number of runs (``max_import_runs``), then each run: every
+    field's type, enums through ``ExperimentConfig`` and the known models, transforms and
+    metrics, finite numbers, dates between 2000-01-01 and tomorrow, and text lengths. Unknown
+    fields are refused. Messages quote at most a few characters of what the file holds.
+    """
+    limits = get_limits()
+    limit = limits.max_upload_bytes
+    if len(text) > limit:
+        raise DataError(f"The runs file is {len(text) / 2**20:.1f} MiB; the limit is "
+                        f"{limit / 2**20:.0f} MiB ({env_var('max_upload_mb')}).")
+    try:
+        doc = json.loads(text, parse_constant=_no_constant)
+    except RecursionError:
+        raise DataError(f"The runs file nests lists or objects more than {MAX_JSON_DEPTH} levels "
+                        "deep; an LSTM Lab export never does. Import a file written by History "
+                        "→ Export JSON or `python -m lstm_lab runs export`.") from None
+    except (json.JSONDecodeError, UnicodeDecodeError, TypeError, ValueError) as err:
+        raise DataError(f"The runs file is not valid JSON: {str(err)[:200]}.") from None
+    _check_depth(doc)
+    if not isinstance(doc, dict) or doc.get("format") != EXPORT_FORMAT:
+        raise DataError(f"This is not an LSTM Lab runs file: expected \"format\": "
+                        f"\"{EXPORT_FORMAT}\" (from History → Export JSON or `python -m lstm_lab "
+                        "runs export`).")
+    version = doc.get("version")
+    if isinstance(version, bool) or not isinstance(version, int) or version > EXPORT_VERSION:
+        raise DataError(f"This runs file has format version {_short(version)}; this LSTM "
+                        f"Lab reads version {EXPORT_VERSION}.")
+    runs = doc.get("runs")
+    if not isinstance(runs, list):
+        raise DataError("The runs file has no list of runs (\"runs\": [...]).")
+    if len(runs) > limits.max_import_runs:
+        raise DataError(f"The runs file holds {len(runs):,} runs; one import takes at most "
+                        f"{limits.max_import_runs:,} ({env_var('max_import_runs')}). Export "
+                        "fewer runs at a time.")
+    entries = []
+    now = time.time()
+    for i, raw in enumerate(runs, 1):
+        try:
+            entries.append(_parse_entry(raw, now))
+        except LabError as err:
+            raise DataError(f"Run {i} of the file cannot be imported: {err}") from None
+        except (KeyError, TypeError, ValueError, AttributeError, OverflowError) as err:
+            raise DataError(f"Run {i} of the file cannot be imported: missing or malformed "
+                            f"{_short(err)}.") from None
+    return entries
+
+
+def _no_constant(name: str) -> None:
+    raise ValueError(f"{name} is not a number JSON allows")
+
+
+def _check_depth(doc: Any) -> None:
+    """Refuse documents nested deeper than MAX_JSON_DEPTH, without recursion."""
+    stack = [(doc, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > MAX_JSON_DEPTH:
+            raise DataError(f"The runs file nests lists or objects more than {MAX_JSON_DEPTH} "
+                            "levels deep; an LSTM Lab export never does.")
+        children = node.values() if isinstance(node, dict) else node if isinstance(node, list) \
+            else ()
+        stack.extend((c, depth + 1) for c in children if isinstance(c, (dict, list)))
+
+
+def _short(value: Any, chars: int = 40) -> str:
+    """A value quoted in a message: its repr, cut to ``chars`` characters."""
+    text = repr(value)
+    return text if len(text) <= chars else text[:chars] + "…"
+
+
+def _text(value: Any, what: str, chars: int = MAX_NAME_CHARS, pattern: re.Pattern | None = None,
+          empty: bool = True) -> str:
+    if not isinstance(value, str):
+        raise DataError(f"{what} must be text; got {type(value).__name__}")
+    if len(value) > chars:
+        raise DataError(f"{what} is {len(value):,} characters long; at most {chars:,} are "
+                        "allowed")
+    if not empty and not value:
+        raise DataError(f"{what} is empty")
+    if _CONTROL.search(value):
+        raise DataError(f"{what} contains control characters")
+    if pattern is not None and not pattern.match(value):
+        raise DataError(f"{what} has characters that are not allowed there: {_short(value)}")
+    return value
+
+
+def _number(value: Any, what: str, whole: bool = False, low: float | None = None,
+            high: float | None = None, missing: bool = False) -> None:
+    """A finite number (None too when ``missing``), whole and within [low, high] if asked."""
+    if value is None and missing:
+        return
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) \
+            or (whole and not float(value).is_integer()):
+        raise DataError(f"{what} must be a {'whole ' if whole else ''}number; got {_short(value)}")
+    if (low is not None and value < low) or (high is not None and value > high):
+        raise DataError(f"{what} must be between {low:g} and {high:g}; got {_short(value)}")
+
+
+def _mapping(value: Any, what: str, keys: Iterable[str] | None = None,
+             max_items: int = 100) -> dict:
+    if not isinstance(value, dict):
+        raise DataError(f"{what} must be an object; got {type(value).__name__}")
+    if len(value) > max_items:
+        raise DataError(f"{what} has {len(value):,} entries; at most {max_items} are allowed")
+    if keys is not None:
+        unknown = [k for k in value if k not in keys]
+        if unknown:
+            raise DataError(f"unknown {what} entry {_short(unknown[0])}; known: "
+                            f"{', '.join(sorted(keys))}")
+    return value
+
+
+def _check_record(record: Any) -> None:
+    """Every field of a stored result, as ``ExperimentResult.to_dict`` writes it."""
+    _mapping(record, "result", RESULT_KEYS)
+    missing = sorted(RESULT_KEYS - {"notes", "transform", "tuning", "time_dtype"} - set(record))
+    if missing:
+        raise DataError(f"the result has no {missing[0]}")
+    config = _mapping(record["config"], "config")
+    for key, value in config.items():
+        if isinstance(value, str):
+            _text(value, f"config.{key}")
+    _text(record["series_name"], "series_name")
+    _text(record["data_fingerprint"], "data_fingerprint", 128, _TOKEN)
+    max_points = get_limits().max_rows
+    _number(record["n_points"], "n_points", whole=True, low=1, high=max_points)
+    _number(record["n_train"], "n_train", whole=True, low=0, high=record["n_points"])
+    _number(record["season"], "season", whole=True, low=0, high=1000)
+    for model, scores in _mapping(record["metrics"], "metrics", MODEL_LABELS).items():
+        for metric, value in _mapping(scores, f"metrics.{model}", METRICS).items():
+            _number(value, f"metrics.{model}.{metric}", missing=True)
+    _check_predictions(record["predictions"], max_points)
+    for model, history in _mapping(record["histories"], "histories", NEURAL_MODELS).items():
+        for curve, values in _mapping(history, f"histories.{model}", ("loss", "val_loss")).items():
+            if not isinstance(values, list) or len(values) > 5000:
+                raise DataError(f"histories.{model}.{curve} must be a list of at most 5,000 "
+                                "losses")
+            for value in values:
+                _number(value, f"histories.{model}.{curve}", missing=True)
+    for key in ("epochs_run", "n_params"):
+        for name, value in _mapping(record[key], key, MODEL_LABELS).items():
+            _number(value, f"{key}.{name}", whole=True, low=0, high=1e12)
+    for name, value in _mapping(record["timings"], "timings").items():
+        _text(name, "a timing's name", 64, _TOKEN)
+        _number(value, f"timings.{name}", low=0, high=1e9, missing=True)
+    for name, value in _mapping(record["versions"], "versions", max_items=MAX_VERSIONS).items():
+        _text(name, "a library name", 64)
+        _text(value, f"versions.{name}", 100)
+    if not isinstance(record["stopped_by_user"], bool):
+        raise DataError("stopped_by_user must be true or false")
+    skipped = record["skipped"]
+    if not isinstance(skipped, list) or any(m not in MODELS for m in skipped):
+        raise DataError(f"skipped must list models among {', '.join(MODELS)}")
+    notes = record.get("notes", [])
+    if not isinstance(notes, list) or len(notes) > MAX_NOTES:
+        raise DataError(f"notes must be a list of at most {MAX_NOTES} texts")
+    for note in notes:  # the Train page shows notes as markdown: none may format it
+        if _FORMATTING.search(_text(note, "a note", MAX_NOTE_CHARS)):
+            raise DataError("a note holds characters that would format the page ([ ] < > ` $, "
+                            "or a web address); notes LSTM Lab writes never do")
+    transform = record.get("transform", "")
+    if transform not in ("", *TRANSFORMS):
+        raise DataError(f"unknown transform {_short(transform)}; known: {', '.join(TRANSFORMS)}")
+    for model, info in _mapping(record.get("tuning", {}), "tuning", NEURAL_MODELS).items():
+        _check_tuning(model, info)
+    _text(record.get("time_dtype", ""), "time_dtype", 40, re.compile(r"^[0-9a-z\[\], ]*$"))
+
+
+def _check_predictions(preds: Any, max_points: int) -> None:
+    columns = ("time", "actual", "split", *MODELS)
+    _mapping(preds, "predictions", columns)
+    for column in ("time", "actual", "split"):
+        if column not in preds:
+            raise DataError(f"predictions have no {column} column")
+    lengths = {len(v) if isinstance(v, list) else -1 for v in preds.values()}
+    if len(lengths) != 1 or min(lengths) < 1 or max(lengths) > max_points:
+        raise DataError(f"predictions must be columns of the same length, 1 to {max_points:,}")
+    for value in preds["time"]:
+        if isinstance(value, str):
+            _text(value, "a prediction's time", 40)
+        else:
+            _number(value, "a prediction's time")
+    if any(v not in ("train", "test") for v in preds["split"]):
+        raise DataError("a prediction's split must be train or test")
+    for column in preds:
+        if column not in ("time", "split"):
+            for value in preds[column]:
+                _number(value, f"predictions.{column}", missing=True)
+
+
+def _check_tuning(model: str, info: Any) -> None:
+    what = f"tuning.{model}"
+    _mapping(info, what, ("chosen", "window", "units", "transform", "scores", "skipped"))
+    for key in ("chosen", "window", "units", "transform", "scores"):
+        if key not in info:
+            raise DataError(f"{what} has no {key}")
+    _text(info["chosen"], f"{what}.chosen", MAX_NAME_CHARS, _LABEL, empty=False)
+    _number(info["window"], f"{what}.window", whole=True, low=1, high=field_range("window")[1])
+    units_field = "units" if model == "lstm" else "mlp_units"
+    _number(info["units"], f"{what}.units", whole=True, low=1, high=field_range(units_field)[1])
+    if info["transform"] not in TRANSFORMS:
+        raise DataError(f"unknown transform {_short(info['transform'])} in {what}; known: "
+                        f"{', '.join(TRANSFORMS)}")
+    for label, score in _mapping(info["scores"], f"{what}.scores", max_items=10).items():
+        _text(label, f"a variant of {what}", MAX_NAME_CHARS, _LABEL, empty=False)
+        _number(score, f"{what}.scores", missing=True)
+    for label, why in _mapping(info.get("skipped", {}), f"{what}.skipped", max_items=10).items():
+        _text(label, f"a variant of {what}", MAX_NAME_CHARS, _LABEL, empty=False)
+        _text(why, f"why {what} skipped a variant", MAX_NOTE_CHARS)
+
+
+def _check_state(model: str, state: Any) -> None:
+    """A network's stored state: what ``_restore_network`` reads, and nothing it cannot."""
+    what = f"the {model} network's state"
+    _mapping(state, what, ("params", "fitted", "transform", "scaler"))
+    params = _mapping(state.get("params"), f"{what} params")
+    for key, value in params.items():
+        _text(key, f"a parameter name in {what}", 64, re.compile(r"^[a-z_][a-z0-9_]*$"))
+        if isinstance(value, str):
+            _text(value, f"{what} params.{key}")
+    for key in _mapping(state.get("fitted", {}), f"{what} fitted values"):
+        if not fitted_name(key):
+            raise DataError(f"{what} sets a value it may not: {_short(key)}")
+    transform = _mapping(state.get("transform"), f"{what} transform",
+                         ("kind", "season", "trend"))
+    if transform.get("kind") not in TRANSFORMS:
+        raise DataError(f"unknown transform {_short(transform.get('kind'))} in {what}")
+    _number(transform.get("season"), f"{what} season", whole=True, low=0, high=1000)
+    trend = transform.get("trend", [0.0, 0.0])
+    if not isinstance(trend, list) or len(trend) != 2:
+        raise DataError(f"{what} trend must be two numbers")
+    for value in trend:
+        _number(value, f"{what} trend")
+    scaler = _mapping(state.get("scaler"), f"{what} scaler", ("mean", "scale"))
+    _number(scaler.get("mean"), f"{what} scaler mean")
+    _number(scaler.get("scale"), f"{what} scaler scale")
+
+
+def _parse_entry(raw: Any, now: float) -> dict[str, Any]:
+    _mapping(raw, "run", ENTRY_KEYS)
+    if not isinstance(raw.get("result"), dict):
+        raise DataError("each run needs a \"result\" object")
+    record = raw["result"]
+    _check_record(record)
+    result = result_from_record(record)   # validates the config and the predictions
+    uid = raw.get("uid") or uuid.uuid4().hex
+    _text(uid, "uid", 64, re.compile(r"^[0-9A-Za-z]+$"), empty=False)
+    created_at = raw.get("created_at")
+    if created_at is None:
+        created_at = now
+    latest = now + 86400
+    _number(created_at, "created_at")
+    if not EARLIEST_RUN <= created_at <= latest:
+        raise DataError(f"created_at must be a date between 2000-01-01 and tomorrow "
+                        f"({EARLIEST_RUN:.0f} to {latest:.0f} seconds since 1970); got "
+                        f"{_short(created_at)} ({format_when(created_at)})")
+    sweep = _text(raw.get("sweep") or "", "sweep", 64, _TOKEN)
+    networks = {}
+    for model, net in _mapping(raw.get("networks") or {}, "networks", NEURAL_MODELS).items():
+        if model not in result.metrics:
+            raise DataError(f"unexpected network {model!r}: the run has no {model} results")
+        _mapping(net, f"the {model} network", ("state", "keras_base64"))
+        encoded = _text(net.get("keras_base64"), f"the {model} network's file",
+                        2**31, empty=False)
+        blob = base64.b64decode(encoded, validate=True)
+        if not blob.startswith(b"PK"):
+            raise DataError(f"the {model} network is not a .keras file")
+        _check_state(model, net.get("state"))
+        networks[model] = (net["state"], blob)
+    return {"uid": uid, "created_at": float(created_at), "sweep": sweep,
+            "result": plain(record), "networks": networks}

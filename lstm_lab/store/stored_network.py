@@ -1,0 +1,69 @@
+"""A trained network of a stored run, restored from the database on first use."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from lstm_lab.errors import LabError
+
+if TYPE_CHECKING:  # the store hands itself in; importing it here would be a circle
+    from lstm_lab.store.run_store import RunStore
+
+# The forecaster's methods a stored network answers for (the Forecaster protocol's reading side;
+# it is never fitted again). Its own attributes, parameters and fitted ``name_`` values, are
+# forwarded too.
+FORWARDED_METHODS = frozenset({"predict", "predict_chunk", "output_steps", "get_state",
+                               "get_params"})
+_OWN = frozenset({"store", "run_id", "name", "owner"})
+
+
+class StoredNetwork:
+    """Behaves like the fitted forecaster it stands for: ``model_``, ``predict``, ``scaler_``...
+    are looked up on the restored LSTMForecaster / MLPForecaster.
+
+    Every use checks that ``owner`` (the reader) may still see the run, even after the network
+    was restored: once its owner stops sharing it (or deletes it), a classmate's copy cannot be
+    read any more. If the network cannot be read, attribute lookups fail with AttributeError
+    (naming why), so ``hasattr(network, "model_")`` is simply False, and ``keras_bytes`` /
+    ``restore`` raise RunNotFoundError.
+    """
+
+    def __init__(self, store: RunStore, run_id: int, name: str, owner: str | None = None) -> None:
+        self.store, self.run_id, self.name, self.owner = store, run_id, name, owner
+        self._forecaster = None
+
+    def __repr__(self) -> str:
+        return f"StoredNetwork(run_id={self.run_id}, name={self.name!r})"
+
+    @property
+    def loaded(self) -> bool:
+        return self._forecaster is not None
+
+    def keras_bytes(self) -> bytes:
+        return self.store.keras_bytes(self.run_id, self.name, self.owner)
+
+    def saved(self) -> tuple[dict[str, Any], bytes]:
+        """The stored state and ``.keras`` bytes, as written: a reloaded run saved again copies
+        them."""
+        return self.store.network_file(self.run_id, self.name, self.owner)
+
+    def restore(self):
+        if self._forecaster is None:
+            self._forecaster = self.store.restore_forecaster(self.run_id, self.name, self.owner)
+        else:
+            self.store.check_readable(self.run_id, self.owner)
+        return self._forecaster
+
+    def __getattr__(self, attr: str) -> Any:
+        if attr.startswith("_") or attr in _OWN:
+            raise AttributeError(attr)
+        try:
+            forecaster = self.restore()
+        except LabError as err:
+            raise AttributeError(f"{attr} (the stored network could not be restored: {err})") \
+                from err
+        if attr not in FORWARDED_METHODS and attr not in vars(forecaster):
+            raise AttributeError(f"A stored network has no {attr!r}: it forwards "
+                                 f"{', '.join(sorted(FORWARDED_METHODS))} and the forecaster's "
+                                 "parameters and fitted values.")
+        return getattr(forecaster, attr)
