@@ -7,6 +7,7 @@ import streamlit as st
 
 from lstm_lab.ui import state, widgets
 from lstm_lab.ui.entry import skip_keras_reset_between_reruns
+from lstm_lab.ui.sidebar import run_page_with_sidebar
 
 
 def run() -> None:
@@ -21,8 +22,7 @@ def run() -> None:
         st.Page("pages/sweep.py", title="Sweep", icon=":material/grid_on:"),
         st.Page("pages/learn.py", title="Learn", icon=":material/school:"),
     ])
-    widgets.sidebar_summary(state.config())
-    page.run()
+    run_page_with_sidebar(page)  # the sidebar summary follows a config the page changed
     state.show_notices()  # a page that has not shown them (Learn) still tells what a link repaired
     widgets.sync_to_url()
 

@@ -147,8 +147,7 @@ else:
     cfg = cfg.replace(dataset="air_passengers")
 
 if cfg != state.config():
-    state.set_config(cfg)
-    st.rerun()  # app.py drew the sidebar summary and its Copy link from the old config
+    state.set_config(cfg)  # app.py redraws the sidebar summary after the page
 series = widgets.current_series(cfg)
 if series is None:
     st.stop()

@@ -22,8 +22,6 @@ if submitted is not None:
     cfg = submitted
 if submitted is not None or state.take_autostart():
     live.start_training(cfg, series)
-    if submitted is not None:
-        st.rerun()  # app.py drew the sidebar summary and its link from the previous config
 
 with results:
     running = live.active_job_panel()

@@ -226,7 +226,8 @@ def render_results(result: ExperimentResult) -> None:
     c1, c2 = st.columns(2)
     c1.plotly_chart(plots.residual_figure(result), key="residual_chart")
     if result.histories:
-        c2.plotly_chart(plots.loss_figure(result.histories, "Final loss curves"), key="loss_chart")
+        c2.plotly_chart(plots.loss_figure(result.histories, "Final loss curves", result.config),
+                        key="loss_chart")
     downloads(result)
 
 
@@ -270,9 +271,10 @@ def model_download(result: ExperimentResult) -> Callable[[], bytes]:
     return partial(export.model_bytes, result, "lstm")
 
 
-def sidebar_summary(cfg: ExperimentConfig) -> None:
-    """The current experiment at a glance, and a link that reproduces it."""
-    with st.sidebar:
+def sidebar_summary(cfg: ExperimentConfig, where=None) -> None:
+    """The current experiment at a glance, and a link that reproduces it; ``where``: a sidebar
+    container to draw into (app.py redraws it when the page changed the config)."""
+    with where if where is not None else st.sidebar:
         st.caption("Current experiment")
         st.markdown(f"**{DATASET_LABELS[cfg.dataset].split(' (')[0]}**"
                     + (f" · {code_span(cfg.csv_path, 40)}" if cfg.dataset == "csv" else ""))

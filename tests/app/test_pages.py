@@ -105,3 +105,29 @@ def test_learn_page_parameter_chart_reacts_to_window() -> None:
     assert at.table[0].value["MLP inputs"].tolist() == [24, 48, 96, 192, 384]
     # the LSTM's size does not depend on the window
     assert at.table[0].value["LSTM weights"].tolist() == table["LSTM weights"].tolist()
+
+
+
+# AppTest keeps the sidebar of a session's first run only (with st.navigation, later runs show an
+# empty sidebar, before and after this change), so these tests look at a first run.
+@pytest.mark.parametrize("page", ["pages/home.py", "pages/data.py", "pages/train.py",
+                                  "pages/learn.py"])
+def test_every_page_shows_the_sidebar_summary_and_copy_link(page: str) -> None:
+    at = make_app()
+    at.switch_page(page).run()
+    assert not at.exception
+    assert texts(at.sidebar.caption)[0] == "Current experiment"
+    assert any("Airline passengers" in m for m in texts(at.sidebar.markdown))
+    assert [p.proto.popover.label for p in at.sidebar.get("popover")] == ["Copy link"]
+
+
+def test_sidebar_follows_a_config_the_page_changed_in_the_same_run() -> None:
+    """The sidebar is drawn after the page: the Data page's choice shows at once, no rerun."""
+    at = make_app()
+    at.session_state["data.dataset"] = "damped_sine"
+    at.switch_page("pages/data.py").run()
+    assert at.session_state["lab.config"].dataset == "damped_sine"
+    sidebar = texts(at.sidebar.markdown)
+    assert any("Damped sine" in m for m in sidebar)
+    assert not any("Airline passengers" in m for m in sidebar)
+    assert texts(at.sidebar.caption).count("Current experiment") == 1
