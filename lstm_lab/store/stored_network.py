@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from lstm_lab.errors import LabError
-
-if TYPE_CHECKING:  # the store hands itself in; importing it here would be a circle
-    from lstm_lab.store.run_store import RunStore
 
 # The forecaster's methods a stored network answers for (the Forecaster protocol's reading side;
 # it is never fitted again). Its own attributes, parameters and fitted ``name_`` values, are
@@ -15,6 +12,19 @@ if TYPE_CHECKING:  # the store hands itself in; importing it here would be a cir
 FORWARDED_METHODS = frozenset({"predict", "predict_chunk", "output_steps", "get_state",
                                "get_params"})
 _OWN = frozenset({"store", "run_id", "name", "owner"})
+
+
+class NetworkSource(Protocol):
+    """What a stored network asks of the store that made it (``RunStore`` answers)."""
+
+    def keras_bytes(self, run_id: int, model: str, owner: str | None) -> bytes: ...
+
+    def network_file(self, run_id: int, model: str, owner: str | None
+                     ) -> tuple[dict[str, Any], bytes]: ...
+
+    def restore_forecaster(self, run_id: int, model: str, owner: str | None) -> Any: ...
+
+    def check_readable(self, run_id: int, owner: str | None) -> None: ...
 
 
 class StoredNetwork:
@@ -28,7 +38,7 @@ class StoredNetwork:
     ``restore`` raise RunNotFoundError.
     """
 
-    def __init__(self, store: RunStore, run_id: int, name: str, owner: str | None = None) -> None:
+    def __init__(self, store: NetworkSource, run_id: int, name: str, owner: str | None = None) -> None:
         self.store, self.run_id, self.name, self.owner = store, run_id, name, owner
         self._forecaster = None
 
