@@ -20,8 +20,8 @@ were signed, or for runs imported with ``--owner``. Without OWNER it issues a ne
 
 Errors about the run store name its path here (the pages never show it).
 
-``add_commands(subparsers)`` adds both commands to the main parser; ``handle(args)`` runs one and
-returns the exit status. Mistakes raise LabError: the main CLI prints one ``error:`` line and
+Their options are in ``lstm_lab.cli.args``; ``handle(args)`` runs one and returns the exit
+status. Mistakes raise LabError: the main CLI prints one ``error:`` line and
 exits with status 2.
 """
 
@@ -35,91 +35,19 @@ import threading
 from pathlib import Path
 from typing import Any
 
+from lstm_lab.cli.args import config_from_args, split_sweep_args
+from lstm_lab.cli.table import format_table
 from lstm_lab.errors import ConfigError, LabError
-
-CLI_OWNER = "cli"
-COMMANDS = ("runs", "sweep")
-
-
-def add_commands(subparsers: argparse._SubParsersAction) -> None:
-    """Add ``runs`` and ``sweep`` to the ``python -m lstm_lab`` parser's subcommands."""
-    runs = subparsers.add_parser("runs", help="list, show, export and import saved runs",
-                                 description="The saved runs (SQLite run store).")
-    actions = runs.add_subparsers(dest="runs_command", required=True, metavar="ACTION")
-
-    listing = actions.add_parser("list", help="one line per saved run, newest first")
-    _db(listing)
-    listing.add_argument("--owner", default=None, help="only this owner's runs (and shared ones)")
-    listing.add_argument("--dataset", default=None, help="only runs on this dataset")
-    listing.add_argument("--sweep", default=None, help="only the runs of this sweep id")
-    listing.add_argument("--limit", type=int, default=None, metavar="N", help="at most N runs")
-    listing.add_argument("--json", action="store_true", help="print a JSON list")
-
-    show = actions.add_parser("show", help="one run: metrics table, config, versions")
-    _db(show)
-    show.add_argument("id", help="the run's id (from `runs list`)")
-    show.add_argument("--json", action="store_true", help="print the whole stored result as JSON")
-
-    export = actions.add_parser("export", help="write runs to a JSON (re-importable) or CSV file")
-    _db(export)
-    export.add_argument("ids", nargs="*", metavar="ID", help="runs to export (default: all)")
-    export.add_argument("--out", required=True, metavar="FILE", help="the file to write")
-    export.add_argument("--format", choices=("json", "csv"), default=None,
-                        help="default: from the file name (.csv -> csv, else json)")
-    export.add_argument("--no-weights", action="store_true",
-                        help="JSON without the trained networks (much smaller)")
-    export.add_argument("--owner", default=None, help="with no IDs: only this owner's runs")
-
-    imp = actions.add_parser("import", help="read runs back from an exported JSON file")
-    _db(imp)
-    imp.add_argument("file", help="a file written by `runs export` or the History page")
-    imp.add_argument("--owner", default=CLI_OWNER, help=f"who owns the copies (default: {CLI_OWNER})")
-    imp.add_argument("--shared", action="store_true", help="share the copies with the class")
-
-    key = actions.add_parser("key", help="print the history key of an owner (or a new one)")
-    _db(key)
-    key.add_argument("owner", nargs="?", default=None,
-                     help="an owner id (from `runs list --json`); default: a new one")
-
-    share = actions.add_parser("share", help="pin runs as shared with the class (or --off)")
-    _db(share)
-    share.add_argument("ids", nargs="+", metavar="ID")
-    share.add_argument("--off", action="store_true", help="stop sharing")
-
-    delete = actions.add_parser("delete", help="delete runs and their trained networks")
-    _db(delete)
-    delete.add_argument("ids", nargs="+", metavar="ID")
-
-    from lstm_lab.experiments.sweep import SWEEP_FIELDS
-
-    sweep = subparsers.add_parser(
-        "sweep", help="train a grid of experiments and save every run",
-        description="Train every combination of the comma-separated values (e.g. --window "
-                    "6,12,24 --layers 1,2,3 --units 16,32,64); single values set the other "
-                    "settings, as for `run`. Sweepable: "
-                    + ", ".join(f"--{f.replace('_', '-')}" for f in SWEEP_FIELDS)
-                    + ". Configurations over the compute budget are skipped and listed. "
-                    "Ctrl-C stops after the current epoch and keeps the finished runs.")
-    _db(sweep)
-    sweep.set_defaults(sweep_options=_sweep_options(sweep, subparsers.choices.get("run")))
-    sweep.add_argument("--metric", default="rmse", choices=("rmse", "mae", "mape", "mase"),
-                       help="rank the runs by this test metric (default: rmse)")
-    sweep.add_argument("--rank-model", default=None, metavar="MODEL",
-                       help="rank by this model's score (default: lstm when trained)")
-    sweep.add_argument("--owner", default=CLI_OWNER, help=f"owner of the saved runs (default: "
-                                                          f"{CLI_OWNER})")
-    sweep.add_argument("--shared", action="store_true", help="share the runs with the class")
-    sweep.add_argument("--strict", action="store_true",
-                       help="refuse the whole sweep if any configuration is over the budget")
-    sweep.add_argument("--dry-run", action="store_true",
-                       help="show the grid and its budget check; train nothing")
-    sweep.add_argument("--json", action="store_true", help="print one JSON object on stdout")
+from lstm_lab.experiments import sweep as sweeps
+from lstm_lab.experiments.export import write_text_atomically
+from lstm_lab.experiments.sources import load_series
+from lstm_lab.experiments.training import MODEL_LABELS
+from lstm_lab.limits import env_var, get_limits
+from lstm_lab.store import StoreError, db_path, get_store, runs_frame
 
 
 def handle(args: argparse.Namespace) -> int:
     """Run ``runs ...`` or ``sweep ...``; returns the exit status. Raises LabError on mistakes."""
-    from lstm_lab.store import StoreError, db_path
-
     try:
         if args.command == "sweep":
             return _sweep(args)
@@ -137,20 +65,11 @@ def handle(args: argparse.Namespace) -> int:
 
 # --- runs ----------------------------------------------------------------------------------------
 
-def _db(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--db", default=None, metavar="PATH",
-                        help="the run database (default: $LSTM_LAB_DB or runs/lstm_lab.sqlite3)")
-
-
 def _store(args: argparse.Namespace):
-    from lstm_lab.store import get_store
-
     return get_store(Path(args.db).expanduser().resolve() if args.db else None)
 
 
 def _list(args: argparse.Namespace) -> int:
-    from lstm_lab.store import runs_frame
-
     if args.limit is not None and args.limit < 1:
         raise ConfigError(f"--limit takes a whole number >= 1. Received: --limit {args.limit}")
     summaries = _store(args).list_runs(args.owner, dataset=args.dataset, sweep=args.sweep,
@@ -170,8 +89,6 @@ def _list(args: argparse.Namespace) -> int:
 
 
 def _show(args: argparse.Namespace) -> int:
-    from lstm_lab.cli.main import format_table
-
     store = _store(args)
     run_id = _one_id(args.id)
     summary = store.get_summary(run_id)
@@ -201,14 +118,12 @@ def _export(args: argparse.Namespace) -> int:
     text = (store.runs_csv(ids, owner) if fmt == "csv"
             else store.export_runs(ids, owner, weights=not args.no_weights))
     count = len(store.list_runs(owner, ids=ids))
-    _write_atomically(Path(args.out), text)
+    write_text_atomically(Path(args.out), text)
     print(f"wrote {count} run{'s' * (count != 1)} to {args.out} ({fmt})", file=sys.stderr)
     return 0
 
 
 def _import(args: argparse.Namespace) -> int:
-    from lstm_lab.limits import env_var, get_limits
-
     path = Path(args.file)
     limit = get_limits().max_upload_bytes
     size = path.stat().st_size
@@ -253,74 +168,10 @@ def _one_id(raw: Any) -> int:
                           f"Received: {raw!r}") from None
 
 
-def _write_atomically(path: Path, text: str) -> None:
-    """Write beside the target under an unpredictable temporary name, then rename: a crash
-    never leaves half a file (see ``export.write_text_atomically``)."""
-    from lstm_lab.experiments.export import write_text_atomically
-
-    write_text_atomically(path, text)
-
-
 # --- sweep ---------------------------------------------------------------------------------------
 
-# `run` options a sweep does not take: what to do with one run's result.
-_NOT_FOR_SWEEPS = {"help", "json", "out", "backtest", "no_refit", "future"}
-# Text options whose commas are part of the value, never a list of values to sweep.
-_TEXT_OPTIONS = {"dataset", "column", "date_column", "models", "csv_path"}
-
-
-def _sweep_options(parser: argparse.ArgumentParser,
-                   run: argparse.ArgumentParser | None) -> list[str]:
-    """Copy the experiment options of ``run`` (whatever they are today) onto ``parser``,
-    without their ``choices`` so that comma lists get through; returns their dests.
-
-    Only light modules are imported: building the parser must stay fast (`--help`).
-    """
-    from lstm_lab.experiments.sweep import SWEEP_FIELDS
-
-    if run is None:
-        raise RuntimeError("cli_store.add_commands must be called after the `run` command is "
-                           "added: `sweep` takes the same experiment options.")
-    dests = []
-    for action in run._actions:
-        if action.dest in _NOT_FOR_SWEEPS or not action.option_strings or action.nargs == 0:
-            continue
-        help_text = action.help or ""
-        if action.dest in SWEEP_FIELDS:
-            help_text += " Comma-separated values are swept."
-        parser.add_argument(*action.option_strings, dest=action.dest, default=action.default,
-                            metavar=action.metavar, help=help_text)
-        dests.append(action.dest)
-    return dests
-
-
-def _split_sweep_args(args: argparse.Namespace) -> tuple[argparse.Namespace, dict[str, str]]:
-    """Options holding a comma list become grid axes; the rest build the base config."""
-    from lstm_lab.experiments.sweep import SWEEP_FIELDS
-
-    base = argparse.Namespace(**vars(args))
-    spec: dict[str, str] = {}
-    for dest in args.sweep_options:
-        raw = getattr(args, dest, None)
-        if not isinstance(raw, str) or "," not in raw or dest in _TEXT_OPTIONS:
-            continue
-        if dest not in SWEEP_FIELDS:
-            raise ConfigError(f"`{dest}` cannot be swept. Sweepable settings: "
-                              f"{', '.join(SWEEP_FIELDS)}.")
-        spec[dest] = raw
-        setattr(base, dest, None)
-    if not spec:
-        raise ConfigError("A sweep needs at least one setting with several comma-separated "
-                          "values, e.g. --window 6,12,24 --layers 1,2,3 --units 16,32,64.")
-    return base, spec
-
-
 def _sweep(args: argparse.Namespace) -> int:
-    from lstm_lab.cli.main import config_from_args
-    from lstm_lab.experiments.sources import load_series
-    from lstm_lab.experiments import sweep as sweeps
-
-    base_args, spec = _split_sweep_args(args)
+    base_args, spec = split_sweep_args(args)
     grid = sweeps.parse_grid(spec)
     base = config_from_args(base_args)
     series = load_series(base)
@@ -381,8 +232,6 @@ class _StopOnCtrlC:
 
 
 def _report_sweep(result, args: argparse.Namespace) -> None:
-    from lstm_lab.experiments.training import MODEL_LABELS
-
     models = result.models
     rank = args.rank_model or ("lstm" if "lstm" in models else (models[0] if models else None))
     if rank is not None and rank not in MODEL_LABELS:

@@ -18,6 +18,7 @@ import pandas as pd
 from lstm_lab.data.series import Series
 from lstm_lab.errors import ConfigError, DataError
 from lstm_lab.experiments.config import ExperimentConfig
+from lstm_lab.experiments.export import defuse
 from lstm_lab.experiments.metrics import METRICS, evaluate
 from lstm_lab.experiments.training import (
     MODEL_LABELS,
@@ -136,8 +137,6 @@ class FutureForecast:
     skipped: list[str] = field(default_factory=list)  # models not fitted because of a stop
 
     def to_csv(self) -> str:
-        from lstm_lab.experiments.export import defuse
-
         frame = self.forecasts.copy()
         frame["time"] = frame["time"].astype(str)
         frame.columns = [defuse(str(c)) for c in frame.columns]

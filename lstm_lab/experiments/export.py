@@ -93,8 +93,6 @@ def write_text_atomically(path: str | Path, text: str) -> Path:
 
 def model_bytes(result: ExperimentResult, model: str = "lstm") -> bytes:
     """A trained network as a ``.keras`` file (weights + architecture; never a pickle)."""
-    import tempfile
-
     network = result.forecasters[model].model_
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / f"{model}.keras"

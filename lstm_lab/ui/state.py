@@ -26,6 +26,43 @@ KEY_URL_READ = "lab.url_read"      # True once the URL's config was read this se
 KEY_NOTICES = "lab.notices"        # messages to show once (e.g. repaired URL values)
 KEY_AUTOSTART = "lab.autostart"    # the Home page's "try it" asks the Train page to start
 
+# Data page widgets (page widgets reset between pages: seed_widget() fills them from the config)
+KEY_DATA_DATASET = "data.dataset"
+KEY_DATA_UPLOAD = "data.upload"
+KEY_DATA_VALUE_COLUMN = "data.value_col"
+KEY_DATA_DATE_COLUMN = "data.date_col"
+KEY_DATA_BAD_VALUES = "data.bad_values"
+KEY_DATA_DUPLICATES = "data.duplicates"
+KEY_DATA_FILL_GAPS = "data.fill_gaps"
+
+# Learn page: the results of its live experiments, and its widgets
+KEY_LEARN_ECHO = "learn.echo"
+KEY_LEARN_ORDER = "learn.order"
+KEY_LEARN_PARALLEL = "learn.parallel"
+KEY_LEARN_VARLEN = "learn.varlen"
+KEY_LEARN_OUTLEN = "learn.outlen"
+KEY_LEARN_SMALL_RUN = "learn.small_run"
+KEY_LEARN_ECHO_WINDOW = "learn.echo_window"
+KEY_LEARN_PARALLEL_SERIES = "learn.parallel_series"
+KEY_LEARN_WHICH = "learn.which"
+
+
+def data_widget_key(field: str) -> str:
+    """The Data page's widget key for a config field (e.g. ``data.sine_length``)."""
+    return f"data.{field}"
+
+
+def seed_widget(key: str, initial) -> str:
+    """Seed a page widget's state once (page widgets reset between pages); returns ``key``."""
+    if key not in st.session_state:
+        st.session_state[key] = initial
+    return key
+
+
+def result(key: str):
+    """What a page's live experiment left under ``key`` (None before it has run)."""
+    return st.session_state.get(key)
+
 
 def config() -> ExperimentConfig:
     return st.session_state.setdefault(KEY_CONFIG, ExperimentConfig())

@@ -13,7 +13,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from lstm_lab.cli.main import build_parser, config_from_args, main
+from lstm_lab.cli.args import build_parser, config_from_args
+from lstm_lab.cli.main import main
 from lstm_lab.experiments.config import ExperimentConfig
 from tests.conftest import requires_tf
 

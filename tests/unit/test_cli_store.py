@@ -1,9 +1,8 @@
 """``python -m lstm_lab runs ...`` and ``sweep ...``: the run store on the command line.
 
-In-process tests build the parser the way ``lstm_lab.cli.main`` does once it calls
-``cli_store.add_commands``; the subprocess tests (``python -m lstm_lab runs ...``) need that
-wiring and are skipped until ``lstm_lab/cli/main.py`` has it. Sweeps use the naive models (no
-TensorFlow).
+In-process tests build the parser as ``lstm_lab.cli.main`` does (``lstm_lab.cli.args``) and
+run the commands' handler; the subprocess tests go through ``python -m lstm_lab runs ...``.
+Sweeps use the naive models (no TensorFlow).
 """
 
 from __future__ import annotations
@@ -18,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from lstm_lab.cli import runs as cli_store
-from lstm_lab.cli.main import build_parser
+from lstm_lab.cli.args import add_commands, build_parser
 from lstm_lab.errors import LabError
 from lstm_lab.store import RunStore
 
@@ -37,7 +36,7 @@ def _parser() -> argparse.ArgumentParser:
     parser = build_parser()
     sub = _subcommands(parser)
     if "runs" not in sub.choices:
-        cli_store.add_commands(sub)
+        add_commands(sub)
     return parser
 
 
