@@ -12,6 +12,7 @@ Invariants (checked in ``__post_init__``; build a Series only through it):
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -92,8 +93,6 @@ class Series:
 
     def fingerprint(self) -> str:
         """A short content hash, so saved runs can tell which data they were trained on."""
-        import hashlib
-
         digest = hashlib.sha256(self.values.tobytes())
         digest.update(str(list(self.index[:1]) + list(self.index[-1:])).encode())
         return digest.hexdigest()[:16]

@@ -11,7 +11,9 @@
   same weights; the MLP's output layer fixes the number of outputs.
 
 Each experiment trains tiny networks with a compiled loop (random mini-batches inside one
-``tf.function``) and runs in a few seconds on two CPU cores. Keras is imported lazily.
+``tf.function``) and runs in a few seconds on two CPU cores. Keras and TensorFlow are imported
+inside the functions that train, on purpose: importing them takes seconds and hundreds of MB, and
+``import lstm_lab`` (the CLI, the pages that train nothing) must not load them.
 """
 
 from __future__ import annotations
@@ -22,8 +24,11 @@ from collections.abc import Callable, Sequence
 import numpy as np
 import pandas as pd
 
+from lstm_lab.data.windows import make_windows
 from lstm_lab.errors import ConfigError
-from lstm_lab.models.networks import lstm_params, mlp_params
+from lstm_lab.models.architectures import build_encoder_decoder
+from lstm_lab.models.fitting import fit_compiled
+from lstm_lab.models.networks import build_lstm, build_mlp, lstm_params, mlp_params
 
 StopFlag = Callable[[], bool]   # polled between chunks of training steps; True ends training
 CHUNK_STEPS = 100               # training steps between two looks at the stop flag
@@ -201,7 +206,6 @@ def parallel_parameter_table(window: int = 12, units: int = 32,
                "MLP input width": window * n, "MLP weights": mlp_params(n, window, units),
                "LSTM inputs per step": n, "LSTM weights": lstm_params(n, units)}
         if verify:
-            from lstm_lab.models.networks import build_lstm, build_mlp
 
             row["MLP weights (Keras)"] = int(build_mlp(window, 1, 1, units, n_features=n)
                                              .count_params())
@@ -219,8 +223,6 @@ def parallel_experiment(n_series: int = 6, window: int = 12, units: int = 16,
     Returns one row per model: the input shape one sample has, the first layer's input width,
     trainable weights (Keras' count and the formula), test RMSE on the last quarter, fit seconds.
     """
-    from lstm_lab.models.fitting import fit_compiled
-    from lstm_lab.models.networks import build_lstm, build_mlp
 
     frame = make_parallel_series(n_series, length, seed)
     X, y = parallel_windows(frame, window)                             # [n, window, S], [n]
@@ -347,10 +349,6 @@ def output_length_demo(window: int = 24, horizon: int = 12, lengths: Sequence[in
         errors: one row per model and length with RMSE over the steps it was trained for and
         over the steps beyond.
     """
-    from lstm_lab.data.windows import make_windows
-    from lstm_lab.models.architectures import build_encoder_decoder
-    from lstm_lab.models.fitting import fit_compiled
-    from lstm_lab.models.networks import build_mlp
 
     rng = np.random.default_rng(seed)
     t = np.arange(n_points)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import streamlit as st
 
 from lstm_lab.data import datasets
+from lstm_lab.data.csv_reader import CsvColumns, CsvLoad, inspect_csv, load_csv
 from lstm_lab.data.series import Series
 from lstm_lab.experiments.jobs import JobRunner
 
@@ -32,19 +33,15 @@ def damped_sine(length: int, period: float, decay: float, amplitude: float, phas
 @st.cache_data(show_spinner="Reading CSV…", max_entries=8, ttl=CACHE_SECONDS)
 def parse_upload(raw: bytes, name: str, column: str | None, date_column: str | None,
                  bad_values: str = "interpolate", duplicates: str = "error",
-                 fill_gaps: bool = False):
+                 fill_gaps: bool = False) -> CsvLoad:
     """Parsed upload (keyed on the file's bytes, the chosen columns and the cleaning options)."""
-    from lstm_lab.data.csv_reader import load_csv
-
     return load_csv(raw, column=column, date_column=date_column, name=name, bad_values=bad_values,
                     duplicates=duplicates, fill_gaps=fill_gaps)
 
 
 @st.cache_data(show_spinner=False, max_entries=8, ttl=CACHE_SECONDS)
-def inspect_upload(raw: bytes, name: str):
+def inspect_upload(raw: bytes, name: str) -> CsvColumns:
     """Column lists and the guessed date column of an upload, for the pickers."""
-    from lstm_lab.data.csv_reader import inspect_csv
-
     return inspect_csv(raw, name=name)
 
 

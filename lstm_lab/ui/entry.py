@@ -11,13 +11,13 @@ nothing, while later runs may carry a click.)
 from __future__ import annotations
 
 import streamlit as st
+from streamlit.runtime.pages_manager import PagesManager
+from streamlit.runtime.scriptrunner import script_runner
 
 from lstm_lab.ui import state
 
 
 def ensure_entrypoint() -> None:
-    from streamlit.runtime.pages_manager import PagesManager
-
     if PagesManager.uses_pages_directory and not st.session_state.get(state.KEY_URL_READ):
         PagesManager.uses_pages_directory = False
         st.rerun()
@@ -33,8 +33,6 @@ def skip_keras_reset_between_reruns() -> None:
     and seeded explicitly), and memory per finished run is the same with or without the reset
     (bench/memory.py), so the reset only costs. Idempotent; a no-op if Streamlit changes.
     """
-    from streamlit.runtime.scriptrunner import script_runner
-
     if hasattr(script_runner, "_clean_problem_modules"):
         script_runner._clean_problem_modules = _no_reset
 
