@@ -28,20 +28,13 @@ from lstm_lab.experiments.training import MODEL_LABELS, ExperimentResult
 from lstm_lab.limits import env_var, get_limits
 from lstm_lab.store import RunStore, RunSummary, get_store, runs_frame
 from lstm_lab.ui import live, state
+from lstm_lab.ui.owner import session_owner, set_session_owner
 from lstm_lab.ui.text import plain
 
-KEY_OWNER = "lab.owner"              # this session's owner key in the run store
 KEY_LAST_SWEEP = "lab.last_sweep"    # run key (state.run_key) of this session's latest sweep job
 KEY_SELECTED = "history.selected"    # run ids picked for comparison (a widget key)
 MAX_COMPARE = 8
 # --- owner and store -----------------------------------------------------------------------------
-
-def session_owner() -> str:
-    """This session's owner id in the run store, issued by the server on first use: 32 random
-    hex digits (uuid4), private to the session. What a person copies is its signed history key
-    (``owner_key_box``), never the id alone."""
-    return st.session_state.setdefault(KEY_OWNER, RunStore.new_owner())
-
 
 def run_store() -> RunStore:
     """The server's run store (``LSTM_LAB_DB``); stops the page with a message if unusable."""
@@ -81,7 +74,7 @@ def _switch_owner(store: RunStore) -> None:
     except LabError as err:
         state.add_notice(plain(err, None), "error")
         return
-    st.session_state[KEY_OWNER] = owner
+    set_session_owner(owner)
     st.session_state[KEY_SELECTED] = []
 
 

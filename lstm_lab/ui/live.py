@@ -6,6 +6,7 @@ import time
 
 import streamlit as st
 
+from lstm_lab import store
 from lstm_lab.data.series import Series
 from lstm_lab.errors import LabError
 from lstm_lab.experiments import plots, training
@@ -13,6 +14,7 @@ from lstm_lab.experiments.config import ExperimentConfig
 from lstm_lab.experiments.jobs import DONE, FAILED, QUEUED, REPLACED, TrainingJob
 from lstm_lab.experiments.training import model_label
 from lstm_lab.ui import cache, state
+from lstm_lab.ui.owner import session_owner
 
 POLL_SECONDS = 0.5          # a running job: progress bar and live loss chart
 QUEUE_POLL_SECONDS = 1.0    # a waiting job: its place changes only when a job ends
@@ -29,8 +31,6 @@ def start_training(cfg: ExperimentConfig, series: Series, kind: str = "compare",
     keeps one job per owner: this session's earlier job, from any tab or page, is stopped or
     leaves the queue, and the page says which.
     """
-    from lstm_lab.ui.history import session_owner
-
     key = state.run_key(cfg, series.fingerprint(), kind)
     if state.get_run(key) is not None:
         return
@@ -42,8 +42,6 @@ def start_training(cfg: ExperimentConfig, series: Series, kind: str = "compare",
     state.set_failure(key, None)
     owner = session_owner()
     if task is None:  # a comparison: saved to the run store by the worker when it finishes
-        from lstm_lab import store
-
         task = lambda job: store.run_and_save(  # noqa: E731
             job.config, job.series, owner, job.on_epoch, job.stop_event.is_set)
     try:
@@ -60,8 +58,6 @@ def start_training(cfg: ExperimentConfig, series: Series, kind: str = "compare",
 def submit(cfg: ExperimentConfig | None, series: Series | None, task, label: str) -> TrainingJob:
     """Queue ``task(job)`` as this session's one job; a notice says what became of its
     earlier job. Raises QueueFullError (a LabError) when the server is full."""
-    from lstm_lab.ui.history import session_owner
-
     job = cache.job_runner().submit(cfg, series, task, label, owner=session_owner())
     if job.replaced:
         state.add_notice(REPLACED_NOTICES[job.replaced], "info")
@@ -189,7 +185,8 @@ def _live_panel() -> None:
         head.progress(job.progress(), text=f"{job.progress():.0%}")
         _stop_button(stop, job)
         if any(h["loss"] for h in histories.values()):
-            st.plotly_chart(plots.loss_figure(histories, "Live loss"), key=f"live_{job.id}")
+            st.plotly_chart(plots.loss_figure(histories, "Live loss", job.config),
+                            key=f"live_{job.id}")
 
 
 def _stop_button(column, job) -> None:

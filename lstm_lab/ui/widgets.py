@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from functools import partial
+from urllib.parse import urlencode
 
 import streamlit as st
 
 from lstm_lab.data.series import Series
-from lstm_lab.data.windows import TRANSFORM_HELP, explain_auto_transform
+from lstm_lab.data.windows import TRANSFORM_HELP
 from lstm_lab.errors import LabError
 from lstm_lab.experiments import export, plots, tuning
 from lstm_lab.experiments.config import (
@@ -21,9 +22,11 @@ from lstm_lab.experiments.config import (
     field_help,
     field_range,
 )
+from lstm_lab.experiments.explanations import transform_reason
 from lstm_lab.experiments.metrics import METRIC_HELP
+from lstm_lab.experiments.sources import load_series
 from lstm_lab.experiments.training import MODEL_LABELS, ExperimentResult
-from lstm_lab.models.architectures import ARCHITECTURES
+from lstm_lab.models.architectures import ARCHITECTURES, architecture_keras_code
 from lstm_lab.ui import cache, state
 from lstm_lab.ui.text import code_span
 
@@ -38,20 +41,20 @@ LR_CHOICES = [1e-4, 3e-4, 1e-3, 2e-3, 3e-3, 5e-3, 1e-2, 3e-2, 1e-1]
 def current_series(cfg: ExperimentConfig | None = None, quiet: bool = False) -> Series | None:
     """The series the config names, or None with a message saying what to do."""
     cfg = cfg or state.config()
+    upload = state.upload()
+    if cfg.dataset == "csv" and upload is None:
+        if not quiet:
+            st.info(f"This experiment uses an uploaded CSV ({code_span(cfg.csv_path)}). "
+                    "Uploaded files can't travel in a link: upload it on the **Data** page.")
+        return None
+
+    def read_upload(column: str | None, date_column: str | None) -> Series:
+        return cache.parse_upload(upload["data"], upload["name"], column, date_column,
+                                  **state.csv_options()).series
+
     try:
-        if cfg.dataset == "air_passengers":
-            return cache.air_passengers()
-        if cfg.dataset == "damped_sine":
-            return cache.damped_sine(cfg.sine_length, cfg.sine_period, cfg.sine_decay,
-                                     cfg.sine_amplitude, cfg.sine_phase, cfg.sine_noise, cfg.seed)
-        upload = state.upload()
-        if upload is None:
-            if not quiet:
-                st.info(f"This experiment uses an uploaded CSV ({code_span(cfg.csv_path)}). "
-                        "Uploaded files can't travel in a link: upload it on the **Data** page.")
-            return None
-        return cache.parse_upload(upload["data"], upload["name"], cfg.column or None,
-                                  cfg.date_column or None, **state.csv_options()).series
+        return load_series(cfg, read_upload, air_passengers=cache.air_passengers,
+                           damped_sine=cache.damped_sine)
     except LabError as err:
         if not quiet:
             st.error(str(err))
@@ -200,10 +203,8 @@ def render_results(result: ExperimentResult) -> None:
         if nets:
             st.caption(nets)
         if result.transform:
-            why = ""
-            if result.config.transform == "auto" and result.transform_from_auto:
-                train = result.predictions["actual"].to_numpy()[: result.n_train]
-                why = " " + explain_auto_transform(train, result.season)
+            why = transform_reason(result)
+            why = f" {why}" if why else ""
             mlp = result.tuning.get("mlp", {}).get("transform", result.transform)
             other = (f" The MLP kept **{mlp}** ({TRANSFORM_HELP[mlp]})."
                      if mlp != result.transform and "lstm" in result.histories else "")
@@ -226,7 +227,8 @@ def render_results(result: ExperimentResult) -> None:
     c1, c2 = st.columns(2)
     c1.plotly_chart(plots.residual_figure(result), key="residual_chart")
     if result.histories:
-        c2.plotly_chart(plots.loss_figure(result.histories, "Final loss curves"), key="loss_chart")
+        c2.plotly_chart(plots.loss_figure(result.histories, "Final loss curves", result.config),
+                        key="loss_chart")
     downloads(result)
 
 
@@ -255,8 +257,6 @@ def downloads(result: ExperimentResult) -> None:
                            "application/octet-stream", icon=":material/download:",
                            help="Load with keras.saving.load_model(path) (safe mode).")
     with st.expander("Show the Keras code for this LSTM"):
-        from lstm_lab.models.architectures import architecture_keras_code
-
         st.code(architecture_keras_code(result.network_config("lstm")), language="python")
 
 
@@ -287,8 +287,6 @@ def sidebar_summary(cfg: ExperimentConfig, where=None) -> None:
 
 
 def share_url(cfg: ExperimentConfig) -> str:
-    from urllib.parse import urlencode
-
     base = (st.context.url or "").split("?")[0]
     query = urlencode(cfg.to_query_params())
     return f"{base}?{query}" if query else base
