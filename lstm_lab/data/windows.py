@@ -7,7 +7,9 @@ an *origin* ``o`` is the number of observed points a forecast may use; the input
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from sklearn.preprocessing import StandardScaler
@@ -163,6 +165,19 @@ class Scaler:
 
     def inverse(self, values: np.ndarray) -> np.ndarray:
         return np.asarray(values, dtype="float64") * self.scale + self.mean
+
+    def get_state(self) -> dict[str, float]:
+        """The two fitted statistics, as plain numbers (a saved network's scaler)."""
+        return {"mean": self.mean, "scale": self.scale}
+
+    @classmethod
+    def from_state(cls, state: Mapping[str, Any]) -> Scaler:
+        """The fitted Scaler ``get_state`` describes."""
+        scaler = cls()
+        scaler._scaler.mean_ = np.array([float(state["mean"])])
+        scaler._scaler.scale_ = np.array([float(state["scale"])])
+        scaler._scaler.n_features_in_ = 1
+        return scaler
 
 
 @dataclass(frozen=True)

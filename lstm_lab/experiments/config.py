@@ -14,15 +14,13 @@ from dataclasses import MISSING, asdict, dataclass, field, fields, replace
 from typing import Any
 
 from lstm_lab.errors import ConfigError
+from lstm_lab.models.registry import ARCHITECTURE_CHOICES, MODELS, NEURAL_MODELS
 
 DATASETS = ("air_passengers", "damped_sine", "csv")
-MODELS = ("lstm", "mlp", "naive", "seasonal_naive", "holt_winters", "sarima")
 STRATEGIES = ("direct", "recursive")
-ARCHITECTURE_CHOICES = ("lstm", "gru", "bilstm", "cnn_lstm", "encoder_decoder")
 TUNING = ("auto", "off")
 TRANSFORMS = ("auto", "none", "log", "diff", "log_diff", "seasonal_diff", "log_seasonal_diff",
               "detrend", "log_detrend")
-NEURAL_MODELS = ("lstm", "mlp")
 # Settings a sweep may vary, in the order the CLI and the Sweep page list them; the data settings
 # always stay the base config's. Here, not in sweep.py: the command line's parser reads it.
 SWEEP_FIELDS = ("window", "horizon", "architecture", "layers", "units", "dropout", "mlp_layers",

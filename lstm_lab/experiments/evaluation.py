@@ -30,8 +30,8 @@ from lstm_lab.experiments.training import (
 )
 from lstm_lab.experiments.tuning import TunedForecaster
 from lstm_lab.limits import get_limits
+from lstm_lab.models.base import EpochHook, StopFlag
 from lstm_lab.models.classical import FitStopped
-from lstm_lab.models.forecasters import EpochHook, StopFlag
 
 StageHook = Callable[[str, int, int], None]   # (label, stages done, stages in all)
 
@@ -184,11 +184,13 @@ def forecast_future(config: ExperimentConfig, series: Series, steps: int | None 
             notes.append(str(err))
             continue
         notes += getattr(model, "notes_", [])        # e.g. fitted on the most recent points
-        if hasattr(model, "history_"):
-            stopped = stopped or bool(model.stopped_by_user_)
-            notes += _limit_notes(name, model, limits)
         if isinstance(model, TunedForecaster):
             tuned[name] = model.summary()
+            stopped = stopped or bool(model.stopped_by_user_)
+            model = model.chosen_                    # the variant kept forecasts
+        if hasattr(model, "history_"):
+            stopped = stopped or bool(model.stopped_by_user_)
+            notes += _limit_notes(name, model, limits, config)
         extended = values.copy()
         while len(extended) < len(values) + steps:
             block = model.predict(extended, np.array([len(extended)]))[0]

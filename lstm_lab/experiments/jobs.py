@@ -34,7 +34,7 @@ from lstm_lab.errors import LabError
 from lstm_lab.experiments.config import ExperimentConfig
 from lstm_lab.experiments.training import ExperimentResult, run_experiment
 from lstm_lab.limits import Limits, env_var, get_limits
-from lstm_lab.models.forecasters import EpochInfo
+from lstm_lab.models.base import EpochInfo
 
 QUEUED, RUNNING, DONE, FAILED, CANCELLED = "queued", "running", "done", "failed", "cancelled"
 # why a job was asked to stop

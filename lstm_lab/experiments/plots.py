@@ -10,13 +10,14 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from lstm_lab.data.series import Series
-from lstm_lab.experiments.training import MODEL_LABELS, ExperimentResult
+from lstm_lab.experiments.config import ExperimentConfig
+from lstm_lab.experiments.training import ExperimentResult
+from lstm_lab.models.registry import MODEL_COLOURS, REGISTRY, by_kind, model_label
 
 MAX_PLOT_POINTS = 5000
-COLORS = {"actual": "#1f2937", "lstm": "#d62728", "mlp": "#1f77b4", "naive": "#8c8c8c",
-          "seasonal_naive": "#2ca02c", "holt_winters": "#9467bd", "sarima": "#e377c2",
-          "train": "#1f77b4", "val": "#ff7f0e"}
-DASH = {"naive": "dot", "seasonal_naive": "dash", "holt_winters": "dashdot", "sarima": "longdash"}
+# each model's colour and line style come from its registry spec; the rest are the charts' own
+COLORS = {"actual": "#1f2937", **MODEL_COLOURS, "train": "#1f77b4", "val": "#ff7f0e"}
+DASH = {s.key: s.dash for s in REGISTRY if s.dash != "solid"}
 TEST_FILL = "rgba(255, 193, 7, 0.12)"
 
 
@@ -87,18 +88,21 @@ def window_figure(series: Series, window: int, horizon: int, origin: int | None 
                    series.name, height=320, legend_below=True)
 
 
-def loss_figure(histories: dict[str, dict[str, list[float]]], title: str = "Training loss") -> go.Figure:
-    """Train (solid) and validation (dotted) loss per network, log scale, per epoch."""
+def loss_figure(histories: dict[str, dict[str, list[float]]], title: str = "Training loss",
+                config: ExperimentConfig | None = None) -> go.Figure:
+    """Train (solid) and validation (dotted) loss per network, log scale, per epoch; with the
+    run's ``config``, each network is named as the result names it ("GRU ×2")."""
     fig = go.Figure()
     for model, hist in histories.items():
         color = COLORS.get(model)
+        label = model_label(model, config)
         epochs = np.arange(1, len(hist.get("loss", [])) + 1)
         fig.add_trace(go.Scatter(x=epochs, y=hist.get("loss", []), mode="lines",
-                                 name=f"{MODEL_LABELS.get(model, model)} train",
+                                 name=f"{label} train",
                                  line=dict(color=color)))
         if hist.get("val_loss"):
             fig.add_trace(go.Scatter(x=np.arange(1, len(hist["val_loss"]) + 1), y=hist["val_loss"],
-                                     mode="lines", name=f"{MODEL_LABELS.get(model, model)} validation",
+                                     mode="lines", name=f"{label} validation",
                                      line=dict(color=color, dash="dot")))
     fig.update_yaxes(type="log", dtick=1, exponentformat="power")
     fig.update_xaxes(title="epoch")
@@ -125,7 +129,7 @@ def forecast_figure(result: ExperimentResult, models: list[str] | None = None,
         fig.add_trace(go.Scatter(
             x=view["time"], y=view[model], name=result.label(model), mode="lines",
             line=dict(color=COLORS.get(model), width=1.6, dash=DASH.get(model, "solid")),
-            opacity=0.85 if model in ("lstm", "mlp") else 0.7))
+            opacity=0.85 if model in by_kind("network") else 0.7))
     test = preds[preds["split"] == "test"]
     _shade_test(fig, test["time"].iloc[0], test["time"].iloc[-1], "test (held out)")
     fig.update_xaxes(rangeslider_visible=not zoom_test)
@@ -140,7 +144,7 @@ def forecast_figure(result: ExperimentResult, models: list[str] | None = None,
 def residual_figure(result: ExperimentResult, models: list[str] | None = None) -> go.Figure:
     """Test-part errors (actual − predicted) of the networks over time (all models if no network)."""
     test = result.predictions[result.predictions["split"] == "test"]
-    default = [m for m in ("lstm", "mlp") if m in test] or result.models
+    default = [m for m in by_kind("network") if m in test] or result.models
     fig = go.Figure()
     for model in [m for m in (models or default) if m in test]:
         fig.add_trace(go.Scatter(x=test["time"], y=test["actual"] - test[model], mode="lines+markers",
@@ -175,7 +179,9 @@ def skill_sentences(result: ExperimentResult) -> list[str]:
     """Plain-language comparison of each network with the naive 'repeat last value' forecast."""
     naive = result.metrics.get("naive")
     out = []
-    for model in ("lstm", "mlp", "holt_winters", "sarima", "seasonal_naive"):
+    # networks first, then classical models, then baselines; each against the naive one
+    for model in [m for m in by_kind("network") + by_kind("classical") + by_kind("baseline")
+                  if m != "naive"]:
         if model not in result.metrics or not naive:
             continue
         ratio = result.metrics[model]["rmse"] / naive["rmse"]
@@ -206,7 +212,7 @@ def backtest_figure(backtest, models: list[str] | None = None) -> go.Figure:
         for model in models:
             fig.add_trace(go.Scatter(
                 x=block["time"], y=block[model], mode="lines", legendgroup=model,
-                name=MODEL_LABELS.get(model, model), showlegend=i == 0,
+                name=model_label(model, backtest.config), showlegend=i == 0,
                 line=dict(color=COLORS.get(model), dash=DASH.get(model, "solid"), width=1.6)))
     mode = "refitted on every fold" if backtest.refit else "fitted once, on fold 1"
     return _layout(fig, f"Backtest: {len(backtest.folds)} folds, models {mode}",
@@ -223,7 +229,7 @@ def future_figure(future, history_points: int | None = None) -> go.Figure:
     for model in [c for c in future.forecasts.columns if c != "time"]:
         fig.add_trace(go.Scatter(
             x=[last_time, *future.forecasts["time"]], y=[last_value, *future.forecasts[model]],
-            mode="lines+markers", name=MODEL_LABELS.get(model, model), marker=dict(size=4),
+            mode="lines+markers", name=model_label(model, future.config), marker=dict(size=4),
             line=dict(color=COLORS.get(model), dash=DASH.get(model, "solid"), width=1.8)))
     fig.add_vline(x=last_time, line_dash="dot", line_color="#555")
     fig.add_vrect(x0=last_time, x1=future.forecasts["time"].iloc[-1], fillcolor=TEST_FILL,

@@ -43,7 +43,7 @@ from lstm_lab.experiments.training import (
     run_experiment,
 )
 from lstm_lab.limits import Limits, env_var, get_limits
-from lstm_lab.models.forecasters import EpochHook, StopFlag
+from lstm_lab.models.base import EpochHook, StopFlag
 
 OK, OVER_BUDGET, INVALID = "ok", "over budget", "invalid"
 DONE, FAILED, STOPPED, SKIPPED = "done", "failed", "stopped", "skipped"

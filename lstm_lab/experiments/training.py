@@ -1,15 +1,21 @@
-"""run_experiment: one config + one series -> fitted models, predictions, metrics, histories."""
+"""run_experiment: one config + one series -> fitted models, predictions, metrics, histories.
+
+Which models exist, how each is built, labelled and how many points it needs: the model
+registry (``lstm_lab.models.registry``); this module only runs them.
+"""
 
 from __future__ import annotations
 
 import json
 import platform
+import sys
 import time
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import pandas as pd
+import sklearn
 
 from lstm_lab import __version__
 from lstm_lab.data.series import Series
@@ -19,43 +25,20 @@ from lstm_lab.experiments import tuning
 from lstm_lab.experiments.config import ExperimentConfig
 from lstm_lab.experiments.metrics import evaluate
 from lstm_lab.limits import Limits, env_var, get_limits
-from lstm_lab.models.architectures import check_window, count_params
-from lstm_lab.models.classical import (
-    FitStopped,
-    HoltWintersForecaster,
-    SarimaForecaster,
-    check_season,
-)
-from lstm_lab.models.forecasters import (
-    EpochHook,
-    LSTMForecaster,
-    MLPForecaster,
-    NaiveForecaster,
-    SeasonalNaiveForecaster,
-    StopFlag,
-)
+from lstm_lab.models.architectures import check_window, count_params, steps_per_window
+from lstm_lab.models.base import EpochHook, StopFlag
+from lstm_lab.models.classical import FitStopped, check_season
 from lstm_lab.models.networks import mlp_params
+from lstm_lab.models.registry import (
+    MODEL_LABELS,
+    by_kind,
+    fitting_order,
+    get_spec,
+    model_label,
+)
 
-MODEL_LABELS = {"lstm": "LSTM", "mlp": "MLP", "naive": "Naive (last value)",
-                "seasonal_naive": "Seasonal naive", "holt_winters": "Holt-Winters",
-                "sarima": "SARIMA"}
-# How a result names its recurrent network: by its architecture, not always "LSTM".
-NETWORK_LABELS = {"lstm": "LSTM", "gru": "GRU", "bilstm": "BiLSTM", "cnn_lstm": "CNN-LSTM",
-                  "encoder_decoder": "Encoder-decoder LSTM"}
-
-
-def model_label(model: str, config: ExperimentConfig) -> str:
-    """A model's display name; the recurrent network is named by its architecture (and depth)."""
-    if model != "lstm":
-        return MODEL_LABELS.get(model, model)
-    name = NETWORK_LABELS.get(config.architecture, "LSTM")
-    if config.layers > 1 and config.architecture != "encoder_decoder":
-        return f"{name} ×{config.layers}"
-    return name
-
-
-# The MLP trains first: it is fast, so a Stop pressed during training mostly cuts the LSTM short.
-_FIT_ORDER = ("naive", "seasonal_naive", "holt_winters", "sarima", "mlp", "lstm")
+__all__ = ["MODEL_LABELS", "ExperimentResult", "make_forecasters", "model_label",
+           "run_experiment"]
 
 
 @dataclass
@@ -94,7 +77,7 @@ class ExperimentResult:
     @property
     def transform_from_auto(self) -> bool:
         """``transform`` is what the config's transform chose, not a variant tuning kept."""
-        net = "lstm" if "lstm" in self.histories else "mlp"
+        net = next((m for m in by_kind("network") if m in self.histories), "mlp")
         return self.tuning.get(net, {}).get("chosen", "as set").startswith("as set")
 
     def network_config(self, model: str = "lstm") -> ExperimentConfig:
@@ -143,7 +126,7 @@ class ExperimentResult:
         preds = pd.DataFrame(data["predictions"]).astype(
             {c: "float64" for c in data["predictions"] if c not in ("time", "split")})
         # to_json sorts keys: put the columns back in run_experiment's order
-        preds = preds[["time", "actual", "split", *[m for m in _FIT_ORDER if m in preds]]]
+        preds = preds[["time", "actual", "split", *fitting_order(preds.columns)]]
         metrics = {m: {k: np.nan if v is None else v for k, v in d.items()}
                    for m, d in data["metrics"].items()}
         keys = ("series_name", "data_fingerprint", "n_points", "n_train", "season", "histories",
@@ -156,36 +139,20 @@ class ExperimentResult:
 
 def make_forecasters(config: ExperimentConfig, season: int, limits: Limits | None = None,
                      positive: bool = True) -> dict[str, Any]:
-    """Unfitted forecasters for the config's models, in fitting order.
+    """Unfitted forecasters for the config's models, in fitting order, each built by its
+    registry spec; with tuning, a network is one per variant behind a TunedForecaster.
 
     ``positive``: the data are all above zero, so SARIMA may model their logarithm.
     """
     limits = limits or get_limits()
-    def networks(name: str, build_one: Any) -> Any:
-        """One network, or with tuning one per variant behind a TunedForecaster."""
-        configs = tuning.variants(config, season, positive)
-        if len(configs) == 1:
-            return build_one(config)
-        return tuning.TunedForecaster(name, [build_one(c) for c in configs], config.horizon)
-
-    def neural(c: ExperimentConfig) -> dict[str, Any]:
-        return dict(window=c.window, horizon=c.horizon, transform=c.transform,
-                    season=season, dropout=c.dropout, epochs=c.epochs,
-                    batch_size=c.batch_size, learning_rate=c.learning_rate,
-                    patience=c.patience, validation_fraction=c.validation_fraction,
-                    seed=c.seed, max_windows=limits.max_train_windows, strategy=c.strategy)
-
-    build = {
-        "naive": lambda: NaiveForecaster(config.horizon),
-        "seasonal_naive": lambda: SeasonalNaiveForecaster(config.horizon, season),
-        "holt_winters": lambda: HoltWintersForecaster(config.horizon, season),
-        "sarima": lambda: SarimaForecaster(config.horizon, season, log=positive),
-        "mlp": lambda: networks("mlp", lambda c: MLPForecaster(
-            layers=c.mlp_layers, units=c.mlp_units, **neural(c))),
-        "lstm": lambda: networks("lstm", lambda c: LSTMForecaster(
-            layers=c.layers, units=c.units, architecture=c.architecture, **neural(c))),
-    }
-    return {name: build[name]() for name in _FIT_ORDER if name in config.models}
+    out: dict[str, Any] = {}
+    for name in fitting_order(config.models):
+        spec = get_spec(name)
+        configs = tuning.variants(config, season, positive) if spec.kind == "network" else [config]
+        built = [spec.factory(c, season, limits, positive) for c in configs]
+        out[name] = built[0] if len(built) == 1 else \
+            tuning.TunedForecaster(name, built, config.horizon)
+    return out
 
 
 def run_experiment(config: ExperimentConfig, series: Series, on_epoch: EpochHook | None = None,
@@ -216,11 +183,13 @@ def run_experiment(config: ExperimentConfig, series: Series, on_epoch: EpochHook
     stopped, skipped, notes, tuned, cut = False, [], [], {}, []
     train_values = values[:n_train]
     for name, model in forecasters.items():
-        if stopped and name in ("lstm", "mlp"):
+        kind = get_spec(name).kind
+        network = kind == "network"
+        if stopped and network:
             skipped.append(name)
             continue
         t0 = time.perf_counter()
-        if hasattr(model, "max_seconds"):
+        if kind != "baseline":          # what is left of the run's time limit
             model.max_seconds = max(1.0, limits.max_train_seconds - (t0 - started))
         try:
             model.fit(train_values, on_epoch=on_epoch, should_stop=should_stop)
@@ -238,14 +207,16 @@ def run_experiment(config: ExperimentConfig, series: Series, on_epoch: EpochHook
                     model.predict(values, origins).ravel()[: _count(origins, config.horizon, hi)]
         preds[name] = column
         metrics[name] = evaluate(values[n_train:], column[n_train:], train_values, season)
-        if hasattr(model, "history_"):
+        if isinstance(model, tuning.TunedForecaster):
+            tuned[name] = model.summary()
+            stopped = stopped or model.stopped_by_user_       # any variant, kept or not
+            model = model.chosen_                            # the variant kept
+        if network:
             histories[name] = model.history_
             epochs_run[name] = model.epochs_run_
             n_params[name] = model.n_params_
             stopped = stopped or model.stopped_by_user_
-            notes += _limit_notes(name, model, limits)
-        if isinstance(model, tuning.TunedForecaster):
-            tuned[name] = model.summary()
+            notes += _limit_notes(name, model, limits, config)
         notes += getattr(model, "notes_", [])     # classical: fallbacks, the point cap
     if not metrics:
         raise TrainingError(" ".join(cut))
@@ -263,8 +234,8 @@ def run_experiment(config: ExperimentConfig, series: Series, on_epoch: EpochHook
 def _transform_used(forecasters: dict[str, Any], config: ExperimentConfig,
                     train: np.ndarray, season: int) -> str:
     """The LSTM's transform (with tuning, that of the variant it kept), else the config's."""
-    for name in ("lstm", "mlp"):
-        if hasattr(forecasters.get(name), "transform_"):
+    for name in by_kind("network"):
+        if hasattr(forecasters.get(name), "transform_"):      # fitted, not skipped
             return forecasters[name].transform_.kind
     return resolve_transform(config.transform, train, season)
 
@@ -283,14 +254,10 @@ def preflight(config: ExperimentConfig, series: Series,
     check_season(config.models, season, inferred=not config.season, limits=limits)
     transform = resolve_transform(config.transform, series.values[:n_train], season)
     lag = TargetTransform(transform, season).lag
-    classical = {"holt_winters", "sarima"} & set(config.models)
-    needed = max([lag + config.window] * bool(config.neural_models)
-                 + [season] * ("seasonal_naive" in config.models)
-                 + [2 * season if season > 1 else 2] * bool(classical) + [1])
+    needs = {m: get_spec(m).min_points(config, season, lag) for m in config.models}
+    needed = max([*needs.values(), 1])
     if n_train < needed + config.horizon + 1:
-        others = needed if not config.neural_models else max(
-            [season] * ("seasonal_naive" in config.models)
-            + [2 * season if season > 1 else 2] * bool(classical) + [1])
+        others = max([v for m, v in needs.items() if get_spec(m).kind != "network"] + [1])
         fits = n_train - config.horizon - 1 - lag          # the largest window that would fit
         hint = (f" (to {fits} or less)"
                 if config.neural_models and fits >= 1 and others + config.horizon < n_train else "")
@@ -334,7 +301,7 @@ def estimate_work(config: ExperimentConfig, n_train: int, season: int,
     if "lstm" in config.models:
         weights = count_params(config.architecture, config.window, config.horizon, config.layers,
                                config.units)
-        steps = config.window + (config.horizon if config.architecture == "encoder_decoder" else 0)
+        steps = steps_per_window(config.architecture, config.window, config.horizon)
         work["lstm"] = weights * steps * windows * config.epochs
     if "mlp" in config.models:
         weights = mlp_params(1, config.window, config.mlp_units, config.mlp_layers, config.horizon)
@@ -360,7 +327,7 @@ def check_budget(config: ExperimentConfig, n_train: int, season: int,
                 fix = ("Set tuning to off (tuning=auto trains each network up to three times), "
                        + fix[0].lower() + fix[1:])
             raise ConfigError(
-                f"This run is too big for this server: the {MODEL_LABELS[model]} needs about "
+                f"This run is too big for this server: the {model_label(model)} needs about "
                 f"{work:.1e} weight updates and the budget is {limits.max_work:.1e} (set by "
                 f"{env_var('max_work')}). {fix}: now {size}.")
 
@@ -442,9 +409,11 @@ def _largest_units(config: ExperimentConfig, model: str, units_field: str, seaso
     return lo
 
 
-def _limit_notes(name: str, model: Any, limits: Limits) -> list[str]:
+def _limit_notes(name: str, model: Any, limits: Limits,
+                 config: ExperimentConfig | None = None) -> list[str]:
+    """What the server's limits did to a network, in words, named as the result names it."""
     notes = []
-    label = MODEL_LABELS[name]
+    label = model_label(name, config)
     if model.n_windows_total_ > model.n_windows_used_:
         notes.append(f"{label} trained on the most recent {model.n_windows_used_:,} of "
                      f"{model.n_windows_total_:,} windows ({env_var('max_train_windows')}).")
@@ -465,12 +434,10 @@ def _count(origins: np.ndarray, horizon: int, end: int) -> int:
 
 
 def library_versions(neural: bool = True) -> dict[str, str]:
-    import sklearn
-
+    """The versions behind a result. Keras and TensorFlow are imported only when a network
+    trained (they are heavy; a run of baselines never loads them)."""
     versions = {"lstm_lab": __version__, "python": platform.python_version(),
                 "numpy": np.__version__, "pandas": pd.__version__, "scikit-learn": sklearn.__version__}
-    import sys
-
     if "statsmodels" in sys.modules:
         versions["statsmodels"] = sys.modules["statsmodels"].__version__
     if neural:

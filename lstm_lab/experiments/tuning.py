@@ -10,6 +10,8 @@ longer-window variants and keeps the one whose validation forecasts err least.
 
 from __future__ import annotations
 
+import time
+from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
@@ -19,7 +21,7 @@ import pandas as pd
 from lstm_lab.data.windows import TargetTransform, resolve_transform, window_count
 from lstm_lab.errors import LabError
 from lstm_lab.experiments.config import ExperimentConfig, field_range
-from lstm_lab.models.forecasters import EpochHook, EpochInfo, StopFlag
+from lstm_lab.models.base import EpochHook, EpochInfo, StopFlag, check_fitted
 
 MIN_WINDOWS = 10     # a longer-window variant is tried only with this many training windows
 TRANSFORM_WORDS = {"seasonal_diff": "seasonal difference", "log_seasonal_diff":
@@ -67,25 +69,37 @@ def describe(model: Any, kind: str, given: bool = False) -> str:
 class TunedForecaster:
     """Fits one network per variant; forecasts with the one whose validation forecasts err least.
 
-    Every attribute of the chosen network (``history_``, ``model_``, ``transform_``, ...) reads
-    through, so a tuned network looks like a plain one to the rest of the lab. ``choice_`` names
-    the chosen variant and ``scores_`` gives each tried variant's validation RMSE.
+    A ``Forecaster`` itself (``fit``, ``predict``, ``first_origin_``, ``get_state``). What the
+    lab reads of a fitted network (``KEPT_NETWORK_FACTS``: ``history_``, ``model_``,
+    ``transform_``, ...) reads from the network kept, ``chosen_``, and nothing else does.
+    ``choice_`` names the chosen variant and ``scores_`` gives each tried variant's validation
+    RMSE.
     """
 
     def __init__(self, name: str, candidates: list[Any], horizon: int) -> None:
         self.name, self.candidates, self.horizon = name, candidates, horizon
         self.max_seconds: float | None = None
 
-    def __getattr__(self, attr: str) -> Any:
-        chosen = self.__dict__.get("chosen_")
-        if chosen is None or attr.startswith("__"):
-            raise AttributeError(attr)
-        return getattr(chosen, attr)
+    @property
+    def first_origin_(self) -> int:
+        if "chosen_" not in vars(self):       # unfitted: absent, as on any forecaster
+            raise AttributeError("first_origin_")
+        return self.chosen_.first_origin_
+
+    def get_state(self) -> dict[str, Any]:
+        """The state of the network kept: a saved tuned network is that network."""
+        check_fitted(self, "chosen_")
+        return self.chosen_.get_state()
+
+    @classmethod
+    def from_state(cls, state: Mapping[str, Any], network: Any = None) -> Any:
+        """Not restorable as such: restore the kept network with its model's
+        ``ModelSpec.state_class.from_state`` (``get_state`` saved that network)."""
+        raise TypeError("A tuned network is saved as the variant it kept: restore it with its "
+                        "model's ModelSpec.state_class.from_state.")
 
     def fit(self, values: np.ndarray, on_epoch: EpochHook | None = None,
             should_stop: StopFlag | None = None) -> TunedForecaster:
-        import time
-
         values = np.asarray(values, dtype="float64")
         started = time.perf_counter()
         self.skipped_: dict[str, str] = {}
@@ -148,8 +162,6 @@ class TunedForecaster:
     def _reason_to_stop(self, previous: Any, should_stop: StopFlag | None,
                         started: float) -> str:
         """Why the remaining variants are not trained ("" to go on)."""
-        import time
-
         if previous.stopped_by_user_ or (should_stop and should_stop()):
             return "training was stopped"
         if getattr(previous, "timed_out_", False) or (
@@ -159,6 +171,7 @@ class TunedForecaster:
         return ""
 
     def predict(self, values: np.ndarray, origins: np.ndarray) -> np.ndarray:
+        check_fitted(self, "chosen_")
         return self.chosen_.predict(values, origins)
 
     def summary(self) -> dict[str, Any]:
@@ -166,6 +179,28 @@ class TunedForecaster:
         return {"chosen": self.choice_, "window": self.chosen_.window,
                 "units": self.chosen_.units, "transform": self.chosen_.transform_.kind,
                 "scores": dict(self.scores_), "skipped": dict(self.skipped_)}
+
+
+# What the lab reads of a fitted network (results, charts, the store, Learn's internals view),
+# read on a tuned network from the variant it kept. ``_inputs``: internals.py feeds windows
+# through it.
+KEPT_NETWORK_FACTS = ("model_", "transform_", "scaler_", "history_", "epochs_run_", "best_epoch_",
+                      "n_params_", "timed_out_", "n_windows_total_", "n_windows_used_",
+                      "n_train_windows_", "n_val_", "fit_seconds_", "window", "units",
+                      "transform", "season", "strategy", "architecture", "output_steps",
+                      "predict_chunk", "_inputs")
+
+
+def _read_from_kept(attr: str) -> property:
+    def read(self: TunedForecaster) -> Any:
+        if "chosen_" not in vars(self):       # unfitted: as absent as on a plain network
+            raise AttributeError(attr)
+        return getattr(self.chosen_, attr)
+    return property(read, doc=f"``{attr}`` of the network kept.")
+
+
+for _fact in KEPT_NETWORK_FACTS:
+    setattr(TunedForecaster, _fact, _read_from_kept(_fact))
 
 
 def table(tuned: dict[str, dict[str, Any]], label: Any = str) -> pd.DataFrame:

@@ -7,8 +7,9 @@ import pandas as pd
 
 from lstm_lab.data.series import Series
 from lstm_lab.experiments.metrics import rmse
-from lstm_lab.models.forecasters import LSTMForecaster, MLPForecaster, StopFlag
+from lstm_lab.models.base import StopFlag
 from lstm_lab.models.networks import lstm_params, mlp_params
+from lstm_lab.models.neural import LSTMForecaster, MLPForecaster
 
 
 def parameter_table(window: int = 12, units: int = 32, max_series: int = 16) -> pd.DataFrame:

@@ -5,7 +5,8 @@ seed=0)`` and returns a compiled Keras model mapping ``[B, window, n_features]``
 ``[B, horizon]``, so the same windows, training loop, evaluation and charts serve them all.
 Keras is imported inside the builders only, so importing this module stays cheap.
 
-``ARCHITECTURES`` maps each name to its label, builder and a one-line explanation::
+``ARCHITECTURES`` holds one spec per architecture: its builder, labels, weight count, exported
+Keras code and window rule, so adding one is one builder plus one spec::
 
     >>> ARCHITECTURES["gru"].label
     'GRU'
@@ -20,7 +21,14 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from lstm_lab.errors import ConfigError
-from lstm_lab.models.networks import _dropout, _finish, _seeded, build_lstm, keras_code, lstm_params
+from lstm_lab.models.networks import (
+    build_lstm,
+    compiled,
+    dropout_after,
+    keras_code,
+    lstm_params,
+    seeded,
+)
 
 if TYPE_CHECKING:
     import keras
@@ -35,10 +43,10 @@ def build_gru(window: int, horizon: int, layers: int = 1, units: int = 32, dropo
     x = inputs
     for i in range(layers):
         x = keras.layers.GRU(units, return_sequences=i < layers - 1, name=f"gru_{i + 1}",
-                             **_seeded(seed, i, recurrent=True))(x)
-        x = _dropout(x, dropout, seed, i)
-    outputs = keras.layers.Dense(horizon, name="forecast", **_seeded(seed, layers))(x)  # [B, horizon]
-    return _finish(inputs, outputs, "gru", learning_rate)
+                             **seeded(seed, i, recurrent=True))(x)
+        x = dropout_after(x, dropout, seed, i)
+    outputs = keras.layers.Dense(horizon, name="forecast", **seeded(seed, layers))(x)  # [B, horizon]
+    return compiled(inputs, outputs, "gru", learning_rate)
 
 
 def build_bilstm(window: int, horizon: int, layers: int = 1, units: int = 32,
@@ -53,16 +61,16 @@ def build_bilstm(window: int, horizon: int, layers: int = 1, units: int = 32,
     for i in range(layers):
         seq = i < layers - 1
         forward = keras.layers.LSTM(units, return_sequences=seq, name=f"forward_{i + 1}",
-                                    **_seeded(seed, i, recurrent=True))
+                                    **seeded(seed, i, recurrent=True))
         # its own seeds: a copy of the forward layer would start with the very same weights
         backward = keras.layers.LSTM(units, return_sequences=seq, go_backwards=True,
                                      name=f"backward_{i + 1}",
-                                     **_seeded(seed + 7919, i, recurrent=True))
+                                     **seeded(seed + 7919, i, recurrent=True))
         x = keras.layers.Bidirectional(forward, backward_layer=backward,
                                        name=f"bilstm_{i + 1}")(x)  # [B, (window,) 2 * units]
-        x = _dropout(x, dropout, seed, i)
-    outputs = keras.layers.Dense(horizon, name="forecast", **_seeded(seed, layers))(x)  # [B, horizon]
-    return _finish(inputs, outputs, "bilstm", learning_rate)
+        x = dropout_after(x, dropout, seed, i)
+    outputs = keras.layers.Dense(horizon, name="forecast", **seeded(seed, layers))(x)  # [B, horizon]
+    return compiled(inputs, outputs, "bilstm", learning_rate)
 
 
 def build_cnn_lstm(window: int, horizon: int, layers: int = 1, units: int = 32,
@@ -84,15 +92,15 @@ def build_cnn_lstm(window: int, horizon: int, layers: int = 1, units: int = 32,
     inputs = keras.Input((window, n_features), name="window")      # [B, window, features]
     x = keras.layers.Reshape((n_sub, length, n_features), name="sub_windows")(inputs)
     conv = keras.layers.Conv1D(units, 2, activation="relu", name="conv",
-                               **_seeded(seed, 90))
+                               **seeded(seed, 90))
     x = keras.layers.TimeDistributed(conv, name="conv_per_sub_window")(x)  # [B, n_sub, len-1, units]
     x = keras.layers.TimeDistributed(keras.layers.Flatten(), name="features")(x)  # [B, n_sub, (len-1)*units]
     for i in range(layers):
         x = keras.layers.LSTM(units, return_sequences=i < layers - 1, name=f"lstm_{i + 1}",
-                              **_seeded(seed, i, recurrent=True))(x)
-        x = _dropout(x, dropout, seed, i)
-    outputs = keras.layers.Dense(horizon, name="forecast", **_seeded(seed, layers))(x)  # [B, horizon]
-    return _finish(inputs, outputs, "cnn_lstm", learning_rate)
+                              **seeded(seed, i, recurrent=True))(x)
+        x = dropout_after(x, dropout, seed, i)
+    outputs = keras.layers.Dense(horizon, name="forecast", **seeded(seed, layers))(x)  # [B, horizon]
+    return compiled(inputs, outputs, "cnn_lstm", learning_rate)
 
 
 def build_encoder_decoder(window: int, horizon: int, layers: int = 1, units: int = 32,
@@ -111,43 +119,175 @@ def build_encoder_decoder(window: int, horizon: int, layers: int = 1, units: int
     x = inputs
     for i in range(layers):
         x = keras.layers.LSTM(units, return_sequences=i < layers - 1, name=f"encoder_{i + 1}",
-                              **_seeded(seed, i, recurrent=True))(x)
-        x = _dropout(x, dropout, seed, i)
+                              **seeded(seed, i, recurrent=True))(x)
+        x = dropout_after(x, dropout, seed, i)
     x = keras.layers.RepeatVector(horizon, name="repeat")(x)            # [B, horizon, units]
     x = keras.layers.LSTM(units, return_sequences=True, name="decoder",
-                          **_seeded(seed, layers, recurrent=True))(x)  # [B, horizon, units]
-    step = keras.layers.Dense(1, name="step", **_seeded(seed, layers + 1))
+                          **seeded(seed, layers, recurrent=True))(x)  # [B, horizon, units]
+    step = keras.layers.Dense(1, name="step", **seeded(seed, layers + 1))
     x = keras.layers.TimeDistributed(step, name="per_step")(x)          # [B, horizon, 1]
     outputs = keras.layers.Reshape((horizon,), name="forecast")(x)      # [B, horizon]
-    return _finish(inputs, outputs, "encoder_decoder", learning_rate)
+    return compiled(inputs, outputs, "encoder_decoder", learning_rate)
+
+
+def sub_window_length(window: int) -> int:
+    """CNN-LSTM sub-window length: the largest divisor of ``window`` between 2 and sqrt(window),
+    so the window splits into at least as many sub-windows as each has steps (12 -> 4 x 3,
+    24 -> 6 x 4, 8 -> 4 x 2).
+
+    Raises:
+        ConfigError: ``window`` is below 4 or prime, so no such split exists.
+    """
+    for length in range(math.isqrt(max(window, 0)), 1, -1):
+        if window % length == 0:
+            return length
+    raise ConfigError(
+        "architecture=cnn_lstm cuts the window into at least 2 equal sub-windows of at least 2 "
+        "steps, so the window must be a whole multiple of a number from 2 up to its square root "
+        f"(4, 6, 8, 9, 10, 12, ...). Received: window={window}. Try window="
+        f"{_nearest_composite(window)}.")
+
+
+# --- weight counts, by formula (the tests check Keras' count) -----------------------------------
+def _stack(inputs: int, depth: int, units: int, gates: int = 4, biases: int = 1) -> tuple[int, int]:
+    """Weights of ``depth`` stacked recurrent layers, and the width the last one outputs."""
+    total = 0
+    for _ in range(depth):
+        total += gates * units * (inputs + units + biases)
+        inputs = units
+    return total, inputs
+
+
+def _lstm_count(window: int, horizon: int, layers: int, units: int, n_features: int) -> int:
+    """4 gates x (inputs + units + 1) x units per layer, then Dense(horizon)."""
+    return lstm_params(n_features, units, layers, horizon)
+
+
+def _gru_count(window: int, horizon: int, layers: int, units: int, n_features: int) -> int:
+    """3 x (inputs + units + 2) x units per layer (Keras' GRU has two bias vectors,
+    ``reset_after=True``), then Dense(horizon)."""
+    total, last = _stack(n_features, layers, units, gates=3, biases=2)
+    return total + last * horizon + horizon
+
+
+def _bilstm_count(window: int, horizon: int, layers: int, units: int, n_features: int) -> int:
+    """Two LSTMs per layer; the next layer reads 2 x units."""
+    total, inputs = 0, n_features
+    for _ in range(layers):
+        total += 2 * 4 * units * (inputs + units + 1)
+        inputs = 2 * units
+    return total + inputs * horizon + horizon
+
+
+def _cnn_lstm_count(window: int, horizon: int, layers: int, units: int, n_features: int) -> int:
+    """Conv (2 x features + 1) x units, then the LSTM reads (sub-window - 1) x units per step."""
+    conv = 2 * n_features * units + units
+    total, last = _stack((sub_window_length(window) - 1) * units, layers, units)
+    return conv + total + last * horizon + horizon
+
+
+def _encoder_decoder_count(window: int, horizon: int, layers: int, units: int,
+                           n_features: int) -> int:
+    """The encoder stack, a decoder LSTM reading units, and Dense(1) shared over the steps."""
+    encoder, last = _stack(n_features, layers, units)
+    decoder = 4 * units * (last + units + 1)
+    return encoder + decoder + units + 1
+
+
+# --- the exported Keras code: the lines between ``inputs = ...`` and ``model = ...`` ------------
+def _recurrent_code(layer: str) -> Callable[[Any], list[str]]:
+    """Code for ``layers`` stacked layers, each written by ``layer.format(units=, seq=)``."""
+    def lines(config) -> list[str]:
+        drop = [f"x = keras.layers.Dropout({config.dropout})(x)"] if config.dropout else []
+        body = []
+        for i in range(config.layers):
+            body.append(layer.format(units=config.units, seq=i < config.layers - 1))
+            body += drop
+        return body
+    return lines
+
+
+_LSTM_LAYER = "x = keras.layers.LSTM({units}, return_sequences={seq})(x)"
+_DENSE_OUT = ["outputs = keras.layers.Dense(horizon)(x)"]
+
+
+def _gru_code(config) -> list[str]:
+    return _recurrent_code("x = keras.layers.GRU({units}, return_sequences={seq})(x)")(config) \
+        + _DENSE_OUT
+
+
+def _bilstm_code(config) -> list[str]:
+    return _recurrent_code("x = keras.layers.Bidirectional(keras.layers.LSTM({units}, "
+                           "return_sequences={seq}))(x)")(config) + _DENSE_OUT
+
+
+def _cnn_lstm_code(config) -> list[str]:
+    length = sub_window_length(config.window)
+    return [f"# {config.window // length} sub-windows of {length} steps each",
+            f"x = keras.layers.Reshape(({config.window // length}, {length}, 1))(x)",
+            "x = keras.layers.TimeDistributed(keras.layers.Conv1D("
+            f"{config.units}, 2, activation='relu'))(x)",
+            "x = keras.layers.TimeDistributed(keras.layers.Flatten())(x)",
+            *_recurrent_code(_LSTM_LAYER)(config), *_DENSE_OUT]
+
+
+def _encoder_decoder_code(config) -> list[str]:
+    return [*_recurrent_code(_LSTM_LAYER)(config),
+            "x = keras.layers.RepeatVector(horizon)(x)          # [B, horizon, units]",
+            f"x = keras.layers.LSTM({config.units}, return_sequences=True)(x)",
+            "x = keras.layers.TimeDistributed(keras.layers.Dense(1))(x)",
+            "outputs = keras.layers.Reshape((horizon,))(x)      # [B, horizon]"]
+
+
+def _any_window(window: int) -> None:
+    """Every window length works."""
+
+
+def _cnn_lstm_window(window: int) -> None:
+    sub_window_length(window)
 
 
 @dataclass(frozen=True)
 class Architecture:
-    """One member of the family: how to call it, build it, and explain it in one line."""
+    """One member of the family, declared once: how to build it, name it, count its weights,
+    export it as Keras code, and which windows it takes.
+
+    ``label`` names it in choices ("Bidirectional LSTM"); ``short`` names a trained network in
+    results ("BiLSTM", "GRU ×2"). ``code`` writes the lines between ``inputs = keras.Input(...)``
+    and ``model = keras.Model(...)`` (None: ``networks.keras_code`` as it is). ``decoder``: a
+    decoder unrolls ``horizon`` further steps (so ``layers`` is the encoder's depth).
+    """
 
     name: str
     label: str
+    short: str
     build: Callable[..., Any]
     help: str
+    count: Callable[[int, int, int, int, int], int]
+    code: Callable[[Any], list[str]] | None = None
+    check_window: Callable[[int], None] = _any_window
+    decoder: bool = False
 
 
 ARCHITECTURES: dict[str, Architecture] = {a.name: a for a in (
-    Architecture("lstm", "LSTM (vanilla / stacked)", build_lstm,
+    Architecture("lstm", "LSTM (vanilla / stacked)", "LSTM", build_lstm,
                  "One LSTM layer reads the window step by step (layers > 1 stacks them, each "
-                 "reading the sequence of the one below)."),
-    Architecture("gru", "GRU", build_gru,
+                 "reading the sequence of the one below).", _lstm_count),
+    Architecture("gru", "GRU", "GRU", build_gru,
                  "A lighter LSTM: two gates instead of three and no separate cell state; often "
-                 "as accurate with fewer weights."),
-    Architecture("bilstm", "Bidirectional LSTM", build_bilstm,
+                 "as accurate with fewer weights.", _gru_count, _gru_code),
+    Architecture("bilstm", "Bidirectional LSTM", "BiLSTM", build_bilstm,
                  "Two LSTMs read the window, one forwards and one backwards, and the forecast "
-                 "sees both summaries."),
-    Architecture("cnn_lstm", "CNN-LSTM", build_cnn_lstm,
+                 "sees both summaries.", _bilstm_count, _bilstm_code),
+    Architecture("cnn_lstm", "CNN-LSTM", "CNN-LSTM", build_cnn_lstm,
                  "A 1-D convolution extracts local patterns from equal sub-windows of the window; "
-                 "an LSTM reads the sequence of those patterns."),
-    Architecture("encoder_decoder", "Encoder-decoder LSTM", build_encoder_decoder,
+                 "an LSTM reads the sequence of those patterns.", _cnn_lstm_count, _cnn_lstm_code,
+                 _cnn_lstm_window),
+    Architecture("encoder_decoder", "Encoder-decoder LSTM", "Encoder-decoder LSTM",
+                 build_encoder_decoder,
                  "An encoder LSTM reads the window into one vector; a decoder LSTM unrolls it "
-                 "into the multi-step output sequence (RepeatVector + decoder)."),
+                 "into the multi-step output sequence (RepeatVector + decoder).",
+                 _encoder_decoder_count, _encoder_decoder_code, decoder=True),
 )}
 ARCHITECTURE_NAMES: tuple[str, ...] = tuple(ARCHITECTURES)
 
@@ -170,121 +310,45 @@ def build(architecture: str, window: int, horizon: int, layers: int = 1, units: 
                                                 learning_rate, n_features=n_features, seed=seed)
 
 
-def sub_window_length(window: int) -> int:
-    """CNN-LSTM sub-window length: the largest divisor of ``window`` between 2 and sqrt(window),
-    so the window splits into at least as many sub-windows as each has steps (12 -> 4 x 3,
-    24 -> 6 x 4, 8 -> 4 x 2).
-
-    Raises:
-        ConfigError: ``window`` is below 4 or prime, so no such split exists.
-    """
-    for length in range(math.isqrt(max(window, 0)), 1, -1):
-        if window % length == 0:
-            return length
-    raise ConfigError(
-        "architecture=cnn_lstm cuts the window into at least 2 equal sub-windows of at least 2 "
-        "steps, so the window must be a whole multiple of a number from 2 up to its square root "
-        f"(4, 6, 8, 9, 10, 12, ...). Received: window={window}. Try window="
-        f"{_nearest_composite(window)}.")
-
-
 def check_window(architecture: str, window: int) -> None:
     """Raise ConfigError when ``architecture`` cannot take a window of this length (only the
     CNN-LSTM has a constraint: see ``sub_window_length``)."""
-    get_architecture(architecture)
-    if architecture == "cnn_lstm":
-        sub_window_length(window)
+    get_architecture(architecture).check_window(window)
 
 
 def count_params(architecture: str, window: int, horizon: int = 1, layers: int = 1,
                  units: int = 32, n_features: int = 1) -> int:
-    """Trainable weights of ``architecture``, by formula (the tests check Keras' count).
+    """Trainable weights of ``architecture``, by formula (see each ``_*_count``)."""
+    return get_architecture(architecture).count(window, horizon, layers, units, n_features)
 
-    LSTM: 4 gates x (inputs + units + 1) x units per layer. GRU: 3 x (inputs + units + 2) x units
-    (Keras' GRU has two bias vectors, ``reset_after=True``). Bidirectional: two LSTMs, and the next
-    layer reads 2 x units. CNN-LSTM: conv (2 x features + 1) x units, then the LSTM reads
-    (sub-window - 1) x units per step. Encoder-decoder: the encoder stack, a decoder LSTM reading
-    units, and Dense(1) shared over the output steps.
-    """
-    get_architecture(architecture)
 
-    def lstm_stack(inputs: int, depth: int, gates: int = 4, biases: int = 1) -> tuple[int, int]:
-        total = 0
-        for _ in range(depth):
-            total += gates * units * (inputs + units + biases)
-            inputs = units
-        return total, inputs
+def steps_per_window(architecture: str, window: int, horizon: int) -> int:
+    """Time steps the network runs per window: the window, plus the horizon for a decoder."""
+    return window + (horizon if get_architecture(architecture).decoder else 0)
 
-    if architecture == "lstm":
-        return lstm_params(n_features, units, layers, horizon)
-    if architecture == "gru":
-        total, last = lstm_stack(n_features, layers, gates=3, biases=2)
-        return total + last * horizon + horizon
-    if architecture == "bilstm":
-        total, inputs = 0, n_features
-        for _ in range(layers):
-            total += 2 * 4 * units * (inputs + units + 1)
-            inputs = 2 * units
-        return total + inputs * horizon + horizon
-    if architecture == "cnn_lstm":
-        length = sub_window_length(window)
-        conv = 2 * n_features * units + units
-        total, last = lstm_stack((length - 1) * units, layers)
-        return conv + total + last * horizon + horizon
-    # encoder_decoder
-    encoder, last = lstm_stack(n_features, layers)
-    decoder = 4 * units * (last + units + 1)
-    return encoder + decoder + units + 1
+
+def network_label(config) -> str:
+    """How a result names the config's recurrent network: "GRU", "LSTM ×2", "BiLSTM ×3"
+    (an encoder-decoder's layers are its encoder's depth, so it keeps its name)."""
+    spec = ARCHITECTURES.get(config.architecture, ARCHITECTURES["lstm"])
+    if config.layers > 1 and not spec.decoder:
+        return f"{spec.short} ×{config.layers}"
+    return spec.short
 
 
 def architecture_keras_code(config) -> str:
-    """``models.keras_code`` for any architecture: a runnable script rebuilding the config's
+    """``networks.keras_code`` for any architecture: a runnable script rebuilding the config's
     network with plain Keras. Reads ``config.architecture`` (``"lstm"`` when the config has no
     such field)."""
-    architecture = getattr(config, "architecture", "lstm")
-    get_architecture(architecture)
+    spec = get_architecture(getattr(config, "architecture", "lstm"))
     code = keras_code(config)
-    if architecture == "lstm":
+    if spec.code is None:
         return code
     lines = code.splitlines()
     start = next(i for i, line in enumerate(lines) if line.startswith("x = inputs"))
     end = next(i for i, line in enumerate(lines) if line.startswith("model = keras.Model"))
-    body = _code_body(architecture, config)
-    lines[0] = f"# LSTM Lab export: rebuilds the {ARCHITECTURES[architecture].label} of this " \
-               "experiment with plain Keras."
-    return "\n".join(lines[:start] + body + lines[end:]) + "\n"
-
-
-def _code_body(architecture: str, config) -> list[str]:
-    """The lines between ``inputs = keras.Input(...)`` and ``model = keras.Model(...)``."""
-    units, layers, dropout = config.units, config.layers, config.dropout
-    drop = [f"x = keras.layers.Dropout({dropout})(x)"] if dropout else []
-    body = ["x = inputs"]
-    if architecture == "cnn_lstm":
-        length = sub_window_length(config.window)
-        body += [f"# {config.window // length} sub-windows of {length} steps each",
-                 f"x = keras.layers.Reshape(({config.window // length}, {length}, 1))(x)",
-                 "x = keras.layers.TimeDistributed(keras.layers.Conv1D("
-                 f"{units}, 2, activation='relu'))(x)",
-                 "x = keras.layers.TimeDistributed(keras.layers.Flatten())(x)"]
-    for i in range(layers):
-        seq = i < layers - 1
-        if architecture == "gru":
-            body.append(f"x = keras.layers.GRU({units}, return_sequences={seq})(x)")
-        elif architecture == "bilstm":
-            body.append(f"x = keras.layers.Bidirectional(keras.layers.LSTM({units}, "
-                        f"return_sequences={seq}))(x)")
-        else:  # cnn_lstm, encoder_decoder: plain LSTM layers
-            body.append(f"x = keras.layers.LSTM({units}, return_sequences={seq})(x)")
-        body += drop
-    if architecture == "encoder_decoder":
-        body += ["x = keras.layers.RepeatVector(horizon)(x)          # [B, horizon, units]",
-                 f"x = keras.layers.LSTM({units}, return_sequences=True)(x)",
-                 "x = keras.layers.TimeDistributed(keras.layers.Dense(1))(x)",
-                 "outputs = keras.layers.Reshape((horizon,))(x)      # [B, horizon]"]
-    else:
-        body.append("outputs = keras.layers.Dense(horizon)(x)")
-    return body
+    lines[0] = f"# LSTM Lab export: rebuilds the {spec.label} of this experiment with plain Keras."
+    return "\n".join(lines[:start] + ["x = inputs", *spec.code(config)] + lines[end:]) + "\n"
 
 
 def _nearest_composite(window: int) -> str:

@@ -1,6 +1,6 @@
 """Classical forecasters on statsmodels: Holt-Winters exponential smoothing and seasonal ARIMA.
 
-Same contract as ``forecasters.py``: ``__init__`` stores its arguments unchanged, ``fit`` learns
+Same contract as every forecaster (``base.Forecaster``): ``__init__`` stores its arguments unchanged, ``fit`` learns
 and returns self (learned attributes end in ``_``), ``predict(values, origins)`` forecasts
 ``horizon`` steps after each origin ``o`` using only ``values[:o]``.
 
@@ -17,7 +17,8 @@ says so in ``notes_``); ``fit`` ends with ``FitStopped`` when ``should_stop()`` 
 ``max_classical_seconds`` -- statsmodels' optimisers are interrupted from their callbacks, so a
 partial fit is never kept.
 
-statsmodels is imported inside the functions that need it: importing this module does not load it.
+statsmodels is imported inside the functions that need it (it is heavy, and only a classical fit
+needs it): importing this module does not load it.
 """
 
 from __future__ import annotations
@@ -25,15 +26,16 @@ from __future__ import annotations
 import functools
 import time
 import warnings
-from collections.abc import Callable, Collection, Iterator
+from collections.abc import Callable, Collection, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
 import numpy as np
+from threadpoolctl import threadpool_limits  # installed with scikit-learn
 
 from lstm_lab.errors import ConfigError, DataError, LabError, TrainingError
 from lstm_lab.limits import Limits, env_var, get_limits
-from lstm_lab.models.forecasters import StopFlag, check_fitted
+from lstm_lab.models.base import RunConfig, StopFlag, check_fitted, plain_state, restore_plain
 
 T = TypeVar("T")
 
@@ -57,10 +59,6 @@ def _one_blas_thread() -> None:
     (a SARIMA fit took ~1 s instead of ~0.1 s on a busy 2-core machine). The first classical fit
     limits BLAS to one thread for the whole process, once, and never restores it: no lock is held
     during a fit, so one session's slow fit never makes another session's wait."""
-    try:
-        from threadpoolctl import threadpool_limits  # installed with scikit-learn
-    except ImportError:  # pragma: no cover
-        return
     threadpool_limits(limits=1, user_api="blas")   # not a context manager: the limit stays
 
 
@@ -238,6 +236,23 @@ class HoltWintersForecaster:
         self.trend, self.seasonal, self.damped, self.log = trend, seasonal, damped, log
         self.max_points, self.max_seconds = max_points, max_seconds
 
+    @classmethod
+    def for_run(cls, config: RunConfig, season: int, limits: Limits,
+                positive: bool) -> HoltWintersForecaster:
+        return cls(config.horizon, season)
+
+    def get_state(self) -> dict[str, Any]:
+        """Parameters and fitted weights and initial states, as plain JSON values."""
+        return plain_state(self)
+
+    @classmethod
+    def from_state(cls, state: Mapping[str, Any], network: Any = None) -> HoltWintersForecaster:
+        model = restore_plain(cls, state)
+        if hasattr(model, "params_") and model.params_["initial_seasons"] is not None:
+            model.params_ = {**model.params_,
+                             "initial_seasons": np.asarray(model.params_["initial_seasons"], float)}
+        return model
+
     def fit(self, values: np.ndarray, should_stop: StopFlag | None = None,
             **_: object) -> HoltWintersForecaster:
         """Estimate the weights and initial states on the most recent training points.
@@ -414,6 +429,24 @@ class SarimaForecaster:
         self.horizon, self.season = horizon, season
         self.order, self.seasonal_order, self.log = order, seasonal_order, log
         self.max_points, self.max_seconds = max_points, max_seconds
+
+    @classmethod
+    def for_run(cls, config: RunConfig, season: int, limits: Limits,
+                positive: bool) -> SarimaForecaster:
+        """The airline model, on log values when the data are all positive."""
+        return cls(config.horizon, season, log=positive)
+
+    def get_state(self) -> dict[str, Any]:
+        """Parameters, orders and fitted coefficients, as plain JSON values."""
+        return plain_state(self)
+
+    @classmethod
+    def from_state(cls, state: Mapping[str, Any], network: Any = None) -> SarimaForecaster:
+        model = restore_plain(cls, state)
+        for key in ("order_", "seasonal_order_"):
+            if hasattr(model, key):
+                setattr(model, key, tuple(getattr(model, key)))
+        return model
 
     def fit(self, values: np.ndarray, should_stop: StopFlag | None = None,
             **_: object) -> SarimaForecaster:

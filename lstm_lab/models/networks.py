@@ -1,4 +1,8 @@
-"""Keras model builders. Nothing is fitted here; Keras is imported lazily so the app opens fast."""
+"""Keras model builders (LSTM, MLP) and the layers every network of the lab shares.
+
+Nothing is fitted here. Keras is imported inside each function, never at the top: importing the
+lab (and opening the app) must not load TensorFlow until a network is built.
+"""
 
 from __future__ import annotations
 
@@ -21,10 +25,10 @@ def build_lstm(window: int, horizon: int, layers: int = 1, units: int = 32, drop
     x = inputs
     for i in range(layers):
         x = keras.layers.LSTM(units, return_sequences=i < layers - 1, name=f"lstm_{i + 1}",
-                              **_seeded(seed, i, recurrent=True))(x)
-        x = _dropout(x, dropout, seed, i)
-    outputs = keras.layers.Dense(horizon, name="forecast", **_seeded(seed, layers))(x)  # [B, horizon]
-    return _finish(inputs, outputs, "lstm", learning_rate)
+                              **seeded(seed, i, recurrent=True))(x)
+        x = dropout_after(x, dropout, seed, i)
+    outputs = keras.layers.Dense(horizon, name="forecast", **seeded(seed, layers))(x)  # [B, horizon]
+    return compiled(inputs, outputs, "lstm", learning_rate)
 
 
 def build_mlp(window: int, horizon: int, layers: int = 1, units: int = 32, dropout: float = 0.0,
@@ -36,13 +40,13 @@ def build_mlp(window: int, horizon: int, layers: int = 1, units: int = 32, dropo
     x = inputs
     for i in range(layers):
         x = keras.layers.Dense(units, activation="relu", name=f"dense_{i + 1}",
-                               **_seeded(seed, i))(x)
-        x = _dropout(x, dropout, seed, i)
-    outputs = keras.layers.Dense(horizon, name="forecast", **_seeded(seed, layers))(x)  # [B, horizon]
-    return _finish(inputs, outputs, "mlp", learning_rate)
+                               **seeded(seed, i))(x)
+        x = dropout_after(x, dropout, seed, i)
+    outputs = keras.layers.Dense(horizon, name="forecast", **seeded(seed, layers))(x)  # [B, horizon]
+    return compiled(inputs, outputs, "mlp", learning_rate)
 
 
-def _seeded(seed: int, layer: int, recurrent: bool = False) -> dict:
+def seeded(seed: int, layer: int, recurrent: bool = False) -> dict:
     """Initializers with explicit seeds: the same weights whatever else runs in the process
     (concurrent trainings in one server would otherwise share Keras' global seed state)."""
     import keras
@@ -54,7 +58,7 @@ def _seeded(seed: int, layer: int, recurrent: bool = False) -> dict:
     return kwargs
 
 
-def _dropout(x, dropout: float, seed: int, i: int):
+def dropout_after(x, dropout: float, seed: int, i: int):
     """Dropout after layer ``i`` (seeded, so concurrent trainings do not share a stream)."""
     import keras
 
@@ -63,7 +67,7 @@ def _dropout(x, dropout: float, seed: int, i: int):
     return keras.layers.Dropout(dropout, seed=seed + 100 + i, name=f"dropout_{i + 1}")(x)
 
 
-def _finish(inputs, outputs, name: str, learning_rate: float) -> keras.Model:
+def compiled(inputs, outputs, name: str, learning_rate: float) -> keras.Model:
     """The model from ``inputs`` to ``outputs``, compiled with Adam and MSE."""
     import keras
 

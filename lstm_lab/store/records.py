@@ -22,6 +22,7 @@ from lstm_lab.errors import DataError
 from lstm_lab.experiments.config import NEURAL_MODELS, ExperimentConfig
 from lstm_lab.experiments.export import model_bytes
 from lstm_lab.experiments.training import MODEL_LABELS, ExperimentResult
+from lstm_lab.models.registry import get_spec
 from lstm_lab.store.stored_network import StoredNetwork
 
 Networks = Mapping[str, tuple[dict[str, Any], bytes]]   # model -> (state, .keras bytes)
@@ -194,62 +195,23 @@ def fitted_name(key: Any) -> bool:
             and not key.startswith("_") and key not in _RESTORED_SEPARATELY)
 
 
-# The names _network_state and _restore_network were written with (until the forecasters' own
-# get_state / from_state take their place).
-_dumps, _plain, _fitted_name = dumps, plain, fitted_name
-
 _RESTORED_SEPARATELY = ("model_", "transform_", "scaler_")
 
 
 def _network_state(forecaster: Any) -> dict[str, Any]:
-    """What predict() needs besides the Keras model, as plain JSON values."""
-    import inspect
-
-    params = {k: getattr(forecaster, k)
-              for k in inspect.signature(type(forecaster).__init__).parameters
-              if k != "self" and hasattr(forecaster, k)}
-    fitted = {}
-    for key, value in vars(forecaster).items():
-        if key.endswith("_") and key not in _RESTORED_SEPARATELY:
-            try:
-                fitted[key] = json.loads(_dumps(value))
-            except (TypeError, ValueError):
-                continue  # not a plain value: not needed to predict
-    return {"params": _plain(params), "fitted": fitted,
-            "transform": {"kind": forecaster.transform_.kind,
-                          "season": int(forecaster.transform_.season),
-                          "trend": [float(v) for v in forecaster.transform_.trend]},
-            "scaler": {"mean": forecaster.scaler_.mean, "scale": forecaster.scaler_.scale}}
+    """What predict() needs besides the Keras model, as plain JSON values (the forecaster's own
+    ``get_state``)."""
+    return forecaster.get_state()
 
 
 def _restore_network(model: str, state: Mapping[str, Any], network) -> Any:
-    import inspect
-
-    from lstm_lab.data.windows import Scaler, TargetTransform
-    from lstm_lab.models.forecasters import LSTMForecaster, MLPForecaster
-
-    classes = {"lstm": LSTMForecaster, "mlp": MLPForecaster}
-    if model not in classes:
+    """The fitted network ``state`` describes, predicting with ``network``: restored by the class
+    its registry spec names (``from_state``)."""
+    if model not in NEURAL_MODELS:
         raise DataError(f"Unknown network {model!r}; stored networks are "
-                        f"{', '.join(classes)}.")
-    cls = classes[model]
+                        f"{', '.join(NEURAL_MODELS)}.")
     try:
-        allowed = set(inspect.signature(cls.__init__).parameters) - {"self"}
-        forecaster = cls(**{k: v for k, v in state["params"].items() if k in allowed})
-        for key, value in state.get("fitted", {}).items():
-            if _fitted_name(key):
-                setattr(forecaster, key, value)
-        forecaster.transform_ = TargetTransform(
-            str(state["transform"]["kind"]), int(state["transform"]["season"]),
-            tuple(float(v) for v in state["transform"].get("trend", (0.0, 0.0))))
-        scaler = Scaler()
-        # The Scaler wraps a StandardScaler; its two fitted statistics are all transform() needs.
-        scaler._scaler.mean_ = np.array([float(state["scaler"]["mean"])])
-        scaler._scaler.scale_ = np.array([float(state["scaler"]["scale"])])
-        scaler._scaler.n_features_in_ = 1
-        forecaster.scaler_ = scaler
+        return get_spec(model).state_class.from_state(state, network)
     except (KeyError, TypeError, ValueError, AttributeError) as err:
         raise DataError(f"The stored {MODEL_LABELS[model]} state is incomplete ({err}).") \
             from None
-    forecaster.model_ = network
-    return forecaster

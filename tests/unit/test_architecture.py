@@ -15,7 +15,7 @@ HEAVY = ("streamlit", "tensorflow", "keras")
 
 def test_importing_the_core_loads_neither_streamlit_nor_tensorflow() -> None:
     modules = ["lstm_lab", "lstm_lab.experiments.config", "lstm_lab.data.series", "lstm_lab.data.datasets",
-               "lstm_lab.data.windows", "lstm_lab.models.forecasters", "lstm_lab.models.fitting", "lstm_lab.models.networks",
+               "lstm_lab.data.windows", "lstm_lab.models.neural", "lstm_lab.models.registry", "lstm_lab.models.fitting", "lstm_lab.models.networks",
                "lstm_lab.experiments.metrics", "lstm_lab.experiments.training", "lstm_lab.experiments.export", "lstm_lab.cli.main"]
     if (PACKAGE / "experiments" / "plots.py").exists():
         modules.append("lstm_lab.experiments.plots")

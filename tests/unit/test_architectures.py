@@ -17,7 +17,7 @@ from lstm_lab.models.architectures import (
     count_params,
     sub_window_length,
 )
-from lstm_lab.models.forecasters import LSTMForecaster
+from lstm_lab.models.neural import LSTMForecaster
 from tests.conftest import requires_tf
 
 pytestmark = requires_tf

@@ -14,7 +14,8 @@ import pytest
 from lstm_lab.data.datasets import load_air_passengers
 from lstm_lab.errors import ConfigError, DataError, NotFittedError
 from lstm_lab.models.classical import HoltWintersForecaster, SarimaForecaster
-from lstm_lab.models.forecasters import NaiveForecaster, SeasonalNaiveForecaster
+from lstm_lab.models.naive import NaiveForecaster
+from lstm_lab.models.seasonal_naive import SeasonalNaiveForecaster
 
 ROOT = Path(__file__).resolve().parents[2]
 AIR = load_air_passengers().values

@@ -135,7 +135,7 @@ def test_forecast_ahead_networks_share_the_training_time_limit(monkeypatch) -> N
     """Forecast ahead used to train with no time limit: each network now gets what is left of
     LSTM_LAB_MAX_TRAIN_SECONDS, as in run_experiment, and a network that reaches it says so."""
     from lstm_lab.experiments.evaluation import forecast_future
-    from lstm_lab.models import forecasters
+    from lstm_lab.models import neural as forecasters
     from lstm_lab.models.fitting import FitOutcome
 
     caps = []

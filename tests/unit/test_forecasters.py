@@ -9,14 +9,11 @@ import pytest
 
 from lstm_lab.data import windows
 from lstm_lab.errors import ConfigError, DataError, NotFittedError, TrainingError
-from lstm_lab.models import forecasters
-from lstm_lab.models.forecasters import (
-    EpochInfo,
-    LSTMForecaster,
-    MLPForecaster,
-    NaiveForecaster,
-    SeasonalNaiveForecaster,
-)
+from lstm_lab.models import neural as forecasters
+from lstm_lab.models.base import EpochInfo
+from lstm_lab.models.naive import NaiveForecaster
+from lstm_lab.models.neural import LSTMForecaster, MLPForecaster
+from lstm_lab.models.seasonal_naive import SeasonalNaiveForecaster
 from tests.conftest import requires_tf
 
 HAND = np.array([10.0, 20.0, 30.0, 40.0, 50.0, 60.0, 70.0])

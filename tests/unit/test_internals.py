@@ -9,7 +9,6 @@ import pytest
 from lstm_lab.errors import ConfigError, DataError, NotFittedError
 from lstm_lab.experiments.config import ExperimentConfig
 from lstm_lab.models import architectures
-from lstm_lab.models.forecasters import LSTMForecaster
 from lstm_lab.models.internals import (
     internals_figure,
     internals_for_result,
@@ -17,6 +16,7 @@ from lstm_lab.models.internals import (
     recurrent_layers,
 )
 from lstm_lab.models.networks import build_lstm
+from lstm_lab.models.neural import LSTMForecaster
 from tests.conftest import FAST, make_tiny_series, requires_tf
 
 pytestmark = requires_tf

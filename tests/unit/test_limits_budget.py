@@ -158,7 +158,7 @@ def test_an_oversized_run_is_refused_before_any_training(monkeypatch) -> None:
     def no_training(*args, **kwargs):
         raise AssertionError("training started")
 
-    monkeypatch.setattr("lstm_lab.models.forecasters.fit_compiled", no_training)
+    monkeypatch.setattr("lstm_lab.models.neural.fit_compiled", no_training)
     monkeypatch.setenv("LSTM_LAB_MAX_WEIGHTS", "100")
     config = ExperimentConfig(window=4, test_size=6, models=("naive", "mlp"), **FAST)
     with pytest.raises(ConfigError, match=r"the MLP \(1 layer of 40 units\) would have 241 "

@@ -16,14 +16,11 @@ import pytest
 from lstm_lab.errors import DataError
 from lstm_lab.experiments.config import MODELS, ExperimentConfig
 from lstm_lab.experiments.training import ExperimentResult, run_experiment
+from lstm_lab.models.base import EpochInfo
 from lstm_lab.models.classical import HoltWintersForecaster, SarimaForecaster
-from lstm_lab.models.forecasters import (
-    EpochInfo,
-    LSTMForecaster,
-    MLPForecaster,
-    NaiveForecaster,
-    SeasonalNaiveForecaster,
-)
+from lstm_lab.models.naive import NaiveForecaster
+from lstm_lab.models.neural import LSTMForecaster, MLPForecaster
+from lstm_lab.models.seasonal_naive import SeasonalNaiveForecaster
 from tests.conftest import FAST, TF_AVAILABLE, make_tiny_series, make_tiny_values, requires_tf
 
 ROOT = Path(__file__).resolve().parents[2]

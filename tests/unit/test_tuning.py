@@ -101,7 +101,7 @@ def test_the_variant_with_the_smallest_validation_error_is_kept() -> None:
                              "first difference, window 24, 8 units": pytest.approx(5.0),
                              "seasonal difference, window 24, 8 units": pytest.approx(1.5)}
     assert model.choice_ == "seasonal difference, window 24, 8 units"
-    assert model.history_ == {"loss": [1.5]}                     # attributes read through
+    assert model.chosen_.history_ == {"loss": [1.5]}     # the kept network, through chosen_
     np.testing.assert_allclose(model.predict(values, np.array([80])), [values[80:92] + 1.5])
 
 
@@ -208,7 +208,7 @@ def test_a_tuned_run_records_its_choice_and_forecasts_with_it(tmp_path) -> None:
 
 
 def test_live_progress_follows_each_variant() -> None:
-    from lstm_lab.models.forecasters import EpochInfo
+    from lstm_lab.models.base import EpochInfo
 
     job = TrainingJob(MULTI.replace(models=("lstm",), epochs=10), make_tiny_series())
     shares = []

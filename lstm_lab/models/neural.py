@@ -1,13 +1,15 @@
-"""Forecasters in scikit-learn style: ``__init__`` stores arguments, ``fit`` learns and returns
-self, learned attributes end in ``_``, ``predict(values, origins)`` forecasts ``horizon`` steps
-after each origin using only ``values[:origin]``.
+"""The networks in scikit-learn style: the LSTM family (one class, any architecture) and the MLP.
+
+They share windowing, scaling, the compiled training loop and forecasting (``NeuralForecaster``);
+each says how to build its Keras model and how to feed it windows. Keras itself is imported in
+``fit`` only: importing this module (and opening the app) stays fast until a network trains.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 
@@ -19,73 +21,23 @@ from lstm_lab.data.windows import (
     window_count,
     windows_at,
 )
-from lstm_lab.errors import ConfigError, DataError, NotFittedError, TrainingError
+from lstm_lab.errors import DataError, TrainingError
 from lstm_lab.limits import Limits
+from lstm_lab.models.architectures import build
+from lstm_lab.models.base import (
+    EpochHook,
+    EpochInfo,
+    RunConfig,
+    StopFlag,
+    check_fitted,
+    plain_state,
+    restore_plain,
+)
 from lstm_lab.models.fitting import fit_compiled
+from lstm_lab.models.networks import build_mlp
 
-
-@dataclass(frozen=True)
-class EpochInfo:
-    """What the per-epoch hook receives: enough to draw a progress bar and a live loss chart."""
-
-    model: str
-    epoch: int          # 1-based
-    epochs: int         # the maximum
-    loss: float
-    val_loss: float | None
-    variant: str = ""       # with tuning: which variant of the network is training
-    variant_index: int = 0
-    variants: int = 1
-
-
-EpochHook = Callable[[EpochInfo], None]
-StopFlag = Callable[[], bool]
-
-
-def check_fitted(estimator: object, attribute: str) -> None:
-    if not hasattr(estimator, attribute):
-        raise NotFittedError(f"{type(estimator).__name__} is not fitted: call fit() before predict().")
-
-
-class NaiveForecaster:
-    """Repeats the last observed value for every step of the horizon."""
-
-    name = "naive"
-
-    def __init__(self, horizon: int = 1) -> None:
-        self.horizon = horizon
-
-    def fit(self, values: np.ndarray, **_: object) -> NaiveForecaster:
-        self.first_origin_ = 1
-        return self
-
-    def predict(self, values: np.ndarray, origins: np.ndarray) -> np.ndarray:
-        check_fitted(self, "first_origin_")
-        last = np.asarray(values, dtype="float64")[np.asarray(origins) - 1]
-        return np.repeat(last[:, None], self.horizon, axis=1)
-
-
-class SeasonalNaiveForecaster:
-    """Repeats the value one season earlier (for steps beyond a season, the last observed season)."""
-
-    name = "seasonal_naive"
-
-    def __init__(self, horizon: int = 1, season: int = 12) -> None:
-        self.horizon, self.season = horizon, season
-
-    def fit(self, values: np.ndarray, **_: object) -> SeasonalNaiveForecaster:
-        if self.season < 1:
-            raise ConfigError(f"season must be >= 1. Received: season={self.season}")
-        self.first_origin_ = self.season
-        return self
-
-    def predict(self, values: np.ndarray, origins: np.ndarray) -> np.ndarray:
-        check_fitted(self, "first_origin_")
-        values = np.asarray(values, dtype="float64")
-        k = np.arange(self.horizon)
-        # step k after origin o looks back a whole number of seasons to an observed point
-        back = self.season * (k // self.season + 1) - k          # (horizon,)
-        return values[np.asarray(origins)[:, None] - back[None, :]]
+# restored from their own entries of a saved state (or, model_, from the .keras file)
+RESTORED_SEPARATELY = ("model_", "transform_", "scaler_")
 
 
 class NeuralForecaster:
@@ -154,7 +106,7 @@ class NeuralForecaster:
         X_fit, y_fit = X[: len(X) - n_val], y[: len(y) - n_val]
         validation = (self._inputs(X[len(X) - n_val:]), y[len(y) - n_val:]) if n_val else None
 
-        import keras
+        import keras  # deferred: see the module docstring
 
         keras.utils.set_random_seed(self.seed)
         self.model_ = self._build()
@@ -228,15 +180,52 @@ class NeuralForecaster:
         out = self.model_(self._inputs(X), training=False)
         return out.numpy() if hasattr(out, "numpy") else np.asarray(out)
 
+    # --- saved state -----------------------------------------------------------------------------
+    def get_state(self) -> dict[str, Any]:
+        """What ``predict`` needs besides the Keras model (saved as a .keras file), as plain
+        JSON values: the parameters, the plain fitted values, the transform and the scaler."""
+        check_fitted(self, "model_")
+        return {**plain_state(self, skip=RESTORED_SEPARATELY),
+                "transform": {"kind": self.transform_.kind, "season": int(self.transform_.season),
+                              "trend": [float(v) for v in self.transform_.trend]},
+                "scaler": self.scaler_.get_state()}
+
+    @classmethod
+    def from_state(cls, state: Mapping[str, Any], network: Any = None) -> NeuralForecaster:
+        """The fitted network ``get_state`` describes, predicting with ``network`` (its Keras
+        model). Raises KeyError / TypeError / ValueError on an incomplete state."""
+        forecaster = restore_plain(cls, state, skip=RESTORED_SEPARATELY)
+        transform = state["transform"]
+        forecaster.transform_ = TargetTransform(
+            str(transform["kind"]), int(transform["season"]),
+            tuple(float(v) for v in transform.get("trend", (0.0, 0.0))))
+        forecaster.scaler_ = Scaler.from_state(state["scaler"])
+        forecaster.model_ = network
+        return forecaster
+
+    @staticmethod
+    def run_settings(config: RunConfig, season: int, limits: Limits) -> dict[str, Any]:
+        """The settings every network of a run shares, from its config."""
+        return dict(window=config.window, horizon=config.horizon, transform=config.transform,
+                    season=season, dropout=config.dropout, epochs=config.epochs,
+                    batch_size=config.batch_size, learning_rate=config.learning_rate,
+                    patience=config.patience, validation_fraction=config.validation_fraction,
+                    seed=config.seed, max_windows=limits.max_train_windows,
+                    strategy=config.strategy)
+
 
 class LSTMForecaster(NeuralForecaster):
     """Stacked LSTM over sliding windows: one value per time step, state carried through time."""
 
     name = "lstm"
 
-    def _build(self):
-        from lstm_lab.models.architectures import build
+    @classmethod
+    def for_run(cls, config: RunConfig, season: int, limits: Limits,
+                positive: bool) -> LSTMForecaster:
+        return cls(layers=config.layers, units=config.units, architecture=config.architecture,
+                   **cls.run_settings(config, season, limits))
 
+    def _build(self):
         return build(self.architecture, self.window, self.output_steps, self.layers, self.units,
                      self.dropout, self.learning_rate, seed=self.seed)
 
@@ -249,9 +238,13 @@ class MLPForecaster(NeuralForecaster):
 
     name = "mlp"
 
-    def _build(self):
-        from lstm_lab.models.networks import build_mlp
+    @classmethod
+    def for_run(cls, config: RunConfig, season: int, limits: Limits,
+                positive: bool) -> MLPForecaster:
+        return cls(layers=config.mlp_layers, units=config.mlp_units,
+                   **cls.run_settings(config, season, limits))
 
+    def _build(self):
         return build_mlp(self.window, self.output_steps, self.layers, self.units, self.dropout,
                          self.learning_rate, seed=self.seed)
 
