@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pandas as pd
 import streamlit as st
 
 from lstm_lab.data.series import Series
@@ -107,7 +108,5 @@ def _draw_future(future: evaluation.FutureForecast) -> None:
                        icon=":material/download:")
 
 
-def _frame(rows: dict):
-    import pandas as pd
-
+def _frame(rows: dict) -> pd.DataFrame:
     return pd.DataFrame(rows).T
