@@ -185,7 +185,8 @@ def _live_panel() -> None:
         head.progress(job.progress(), text=f"{job.progress():.0%}")
         _stop_button(stop, job)
         if any(h["loss"] for h in histories.values()):
-            st.plotly_chart(plots.loss_figure(histories, "Live loss"), key=f"live_{job.id}")
+            st.plotly_chart(plots.loss_figure(histories, "Live loss", job.config),
+                            key=f"live_{job.id}")
 
 
 def _stop_button(column, job) -> None:

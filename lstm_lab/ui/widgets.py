@@ -227,7 +227,8 @@ def render_results(result: ExperimentResult) -> None:
     c1, c2 = st.columns(2)
     c1.plotly_chart(plots.residual_figure(result), key="residual_chart")
     if result.histories:
-        c2.plotly_chart(plots.loss_figure(result.histories, "Final loss curves"), key="loss_chart")
+        c2.plotly_chart(plots.loss_figure(result.histories, "Final loss curves", result.config),
+                        key="loss_chart")
     downloads(result)
 
 
