@@ -4,10 +4,16 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import plotly.graph_objects as go
 
 from lstm_lab.data.series import Series
+from lstm_lab.errors import ConfigError
+from lstm_lab.experiments.config import ExperimentConfig
 from lstm_lab.experiments.metrics import rmse
+from lstm_lab.experiments.training import run_experiment
+from lstm_lab.models.architectures import ARCHITECTURES, count_params
 from lstm_lab.models.base import StopFlag
+from lstm_lab.models.internals import recurrent_layers
 from lstm_lab.models.networks import lstm_params, mlp_params
 from lstm_lab.models.neural import LSTMForecaster, MLPForecaster
 
@@ -90,8 +96,6 @@ def _look(fig, title: str, height: int = 340, y_title: str = ""):
 
 def weights_figure(table: pd.DataFrame, x: str, title: str, height: int = 320):
     """MLP and LSTM weight counts against ``x`` (parallel series, or the window)."""
-    import plotly.graph_objects as go
-
     fig = go.Figure()
     for model, color in (("MLP", MLP_COLOR), ("LSTM", LSTM_COLOR)):
         fig.add_trace(go.Scatter(x=table[x], y=table[f"{model} weights"], mode="lines+markers",
@@ -103,8 +107,6 @@ def weights_figure(table: pd.DataFrame, x: str, title: str, height: int = 320):
 def echo_figure(table: pd.DataFrame):
     """Accuracy vs k for the LSTM and the MLP (``tasks.echo_experiment``), chance as a line and
     the MLP's window shaded."""
-    import plotly.graph_objects as go
-
     fig = go.Figure()
     for model, color in (("LSTM", LSTM_COLOR), ("MLP", MLP_COLOR)):
         part = table[table["model"] == model]
@@ -126,8 +128,6 @@ def echo_figure(table: pd.DataFrame):
 
 def variable_length_figure(table: pd.DataFrame):
     """MAE per input length (``tasks.variable_length_demo``), the trained lengths shaded."""
-    import plotly.graph_objects as go
-
     fig = go.Figure()
     for column, name, color, dash in (("LSTM MAE", "LSTM (one network, any length)", LSTM_COLOR,
                                        "solid"),
@@ -152,8 +152,6 @@ def variable_length_figure(table: pd.DataFrame):
 def output_length_figure(forecasts: pd.DataFrame, horizon: int):
     """Forecasts of several output lengths from one encoder-decoder, the MLP's fixed output,
     and the actual values (``tasks.output_length_demo``)."""
-    import plotly.graph_objects as go
-
     fig = go.Figure(go.Scatter(x=forecasts["step"], y=forecasts["actual"], mode="lines",
                                name="actual", line=dict(color="#1f2937", width=1.5)))
     reds = ("#f4a3a3", "#e45756", "#8b0000", "#5a0000")
@@ -175,9 +173,6 @@ def output_length_figure(forecasts: pd.DataFrame, horizon: int):
 def architecture_table(window: int = 12, units: int = 32, layers: int = 1,
                        horizon: int = 1) -> pd.DataFrame:
     """The LSTM family at one setting: label, one-line explanation and trainable weights."""
-    from lstm_lab.errors import ConfigError
-    from lstm_lab.models.architectures import ARCHITECTURES, count_params
-
     rows = []
     for name, arch in ARCHITECTURES.items():
         try:
@@ -199,10 +194,8 @@ def architecture_lines(table: pd.DataFrame) -> list[str]:
     return lines
 
 
-def small_lstm_config():
+def small_lstm_config() -> ExperimentConfig:
     """A run small enough to train live in class (~2 s) whose units fit on a heatmap."""
-    from lstm_lab.experiments.config import ExperimentConfig
-
     return ExperimentConfig(dataset="air_passengers", window=12, horizon=1, units=8,
                             epochs=200, patience=30, learning_rate=0.01, models=("lstm",))
 
@@ -210,16 +203,12 @@ def small_lstm_config():
 def train_small_lstm(series: Series, config=None, should_stop: StopFlag | None = None):
     """Train ``small_lstm_config()`` (or ``config``) on ``series``; the ExperimentResult keeps
     the fitted LSTM for ``internals.internals_for_result``. ``should_stop`` as for any run."""
-    from lstm_lab.experiments.training import run_experiment
-
     return run_experiment(config or small_lstm_config(), series, should_stop=should_stop)
 
 
 def latest_lstm_run(runs: dict):
     """The most recently stored run that still holds a fitted network with LSTM layers (a GRU
     has none to open), or None."""
-    from lstm_lab.models.internals import recurrent_layers
-
     for result in reversed(list(runs.values())):
         forecaster = (getattr(result, "forecasters", None) or {}).get("lstm")
         if hasattr(forecaster, "model_") and recurrent_layers(forecaster.model_):
