@@ -47,6 +47,17 @@ KEY_LEARN_PARALLEL_SERIES = "learn.parallel_series"
 KEY_LEARN_WHICH = "learn.which"
 
 
+def learn_origin_key(n_points: int, first: int) -> str:
+    """The Learn page's forecast-origin slider key. It names the slider's bounds, so another run
+    gets a fresh slider rather than a kept value outside its range."""
+    return f"learn.origin.{n_points}.{first}"
+
+
+def learn_layer_key(n_layers: int) -> str:
+    """The Learn page's LSTM-layer picker key, fresh for a network with another layer count."""
+    return f"learn.layer.{n_layers}"
+
+
 def data_widget_key(field: str) -> str:
     """The Data page's widget key for a config field (e.g. ``data.sine_length``)."""
     return f"data.{field}"

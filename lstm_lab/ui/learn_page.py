@@ -1,0 +1,266 @@
+"""The Learn page's sections: the MLP's five limits, each with a small live experiment, the view
+inside a trained LSTM, and the LSTM family.
+
+One function per section; the page calls them in order. Each live experiment runs in the
+server's training queue as this session's one job and leaves its result in session state
+(keys in ui/state.py), so a rerun keeps it on screen.
+"""
+
+from __future__ import annotations
+
+import math
+
+import plotly.express as px
+import streamlit as st
+
+from lstm_lab.errors import LabError
+from lstm_lab.experiments.config import ExperimentConfig
+from lstm_lab.experiments.training import ExperimentResult
+from lstm_lab.lessons import experiments as lessons
+from lstm_lab.lessons import tasks
+from lstm_lab.models import internals
+from lstm_lab.ui import cache, live, state, text
+
+_PRESS = "Press the button to run it live."
+_SMALL_LSTM_SPINNER = "Training a small LSTM on the airline series…"
+
+
+def _run_live(column, label: str, icon: str, spinner: str, key: str, experiment) -> None:
+    """A button that runs ``experiment(should_stop)`` (a few seconds of training) in the
+    server's training queue, as this session's one job, and keeps its result in session state
+    under ``key``; a LabError (a full server too) is shown as a message, never a traceback."""
+    if column.button(label, icon=icon):
+        live.run_in_queue(key, label, spinner, lambda job: experiment(job.stop_event.is_set))
+    else:
+        live.wait_in_queue(key, spinner)  # queued before a rerun cut the wait short
+
+
+def stateless_section() -> None:
+    """1 · The echo task: the MLP forgets what left its window, the LSTM carries it."""
+    st.subheader("1 · Stateless: no memory beyond the window")
+    c1, c2 = st.columns([2, 3])
+    c1.markdown("**The echo task.** A stream of random symbols (4 kinds) goes by; at every step, "
+                "name the symbol seen *k* steps ago. The MLP sees a fixed window of the last few "
+                "symbols; anything older is gone. The LSTM reads the whole stream one symbol at a "
+                "time and can *carry* a symbol in its cell state for as long as it needs.")
+    echo_window = c1.select_slider("MLP window", [3, 5, 8], 5, key=state.KEY_LEARN_ECHO_WINDOW,
+                                   help="How many of the latest symbols the MLP sees at once.")
+    c1.caption("Trains one LSTM and one MLP on 2,000 sequences of 25 symbols, k = 1 … 10 "
+               "(a few seconds).")
+    _run_live(c1, "Run the echo experiment", ":material/replay:",
+              "Training an LSTM and an MLP on the echo task…", state.KEY_LEARN_ECHO,
+              lambda stop: tasks.echo_experiment(window=echo_window, should_stop=stop))
+    echo = state.result(state.KEY_LEARN_ECHO)
+    if echo is None:
+        c2.info(_PRESS)
+        return
+    c2.plotly_chart(lessons.echo_figure(echo), key="echo_chart")
+    c2.caption(f"MLP window {echo.attrs['window']}: it is perfect while the answer is inside "
+               "its window and at chance "
+               f"({echo.attrs['chance']:.0%}) beyond; the LSTM keeps recalling. "
+               f"Trained in {echo.attrs['seconds']:.1f} s.")
+
+
+def order_section() -> None:
+    """2 · Shuffled windows: the same forecast for the MLP, another one for the LSTM."""
+    st.subheader("2 · Blind to order")
+    c1, c2 = st.columns([2, 3])
+    c1.markdown("The MLP sees the window all at once; nothing marks which value came first. "
+                "Shuffle the points of every window the same way and it learns *exactly* the same "
+                "forecast — it never used the order. The LSTM reads the window step by step, "
+                "carrying its state forward, so for it the order *is* information: shuffled, it "
+                "learns something else.")
+    c1.caption("Trains 4 small networks on the airline series (a few seconds).")
+    airline = cache.air_passengers()  # read here: the experiment runs in a worker thread
+    _run_live(c1, "Run the shuffle experiment", ":material/shuffle:",
+              "Training MLP and LSTM, ordered and shuffled…", state.KEY_LEARN_ORDER,
+              lambda stop: lessons.order_experiment(airline, should_stop=stop))
+    table = state.result(state.KEY_LEARN_ORDER)
+    if table is None:
+        c2.info(_PRESS)
+        return
+    fig = px.bar(table, x="model", y="test RMSE", color="inputs", barmode="group",
+                 title="Same data, inputs in time order vs shuffled", template="plotly_white",
+                 height=320, text_auto=".1f")
+    c2.plotly_chart(fig, key="order_chart")
+
+
+@st.fragment
+def scaling_and_input_sections() -> None:
+    """Sections 3 and 4 share the Units slider. A fragment: moving a slider reruns only these
+    two sections, not the whole page (a chart option should answer at once)."""
+    units = _scaling_section()
+    _input_size_section(units)
+
+
+def _scaling_section() -> int:
+    """3 · Parallel series: the MLP's weights grow with window × series, the LSTM's do not
+    depend on the window. Returns the chosen units (section 4 counts with them too)."""
+    st.subheader("3 · Messy scaling with parallel series")
+    c1, c2 = st.columns([2, 3])
+    window = c1.slider("Window", 3, 96, 12, help="How many past steps each network sees.")
+    units = c1.select_slider("Units", [8, 16, 32, 64, 128], 32,
+                             help="Hidden units of both networks.")
+    table = lessons.parameter_table(window, units)
+    c1.markdown("With several input series, the MLP's input is *window × series* wide; its "
+                "weights grow with both. The LSTM takes one vector of *series* values per step: "
+                "its size does not depend on the window at all.")
+    c2.plotly_chart(lessons.weights_figure(table, "parallel series",
+                                           "Trainable weights vs number of parallel series"),
+                    key="params_chart")
+    c2.table(table.set_index("parallel series"))
+    n_series = c1.select_slider("Input series", [2, 4, 8, 16], 8,
+                                key=state.KEY_LEARN_PARALLEL_SERIES,
+                                help="How many parallel input series predict the one target.")
+    live_window, live_units = min(window, 36), min(units, 32)
+    c1.caption(f"Trains both networks on {n_series} generated series with window {live_window} "
+               f"and {live_units} units; the weights are counted by Keras and by formula.")
+    _run_live(c1, "Train both on parallel series", ":material/stacked_line_chart:",
+              f"Training an MLP and an LSTM on {n_series} input series…",
+              state.KEY_LEARN_PARALLEL,
+              lambda stop: tasks.parallel_experiment(n_series=n_series, window=live_window,
+                                                     units=live_units, should_stop=stop))
+    trained = state.result(state.KEY_LEARN_PARALLEL)
+    if trained is not None:
+        c2.dataframe(trained, hide_index=True, width="stretch",
+                     column_config={"test RMSE": st.column_config.NumberColumn(format="%.3f")})
+        c2.caption(f"{trained.attrs['n_series']} series × window {trained.attrs['window']}: the "
+                   "MLP's first layer reads every value of every series at once; the LSTM reads "
+                   f"one row of {trained.attrs['n_series']} values per step. (The target's "
+                   f"spread is {trained.attrs['target_std']:.2f}: an RMSE well below it means "
+                   "the network learned.)")
+    return units
+
+
+def _input_size_section(units: int) -> None:
+    """4 · Sequences of any length: one LSTM reads them all, the MLP only its fixed width."""
+    st.subheader("4 · Fixed-size inputs")
+    c1, c2 = st.columns([2, 3])
+    c1.markdown("An MLP's first layer has one weight per input: a window of 12 can never take 13 "
+                "values, and a longer history means a new, bigger network. An LSTM applies the "
+                "same cell at every step, so one trained network can read a sequence of any "
+                "length. **The task:** give the average of a sequence of 3 to 12 numbers. Both "
+                "train on padded sequences — the LSTM's `Masking` layer skips the padding, the "
+                "MLP has to read it. Then both are tested on lengths from 2 to 30.")
+    growth = lessons.window_growth(units=units)
+    c2.plotly_chart(lessons.weights_figure(growth, "window", "Weights vs window length (1 series)",
+                                           height=300), key="window_growth_chart")
+    c1.caption("Trains one LSTM and one MLP on 2,000 sequences (a few seconds).")
+    _run_live(c1, "Run the variable-length demo", ":material/straighten:",
+              "Training on sequences of different lengths…", state.KEY_LEARN_VARLEN,
+              lambda stop: tasks.variable_length_demo(should_stop=stop))
+    by_length = state.result(state.KEY_LEARN_VARLEN)
+    if by_length is not None:
+        c2.plotly_chart(lessons.variable_length_figure(by_length), key="varlen_chart")
+        c2.caption("The LSTM reads every length unpadded, even ones it never saw (it gets less "
+                   "exact far outside its training lengths); the MLP, sized for 12 inputs, has "
+                   "no way to read 16.")
+
+
+def output_size_section() -> None:
+    """5 · An encoder-decoder emits any number of steps from the same weights."""
+    st.subheader("5 · Fixed-size outputs")
+    c1, c2 = st.columns([2, 3])
+    c1.markdown("An MLP's output layer is `Dense(horizon)`: it gives exactly *horizon* numbers. "
+                "An **encoder-decoder LSTM** reads the window into one vector (encoder), then "
+                "unrolls a decoder LSTM for as many output steps as asked: its weights do not "
+                "depend on the number of steps. Both train here to forecast 12 steps of a noisy "
+                "wave; the same encoder-decoder weights are then asked for 6, 12 and 24 steps.")
+    c1.caption("Trains an encoder-decoder and an MLP (a few seconds).")
+    _run_live(c1, "Run the output-length demo", ":material/format_list_numbered:",
+              "Training an encoder-decoder LSTM and an MLP…", state.KEY_LEARN_OUTLEN,
+              lambda stop: tasks.output_length_demo(should_stop=stop))
+    found = state.result(state.KEY_LEARN_OUTLEN)
+    if found is not None:
+        forecasts, errors = found
+        c2.plotly_chart(lessons.output_length_figure(forecasts, horizon=12), key="outlen_chart")
+        c2.dataframe(errors, hide_index=True, width="stretch")
+        c2.caption("Past the 12 steps it was trained on, the decoder keeps going but drifts: it "
+                   "can emit any length, and is accurate on the lengths it was trained for.")
+
+
+def inside_the_lstm_section() -> None:
+    """6 · Every gate of every unit for one input window, from your latest run on Train &
+    compare or from a small LSTM trained here."""
+    st.subheader("6 · Inside the LSTM: gates and memory, step by step")
+    st.markdown("At each step the LSTM's gates decide what to **forget** (f), what to **write** "
+                "(i, with candidate values g) to the cell state c, and what to **output** (o) as "
+                "the hidden state h. The heatmaps below recompute every gate of every unit from "
+                "the trained weights, for one input window, with the forecast beside them. "
+                "Stacked layers (*Train & compare → LSTM layers*) let the lower layer track fast, "
+                "step-to-step patterns while the upper one, reading the lower layer's sequence, "
+                "models slower ones such as the seasonal cycle.")
+    latest = lessons.latest_lstm_run(state.runs())
+    small = _small_lstm()
+    choices = {label: run for label, run in (
+        ("your latest run on Train & compare", latest),
+        ("the small LSTM trained here (8 units, airline passengers)", small)) if run is not None}
+    if not choices:
+        st.info("Train an LSTM on *Train & compare*, or press the button for a small one here.")
+        return
+    source = (st.radio("Look inside", list(choices), horizontal=True, key=state.KEY_LEARN_WHICH)
+              if len(choices) > 1 else next(iter(choices)))
+    _internals_view(choices[source], source)
+
+
+def _small_lstm() -> ExperimentResult | None:
+    """The small LSTM trained on this page, or a button that trains it once (then it goes)."""
+    small = state.result(state.KEY_LEARN_SMALL_RUN)
+    if small is not None:
+        return small
+    slot = st.empty()
+    if slot.button("Train a small LSTM here", icon=":material/neurology:",
+                   help="8 units on the airline series, about two seconds."):
+        airline = cache.air_passengers()  # read here: the training runs in a worker thread
+        live.run_in_queue(state.KEY_LEARN_SMALL_RUN, "Training a small LSTM", _SMALL_LSTM_SPINNER,
+                          lambda job: lessons.train_small_lstm(
+                              airline, should_stop=job.stop_event.is_set))
+    else:
+        live.wait_in_queue(state.KEY_LEARN_SMALL_RUN, _SMALL_LSTM_SPINNER)
+    small = state.result(state.KEY_LEARN_SMALL_RUN)
+    if small is not None:
+        slot.empty()  # trained once: same settings, same network
+    return small
+
+
+def _internals_view(run: ExperimentResult, source: str) -> None:
+    """The origin and layer pickers, the forecast at that origin and the gates' heatmaps."""
+    first = run.forecasters["lstm"].first_origin_
+    c1, c2, c3 = st.columns([3, 2, 2])
+    origin = c1.slider("Forecast origin (index of the first predicted point)", first,
+                       run.n_points - 1, min(max(run.n_train, first), run.n_points - 1),
+                       key=state.learn_origin_key(run.n_points, first),
+                       help="The LSTM reads the window of points just before it.")
+    network = run.forecasters["lstm"].model_
+    layers = internals.recurrent_layers(network)
+    layer = c2.selectbox("LSTM layer", layers,
+                         index=layers.index(internals.default_layer(network)),
+                         key=state.learn_layer_key(len(layers))) if len(layers) > 1 else None
+    try:
+        found = internals.internals_for_result(run, origin, layer=layer)
+    except LabError as err:
+        st.error(text.plain(err, None))
+        return
+    prediction, actual, when = (found["prediction"][0], found["actual"][0],
+                                found["forecast_time"][0])
+    c3.metric(f"Prediction for {when:%Y-%m-%d}" if hasattr(when, "strftime")
+              else "Prediction", f"{prediction:,.1f}",
+              None if math.isnan(actual) else f"{prediction - actual:+,.1f} vs actual "
+              f"{actual:,.1f}", delta_color="off")
+    st.caption(f"Showing {source}: window {run.network_config().window}, "
+               f"{found['h'].shape[1]} units, "
+               f"layer '{found['layer']}'. The inputs are the '{run.transform}'-transformed, "
+               "standardised values the network reads.")
+    st.plotly_chart(internals.internals_figure(found), key="internals_chart")
+
+
+def family_section(cfg: ExperimentConfig) -> None:
+    """The LSTM family, weights counted at the current settings, and a link to try them."""
+    st.subheader("The LSTM family")
+    family = lessons.architecture_table(cfg.window, cfg.units, cfg.layers, cfg.horizon)
+    st.markdown(f"Five networks that all read the window step by step; weights counted for the "
+                f"current settings (window {cfg.window}, {cfg.units} units, {cfg.layers} "
+                f"layer{'s' if cfg.layers > 1 else ''}):\n\n"
+                + "\n".join(lessons.architecture_lines(family)))
+    st.page_link("pages/train.py", label="Try them on Train & compare",
+                 icon=":material/arrow_forward:")
