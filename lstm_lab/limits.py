@@ -44,10 +44,13 @@ class Limits:
     max_classical_points: int = 2_000  # most recent points a classical model fits on
     max_classical_seconds: int = 60  # wall-clock cap on one classical fit
     max_queue: int = 60              # jobs waiting or running on the whole server
+    max_jobs_per_client: int = 2     # jobs waiting or running per browser address (all its
+                                     # tabs; a class behind one NAT/proxy shares it)
     max_sweep_runs: int = 36         # runs in one sweep (a teacher may raise it)
     max_session_runs: int = 20       # finished results kept per browser session (oldest go)
     max_owner_storage_mb: int = 200  # run-store space one history key may use, in MiB
     max_import_runs: int = 200       # runs in one imported JSON file
+    max_import_points: int = 200_000  # prediction points (rows) of all runs of one imported file
 
     def __post_init__(self) -> None:
         for f in fields(self):
@@ -79,10 +82,12 @@ ENV_VARS: dict[str, str] = {
     "max_classical_points": "LSTM_LAB_MAX_CLASSICAL_POINTS",
     "max_classical_seconds": "LSTM_LAB_MAX_CLASSICAL_SECONDS",
     "max_queue": "LSTM_LAB_MAX_QUEUE",
+    "max_jobs_per_client": "LSTM_LAB_MAX_JOBS_PER_CLIENT",
     "max_sweep_runs": "LSTM_LAB_MAX_SWEEP_RUNS",
     "max_session_runs": "LSTM_LAB_MAX_SESSION_RUNS",
     "max_owner_storage_mb": "LSTM_LAB_MAX_OWNER_STORAGE_MB",
     "max_import_runs": "LSTM_LAB_MAX_IMPORT_RUNS",
+    "max_import_points": "LSTM_LAB_MAX_IMPORT_POINTS",
 }
 
 

@@ -15,12 +15,13 @@ def used_bytes(conn: sqlite3.Connection, owner: str) -> int:
                             (owner,)).fetchone()[0])
 
 
-def check_quota(used: int, adding: int, what: str = "this run") -> None:
-    """QuotaError when ``used + adding`` bytes exceed ``max_owner_storage_mb``."""
+def check_quota(used: int, adding: int, what: str = "this run", doing: str = "Saving") -> None:
+    """QuotaError when ``used + adding`` bytes exceed ``max_owner_storage_mb``; the message
+    reads "{doing} {what} (N MiB) would take your saved runs to ..."."""
     cap = get_limits().max_owner_storage_bytes
     if used + adding > cap:
         raise QuotaError(
-            f"Saving {what} ({_mib(adding)}) would take your saved runs to "
+            f"{doing} {what} ({_mib(adding)}) would take your saved runs to "
             f"{_mib(used + adding)}, over the {_mib(cap)} each history key may use "
             f"({env_var('max_owner_storage_mb')}; {_mib(used)} used now). Delete old runs on "
             "the History page to make room.")

@@ -58,7 +58,7 @@ from lstm_lab.store.records import (
     run_texts,
     summary_from_row,
 )
-from lstm_lab.store.runs_file import EXPORT_FORMAT, EXPORT_VERSION, parse_export
+from lstm_lab.store.runs_file import EXPORT_FORMAT, EXPORT_VERSION, check_size, parse_export
 from lstm_lab.store.stored_network import StoredNetwork
 from lstm_lab.store.tables import runs_csv
 
@@ -350,9 +350,15 @@ class RunStore:
 
         Raises:
             DataError: the file breaks the schema (one readable sentence; nothing is written).
-            QuotaError: the new runs would take ``owner`` past ``max_owner_storage_mb``.
+            QuotaError: the file's size alone, or the new runs, would take ``owner`` past
+                ``max_owner_storage_mb`` (the size is checked before the file is read).
         """
         owner = _check_owner(owner)
+        # The cheap refusals first, before seconds of checks on the page thread: the file's
+        # size, then its size against the owner's quota (a file is never much smaller than
+        # the runs it holds), then the schema.
+        check_size(text)
+        quota.check_quota(self.used_bytes(owner), len(text), "this runs file", "Importing")
         entries = parse_export(text)
         sweeps: dict[str, str] = {}
         with self.db.connect() as conn, self.db.transaction(conn):

@@ -16,8 +16,9 @@ from typing import Any
 from lstm_lab.errors import DataError, LabError
 from lstm_lab.experiments.config import MODELS, NEURAL_MODELS, TRANSFORMS, field_range
 from lstm_lab.experiments.metrics import METRICS
-from lstm_lab.experiments.training import MODEL_LABELS
+from lstm_lab.experiments.training import MODEL_LABELS, count_weights
 from lstm_lab.limits import env_var, get_limits
+from lstm_lab.store.keras_check import check_keras_file
 from lstm_lab.store.records import fitted_name, format_when, plain, result_from_record
 
 EXPORT_FORMAT = "lstm_lab.runs"
@@ -40,20 +41,30 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _FORMATTING = re.compile(r"[\[\]<>`$]|:/|(?i:www\.)")
 
 
-def parse_export(text: str | bytes) -> list[dict[str, Any]]:
-    """Check an export document completely before anything is written: a strict schema.
-
-    The file's size (``max_upload_mb``), its nesting depth (a 100,000-deep list is one readable
-    error, not a RecursionError), the number of runs (``max_import_runs``), then each run: every
-    field's type, enums through ``ExperimentConfig`` and the known models, transforms and
-    metrics, finite numbers, dates between 2000-01-01 and tomorrow, and text lengths. Unknown
-    fields are refused. Messages quote at most a few characters of what the file holds.
-    """
-    limits = get_limits()
-    limit = limits.max_upload_bytes
+def check_size(text: str | bytes) -> None:
+    """Refuse a runs file over ``max_upload_mb`` before anything reads it."""
+    limit = get_limits().max_upload_bytes
     if len(text) > limit:
         raise DataError(f"The runs file is {len(text) / 2**20:.1f} MiB; the limit is "
                         f"{limit / 2**20:.0f} MiB ({env_var('max_upload_mb')}).")
+
+
+def parse_export(text: str | bytes) -> list[dict[str, Any]]:
+    """Check an export document completely before anything is written: a strict schema.
+
+    The file's size (``max_upload_mb``), its format, version and number of runs
+    (``max_import_runs``), the prediction points of all its runs together
+    (``max_import_points``: checked before any value is, so a huge file is refused in
+    milliseconds, not after seconds of checks on the page thread), its nesting depth (a
+    100,000-deep list is one readable error, not a RecursionError), then each run: every field's
+    type, enums through ``ExperimentConfig`` and the known models, transforms and metrics,
+    finite numbers, dates between 2000-01-01 and tomorrow, text lengths, and its networks'
+    ``.keras`` files (see keras_check.py: only networks LSTM Lab builds, within
+    ``max_weights``). Unknown fields are refused. Messages quote at most a few characters of
+    what the file holds.
+    """
+    limits = get_limits()
+    check_size(text)
     try:
         doc = json.loads(text, parse_constant=_no_constant)
     except RecursionError:
@@ -62,8 +73,8 @@ def parse_export(text: str | bytes) -> list[dict[str, Any]]:
                         "→ Export JSON or `python -m lstm_lab runs export`.") from None
     except (json.JSONDecodeError, UnicodeDecodeError, TypeError, ValueError) as err:
         raise DataError(f"The runs file is not valid JSON: {str(err)[:200]}.") from None
-    _check_depth(doc)
     if not isinstance(doc, dict) or doc.get("format") != EXPORT_FORMAT:
+        _check_depth(doc)
         raise DataError(f"This is not an LSTM Lab runs file: expected \"format\": "
                         f"\"{EXPORT_FORMAT}\" (from History → Export JSON or `python -m lstm_lab "
                         "runs export`).")
@@ -78,6 +89,13 @@ def parse_export(text: str | bytes) -> list[dict[str, Any]]:
         raise DataError(f"The runs file holds {len(runs):,} runs; one import takes at most "
                         f"{limits.max_import_runs:,} ({env_var('max_import_runs')}). Export "
                         "fewer runs at a time.")
+    points = sum(_prediction_points(run) for run in runs)
+    if points > limits.max_import_points:
+        raise DataError(f"The runs file holds {points:,} prediction points; one import takes at "
+                        f"most {limits.max_import_points:,} in all its runs together "
+                        f"({env_var('max_import_points')}). Export fewer runs at a time, or runs "
+                        "on shorter series.")
+    _check_depth(doc)
     entries = []
     now = time.time()
     for i, raw in enumerate(runs, 1):
@@ -89,6 +107,15 @@ def parse_export(text: str | bytes) -> list[dict[str, Any]]:
             raise DataError(f"Run {i} of the file cannot be imported: missing or malformed "
                             f"{_short(err)}.") from None
     return entries
+
+
+def _prediction_points(run: Any) -> int:
+    """The rows of a run's predictions (its longest column), read without checking a value."""
+    result = run.get("result") if isinstance(run, dict) else None
+    preds = result.get("predictions") if isinstance(result, dict) else None
+    if not isinstance(preds, dict):
+        return 0
+    return max((len(v) for v in preds.values() if isinstance(v, list)), default=0)
 
 
 def _no_constant(name: str) -> None:
@@ -302,16 +329,22 @@ def _parse_entry(raw: Any, now: float) -> dict[str, Any]:
                         f"{_short(created_at)} ({format_when(created_at)})")
     sweep = _text(raw.get("sweep") or "", "sweep", 64, _TOKEN)
     networks = {}
-    for model, net in _mapping(raw.get("networks") or {}, "networks", NEURAL_MODELS).items():
+    limits = get_limits()
+    stored = _mapping(raw.get("networks") or {}, "networks", NEURAL_MODELS)
+    sizes = count_weights(result.config, int(record["season"])) if stored else {}
+    for model, net in stored.items():
         if model not in result.metrics:
             raise DataError(f"unexpected network {model!r}: the run has no {model} results")
+        if sizes.get(model, 0) > limits.max_weights:  # its settings must fit this server too
+            raise DataError(f"its settings build a {MODEL_LABELS[model]} network of "
+                            f"{sizes[model]:,} weights; one network may have at most "
+                            f"{limits.max_weights:,} ({env_var('max_weights')})")
         _mapping(net, f"the {model} network", ("state", "keras_base64"))
         encoded = _text(net.get("keras_base64"), f"the {model} network's file",
                         2**31, empty=False)
         blob = base64.b64decode(encoded, validate=True)
-        if not blob.startswith(b"PK"):
-            raise DataError(f"the {model} network is not a .keras file")
         _check_state(model, net.get("state"))
+        check_keras_file(blob, MODEL_LABELS[model], limits)
         networks[model] = (net["state"], blob)
     return {"uid": uid, "created_at": float(created_at), "sweep": sweep,
             "result": plain(record), "networks": networks}

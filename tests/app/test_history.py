@@ -315,3 +315,20 @@ def test_the_page_shows_the_storage_used_and_the_cap(runs, store, monkeypatch) -
     caption = next(c.value for c in at.caption if "history key may use" in c.value)
     assert f"Your saved runs take {used / 2**20:,.1f} MiB of the 3 MiB" in caption
     assert "LSTM_LAB_MAX_OWNER_STORAGE_MB" in caption
+
+
+def test_an_import_over_the_quota_or_the_points_limit_is_refused_on_the_page(
+        runs, store, monkeypatch) -> None:
+    text = store.export_runs([runs["mine0"], runs["mine1"]], ME)
+    monkeypatch.setenv("LSTM_LAB_MAX_IMPORT_POINTS", "10")
+    at = _import(page(OTHER), text.encode())
+    assert not at.exception
+    assert "prediction points; one import takes at most 10" in _unescaped(at.error[0].value)
+    monkeypatch.setenv("LSTM_LAB_MAX_IMPORT_POINTS", "200000")
+    monkeypatch.setenv("LSTM_LAB_MAX_OWNER_STORAGE_MB", "1")
+    at = _import(page(OTHER), (" " * 2**20).encode())
+    assert not at.exception
+    message = _unescaped(at.error[0].value)
+    assert message.startswith("Importing this runs file (1.0 MiB) would take your saved runs to")
+    assert "Delete old runs on the History page" in message
+    assert len(store.list_runs(OTHER, include_shared=False)) == 2   # nothing was added

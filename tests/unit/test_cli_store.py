@@ -312,3 +312,13 @@ def test_python_m_import_of_hostile_files_exits_2_with_one_line(tmp_path, swept,
         assert done.stderr.startswith(message), done.stderr
         assert len(done.stderr.strip().splitlines()) == 1
         assert "Traceback" not in done.stderr
+
+
+def test_an_import_over_the_prediction_points_limit_is_one_readable_error(
+        swept, tmp_path, monkeypatch) -> None:
+    out = tmp_path / "runs.json"
+    assert lab("runs", "export", "--out", str(out)) == 0
+    monkeypatch.setenv("LSTM_LAB_MAX_IMPORT_POINTS", "10")
+    with pytest.raises(LabError, match=r"prediction points; one import takes at most 10 in all "
+                                       r"its runs together \(LSTM_LAB_MAX_IMPORT_POINTS\)"):
+        lab("runs", "import", str(out), "--db", str(tmp_path / "fresh.sqlite3"))

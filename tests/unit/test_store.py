@@ -6,14 +6,18 @@ run checks that stored networks reload into Keras models with the same predictio
 
 from __future__ import annotations
 
+import base64
+import io
 import json
 import os
 import sqlite3
 import subprocess
 import sys
+import tempfile
 import textwrap
 import threading
 import time
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -21,10 +25,14 @@ import pandas as pd
 import pytest
 
 import lstm_lab.store as store_module
+import lstm_lab.store.run_store as run_store_module
 from lstm_lab.data.series import Series
 from lstm_lab.errors import ConfigError, DataError, LabError
 from lstm_lab.experiments.config import ExperimentConfig
-from lstm_lab.experiments.training import ExperimentResult, run_experiment
+from lstm_lab.experiments.training import ExperimentResult, count_weights, run_experiment
+from lstm_lab.limits import get_limits
+from lstm_lab.models.architectures import ARCHITECTURE_NAMES, build
+from lstm_lab.models.networks import build_mlp
 from lstm_lab.store import (
     DB_ENV_VAR,
     SCHEMA_VERSION,
@@ -35,6 +43,8 @@ from lstm_lab.store import (
     database,
     db_path,
     get_store,
+    keras_check,
+    runs_file,
     runs_frame,
 )
 from tests.conftest import FAST, make_tiny_series, requires_tf
@@ -759,9 +769,26 @@ def test_an_owner_over_the_storage_quota_is_refused(store, monkeypatch) -> None:
     assert store.used_bytes(ALICE) > 2**20
     text = store.export_runs([big_id], ALICE)
     monkeypatch.setenv("LSTM_LAB_MAX_OWNER_STORAGE_MB", "1")
-    with pytest.raises(store_module.QuotaError, match="Saving 1 imported run"):
+    bob_used = store.used_bytes(BOB)
+    with pytest.raises(store_module.QuotaError) as info:       # refused on its size alone
         store.import_runs(text, BOB)
-    assert store.list_runs(BOB, include_shared=False)[0].id != big_id  # only Bob's small run
+    assert (f"Importing this runs file ({len(text) / 2**20:.1f} MiB) would take your saved runs "
+            f"to {(bob_used + len(text)) / 2**20:.1f} MiB, over the 1.0 MiB") in str(info.value)
+    assert "Delete old runs on the History page" in str(info.value)
+    assert [s.id for s in store.list_runs(BOB, include_shared=False)] != [big_id]
+    assert len(store.list_runs(BOB, include_shared=False)) == 1   # only Bob's small run
+
+
+def test_an_import_whose_stored_runs_pass_the_quota_is_refused_whole(store, monkeypatch) -> None:
+    """The file fits, but the runs it adds do not (checked after the inserts, rolled back)."""
+    text = json.dumps(_export_doc(store))
+    monkeypatch.setenv("LSTM_LAB_MAX_OWNER_STORAGE_MB", "1")
+    real_size = run_store_module.run_size
+    monkeypatch.setattr(run_store_module, "run_size", lambda *a: real_size(*a) + 2**19)
+    with pytest.raises(store_module.QuotaError, match="Saving 2 imported runs"):
+        store.import_runs(text, BOB)
+    assert store.list_runs(BOB, include_shared=False) == []
+    assert store.used_bytes(BOB) == 0
 
 
 def test_run_and_save_over_the_quota_keeps_the_result_with_a_note(store, monkeypatch) -> None:
@@ -773,3 +800,233 @@ def test_run_and_save_over_the_quota_keeps_the_result_with_a_note(store, monkeyp
     assert "naive" in result.metrics and store.list_runs(ALICE) == []
     assert "not saved to the history" in result.notes[-1]
     assert "LSTM_LAB_MAX_OWNER_STORAGE_MB" in result.notes[-1]
+
+
+# --- imported networks are checked before they are stored (security review, finding A) -------
+
+def _network_doc(store, neural) -> dict:
+    return json.loads(store.export_runs([store.save_run(neural, ALICE)]))
+
+
+def _entries(doc: dict, model: str) -> dict[str, bytes]:
+    blob = base64.b64decode(doc["runs"][0]["networks"][model]["keras_base64"])
+    with zipfile.ZipFile(io.BytesIO(blob)) as archive:
+        return {info.filename: archive.read(info) for info in archive.infolist()}
+
+
+def _with_entries(doc: dict, model: str, entries: dict[str, bytes]) -> str:
+    """The export with ``model``'s .keras file rebuilt from ``entries`` (deflated)."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in entries.items():
+            archive.writestr(name, data)
+    doc["runs"][0]["networks"][model]["keras_base64"] = \
+        base64.b64encode(buffer.getvalue()).decode("ascii")
+    return json.dumps(doc)
+
+
+def _with_config(doc: dict, model: str, change) -> str:
+    """The export with ``model``'s config.json edited by ``change`` (the file is never loaded)."""
+    entries = _entries(doc, model)
+    config = json.loads(entries["config.json"])
+    change(config)
+    entries["config.json"] = json.dumps(config).encode()
+    return _with_entries(doc, model, entries)
+
+
+def _layer(config: dict, name: str) -> dict:
+    return next(layer for layer in config["config"]["layers"] if layer["name"] == name)
+
+
+@pytest.fixture
+def no_keras_load(monkeypatch):
+    """A refused network must be refused without Keras ever building it."""
+    keras = pytest.importorskip("keras")
+    monkeypatch.setattr(keras.saving, "load_model",
+                        lambda *a, **k: pytest.fail("an imported network was loaded"))
+
+
+def _huge_dense(config: dict) -> None:
+    """The MLP's first Dense turned into 60,000 x 60,000 (~14 GB to build), shapes consistent."""
+    _layer(config, "window")["config"]["batch_shape"] = [None, 60_000]
+    dense = _layer(config, "dense_1")
+    dense["config"]["units"] = 60_000
+    dense["build_config"]["input_shape"] = [None, 60_000]
+    _layer(config, "forecast")["build_config"]["input_shape"] = [None, 60_000]
+
+
+@requires_tf
+def test_a_network_declaring_a_60000_by_60000_dense_is_refused_unloaded(store, neural,
+                                                                        no_keras_load) -> None:
+    doc = _network_doc(store, neural)
+    text = _with_config(doc, "mlp", _huge_dense)
+    blob = base64.b64decode(json.loads(text)["runs"][0]["networks"]["mlp"]["keras_base64"])
+    assert len(blob) < 50_000                         # a small file that asks for ~14 GB
+    horizon = neural.config.horizon
+    weights = 60_000 * 60_000 + 60_000 + 60_000 * horizon + horizon
+    started = time.perf_counter()
+    with pytest.raises(DataError, match=rf"^Run 1 of the file cannot be imported: the MLP "
+                                        rf"network would have {weights:,} weights; one network "
+                                        r"may have at most 5,000,000 \(LSTM_LAB_MAX_WEIGHTS\)"):
+        store.import_runs(text, BOB)
+    assert time.perf_counter() - started < 2
+    assert store.list_runs(BOB, include_shared=False) == []
+
+
+@requires_tf
+@pytest.mark.parametrize("model, change, message", [
+    ("mlp", lambda c: _layer(c, "dense_1").update(class_name="Lambda"),
+     r"the MLP network is not a network LSTM Lab builds \(layer 'Lambda' is not allowed\)"),
+    ("lstm", lambda c: _layer(c, "lstm_1").update(class_name="SimpleRNN"),
+     r"the LSTM network is not a network LSTM Lab builds \(layer 'SimpleRNN' is not allowed\)"),
+    ("mlp", lambda c: _layer(c, "dense_1")["config"].update(kernel_initializer={
+        "module": "keras.layers", "class_name": "Dense", "config": {"units": 60_000},
+        "registered_name": None, "build_config": {"input_shape": [None, 60_000]}}),
+     r"not a network LSTM Lab builds \('Dense' is not allowed\)"),
+    ("mlp", lambda c: _layer(c, "dense_1").update(module="os"),
+     r"\('Dense' comes from module 'os', not Keras\)"),
+    ("mlp", lambda c: c.update(class_name="Sequential"),
+     r"\(the model is 'Sequential'; LSTM Lab builds functional models\)"),
+    ("mlp", lambda c: _layer(c, "dense_1")["build_config"].update(input_shape=[None, 60_000]),
+     r"\(layer 'dense_1' is built for a shape its input does not have\)"),
+    ("mlp", lambda c: _layer(c, "forecast")["inbound_nodes"][0]["args"][0]["config"].update(
+        keras_history=["window", 0, 0]),
+     r"\(layer 'forecast' does not simply read the layer before it\)"),
+    ("lstm", lambda c: (_layer(c, "window")["config"].update(batch_shape=[None, 10**7, 1]),
+                        _layer(c, "lstm_1")["build_config"].update(
+                            input_shape=[None, 10**7, 1])),
+     r"the LSTM network's layer 'window' would output 10,000,000 values per window; at most "
+     r"5,000,000 fit \(LSTM_LAB_MAX_WEIGHTS\)"),
+])
+def test_imported_networks_must_be_ones_lstm_lab_builds(store, neural, no_keras_load, model,
+                                                        change, message) -> None:
+    text = _with_config(_network_doc(store, neural), model, change)
+    with pytest.raises(DataError, match="^Run 1 of the file cannot be imported: .*" + message):
+        store.import_runs(text, BOB)
+    assert store.list_runs(BOB, include_shared=False) == []
+
+
+def _h5_declaring(shape: tuple[int, ...]) -> bytes:
+    """An HDF5 file of a few KB whose one dataset declares ``shape`` float32 values."""
+    h5py = pytest.importorskip("h5py")
+    buffer = io.BytesIO()
+    with h5py.File(buffer, "w") as f:
+        f.create_dataset("layers/dense/vars/0", shape=shape, dtype="float32", chunks=(100, 100),
+                         compression="gzip")
+    return buffer.getvalue()
+
+
+@requires_tf
+@pytest.mark.parametrize("edit, env, message", [
+    (lambda e: e.update({"evil.py": b"import os"}), {},
+     r"the MLP network's \.keras file holds 'evil\.py'; the \.keras files LSTM Lab writes hold "
+     r"only config\.json, metadata\.json and model\.weights\.h5"),
+    (lambda e: e.pop("config.json"), {}, r"the MLP network's \.keras file has no config\.json"),
+    (lambda e: e.update({"config.json": b" " * (3 * 2**20)}), {},     # a zip bomb: 3 KB packed
+     r"the MLP network's \.keras file unpacks config\.json to 3\.0 MiB; at most 1\.0 MiB"),
+    (lambda e: e.update({"model.weights.h5": bytes(2 * 2**20)}), {"LSTM_LAB_MAX_WEIGHTS": "1000"},
+     r"the MLP network's \.keras file unpacks model\.weights\.h5 to 2\.0 MiB; at most 1\.0 MiB "
+     r"fit the weights one network may have \(LSTM_LAB_MAX_WEIGHTS\)"),
+    (lambda e: e.update({"model.weights.h5": _h5_declaring((60_000, 60_000))}), {},
+     r"the MLP network's weights file declares more than [\d,]+ values; its 25 weights"),
+])
+def test_imported_keras_archives_hold_only_what_keras_writes(store, neural, no_keras_load,
+                                                            monkeypatch, edit, env,
+                                                            message) -> None:
+    doc = _network_doc(store, neural)
+    entries = _entries(doc, "mlp")
+    assert set(entries) == {"config.json", "metadata.json", "model.weights.h5"}
+    edit(entries)
+    text = _with_entries(doc, "mlp", entries)
+    assert len(text) < 100_000
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    with pytest.raises(DataError, match="^Run 1 of the file cannot be imported: " + message):
+        store.import_runs(text, BOB)
+    assert store.list_runs(BOB, include_shared=False) == []
+
+
+@requires_tf
+def test_an_imported_runs_settings_must_fit_the_weights_cap(store, neural, monkeypatch) -> None:
+    text = store.export_runs([store.save_run(neural, ALICE)])
+    lstm = count_weights(neural.config, neural.season)["lstm"]
+    monkeypatch.setenv("LSTM_LAB_MAX_WEIGHTS", str(lstm - 1))
+    with pytest.raises(DataError, match=rf"Run 1 .*its settings build a LSTM network of {lstm:,} "
+                                        rf"weights; one network may have at most {lstm - 1:,} "
+                                        r"\(LSTM_LAB_MAX_WEIGHTS\)"):
+        store.import_runs(text, BOB)
+    monkeypatch.setenv("LSTM_LAB_MAX_WEIGHTS", str(lstm))
+    assert len(store.import_runs(text, BOB).ids) == 1
+
+
+@requires_tf
+@pytest.mark.parametrize("architecture", ARCHITECTURE_NAMES)
+def test_every_network_lstm_lab_builds_passes_the_import_check(architecture) -> None:
+    """Each architecture (and the MLP), stacked, with dropout: the check counts Keras' weights."""
+    keras = pytest.importorskip("keras")
+    limits = get_limits()
+    for network in (build(architecture, 12, 3, layers=2, units=5, dropout=0.1),
+                    build(architecture, 16, 1, layers=1, units=3),
+                    build_mlp(12, 3, layers=2, units=5, dropout=0.1)):
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / "net.keras"
+            network.save(path)
+            blob = path.read_bytes()
+        keras_check.check_keras_file(blob, "LSTM", limits)
+        with zipfile.ZipFile(io.BytesIO(blob)) as archive:
+            config = archive.read("config.json")
+        assert keras_check._check_config(config, "x", limits) == network.count_params()
+    assert isinstance(network, keras.Model)
+
+
+# --- cheap refusals first (security review, finding B) ------------------------------------------
+
+def test_imports_are_limited_in_prediction_points_before_any_value_is_checked(
+        store, monkeypatch) -> None:
+    doc = _export_doc(store)
+    rows = len(doc["runs"][0]["result"]["predictions"]["time"])
+    doc["runs"][1]["result"]["predictions"]["actual"][0] = "not a number"
+    text = json.dumps(doc)
+    monkeypatch.setenv("LSTM_LAB_MAX_IMPORT_POINTS", str(2 * rows - 1))
+    with pytest.raises(DataError, match=rf"^The runs file holds {2 * rows:,} prediction points; "
+                                        rf"one import takes at most {2 * rows - 1:,} in all its "
+                                        r"runs together \(LSTM_LAB_MAX_IMPORT_POINTS\)"):
+        store.import_runs(text, BOB)
+    monkeypatch.setenv("LSTM_LAB_MAX_IMPORT_POINTS", str(2 * rows))
+    with pytest.raises(DataError, match="Run 2 .*predictions.actual must be a number"):
+        store.import_runs(text, BOB)                      # the per-value checks come after
+
+
+def test_a_million_point_import_is_refused_in_well_under_a_second(store, monkeypatch) -> None:
+    doc = _export_doc(store)
+    n = 1_000_000
+    doc["runs"][0]["result"]["predictions"] = {"time": list(range(n)), "actual": [1.5] * n,
+                                               "split": ["test"] * n, "naive": [1.5] * n}
+    text = json.dumps(doc)
+    checked = []
+    monkeypatch.setattr(runs_file, "_number", lambda *a, **k: checked.append(a))
+    started = time.perf_counter()
+    with pytest.raises(DataError, match=r"holds 1,000,\d{3} prediction points; one import takes "
+                                        r"at most 200,000"):
+        store.import_runs(text, BOB)
+    assert time.perf_counter() - started < 1.5 and checked == []
+
+
+def test_an_import_larger_than_the_quota_left_is_refused_before_it_is_read(
+        store, monkeypatch) -> None:
+    store.save_run(_naive(), BOB)
+    used = store.used_bytes(BOB)
+    monkeypatch.setenv("LSTM_LAB_MAX_OWNER_STORAGE_MB", "1")
+    monkeypatch.setattr(run_store_module, "parse_export",
+                        lambda text: pytest.fail("the file was parsed"))
+    text = "x" * (2**20 - used + 1)                       # one byte too many; not even JSON
+    with pytest.raises(store_module.QuotaError) as info:
+        store.import_runs(text, BOB)
+    message = str(info.value)
+    assert message.startswith(f"Importing this runs file ({len(text) / 2**20:.1f} MiB) would "
+                              "take your saved runs to 1.0 MiB, over the 1.0 MiB each history "
+                              "key may use (LSTM_LAB_MAX_OWNER_STORAGE_MB;")
+    assert "Delete old runs on the History page to make room." in message
+    with pytest.raises(DataError, match="LSTM_LAB_MAX_UPLOAD_MB"):   # the upload limit first
+        monkeypatch.setenv("LSTM_LAB_MAX_UPLOAD_MB", "1")
+        store.import_runs(" " * (2 * 2**20), BOB)
