@@ -864,12 +864,10 @@ def test_a_network_declaring_a_60000_by_60000_dense_is_refused_unloaded(store, n
     assert len(blob) < 50_000                         # a small file that asks for ~14 GB
     horizon = neural.config.horizon
     weights = 60_000 * 60_000 + 60_000 + 60_000 * horizon + horizon
-    started = time.perf_counter()
     with pytest.raises(DataError, match=rf"^Run 1 of the file cannot be imported: the MLP "
                                         rf"network would have {weights:,} weights; one network "
                                         r"may have at most 5,000,000 \(LSTM_LAB_MAX_WEIGHTS\)"):
         store.import_runs(text, BOB)
-    assert time.perf_counter() - started < 2
     assert store.list_runs(BOB, include_shared=False) == []
 
 
@@ -997,7 +995,8 @@ def test_imports_are_limited_in_prediction_points_before_any_value_is_checked(
         store.import_runs(text, BOB)                      # the per-value checks come after
 
 
-def test_a_million_point_import_is_refused_in_well_under_a_second(store, monkeypatch) -> None:
+def test_a_million_point_import_is_refused_before_any_value_is_checked(store,
+                                                                        monkeypatch) -> None:
     doc = _export_doc(store)
     n = 1_000_000
     doc["runs"][0]["result"]["predictions"] = {"time": list(range(n)), "actual": [1.5] * n,
@@ -1005,11 +1004,10 @@ def test_a_million_point_import_is_refused_in_well_under_a_second(store, monkeyp
     text = json.dumps(doc)
     checked = []
     monkeypatch.setattr(runs_file, "_number", lambda *a, **k: checked.append(a))
-    started = time.perf_counter()
     with pytest.raises(DataError, match=r"holds 1,000,\d{3} prediction points; one import takes "
                                         r"at most 200,000"):
         store.import_runs(text, BOB)
-    assert time.perf_counter() - started < 1.5 and checked == []
+    assert checked == []              # refused on the count, before any per-value check
 
 
 def test_an_import_larger_than_the_quota_left_is_refused_before_it_is_read(
