@@ -19,15 +19,21 @@ import sklearn
 
 from lstm_lab import __version__
 from lstm_lab.data.series import Series
-from lstm_lab.data.windows import TargetTransform, resolve_transform, split_by_time, window_count
+from lstm_lab.data.windows import TargetTransform, resolve_transform, window_count
 from lstm_lab.errors import ConfigError, DataError, TrainingError
 from lstm_lab.experiments import tuning
 from lstm_lab.experiments.config import ExperimentConfig
 from lstm_lab.experiments.metrics import evaluate
+from lstm_lab.experiments.split import season_of, training_size
 from lstm_lab.limits import Limits, env_var, get_limits
 from lstm_lab.models.architectures import check_window, count_params, steps_per_window
 from lstm_lab.models.base import EpochHook, StopFlag
-from lstm_lab.models.classical import FitStopped, check_season
+from lstm_lab.models.classical import (
+    FitStopped,
+    beyond_test_cap,
+    beyond_test_cap_note,
+    check_season,
+)
 from lstm_lab.models.networks import mlp_params
 from lstm_lab.models.registry import (
     MODEL_LABELS,
@@ -168,10 +174,19 @@ def run_experiment(config: ExperimentConfig, series: Series, on_epoch: EpochHook
         should_stop: polled during training; when it returns True the current network keeps
             what it has learned so far and networks not yet started are skipped. Holt-Winters
             and SARIMA poll it too (and their time limit, ``max_classical_seconds``): one cut
-            short, or not yet started, is left out and named in ``skipped`` and the notes.
+            short, or not yet started, is left out and named in ``skipped`` and the notes. A
+            network polls it (and the job's time limit, ``max_job_seconds``) between chunks of
+            its forecasts too: one stopped there is left out the same way.
+
+    Limits on forecasting: the fit on the training part (in-sample forecasts, drawn on the
+    chart) is made from at most the most recent ``max_train_windows`` origins (the notes say so
+    when it applied); Holt-Winters and SARIMA are left out of a run whose test part is longer
+    than ``max_classical_points`` (``classical.beyond_test_cap``); the forecasts' work counts in
+    the budget ``preflight`` checks.
     """
     started = time.perf_counter()
     limits = get_limits()
+    deadline = time.monotonic() + limits.max_job_seconds      # for the networks' forecasts
     values = series.values
     n = len(values)
     n_train, season = preflight(config, series, limits)
@@ -181,6 +196,12 @@ def run_experiment(config: ExperimentConfig, series: Series, on_epoch: EpochHook
                           "split": np.where(np.arange(n) < n_train, "train", "test")})
     metrics, histories, epochs_run, n_params, timings = {}, {}, {}, {}, {}
     stopped, skipped, notes, tuned, cut = False, [], [], {}, []
+    out_of_reach = beyond_test_cap(config.models, n - n_train, limits)
+    if out_of_reach:                 # decided before anything starts
+        skipped += out_of_reach
+        notes.append(beyond_test_cap_note(out_of_reach, n - n_train, limits))
+        forecasters = {k: v for k, v in forecasters.items() if k not in out_of_reach}
+    in_sample_cut = 0                # most in-sample origins a model had, when the cap applied
     train_values = values[:n_train]
     for name, model in forecasters.items():
         kind = get_spec(name).kind
@@ -193,18 +214,21 @@ def run_experiment(config: ExperimentConfig, series: Series, on_epoch: EpochHook
             model.max_seconds = max(1.0, limits.max_train_seconds - (t0 - started))
         try:
             model.fit(train_values, on_epoch=on_epoch, should_stop=should_stop)
-        except FitStopped as err:    # a classical fit cut short: left out, the others are kept
+            timings[f"{name}_fit_s"] = round(time.perf_counter() - t0, 4)
+            column = np.full(n, np.nan)
+            for lo, hi in ((model.first_origin_, n_train), (n_train, n)):
+                origins = np.arange(lo, hi, config.horizon)
+                if hi == n_train and origins.size > limits.max_train_windows:
+                    in_sample_cut = max(in_sample_cut, origins.size)
+                    origins = origins[-limits.max_train_windows:]    # the most recent ones
+                if origins.size:
+                    column[_positions(origins, config.horizon, hi)] = \
+                        _predict(model, network, values, origins, should_stop, deadline,
+                                 limits).ravel()[: _count(origins, config.horizon, hi)]
+        except FitStopped as err:    # a fit or forecasts cut short: left out, the others kept
             stopped, cut = stopped or err.by_user, [*cut, str(err)]
             skipped.append(name)
             continue
-        timings[f"{name}_fit_s"] = round(time.perf_counter() - t0, 4)
-        first = model.first_origin_
-        column = np.full(n, np.nan)
-        for lo, hi in ((first, n_train), (n_train, n)):
-            origins = np.arange(lo, hi, config.horizon)
-            if origins.size:
-                column[_positions(origins, config.horizon, hi)] = \
-                    model.predict(values, origins).ravel()[: _count(origins, config.horizon, hi)]
         preds[name] = column
         metrics[name] = evaluate(values[n_train:], column[n_train:], train_values, season)
         if isinstance(model, tuning.TunedForecaster):
@@ -220,6 +244,11 @@ def run_experiment(config: ExperimentConfig, series: Series, on_epoch: EpochHook
         notes += getattr(model, "notes_", [])     # classical: fallbacks, the point cap
     if not metrics:
         raise TrainingError(" ".join(cut))
+    if in_sample_cut:
+        notes.append(f"The fit on the training part is drawn from the most recent "
+                     f"{limits.max_train_windows:,} of {in_sample_cut:,} forecast origins "
+                     f"({env_var('max_train_windows')}); earlier training points show no "
+                     "fitted values.")
     notes += cut
     timings["total_s"] = round(time.perf_counter() - started, 4)
     return ExperimentResult(
@@ -229,6 +258,19 @@ def run_experiment(config: ExperimentConfig, series: Series, on_epoch: EpochHook
         versions=library_versions(neural=bool(histories)), stopped_by_user=stopped,
         skipped=skipped, notes=notes, forecasters=forecasters, tuning=tuned,
         transform=_transform_used(forecasters, config, values[:n_train], season))
+
+
+def _predict(model: Any, network: bool, values: np.ndarray, origins: np.ndarray,
+             should_stop: StopFlag | None, deadline: float, limits: Limits) -> np.ndarray:
+    """``model.predict``; a network's (with tuning, the variant kept) polls Stop and the job's
+    time limit between its chunks of origins."""
+    if not network:
+        return model.predict(values, origins)
+    if isinstance(model, tuning.TunedForecaster):
+        model = model.chosen_
+    return model.predict(values, origins, should_stop=should_stop, deadline=deadline,
+                         deadline_text=f"the time limit of {limits.max_job_seconds} s "
+                                       f"({env_var('max_job_seconds')})")
 
 
 def _transform_used(forecasters: dict[str, Any], config: ExperimentConfig,
@@ -248,10 +290,13 @@ def preflight(config: ExperimentConfig, series: Series,
     """
     limits = limits or get_limits()
     n = len(series)
-    n_test = config.test_count(n)
-    n_train = split_by_time(n, n_test)
-    season = config.season or series.season
+    n_train = training_size(config, n)
+    n_test = n - n_train
+    season = season_of(config, series)
     check_season(config.models, season, inferred=not config.season, limits=limits)
+    out_of_reach = beyond_test_cap(config.models, n_test, limits)
+    if out_of_reach and set(config.models) <= set(out_of_reach):
+        raise ConfigError(beyond_test_cap_note(out_of_reach, n_test, limits, alone=True))
     transform = resolve_transform(config.transform, series.values[:n_train], season)
     lag = TargetTransform(transform, season).lag
     needs = {m: get_spec(m).min_points(config, season, lag) for m in config.models}
@@ -275,11 +320,25 @@ def preflight(config: ExperimentConfig, series: Series,
         TargetTransform(transform, season).check(series.values)
     if "lstm" in config.models:
         check_window(config.architecture, config.window)
-    check_budget(config, n_train, season, limits)
+    check_budget(config, n_train, season, limits, n_points=n)
     return n_train, season
 
 
 def estimate_work(config: ExperimentConfig, n_train: int, season: int,
+                  limits: Limits | None = None, n_points: int | None = None) -> dict[str, int]:
+    """Work per network: training (``training_work``) plus, given the series' ``n_points``,
+    forecasting (``prediction_work``).
+
+    Without ``n_points`` only training is counted (the test part's length is unknown).
+    """
+    work = training_work(config, n_train, season, limits)
+    if n_points is None:
+        return work
+    predicting = prediction_work(config, n_train, n_points, season, limits)
+    return {model: w + predicting.get(model, 0) for model, w in work.items()}
+
+
+def training_work(config: ExperimentConfig, n_train: int, season: int,
                   limits: Limits | None = None) -> dict[str, int]:
     """Training work per network: weights x time steps per window x windows x epochs.
 
@@ -289,7 +348,7 @@ def estimate_work(config: ExperimentConfig, n_train: int, season: int,
     if tuning.applies(config, season):  # every variant trains: their work adds up
         work: dict[str, int] = {}
         for variant in tuning.variants(config, season):
-            for model, w in estimate_work(variant.replace(tuning="off"), n_train, season,
+            for model, w in training_work(variant.replace(tuning="off"), n_train, season,
                                           limits).items():
                 work[model] = work.get(model, 0) + w
         return work
@@ -309,27 +368,95 @@ def estimate_work(config: ExperimentConfig, n_train: int, season: int,
     return work
 
 
+def prediction_work(config: ExperimentConfig, n_train: int, n_points: int, season: int,
+                    limits: Limits | None = None) -> dict[str, int]:
+    """Forecasting work per network: weights x time steps per window x forward passes / 3.
+
+    A forward pass costs about a third of a training step (which adds the backward pass and
+    the update). ``run_experiment`` forecasts from one origin every ``horizon`` points: over the
+    test part, and over the training part from at most the most recent ``max_train_windows``
+    origins; a recursive network makes ``horizon`` passes per origin. With tuning only the
+    variant kept forecasts the run: the costliest variant is counted.
+    """
+    limits = limits or get_limits()
+    horizon = config.horizon
+    test_origins = -(-max(0, n_points - n_train) // horizon)
+    work: dict[str, int] = {}
+    for model, sizes in _network_sizes(config, season).items():
+        for variant, weights in sizes:
+            out_steps = 1 if variant.strategy == "recursive" else horizon
+            steps = (steps_per_window(variant.architecture, variant.window, out_steps)
+                     if model == "lstm" else 1)
+            lag = (0 if variant.transform == "auto"
+                   else TargetTransform(variant.transform, season).lag)
+            in_sample = min(max(0, -(-(n_train - lag - variant.window) // horizon)),
+                            limits.max_train_windows)
+            passes = (in_sample + test_origins) * (horizon // out_steps)
+            work[model] = max(work.get(model, 0), -(-weights * steps * passes // 3))
+    return work
+
+
 def check_budget(config: ExperimentConfig, n_train: int, season: int,
-                 limits: Limits | None = None) -> None:
+                 limits: Limits | None = None, n_points: int | None = None) -> None:
     """Refuse, before any training, a run whose networks are too big (``check_weights``) or
-    whose work exceeds the server's budget."""
+    whose work exceeds the server's budget: training, and given ``n_points`` (the series'
+    length), forecasting (``estimate_work``). When forecasting is the larger part, the message
+    names the test size that would fit; otherwise the epochs."""
     limits = limits or get_limits()
     check_weights(config, season, limits)
-    for model, work in estimate_work(config, n_train, season, limits).items():
-        if work > limits.max_work:
-            fitting_epochs = config.epochs * limits.max_work // work
-            size = (f"units {config.units}, layers {config.layers}, window {config.window}"
-                    if model == "lstm" else f"MLP units {config.mlp_units}, MLP layers "
-                    f"{config.mlp_layers}, window {config.window}")
-            fix = (f"Lower epochs to at most {fitting_epochs:,} (now {config.epochs:,}), or make "
-                   "the network smaller" if fitting_epochs >= 10 else "Make the network smaller")
-            if tuning.applies(config, season):
-                fix = ("Set tuning to off (tuning=auto trains each network up to three times), "
-                       + fix[0].lower() + fix[1:])
-            raise ConfigError(
-                f"This run is too big for this server: the {model_label(model)} needs about "
-                f"{work:.1e} weight updates and the budget is {limits.max_work:.1e} (set by "
-                f"{env_var('max_work')}). {fix}: now {size}.")
+    training = training_work(config, n_train, season, limits)
+    predicting = ({} if n_points is None
+                  else prediction_work(config, n_train, n_points, season, limits))
+    for model, trained in training.items():
+        forecast = predicting.get(model, 0)
+        work = trained + forecast
+        if work <= limits.max_work:
+            continue
+        size = (f"units {config.units}, layers {config.layers}, window {config.window}"
+                if model == "lstm" else f"MLP units {config.mlp_units}, MLP layers "
+                f"{config.mlp_layers}, window {config.window}")
+        if n_points is not None and forecast > trained:
+            raise ConfigError(_forecast_over_budget(config, model, n_train, n_points, season,
+                                                    limits, trained, forecast, size))
+        room = max(0, limits.max_work - forecast)
+        fitting_epochs = config.epochs * room // trained
+        fix = (f"Lower epochs to at most {fitting_epochs:,} (now {config.epochs:,}), or make "
+               "the network smaller" if fitting_epochs >= 10 else "Make the network smaller")
+        if tuning.applies(config, season):
+            fix = ("Set tuning to off (tuning=auto trains each network up to three times), "
+                   + fix[0].lower() + fix[1:])
+        raise ConfigError(
+            f"This run is too big for this server: the {model_label(model)} needs about "
+            f"{work:.1e} weight updates and the budget is {limits.max_work:.1e} (set by "
+            f"{env_var('max_work')}). {fix}: now {size}.")
+
+
+def _forecast_over_budget(config: ExperimentConfig, model: str, n_train: int, n_points: int,
+                          season: int, limits: Limits, trained: int, forecast: int,
+                          size: str) -> str:
+    """The refusal of a run whose forecasts take most of its work, naming the largest test size
+    that would fit. That size is checked against the most the training part could cost at any
+    smaller test size (a longer training part has more windows, up to the cap), so it fits."""
+    n_test = n_points - n_train
+    label = model_label(model, config)
+    longest = training_work(config, n_points - 1, season, limits).get(model, 0)
+
+    def fits(test: int) -> bool:         # work grows with the test part: bisect
+        return longest + prediction_work(config, n_points - 1, n_points - 1 + test, season,
+                                         limits).get(model, 0) <= limits.max_work
+
+    lo, hi = 0, n_test                               # fits(lo) holds (or lo == 0); hi does not
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        lo, hi = (mid, hi) if fits(mid) else (lo, mid)
+    lo = lo if lo and fits(lo) else 0
+    fix = (f"A test size of at most {lo:,} points would fit (now {n_test:,}), or make the "
+           "network smaller" if lo else
+           f"No test size fits beside its training: make the network smaller (now {size})")
+    return (f"This run is too big for this server: forecasting {n_test:,} test points with the "
+            f"{label} adds about {forecast:.1e} to the {trained:.1e} its training needs "
+            "(weights x steps x windows, a forecast counting a third of a training step), and "
+            f"the budget is {limits.max_work:.1e} (set by {env_var('max_work')}). {fix}.")
 
 
 def count_weights(config: ExperimentConfig, season: int) -> dict[str, int]:

@@ -182,13 +182,13 @@ class TunedForecaster:
 
 
 # What the lab reads of a fitted network (results, charts, the store, Learn's internals view),
-# read on a tuned network from the variant it kept. ``_inputs``: internals.py feeds windows
+# read on a tuned network from the variant it kept. ``inputs``: internals.py feeds windows
 # through it.
 KEPT_NETWORK_FACTS = ("model_", "transform_", "scaler_", "history_", "epochs_run_", "best_epoch_",
                       "n_params_", "timed_out_", "n_windows_total_", "n_windows_used_",
                       "n_train_windows_", "n_val_", "fit_seconds_", "window", "units",
                       "transform", "season", "strategy", "architecture", "output_steps",
-                      "predict_chunk", "_inputs")
+                      "predict_chunk", "inputs")
 
 
 def _read_from_kept(attr: str) -> property:

@@ -15,7 +15,8 @@ setting: ``check_season`` refuses a season above ``max_classical_season`` before
 fitted; ``fit`` estimates on the most recent ``max_classical_points`` training points only (and
 says so in ``notes_``); ``fit`` ends with ``FitStopped`` when ``should_stop()`` turns true or after
 ``max_classical_seconds`` -- statsmodels' optimisers are interrupted from their callbacks, so a
-partial fit is never kept.
+partial fit is never kept; ``beyond_test_cap`` leaves them out of a run whose test part is longer
+than ``max_classical_points`` (their forecasts run over it in one uninterruptible call).
 
 statsmodels is imported inside the functions that need it (it is heavy, and only a classical fit
 needs it): importing this module does not load it.
@@ -137,8 +138,47 @@ def check_season(models: Collection[str], season: int, inferred: bool = False,
         "out of the models.")
 
 
+def beyond_test_cap(models: Collection[str], n_test: int,
+                    limits: Limits | None = None) -> list[str]:
+    """The classical models of ``models`` that a test part of ``n_test`` points leaves out.
+
+    Holt-Winters and SARIMA forecast by running their recursion (SARIMA: its Kalman filter) over
+    every point from the start of their fit to the last forecast origin, in one call that holds
+    the GIL: about 2 s per 40,000 points for SARIMA with season 24, so a test part of 2 million
+    points would stall every session for minutes and cannot be stopped. The test part they
+    forecast is therefore capped like the part they fit, at ``limits.max_classical_points``.
+
+    Why leave them out rather than refuse the run: on a long series with a long test part the
+    networks and baselines still fit the budget and are worth running, and a refusal would make
+    the student edit the model list to get any result. So the run goes on without them, before
+    anything starts, and the note (``beyond_test_cap_note``) says what would keep them. Only a
+    run with nothing else in it is refused (``training.preflight``).
+    """
+    cap = (limits or get_limits()).max_classical_points
+    return [name for name in CLASSICAL_MODELS if name in models and n_test > cap]
+
+
+def beyond_test_cap_note(names: Collection[str], n_test: int, limits: Limits | None = None,
+                         alone: bool = False) -> str:
+    """Why ``beyond_test_cap`` left ``names`` out, and the test size that keeps them;
+    ``alone``: they are the run's only models, so the run is refused (the refusal's words)."""
+    cap = (limits or get_limits()).max_classical_points
+    labels = " and ".join(CLASSICAL_MODELS[name] for name in names)
+    many = len(names) > 1
+    they = "they forecast" if many else "it forecasts"
+    if alone:
+        return (f"{labels} cannot forecast a test part of {n_test:,} points on this server: "
+                f"{they} at most {cap:,} (set by {env_var('max_classical_points')}). Set a test "
+                f"size of {cap:,} or less, or add a network or a baseline to the models.")
+    return (f"{labels} {'were' if many else 'was'} left out: the test part has {n_test:,} "
+            f"points and {they} at most {cap:,} on this server (set by "
+            f"{env_var('max_classical_points')}); a test size of {cap:,} or less keeps "
+            f"{'them' if many else 'it'}.")
+
+
 class FitStopped(TrainingError):
-    """A classical fit ended by Stop or by its time limit; nothing of it is kept.
+    """A fit (or a network's forecasts, ``NeuralForecaster.predict``) ended by Stop or by a
+    time limit; nothing of it is kept.
 
     ``by_user`` is True for Stop, False for the time limit.
     """

@@ -214,7 +214,7 @@ def internals_for_result(result, origin: int | None = None, model: str = "lstm",
     z = forecaster.transform_.forward(values[:origin])
     scaled = forecaster.scaler_.transform(np.nan_to_num(z))
     X = windows_at(scaled, np.array([origin]), window)                 # [1, window]
-    inputs = forecaster._inputs(X)                                     # [1, window, 1]
+    inputs = forecaster.inputs(X)                                      # [1, window, 1]
     found = lstm_internals(forecaster.model_, inputs, layer=layer)
     horizon = forecaster.horizon
     prediction = forecaster.predict(values, np.array([origin]))[0]     # [horizon], original units

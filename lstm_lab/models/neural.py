@@ -33,6 +33,7 @@ from lstm_lab.models.base import (
     plain_state,
     restore_plain,
 )
+from lstm_lab.models.classical import FitStopped
 from lstm_lab.models.fitting import fit_compiled
 from lstm_lab.models.networks import build_mlp
 
@@ -143,7 +144,22 @@ class NeuralForecaster:
         return (type(self), self.architecture, self.window, self.output_steps, self.layers,
                 self.units, self.dropout, self.learning_rate)
 
-    def predict(self, values: np.ndarray, origins: np.ndarray) -> np.ndarray:
+    def predict(self, values: np.ndarray, origins: np.ndarray,
+                should_stop: StopFlag | None = None, deadline: float | None = None,
+                deadline_text: str = "its time limit") -> np.ndarray:
+        """Forecasts [len(origins), horizon] from each origin, in chunks of ``predict_chunk``.
+
+        Args:
+            should_stop: polled between chunks (never before the first, so a run stopped while
+                training still forecasts up to one chunk of origins with what it learned).
+            deadline: a ``time.monotonic()`` value, checked between chunks like ``should_stop``.
+            deadline_text: how the message names the deadline ("the time limit of 900 s
+                (LSTM_LAB_MAX_JOB_SECONDS)").
+
+        Raises:
+            FitStopped: ``should_stop()`` turned true (``by_user``), or the deadline passed,
+                before the last chunk; no forecast of this call is kept.
+        """
         check_fitted(self, "model_")
         values = np.asarray(values, dtype="float64")
         origins = np.asarray(origins, dtype=int)
@@ -154,11 +170,31 @@ class NeuralForecaster:
         scaled = self.scaler_.transform(np.nan_to_num(z))
         # in chunks of at most the training cap: never more windows at once than training held
         size = self.predict_chunk
-        z_hat = np.concatenate(
-            [self._forecast(windows_at(scaled, origins[i:i + size], self.window))
-             for i in range(0, len(origins), size)]
-            or [np.empty((0, self.horizon), dtype="float32")])               # [n, horizon]
+        chunks = []
+        for i in range(0, len(origins), size):
+            if i:
+                self._check_stop(should_stop, deadline, deadline_text, i, len(origins))
+            chunks.append(self._forecast(windows_at(scaled, origins[i:i + size], self.window)))
+        z_hat = np.concatenate(chunks or [np.empty((0, self.horizon), dtype="float32")])
         return self.transform_.inverse(self.scaler_.inverse(z_hat), values, origins)
+
+    def _check_stop(self, should_stop: StopFlag | None, deadline: float | None,
+                    deadline_text: str, done: int, total: int) -> None:
+        """Between two chunks of ``predict``: Stop or the deadline end it with ``FitStopped``."""
+        label = self.name.upper()
+        if should_stop is not None and should_stop():
+            raise FitStopped(f"{label} was stopped on request while forecasting ({done:,} of "
+                             f"{total:,} forecast origins done), so it has no results.",
+                             by_user=True)
+        if deadline is not None and time.monotonic() > deadline:
+            raise FitStopped(f"{label} stopped at {deadline_text} while forecasting ({done:,} of "
+                             f"{total:,} forecast origins done), so it has no results. A smaller "
+                             "test size forecasts faster.", by_user=False)
+
+    def inputs(self, X: np.ndarray) -> np.ndarray:
+        """What the Keras model reads for scaled input windows X [n, window] (the LSTM family:
+        [n, window, 1]; the MLP: X itself). The internals view feeds its window through it."""
+        return self._inputs(X)
 
     @property
     def predict_chunk(self) -> int:

@@ -309,3 +309,38 @@ def test_sarima_drops_a_season_longer_than_its_cap_and_says_so(monkeypatch) -> N
     monkeypatch.setenv("LSTM_LAB_MAX_SARIMA_SEASON", "12")   # at the cap: seasonal as before
     assert SarimaForecaster(horizon=3, season=12, log=False).fit(values).seasonal_order_ == \
         (0, 1, 1, 12)
+
+
+# --- the test part they forecast -----------------------------------------------------------------
+def test_a_test_part_longer_than_the_point_cap_leaves_them_out_before_any_fit(monkeypatch) -> None:
+    def no_fit(*args, **kwargs):
+        raise AssertionError("a classical model was fitted")
+
+    monkeypatch.setenv("LSTM_LAB_MAX_CLASSICAL_POINTS", "30")
+    monkeypatch.setattr(HoltWintersForecaster, "fit", no_fit)
+    monkeypatch.setattr(SarimaForecaster, "fit", no_fit)
+    config = ExperimentConfig(test_size=31.0, models=("naive", "holt_winters", "sarima"))
+    result = run_experiment(config, load_air_passengers())
+    assert result.models == ["naive"] and result.skipped == ["holt_winters", "sarima"]
+    assert set(result.forecasters) == {"naive"} and not result.stopped_by_user
+    assert result.notes == [
+        "Holt-Winters and SARIMA were left out: the test part has 31 points and they forecast "
+        "at most 30 on this server (set by LSTM_LAB_MAX_CLASSICAL_POINTS); a test size of 30 or "
+        "less keeps them."]
+
+
+def test_a_test_part_within_the_point_cap_keeps_them(monkeypatch) -> None:
+    monkeypatch.setenv("LSTM_LAB_MAX_CLASSICAL_POINTS", "30")
+    result = run_experiment(ExperimentConfig(test_size=30.0, models=("naive", "holt_winters")),
+                            load_air_passengers())
+    assert result.models == ["naive", "holt_winters"] and result.skipped == []
+
+
+def test_a_run_of_only_classical_models_with_too_long_a_test_part_is_refused(monkeypatch) -> None:
+    monkeypatch.setenv("LSTM_LAB_MAX_CLASSICAL_POINTS", "30")
+    with pytest.raises(ConfigError) as info:
+        preflight(ExperimentConfig(test_size=31.0, models=("sarima",)), load_air_passengers())
+    assert str(info.value) == (
+        "SARIMA cannot forecast a test part of 31 points on this server: it forecasts at most "
+        "30 (set by LSTM_LAB_MAX_CLASSICAL_POINTS). Set a test size of 30 or less, or add a "
+        "network or a baseline to the models.")

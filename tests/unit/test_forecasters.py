@@ -377,3 +377,38 @@ def test_predict_runs_in_chunks_of_the_cap_with_the_numbers_of_one_call(
 def test_predict_without_origins_returns_an_empty_forecast(tiny_values, fast_kwargs) -> None:
     model = MLPForecaster(window=4, horizon=2, max_windows=5, **fast_kwargs).fit(tiny_values)
     assert model.predict(tiny_values, np.array([], dtype=int)).shape == (0, 2)
+
+
+@requires_tf
+def test_predict_stops_between_chunks_when_asked(tiny_values, fast_kwargs, monkeypatch) -> None:
+    """Stop is polled between chunks, never before the first: a stopped network still forecasts
+    one chunk; past it, the call ends with FitStopped and keeps nothing."""
+    from lstm_lab.models.classical import FitStopped
+
+    model = MLPForecaster(window=4, max_windows=7, **fast_kwargs).fit(tiny_values[:30])
+    batches, polls = [], []
+    real_forward = model._forward
+
+    def counted(X):
+        batches.append(len(X))
+        return real_forward(X)
+
+    monkeypatch.setattr(model, "_forward", counted)
+    origins = np.arange(5, 38)                                       # 33 origins: 5 chunks
+    assert model.predict(tiny_values, origins[:7], should_stop=lambda: True).shape == (7, 1)
+    batches.clear()
+    with pytest.raises(FitStopped, match=r"^MLP was stopped on request while forecasting "
+                                         r"\(14 of 33 forecast origins done\)") as err:
+        model.predict(tiny_values, origins, should_stop=lambda: polls.append(1) or len(polls) > 1)
+    assert err.value.by_user and batches == [7, 7] and len(polls) == 2
+    batches.clear()
+    with pytest.raises(FitStopped, match=r"^MLP stopped at the time limit of 9 s \(X\) while "
+                                         r"forecasting \(7 of 33") as err:
+        model.predict(tiny_values, origins, deadline=0.0, deadline_text="the time limit of 9 s (X)")
+    assert not err.value.by_user and batches == [7]
+
+
+def test_inputs_is_what_the_keras_model_reads() -> None:
+    X = np.arange(12, dtype="float32").reshape(3, 4)
+    assert LSTMForecaster(window=4).inputs(X).shape == (3, 4, 1)
+    np.testing.assert_array_equal(MLPForecaster(window=4).inputs(X), X)

@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
+import re
+
+import numpy as np
+import pandas as pd
 import pytest
 
+from lstm_lab.data.series import Series
 from lstm_lab.errors import ConfigError
 from lstm_lab.experiments.config import ExperimentConfig
-from lstm_lab.experiments.training import check_budget, estimate_work, run_experiment
+from lstm_lab.experiments.training import (
+    check_budget,
+    estimate_work,
+    preflight,
+    run_experiment,
+)
 from lstm_lab.limits import Limits
 from tests.conftest import FAST, make_tiny_series, requires_tf
 
@@ -47,7 +57,27 @@ def test_long_series_train_on_the_most_recent_windows(monkeypatch) -> None:
     model = result.forecasters["mlp"]
     assert model.n_windows_used_ == 10 and model.n_windows_total_ > 10
     assert result.notes == [f"MLP trained on the most recent 10 of {model.n_windows_total_} "
-                            "windows (LSTM_LAB_MAX_TRAIN_WINDOWS)."]
+                            "windows (LSTM_LAB_MAX_TRAIN_WINDOWS).", IN_SAMPLE_NOTE]
+
+
+# the naive model forecasts the 34 training points from origins 1..33
+IN_SAMPLE_NOTE = ("The fit on the training part is drawn from the most recent 10 of 33 forecast "
+                  "origins (LSTM_LAB_MAX_TRAIN_WINDOWS); earlier training points show no fitted "
+                  "values.")
+
+
+def test_the_fit_on_the_training_part_is_drawn_from_the_most_recent_origins_only(
+        monkeypatch) -> None:
+    config = ExperimentConfig(test_size=6, models=("naive",))
+    whole = run_experiment(config, make_tiny_series())
+    assert whole.notes == []
+    assert np.isfinite(whole.predictions["naive"][:34]).sum() == 33
+    monkeypatch.setenv("LSTM_LAB_MAX_TRAIN_WINDOWS", "10")
+    capped = run_experiment(config, make_tiny_series())
+    assert capped.notes == [IN_SAMPLE_NOTE]
+    column, full = capped.predictions["naive"].to_numpy(), whole.predictions["naive"].to_numpy()
+    assert np.isnan(column[:24]).all()                          # the earlier origins: none
+    np.testing.assert_array_equal(column[24:], full[24:])       # the rest: the same numbers
 
 
 def test_training_stops_at_the_wall_clock_cap_and_says_so(monkeypatch) -> None:
@@ -164,3 +194,61 @@ def test_an_oversized_run_is_refused_before_any_training(monkeypatch) -> None:
     with pytest.raises(ConfigError, match=r"the MLP \(1 layer of 40 units\) would have 241 "
                                           r"weights, .* at most 100 .* at most 16 would fit"):
         run_experiment(config.replace(mlp_units=40), make_tiny_series())
+
+
+# --- forecasting counts in the budget ------------------------------------------------------------
+def long_sine(n: int = 100_000) -> Series:
+    return Series(2 + np.sin(np.arange(n) * 2 * np.pi / 50), pd.RangeIndex(n), name="sine")
+
+
+def test_work_counts_the_forecasts_a_third_of_a_training_step_each() -> None:
+    config = ExperimentConfig(window=12, units=32, mlp_units=32, epochs=200,
+                              validation_fraction=0.0, transform="none", tuning="off")
+    trained = estimate_work(config, n_train=120, season=12, limits=Limits())
+    work = estimate_work(config, n_train=120, season=12, limits=Limits(), n_points=144)
+    origins = (120 - 12) + 24                      # in the training part, then the test part
+    lstm, mlp = 4 * 32 * (1 + 32 + 1) + 33, 12 * 32 + 32 + 33
+    assert work["lstm"] - trained["lstm"] == -(-lstm * 12 * origins // 3)
+    assert work["mlp"] - trained["mlp"] == -(-mlp * origins // 3)
+    # at most max_train_windows origins in the training part
+    capped = estimate_work(config, 120, 12, Limits(max_train_windows=10), n_points=144)
+    trained = estimate_work(config, 120, 12, Limits(max_train_windows=10))
+    assert capped["mlp"] - trained["mlp"] == -(-mlp * (10 + 24) // 3)
+
+
+def test_a_run_whose_forecasts_are_over_the_budget_is_refused_before_training(
+        monkeypatch) -> None:
+    """100,000 points, 99,000 held out: training sees ~500 windows and fits the budget, but
+    forecasting 99,000 windows of 512 steps with 2 x 128 units is ~30 times over it."""
+    def no_training(*args, **kwargs):
+        raise AssertionError("training started")
+
+    monkeypatch.setattr("lstm_lab.models.neural.fit_compiled", no_training)
+    config = ExperimentConfig(test_size=99_000, window=512, layers=2, units=128, epochs=1,
+                              models=("naive", "lstm"))
+    with pytest.raises(ConfigError) as info:
+        run_experiment(config, long_sine())
+    message = str(info.value)
+    assert message.startswith("This run is too big for this server: forecasting 99,000 test "
+                              "points with the LSTM ×2 adds about 3.4e+12 to the 4.5e+10 its "
+                              "training needs")
+    assert "the budget is 1.0e+11 (set by LSTM_LAB_MAX_WORK)" in message
+    # a shorter test part leaves a longer training part: 5,000 windows are over the budget too
+    assert message.endswith("No test size fits beside its training: make the network smaller "
+                            "(now units 128, layers 2, window 512).")
+
+
+def test_the_test_size_named_fits_and_twice_it_does_not() -> None:
+    limits = Limits(max_work=1_000_000_000)
+    config = ExperimentConfig(test_size=99_000, window=24, units=32, epochs=1,
+                              models=("naive", "lstm"))
+    series = long_sine()
+    with pytest.raises(ConfigError, match=r"A test size of at most [\d,]+ points would fit "
+                                          r"\(now 99,000\), or make the network smaller\.$") as info:
+        preflight(config, series, limits)
+    fits = int(re.search(r"at most ([\d,]+) points", str(info.value)).group(1).replace(",", ""))
+    assert 1_000 < fits < 99_000
+    assert preflight(config.replace(test_size=float(fits)), series, limits) == \
+        (100_000 - fits, 1)
+    with pytest.raises(ConfigError, match="forecasting"):
+        preflight(config.replace(test_size=float(2 * fits)), series, limits)

@@ -161,9 +161,9 @@ def _record_origins(monkeypatch) -> list[tuple[str, np.ndarray]]:
                 SarimaForecaster, LSTMForecaster, MLPForecaster):
         real = cls.predict
 
-        def spy(self, values, origins, _real=real):
+        def spy(self, values, origins, _real=real, **stop):    # networks: Stop and deadline
             calls.append((self.name, np.asarray(origins)))
-            return _real(self, values, origins)
+            return _real(self, values, origins, **stop)
 
         monkeypatch.setattr(cls, "predict", spy)
     return calls
@@ -269,3 +269,19 @@ def test_stop_request_keeps_the_current_network_and_skips_the_rest(tiny_series) 
     assert set(result.metrics) == {"naive", "seasonal_naive", "holt_winters", "sarima", "mlp"}
     assert 1 <= result.epochs_run["mlp"] < 100
     assert "lstm" not in result.predictions
+
+
+@requires_tf
+def test_a_network_stopped_while_forecasting_is_left_out(monkeypatch) -> None:
+    """With 5 windows per chunk the 6 test origins take two chunks: a Stop pressed during
+    training lets the network forecast its first chunk, and ends it at the second."""
+    monkeypatch.setenv("LSTM_LAB_MAX_TRAIN_WINDOWS", "5")
+    config = FAST_CONFIG.replace(models=("naive", "mlp"), test_size=6.0, transform="none")
+    epochs: list[object] = []
+    result = run_experiment(config, make_tiny_series(), on_epoch=epochs.append,
+                            should_stop=lambda: bool(epochs))
+    assert epochs and result.stopped_by_user is True
+    assert result.models == ["naive"] and result.skipped == ["mlp"]
+    assert "mlp" not in result.predictions
+    assert "MLP was stopped on request while forecasting (5 of 6 forecast origins done), so it " \
+           "has no results." in result.notes
