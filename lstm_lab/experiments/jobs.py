@@ -9,9 +9,18 @@ The runner also keeps the server fair (``Limits``, read from the environment on 
 unless given):
 
 - one job per owner (a session's history key): a second submit from the same owner stops the
-  running one or takes the queued one out of the queue, whatever tab or page it came from;
+  running one or takes the queued one out of the queue, whatever tab or page it came from. The
+  new job does not start while the owner's earlier job is still running (a stopped job ends
+  after its current chunk of epochs): a worker takes the next waiting job of another owner
+  instead, so pressing Train again and again holds one worker, not all of them;
+- at most ``max_jobs_per_client`` jobs running or waiting per client (the browser's address):
+  every tab and reload is a new Streamlit session with a new owner, but the same address, so
+  opening tabs cannot get round the one-job-per-owner rule. One more is refused with
+  ``ClientBusyError``. A classroom reaching the server through one NAT or proxy address shares
+  that cap: raise it with ``LSTM_LAB_MAX_JOBS_PER_CLIENT``;
 - at most ``max_queue`` jobs running or waiting on the whole server: one more is refused with
   ``QueueFullError``, which says how long to wait;
+- both caps count a job that was asked to stop until it has returned: it still holds a worker;
 - at most ``max_job_seconds`` of running time per job (queue time does not count): past it the
   job's stop flag is raised, so every task that honours Stop honours the limit too, and the job
   (and the result's ``notes``, when it has them) says it hit the time limit. A job stopped
@@ -47,6 +56,10 @@ class QueueFullError(LabError):
     """The server's training queue holds ``max_queue`` jobs already."""
 
 
+class ClientBusyError(LabError):
+    """One client (browser address) has ``max_jobs_per_client`` jobs running or waiting."""
+
+
 @dataclass(eq=False)
 class TrainingJob:
     """One submitted experiment and everything a page needs to show about it."""
@@ -56,6 +69,7 @@ class TrainingJob:
     task: Callable[[TrainingJob], Any] | None = None   # default: run_experiment
     label: str = "Training"
     owner: str | None = None           # the session's history key; None: no per-owner rule
+    client: str | None = None          # the browser's address; None: no per-client cap
     id: int = field(default_factory=lambda: next(_ids))
     status: str = QUEUED
     submitted_at: float = field(default_factory=time.monotonic)
@@ -139,6 +153,14 @@ class TrainingJob:
                     for m, h in self.histories.items()}
 
 
+def client_busy_message(count: int, cap: int) -> str:
+    """Why a client's next job is refused: ``count`` jobs of it hold places (cap ``cap``)."""
+    many = "trainings" if count != 1 else "training"
+    return (f"You already have {count} {many} running or waiting on this server (from this or "
+            f"another tab). Stop one, or wait for it to finish (the server allows {cap:,} per "
+            f"browser address: {env_var('max_jobs_per_client')}).")
+
+
 def time_limit_note(seconds: int) -> str:
     """What a job that hit ``max_job_seconds`` says about it."""
     return (f"This job reached the server's time limit of {seconds:,} s of running time per job "
@@ -169,28 +191,39 @@ class JobRunner:
 
     def submit(self, config: ExperimentConfig, series: Series,
                task: Callable[[TrainingJob], Any] | None = None,
-               label: str = "Training", owner: str | None = None) -> TrainingJob:
+               label: str = "Training", owner: str | None = None,
+               client: str | None = None) -> TrainingJob:
         """Queue a job; ``task(job)`` replaces the default experiment (backtests, forecasts).
 
         With an ``owner``, that owner's earlier unfinished job is taken out of the queue (or
         stopped, when running); the new job's ``replaced`` says which ("cancelled" or "stopped").
+        A stopped job keeps running until its current phase checks the flag: the new job waits
+        for it (``waiting_for_owner``) and counts, with it, towards both caps below.
 
         Raises:
-            QueueFullError: ``max_queue`` jobs are running or waiting already (the owner's own
-                job, about to be replaced, does not count); nothing is queued or stopped.
+            ClientBusyError: ``client`` has ``max_jobs_per_client`` jobs running or waiting
+                already, from any tab (a job of the owner's about to leave the queue does not
+                count; a running one, stopped or not, does); nothing is queued or stopped.
+            QueueFullError: ``max_queue`` jobs are running or waiting already (counted the
+                same way); nothing is queued or stopped.
         """
         limits = self._limits()
-        job = TrainingJob(config, series, task, label, owner, _runner=self)
+        job = TrainingJob(config, series, task, label, owner, client, _runner=self)
         with self._lock:
             mine = [j for j in self._waiting + self._running if owner is not None
                     and j.owner == owner and not j.stop_event.is_set()]
-            # a stopped job still running is on its way out: it does not hold a place
-            active = [j for j in self._waiting + self._running
-                      if j not in mine and not (j.status == RUNNING and j.stop_event.is_set())]
-            if len(active) >= limits.max_queue:
-                wait = self._wait_for_room(len(active) - limits.max_queue + 1)
-                many = "trainings are" if len(active) != 1 else "training is"
-                raise QueueFullError(f"The server is full: {len(active)} {many} running or "
+            # the owner's waiting job leaves the queue now; every running job holds a worker
+            # until it returns, even once asked to stop
+            held = [j for j in self._waiting + self._running
+                    if not (j in mine and j in self._waiting)]
+            same_client = [j for j in held if client is not None and j.client == client]
+            if len(same_client) >= limits.max_jobs_per_client:
+                raise ClientBusyError(client_busy_message(len(same_client),
+                                                          limits.max_jobs_per_client))
+            if len(held) >= limits.max_queue:
+                wait = self._wait_for_room(len(held) - limits.max_queue + 1)
+                many = "trainings are" if len(held) != 1 else "training is"
+                raise QueueFullError(f"The server is full: {len(held)} {many} running or "
                                      f"waiting. Try again in about {wait} s.")
             for old in mine:
                 old.stop_reason = REPLACED
@@ -203,13 +236,27 @@ class JobRunner:
                 else:
                     job.replaced = "stopped"
             self._waiting.append(job)
-            self._lock.notify()
+            self._lock.notify_all()
         return job
 
     def position(self, job: TrainingJob) -> int:
         """1-based place among waiting jobs; 0 when running or finished."""
         with self._lock:
             return self._waiting.index(job) + 1 if job in self._waiting else 0
+
+    def waiting_for_owner(self, job: TrainingJob) -> bool:
+        """True while ``job`` waits because its owner's earlier job is still running (it was
+        asked to stop and ends after its current chunk of work)."""
+        with self._lock:
+            return job in self._waiting and self._owner_busy(job)
+
+    def _owner_busy(self, job: TrainingJob) -> bool:
+        """The lock is held: a job of ``job``'s owner is running."""
+        return job.owner is not None and any(r.owner == job.owner for r in self._running)
+
+    def _next(self) -> TrainingJob | None:
+        """The first waiting job whose owner has no job running (the lock is held)."""
+        return next((j for j in self._waiting if not self._owner_busy(j)), None)
 
     def _typical(self) -> float:
         """Median duration of the latest finished jobs (capped by the time limit)."""
@@ -268,9 +315,9 @@ class JobRunner:
     def _work(self) -> None:
         while True:
             with self._lock:
-                while not self._waiting:
+                while (job := self._next()) is None:
                     self._lock.wait()
-                job = self._waiting.pop(0)
+                self._waiting.remove(job)
                 self._running.append(job)
                 job.status, job.started_at = RUNNING, time.monotonic()
             seconds = self._limits().max_job_seconds
@@ -299,6 +346,7 @@ class JobRunner:
                     self._running.remove(job)
                     if job.status == DONE and not job.stop_event.is_set():
                         self._durations.append(job.finished_at - job.started_at)
+                    self._lock.notify_all()   # the owner's next job may start now
 
 
 def _add_note(result: Any, note: str) -> None:

@@ -14,7 +14,7 @@ from lstm_lab.experiments.config import ExperimentConfig
 from lstm_lab.experiments.jobs import DONE, FAILED, QUEUED, REPLACED, TrainingJob
 from lstm_lab.experiments.training import model_label
 from lstm_lab.ui import cache, state
-from lstm_lab.ui.owner import session_owner
+from lstm_lab.ui.owner import session_client, session_owner
 
 POLL_SECONDS = 0.5          # a running job: progress bar and live loss chart
 QUEUE_POLL_SECONDS = 1.0    # a waiting job: its place changes only when a job ends
@@ -26,10 +26,11 @@ def start_training(cfg: ExperimentConfig, series: Series, kind: str = "compare",
     """Reuse a finished identical run, else queue a new job as this session's one job.
 
     ``kind`` tells apart what is run on the same config ("compare", a backtest, a forecast);
-    ``task(job)`` does it (default: the comparison). Settings that cannot work, and a full
-    server, are refused at once (the page shows why), not after a wait in the queue. The queue
-    keeps one job per owner: this session's earlier job, from any tab or page, is stopped or
-    leaves the queue, and the page says which.
+    ``task(job)`` does it (default: the comparison). Settings that cannot work, a full server
+    and a browser with ``LSTM_LAB_MAX_JOBS_PER_CLIENT`` jobs already (from any tab) are refused
+    at once (the page shows why), not after a wait in the queue. The queue keeps one job per
+    owner: this session's earlier job, from any tab or page, is stopped or leaves the queue, and
+    the page says which; the new one starts once a stopped one has returned.
     """
     key = state.run_key(cfg, series.fingerprint(), kind)
     if state.get_run(key) is not None:
@@ -46,7 +47,7 @@ def start_training(cfg: ExperimentConfig, series: Series, kind: str = "compare",
             job.config, job.series, owner, job.on_epoch, job.stop_event.is_set)
     try:
         job = submit(cfg, series, task, label)
-    except LabError as err:  # the server is full
+    except LabError as err:  # the server is full, or this browser has its share of it
         state.set_failure(key, str(err))
         return
     old, _ = state.job()
@@ -56,9 +57,12 @@ def start_training(cfg: ExperimentConfig, series: Series, kind: str = "compare",
 
 
 def submit(cfg: ExperimentConfig | None, series: Series | None, task, label: str) -> TrainingJob:
-    """Queue ``task(job)`` as this session's one job; a notice says what became of its
-    earlier job. Raises QueueFullError (a LabError) when the server is full."""
-    job = cache.job_runner().submit(cfg, series, task, label, owner=session_owner())
+    """Queue ``task(job)`` as this session's one job, under this browser's address (see
+    ``owner.session_client``: a classroom behind one NAT/proxy address shares its cap); a
+    notice says what became of its earlier job. Raises QueueFullError or ClientBusyError (both
+    LabErrors) when the server is full or this browser has its jobs already."""
+    job = cache.job_runner().submit(cfg, series, task, label, owner=session_owner(),
+                                    client=session_client())
     if job.replaced:
         state.add_notice(REPLACED_NOTICES[job.replaced], "info")
     return job
@@ -88,6 +92,8 @@ def run_in_queue(key: str, label: str, spinner: str, experiment) -> None:
     wait_in_queue(key, spinner)
 
 
+WAITING_FOR_OWNER = ("Waiting for your earlier training to stop: it ends after its current "
+                     "chunk of work, then this one starts.")
 JOB_SUFFIX = ".job"   # st.session_state[key + JOB_SUFFIX]: the queued job of a Learn experiment
 
 
@@ -102,7 +108,9 @@ def wait_in_queue(key: str, spinner: str) -> None:
     with st.spinner(spinner):
         while not found.finished:
             ahead = runner.position(found)
-            if ahead:
+            if runner.waiting_for_owner(found):
+                place.caption(WAITING_FOR_OWNER)
+            elif ahead:
                 place.caption(f"Waiting in the training queue: place {ahead}, about "
                               f"{runner.estimated_wait(found):.0f} s.")
             else:
@@ -131,6 +139,7 @@ def active_job_panel() -> bool:
     job, _ = state.job()
     if job is None:
         return False
+    state.show_notices()   # what became of the earlier job, beside the new one
     if job.status == QUEUED:
         _queued_panel()
     else:
@@ -149,8 +158,11 @@ def _queued_panel() -> None:
         place = runner.position(job)
         wait = runner.estimated_wait(job)
         running, waiting = runner.busy()
-        head.markdown(f"**Waiting in the training queue: place {place} of {waiting}** — "
-                      f"about {wait:.0f} s. {running} training(s) running on this server.")
+        if runner.waiting_for_owner(job):
+            head.markdown(f"**{WAITING_FOR_OWNER}**")
+        else:
+            head.markdown(f"**Waiting in the training queue: place {place} of {waiting}** — "
+                          f"about {wait:.0f} s. {running} training(s) running on this server.")
         head.progress(0.0, text="Queued")
         _stop_button(stop, job)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import time
 
 from tests.app.conftest import QUICK, make_app, texts, wait_for_training
 
@@ -87,7 +88,6 @@ def test_log_transform_on_sine_is_refused_with_the_fix() -> None:
 def test_a_queued_run_shows_its_place_and_can_leave_the_queue() -> None:
     """With every worker busy, the page says where the run waits; Stop takes it out."""
     import threading
-    import time
 
     from lstm_lab.experiments.jobs import CANCELLED
     from lstm_lab.ui import cache
@@ -141,8 +141,6 @@ def test_a_season_ahead_forecast_shows_what_tuning_kept() -> None:
 
 def _idle_runner():
     """The server-wide queue the pages use, once earlier tests' jobs have ended."""
-    import time
-
     from lstm_lab.ui import cache
 
     runner = cache.job_runner()
@@ -152,9 +150,14 @@ def _idle_runner():
     return runner
 
 
-def _hold(job):
-    import time
+def _shown(elements) -> list[str]:
+    """The texts as a reader sees them: markdown escapes (user text is shown as typed) undone."""
+    import re
 
+    return [re.sub(r"\\(.)", r"\1", text) for text in texts(elements)]
+
+
+def _hold(job):
     while not job.stop_event.is_set():
         time.sleep(0.01)
     return None
@@ -171,7 +174,7 @@ def test_a_full_server_refuses_a_training_and_queues_nothing(monkeypatch) -> Non
     try:
         at = _train(QUICK)
         assert "lab.job" not in at.session_state             # refused at once, nothing queued
-        (error,) = texts(at.error)
+        (error,) = _shown(at.error)
         assert re.fullmatch(r"The server is full: 1 training is running or waiting\. "
                             r"Try again in about \d+ s\.", error)
         assert runner.busy() == (1, 0)
@@ -206,6 +209,67 @@ def test_a_second_tab_of_the_same_person_replaces_the_first_training() -> None:
             "person at a time).") in texts(tabs[0].warning)
     wait_for_training(tabs[1])
     assert len(tabs[1].metric) == 6 and not tabs[1].error   # the second one trained in full
+
+
+def test_a_new_training_waits_until_the_same_persons_stopped_one_returns() -> None:
+    """The replaced job still holds its worker until its current phase ends: the page's new job
+    waits for it (and says so) instead of taking a second worker."""
+    import threading
+    import uuid
+
+    from lstm_lab.experiments.jobs import QUEUED, RUNNING
+    from lstm_lab.ui.live import REPLACED_NOTICES, WAITING_FOR_OWNER
+    from tests.conftest import make_tiny_series
+
+    runner = _idle_runner()
+    owner, release = uuid.uuid4().hex, threading.Event()
+    old = runner.submit(None, make_tiny_series(), lambda job: release.wait(60), owner=owner)
+    try:
+        while old.status != RUNNING:
+            time.sleep(0.01)
+        at = make_app(QUICK)
+        at.session_state["lab.owner"] = owner
+        at.run()
+        at.switch_page("pages/train.py").run()
+        at.button(key="FormSubmitter:train_form-Train").click().run()
+        assert not at.exception
+        job = at.session_state["lab.job"]
+        assert old.stop_reason == "replaced" and not old.finished    # stopped, still running
+        assert job.status == QUEUED and runner.waiting_for_owner(job)  # a worker is free
+        assert f"**{WAITING_FOR_OWNER}**" in texts(at.markdown)
+        assert REPLACED_NOTICES["stopped"] in texts(at.info)
+    finally:
+        release.set()
+    at = wait_for_training(at)
+    assert len(at.metric) == 6 and job.started_at >= old.finished_at
+
+
+def test_a_browser_over_its_job_cap_is_refused_and_nothing_is_stopped(monkeypatch) -> None:
+    """Without a browser address (AppTest, or a browser on the server itself) the session's owner
+    stands in for the client; the page shows the refusal and queues nothing."""
+    import uuid
+
+    from tests.conftest import make_tiny_series
+
+    runner = _idle_runner()
+    monkeypatch.setenv("LSTM_LAB_MAX_JOBS_PER_CLIENT", "1")
+    owner = uuid.uuid4().hex
+    other = runner.submit(None, make_tiny_series(), _hold, owner=uuid.uuid4().hex, client=owner)
+    try:
+        at = make_app(QUICK)
+        at.session_state["lab.owner"] = owner
+        at.run()
+        at.switch_page("pages/train.py").run()
+        at.button(key="FormSubmitter:train_form-Train").click().run()
+        assert not at.exception
+        assert "lab.job" not in at.session_state
+        assert _shown(at.error) == [
+            "You already have 1 training running or waiting on this server (from this or "
+            "another tab). Stop one, or wait for it to finish (the server allows 1 per browser "
+            "address: LSTM_LAB_MAX_JOBS_PER_CLIENT)."]
+        assert not other.stop_event.is_set() and runner.busy() == (1, 0)
+    finally:
+        other.request_stop()
 
 
 def test_a_training_past_the_job_time_limit_stops_and_says_so(monkeypatch) -> None:

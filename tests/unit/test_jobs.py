@@ -1,5 +1,6 @@
 """The training queue: FIFO order, a cap on concurrent runs, stop while queued or running, one
-job per owner, a cap on the whole queue and a time limit per job."""
+job per owner, a cap per client (browser address), a cap on the whole queue and a time limit per
+job."""
 
 from __future__ import annotations
 
@@ -10,7 +11,16 @@ import pytest
 
 from lstm_lab.experiments import jobs
 from lstm_lab.experiments.config import ExperimentConfig
-from lstm_lab.experiments.jobs import CANCELLED, DONE, FAILED, RUNNING, JobRunner, QueueFullError
+from lstm_lab.experiments.jobs import (
+    CANCELLED,
+    DONE,
+    FAILED,
+    QUEUED,
+    RUNNING,
+    ClientBusyError,
+    JobRunner,
+    QueueFullError,
+)
 from lstm_lab.limits import Limits
 from tests.conftest import FAST, make_tiny_series
 
@@ -219,3 +229,122 @@ def test_the_time_limit_comes_from_the_environment(monkeypatch) -> None:
     job = JobRunner(max_concurrent=1).submit(None, make_tiny_series(), _hold)
     _wait(job)
     assert job.result == "stopped: time limit"
+
+
+# --- tabs, reloads and Stop: a cap per client, stopping jobs hold their place -------------------
+
+def _until(condition, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert condition()
+
+
+def _stubborn(release: threading.Event):
+    """A task that ignores Stop until ``release`` (a phase that checks the flag only at its
+    end, like a long epoch): a stopped job that still holds its worker."""
+    def task(job):
+        release.wait(60)
+        return f"returned: {job.stop_reason or 'not stopped'}"
+    return task
+
+
+def test_a_client_has_at_most_two_jobs_whatever_its_tabs() -> None:
+    """Three tabs of one browser (three owners, one address): the third job is refused."""
+    runner = JobRunner(max_concurrent=1, limits=Limits(max_job_seconds=600))
+    series = make_tiny_series()
+    first = runner.submit(None, series, _hold, owner="tab-1", client="10.0.0.7")
+    _until(lambda: first.status == RUNNING)
+    second = runner.submit(None, series, _hold, owner="tab-2", client="10.0.0.7")
+    with pytest.raises(ClientBusyError) as refused:
+        runner.submit(None, series, _hold, owner="tab-3", client="10.0.0.7")
+    assert str(refused.value) == (
+        "You already have 2 trainings running or waiting on this server (from this or another "
+        "tab). Stop one, or wait for it to finish (the server allows 2 per browser address: "
+        "LSTM_LAB_MAX_JOBS_PER_CLIENT).")
+    assert runner.busy() == (1, 1)                                   # nothing was queued
+    assert not first.stop_event.is_set() and not second.stop_event.is_set()
+    other = runner.submit(None, series, _hold, owner="tab-9", client="10.0.0.8")  # another PC
+    first.request_stop()
+    _wait(first)
+    third = runner.submit(None, series, _hold, owner="tab-3", client="10.0.0.7")   # room again
+    assert third.client == "10.0.0.7" and third.status == QUEUED
+    for job in (second, other, third):
+        job.request_stop()
+    for job in (second, other, third):
+        _wait(job)
+
+
+def test_the_client_cap_comes_from_the_environment(monkeypatch) -> None:
+    monkeypatch.setenv("LSTM_LAB_MAX_JOBS_PER_CLIENT", "3")
+    runner = JobRunner(max_concurrent=1)
+    held = [runner.submit(None, make_tiny_series(), _hold, owner=f"tab-{i}", client="nat")
+            for i in range(3)]
+    with pytest.raises(ClientBusyError, match="You already have 3 trainings"):
+        runner.submit(None, make_tiny_series(), _hold, owner="tab-4", client="nat")
+    for job in held:
+        job.request_stop()
+    for job in held:
+        _wait(job)
+
+
+def test_jobs_still_running_after_a_stop_count_toward_both_caps() -> None:
+    release = threading.Event()
+    runner = JobRunner(max_concurrent=2, limits=Limits(max_job_seconds=600, max_queue=2,
+                                                       max_jobs_per_client=1))
+    series = make_tiny_series()
+    try:
+        stopping = runner.submit(None, series, _stubborn(release), owner="alice", client="pc-1")
+        _until(lambda: stopping.status == RUNNING)
+        stopping.request_stop()                        # asked to stop, still holding a worker
+        assert stopping.status == RUNNING
+        with pytest.raises(ClientBusyError, match="You already have 1 training running"):
+            runner.submit(None, series, _hold, owner="alice-tab-2", client="pc-1")
+        with pytest.raises(ClientBusyError):           # nor by replacing their own job
+            runner.submit(None, series, _hold, owner="alice", client="pc-1")
+        bob = runner.submit(None, series, _hold, owner="bob", client="pc-2")
+        with pytest.raises(QueueFullError, match="The server is full: 2 trainings are"):
+            runner.submit(None, series, _hold, owner="carol", client="pc-3")
+        _until(lambda: bob.status == RUNNING)
+        assert runner.busy() == (2, 0)                 # the refused ones were not queued
+    finally:
+        release.set()
+    _wait(stopping)
+    assert stopping.result == "returned: stopped by you"
+    carol = runner.submit(None, series, _hold, owner="carol", client="pc-3")  # its place is free
+    for job in (bob, carol):
+        job.request_stop()
+    for job in (bob, carol):
+        _wait(job)
+
+
+def test_an_owners_new_job_waits_for_the_old_one_while_other_owners_start() -> None:
+    """Pressing Train again and again holds one worker: the replaced job still running keeps
+    the owner's next one waiting, and a free worker takes another owner's job instead."""
+    release = threading.Event()
+    runner = JobRunner(max_concurrent=2, limits=Limits(max_job_seconds=600))
+    series = make_tiny_series()
+    try:
+        old = runner.submit(None, series, _stubborn(release), owner="alice", client="pc-1")
+        _until(lambda: old.status == RUNNING)
+        new = runner.submit(None, series, _hold, owner="alice", client="pc-1")
+        assert new.replaced == "stopped" and old.stop_reason == "replaced"
+        bob = runner.submit(None, series, _hold, owner="bob", client="pc-2")
+        _until(lambda: bob.status == RUNNING)          # behind alice's new job, started first
+        assert new.status == QUEUED and runner.position(new) == 1
+        assert runner.waiting_for_owner(new) and not runner.waiting_for_owner(bob)
+        newest = runner.submit(None, series, _hold, owner="alice", client="pc-1")  # Train again
+        assert new.status == CANCELLED and newest.replaced == "cancelled"
+        assert runner.busy() == (2, 1) and newest.status == QUEUED
+        assert runner.waiting_for_owner(newest)
+    finally:
+        release.set()
+    _wait(old)
+    _until(lambda: newest.status == RUNNING)           # it starts once the old one returned
+    assert newest.started_at >= old.finished_at
+    assert old.result == "returned: replaced"
+    assert not runner.waiting_for_owner(newest)
+    for job in (bob, newest):
+        job.request_stop()
+    for job in (bob, newest):
+        _wait(job)
