@@ -17,7 +17,6 @@ import numpy as np
 import pandas as pd
 import sklearn
 
-from lstm_lab import __version__
 from lstm_lab.data.series import Series
 from lstm_lab.data.windows import TargetTransform, resolve_transform, window_count
 from lstm_lab.errors import ConfigError, DataError, TrainingError
@@ -42,6 +41,7 @@ from lstm_lab.models.registry import (
     get_spec,
     model_label,
 )
+from lstm_lab.version import __version__
 
 __all__ = ["MODEL_LABELS", "ExperimentResult", "make_forecasters", "model_label",
            "run_experiment"]

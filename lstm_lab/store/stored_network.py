@@ -10,7 +10,7 @@ from lstm_lab.errors import LabError
 # it is never fitted again). Its own attributes, parameters and fitted ``name_`` values, are
 # forwarded too.
 FORWARDED_METHODS = frozenset({"predict", "predict_chunk", "output_steps", "get_state",
-                               "get_params"})
+                               "get_params", "inputs"})
 _OWN = frozenset({"store", "run_id", "name", "owner"})
 
 
