@@ -4,28 +4,30 @@ import streamlit as st
 
 from lstm_lab.errors import LabError
 from lstm_lab.experiments import sweep
+from lstm_lab.models.registry import model_label
 from lstm_lab.ui import history, live, state, widgets
 from lstm_lab.ui.entry import ensure_entrypoint
+from lstm_lab.ui.text import plain
 
 ensure_entrypoint()
 
 st.title("Sweep")
-state.show_notices()
 state.show_notices()
 series = widgets.require_series()
 cfg = state.config()
 owner = history.session_owner()
 store = history.run_store()
 
-st.caption(f"Data: **{series.name}** — {len(series):,} points. Every setting not varied here is "
-           f"the current one from Train & compare ({cfg.epochs} epochs, models "
-           f"{', '.join(cfg.models)}); tuning is off, so each run trains exactly its settings.")
+st.caption(f"Data: **{plain(series.name, None)}** — {len(series):,} points. Every setting not "
+           f"varied here is the current one from Train & compare ({cfg.epochs} epochs, models "
+           f"{', '.join(model_label(m, cfg) for m in cfg.models)}); tuning is off, so each run "
+           "trains exactly its settings.")
 spec = history.grid_inputs(cfg)
 plan = None
 try:
     plan = sweep.plan_sweep(cfg, series, sweep.parse_grid(spec))
-except LabError as err:
-    st.error(str(err))
+except LabError as err:   # may quote a series name: shown as typed
+    st.error(plain(err, None))
 if plan is not None:
     history.sweep_preview(plan)
 

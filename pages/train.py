@@ -4,6 +4,7 @@ import streamlit as st
 
 from lstm_lab.ui import live, state, views, widgets
 from lstm_lab.ui.entry import ensure_entrypoint
+from lstm_lab.ui.text import plain
 
 ensure_entrypoint()
 
@@ -14,7 +15,7 @@ cfg = state.config()
 
 controls, results = st.columns([1, 2.6], gap="medium")
 with controls:
-    st.caption(f"Data: **{series.name}** — {len(series):,} points"
+    st.caption(f"Data: **{plain(series.name, None)}** — {len(series):,} points"
                + (f", {series.freq} frequency" if series.freq else ""))
     submitted = widgets.config_form(cfg, series)
 if submitted is not None:

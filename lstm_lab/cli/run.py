@@ -14,7 +14,8 @@ from lstm_lab.cli.table import format_table
 from lstm_lab.experiments.evaluation import BacktestResult, forecast_future, run_backtest
 from lstm_lab.experiments.export import write_run
 from lstm_lab.experiments.sources import load_series
-from lstm_lab.experiments.training import MODEL_LABELS, run_experiment
+from lstm_lab.experiments.training import run_experiment
+from lstm_lab.models.registry import model_label
 
 # What `run --json` prints of a result.
 JSON_KEYS = ("config", "metrics", "timings", "epochs_run", "versions", "series_name", "n_points",
@@ -92,6 +93,6 @@ def _report_backtest(backtest: BacktestResult, args: argparse.Namespace) -> int:
         print(f"fold {fold['fold']}: {fold['start']} .. {fold['end']}  RMSE  {scores}")
     print(f"{'model':<22}{'RMSE mean':>11}{'± std':>9}{'MASE mean':>11}")
     for model, row in summary.iterrows():
-        print(f"{MODEL_LABELS[model]:<22}{row['rmse mean']:>11.3f}{row['rmse std']:>9.3f}"
+        print(f"{model_label(model, cfg):<22}{row['rmse mean']:>11.3f}{row['rmse std']:>9.3f}"
               f"{row['mase mean']:>11.3f}")
     return 0

@@ -1,9 +1,16 @@
 """Plotly figure builders. They return ``go.Figure``; the UI only shows them.
 
 Long series are downsampled for the browser (every k-th point) and the chart says so.
+
+Plotly renders a subset of HTML (``<a href>``, ``<b>``, ``<span style>``, ``<br>``) in titles,
+axis titles, legend names, hover labels and annotations. Text from users (a CSV's column header,
+an imported run's series name, a run's label) goes through ``safe_text`` before it reaches a
+figure, here and in ``sweep``'s figures: it shows as typed and never becomes a link or styling.
 """
 
 from __future__ import annotations
+
+import html
 
 import numpy as np
 import pandas as pd
@@ -21,16 +28,23 @@ DASH = {s.key: s.dash for s in REGISTRY if s.dash != "solid"}
 TEST_FILL = "rgba(255, 193, 7, 0.12)"
 
 
+def safe_text(text: object) -> str:
+    """``text`` as Plotly shows it literally: ``<``, ``>`` and ``&`` escaped, so a series named
+    ``<a href="https://x">y</a>`` is drawn as those characters, not as a link."""
+    return html.escape(str(text), quote=False)
+
+
 def _layout(fig: go.Figure, title: str, y_title: str = "", height: int = 380,
             legend_below: bool = False) -> go.Figure:
-    """Shared look; small charts put the legend below so it never covers the title."""
+    """Shared look; small charts put the legend below so it never covers the title. ``title`` and
+    ``y_title`` are escaped here (``safe_text``): pass them as plain text."""
     legend = (dict(orientation="h", y=-0.22, yanchor="top", x=0, xanchor="left") if legend_below
               else dict(orientation="h", y=1.0, yanchor="bottom", x=0, xanchor="left"))
-    fig.update_layout(title=dict(text=title, x=0.01, xanchor="left", y=0.98, yanchor="top",
-                                 yref="container"), height=height,
+    fig.update_layout(title=dict(text=safe_text(title), x=0.01, xanchor="left", y=0.98,
+                                 yanchor="top", yref="container"), height=height,
                       margin=dict(l=10, r=10, t=50 if legend_below else 80, b=10),
                       template="plotly_white",
-                      legend=legend, hovermode="x unified", yaxis_title=y_title)
+                      legend=legend, hovermode="x unified", yaxis_title=safe_text(y_title))
     return fig
 
 
@@ -53,7 +67,7 @@ def series_figure(series: Series, n_test: int | None = None) -> go.Figure:
     """The series, with the held-out test part shaded when ``n_test`` is given."""
     step = _step(len(series))
     x, y = series.index[::step], series.values[::step]
-    fig = go.Figure(go.Scatter(x=x, y=y, mode="lines", name=series.name,
+    fig = go.Figure(go.Scatter(x=x, y=y, mode="lines", name=safe_text(series.name),
                                line=dict(color=COLORS["actual"], width=1.6)))
     title = f"{series.name} — {len(series):,} points"
     if n_test:
@@ -98,11 +112,11 @@ def loss_figure(histories: dict[str, dict[str, list[float]]], title: str = "Trai
         label = model_label(model, config)
         epochs = np.arange(1, len(hist.get("loss", [])) + 1)
         fig.add_trace(go.Scatter(x=epochs, y=hist.get("loss", []), mode="lines",
-                                 name=f"{label} train",
+                                 name=safe_text(f"{label} train"),
                                  line=dict(color=color)))
         if hist.get("val_loss"):
             fig.add_trace(go.Scatter(x=np.arange(1, len(hist["val_loss"]) + 1), y=hist["val_loss"],
-                                     mode="lines", name=f"{label} validation",
+                                     mode="lines", name=safe_text(f"{label} validation"),
                                      line=dict(color=color, dash="dot")))
     fig.update_yaxes(type="log", dtick=1, exponentformat="power")
     fig.update_xaxes(title="epoch")
@@ -127,7 +141,7 @@ def forecast_figure(result: ExperimentResult, models: list[str] | None = None,
                                line=dict(color=COLORS["actual"], width=2.2)))
     for model in models:
         fig.add_trace(go.Scatter(
-            x=view["time"], y=view[model], name=result.label(model), mode="lines",
+            x=view["time"], y=view[model], name=safe_text(result.label(model)), mode="lines",
             line=dict(color=COLORS.get(model), width=1.6, dash=DASH.get(model, "solid")),
             opacity=0.85 if model in by_kind("network") else 0.7))
     test = preds[preds["split"] == "test"]
@@ -148,7 +162,7 @@ def residual_figure(result: ExperimentResult, models: list[str] | None = None) -
     fig = go.Figure()
     for model in [m for m in (models or default) if m in test]:
         fig.add_trace(go.Scatter(x=test["time"], y=test["actual"] - test[model], mode="lines+markers",
-                                 name=result.label(model),
+                                 name=safe_text(result.label(model)),
                                  line=dict(color=COLORS.get(model), width=1.4),
                                  marker=dict(size=5)))
     fig.add_hline(y=0, line_color="#555", line_width=1)
@@ -212,7 +226,7 @@ def backtest_figure(backtest, models: list[str] | None = None) -> go.Figure:
         for model in models:
             fig.add_trace(go.Scatter(
                 x=block["time"], y=block[model], mode="lines", legendgroup=model,
-                name=model_label(model, backtest.config), showlegend=i == 0,
+                name=safe_text(model_label(model, backtest.config)), showlegend=i == 0,
                 line=dict(color=COLORS.get(model), dash=DASH.get(model, "solid"), width=1.6)))
     mode = "refitted on every fold" if backtest.refit else "fitted once, on fold 1"
     return _layout(fig, f"Backtest: {len(backtest.folds)} folds, models {mode}",
@@ -229,7 +243,8 @@ def future_figure(future, history_points: int | None = None) -> go.Figure:
     for model in [c for c in future.forecasts.columns if c != "time"]:
         fig.add_trace(go.Scatter(
             x=[last_time, *future.forecasts["time"]], y=[last_value, *future.forecasts[model]],
-            mode="lines+markers", name=model_label(model, future.config), marker=dict(size=4),
+            mode="lines+markers", name=safe_text(model_label(model, future.config)),
+            marker=dict(size=4),
             line=dict(color=COLORS.get(model), dash=DASH.get(model, "solid"), width=1.8)))
     fig.add_vline(x=last_time, line_dash="dot", line_color="#555")
     fig.add_vrect(x0=last_time, x1=future.forecasts["time"].iloc[-1], fillcolor=TEST_FILL,

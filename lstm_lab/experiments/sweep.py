@@ -23,6 +23,7 @@ import math
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, fields
+from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
@@ -33,6 +34,7 @@ from lstm_lab.data.series import Series
 from lstm_lab.errors import ConfigError, LabError
 from lstm_lab.experiments.config import SWEEP_FIELDS, ExperimentConfig, field_range
 from lstm_lab.experiments.metrics import METRICS
+from lstm_lab.experiments.plots import safe_text
 from lstm_lab.experiments.split import season_of, training_size
 from lstm_lab.experiments.training import (
     MODEL_LABELS,
@@ -44,6 +46,7 @@ from lstm_lab.experiments.training import (
 )
 from lstm_lab.limits import Limits, env_var, get_limits
 from lstm_lab.models.base import EpochHook, StopFlag
+from lstm_lab.models.registry import model_label
 
 OK, OVER_BUDGET, INVALID = "ok", "over budget", "invalid"
 DONE, FAILED, STOPPED, SKIPPED = "done", "failed", "stopped", "skipped"
@@ -54,12 +57,17 @@ Grid = dict[str, tuple]
 
 # --- grids ---------------------------------------------------------------------------------------
 
-def parse_values(name: str, text: str | Sequence[Any]) -> tuple:
+def parse_values(name: str, text: str | Sequence[Any], limits: Limits | None = None) -> tuple:
     """``"6, 12, 24"`` -> ``(6, 12, 24)`` for config field ``name``: typed, range-checked,
     duplicates dropped, order kept.
 
+    More than ``limits.max_sweep_runs`` items are refused as soon as the text is split, before
+    any is converted or checked: one setting alone could not fit in a sweep, and checking a
+    pasted list of thousands would hold the server for seconds.
+
     Raises:
-        ConfigError: an unknown or unsweepable field, an unreadable or out-of-range value.
+        ConfigError: an unknown or unsweepable field, too many values, an unreadable or
+            out-of-range value.
     """
     if name not in SWEEP_FIELDS:
         raise ConfigError(f"`{name}` cannot be swept. Sweepable settings: "
@@ -68,27 +76,38 @@ def parse_values(name: str, text: str | Sequence[Any]) -> tuple:
     items = [t for t in items if not (isinstance(t, str) and not t)]
     if not items:
         raise ConfigError(f"`{name}` needs at least one value, e.g. {name}="
-                          f"{_example(name)}. Received: {text!r}")
+                          f"{_example(name)}. Received: {_shown(text)}")
+    cap = (limits or get_limits()).max_sweep_runs
+    if len(items) > cap:
+        raise ConfigError(f"`{name}` has {len(items):,} values, but a sweep has at most {cap} "
+                          f"runs ({env_var('max_sweep_runs')}): give at most {cap} values.")
     kind = next(f.type for f in fields(ExperimentConfig) if f.name == name)
-    values: list[Any] = []
+    values: dict[Any, None] = {}   # a dict: duplicates dropped in O(1), first-seen order kept
+    base = ExperimentConfig()
     for item in items:
         value = _typed(name, item, kind)
         try:  # the field's own validation: range, choices, whole numbers
-            value = getattr(ExperimentConfig().replace(**{name: value}), name)
+            value = getattr(base.replace(**{name: value}), name)
         except ConfigError as err:
             raise ConfigError(f"Sweep value out of range: {err}") from None
-        if value not in values:
-            values.append(value)
+        values.setdefault(value, None)
     return tuple(values)
 
 
-def parse_grid(spec: Mapping[str, str | Sequence[Any]]) -> Grid:
+def _shown(text: Any, limit: int = 60) -> str:
+    """``text`` quoted for a message, cut to ``limit`` characters."""
+    shown = repr(text)
+    return shown if len(shown) <= limit else shown[:limit] + "…"
+
+
+def parse_grid(spec: Mapping[str, str | Sequence[Any]], limits: Limits | None = None) -> Grid:
     """A grid from ``{field: "v1,v2,..."}`` (or sequences); empty entries are left out."""
+    limits = limits or get_limits()
     grid: Grid = {}
     for name, raw in spec.items():
         if raw is None or (isinstance(raw, str) and not raw.strip()):
             continue
-        grid[name] = parse_values(name, raw)
+        grid[name] = parse_values(name, raw, limits)
     if not grid:
         raise ConfigError("A sweep needs at least one setting to vary, e.g. window=6,12,24.")
     return grid
@@ -240,6 +259,10 @@ class SweepResult:
         seen = {m for r in self.done for m in r.metrics}
         return [m for m in MODEL_LABELS if m in seen]
 
+    def label(self, model: str) -> str:
+        """``model``'s name over the sweep's runs: "GRU" for a GRU sweep, never "LSTM"."""
+        return models_label(model, [r.config for r in self.runs] or [self.base])
+
     def score(self, run: SweepRun, model: str, metric: str = "rmse") -> float:
         value = run.metrics.get(model, {}).get(metric)
         return float(value) if value is not None and np.isfinite(value) else math.nan
@@ -370,10 +393,11 @@ PALETTE = ("#d62728", "#1f77b4", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e
 
 
 def _layout(fig: Any, title: str, y_title: str = "", height: int = 400) -> Any:
-    fig.update_layout(title=dict(text=title, x=0.01, xanchor="left"), height=height,
+    """Shared look; ``title`` and ``y_title`` are escaped here (``plots.safe_text``)."""
+    fig.update_layout(title=dict(text=safe_text(title), x=0.01, xanchor="left"), height=height,
                       margin=dict(l=10, r=10, t=60, b=10), template="plotly_white",
                       legend=dict(orientation="h", y=-0.18, yanchor="top", x=0, xanchor="left"),
-                      yaxis_title=y_title)
+                      yaxis_title=safe_text(y_title))
     return fig
 
 
@@ -407,7 +431,7 @@ def heatmap_figure(sweep: SweepResult, x: str, y: str, model: str,
         fig.add_annotation(x=int(ix), y=int(iy), text="★ best", showarrow=False,
                            yshift=14, font=dict(size=12, color="#111"))
     others = [a for a in sweep.axes if a not in (x, y)]
-    title = f"{MODEL_LABELS.get(model, model)} test {metric.upper()} by {x} and {y}"
+    title = f"{sweep.label(model)} test {metric.upper()} by {x} and {y}"
     if others:
         title += f" (best over {', '.join(others)})"
     fig.update_xaxes(title=x, type="category")
@@ -432,11 +456,11 @@ def parallel_figure(sweep: SweepResult, model: str, metric: str = "rmse") -> Any
             codes = {v: i for i, v in enumerate(values)}
             dims.append(dict(label=axis, values=frame[axis].map(codes).astype(float),
                              tickvals=list(codes.values()), ticktext=[str(v) for v in values]))
-    dims.append(dict(label=f"{metric.upper()} {MODEL_LABELS.get(model, model)}", values=scores))
+    dims.append(dict(label=safe_text(f"{metric.upper()} {sweep.label(model)}"), values=scores))
     fig = go.Figure(go.Parcoords(
         line=dict(color=scores, colorscale="RdYlGn", reversescale=True, showscale=True,
                   colorbar=dict(title=metric.upper())), dimensions=dims))
-    fig = _layout(fig, f"Every run of the sweep: settings → {MODEL_LABELS.get(model, model)} "
+    fig = _layout(fig, f"Every run of the sweep: settings → {sweep.label(model)} "
                        f"{metric.upper()}", height=420)
     fig.update_layout(margin=dict(l=60, r=40, t=90, b=30))
     return fig
@@ -463,7 +487,7 @@ def overlay_forecast_figure(results: Mapping[str, ExperimentResult], model: str)
             continue
         seen.add(result.data_fingerprint)
         preds = result.predictions
-        name = "actual" if len(seen) == 1 else f"actual ({result.series_name})"
+        name = "actual" if len(seen) == 1 else safe_text(f"actual ({result.series_name})")
         fig.add_trace(go.Scatter(x=preds["time"], y=preds["actual"], name=name, mode="lines",
                                  line=dict(color="#1f2937", width=2)))
     for i, (label, result) in enumerate(results.items()):
@@ -471,7 +495,8 @@ def overlay_forecast_figure(results: Mapping[str, ExperimentResult], model: str)
         if model not in preds:
             continue
         test = preds[preds["split"] == "test"]
-        fig.add_trace(go.Scatter(x=test["time"], y=test[model], name=label, mode="lines+markers",
+        fig.add_trace(go.Scatter(x=test["time"], y=test[model], name=safe_text(label),
+                                 mode="lines+markers",
                                  line=dict(color=PALETTE[i % len(PALETTE)], width=1.6),
                                  marker=dict(size=4)))
     first = next(iter(results.values()), None)
@@ -481,7 +506,8 @@ def overlay_forecast_figure(results: Mapping[str, ExperimentResult], model: str)
             fig.add_vrect(x0=test["time"].iloc[0], x1=test["time"].iloc[-1],
                           fillcolor="rgba(255, 193, 7, 0.12)", line_width=0, layer="below")
     fig.update_layout(hovermode="x unified")
-    return _layout(fig, f"{MODEL_LABELS.get(model, model)} forecasts of the test part, run by run",
+    name = models_label(model, [r.config for r in results.values()])
+    return _layout(fig, f"{name} forecasts of the test part, run by run",
                    first.series_name if first is not None else "", height=440)
 
 
@@ -494,32 +520,46 @@ def overlay_loss_figure(results: Mapping[str, ExperimentResult], model: str) -> 
             continue
         color = PALETTE[i % len(PALETTE)]
         fig.add_trace(go.Scatter(x=np.arange(1, len(hist["loss"]) + 1), y=hist["loss"],
-                                 name=f"{label} train", mode="lines", line=dict(color=color)))
+                                 name=safe_text(f"{label} train"), mode="lines",
+                                 line=dict(color=color)))
         if hist.get("val_loss"):
             fig.add_trace(go.Scatter(x=np.arange(1, len(hist["val_loss"]) + 1),
-                                     y=hist["val_loss"], name=f"{label} validation",
+                                     y=hist["val_loss"], name=safe_text(f"{label} validation"),
                                      mode="lines", line=dict(color=color, dash="dot")))
     fig.update_yaxes(type="log", exponentformat="power")
     fig.update_xaxes(title="epoch")
-    return _layout(fig, f"{MODEL_LABELS.get(model, model)} loss curves, run by run",
+    name = models_label(model, [r.config for r in results.values()])
+    return _layout(fig, f"{name} loss curves, run by run",
                    "MSE (scaled)", height=380)
 
 
 def metrics_bar_figure(results: Mapping[str, ExperimentResult], metric: str = "rmse") -> Any:
     """Grouped bars: ``metric`` per model, one bar per run."""
     models = [m for m in MODEL_LABELS if any(m in r.metrics for r in results.values())]
+    names = {m: models_label(m, [r.config for r in results.values()]) for m in models}
     fig = go.Figure()
     for i, (label, result) in enumerate(results.items()):
         values = [result.metrics.get(m, {}).get(metric, np.nan) for m in models]
-        fig.add_trace(go.Bar(x=[MODEL_LABELS[m] for m in models], y=values, name=label,
-                             marker_color=PALETTE[i % len(PALETTE)],
-                             hovertemplate=f"{label}<br>%{{x}}: %{{y:.4g}}<extra></extra>"))
+        shown = safe_text(label).replace("%{", "%\u200b{")   # no template fields from a label
+        fig.add_trace(go.Bar(x=[names[m] for m in models], y=values,
+                             name=shown, marker_color=PALETTE[i % len(PALETTE)],
+                             hovertemplate=f"{shown}<br>%{{x}}: %{{y:.4g}}<extra></extra>"))
     fig.update_layout(barmode="group")
     return _layout(fig, f"Test {metric.upper()} per model, run by run (lower is better)",
                    metric.upper(), height=380)
 
 
 # --- helpers -------------------------------------------------------------------------------------
+
+def models_label(model: str, configs: Sequence[ExperimentConfig]) -> str:
+    """``model``'s name over several runs: the architecture of its network ("GRU"; depth left
+    out, since runs may differ in layers), several joined ("LSTM / GRU") when runs differ."""
+    names: dict[str, None] = {}
+    for config in configs:
+        one_layer = SimpleNamespace(architecture=config.architecture, layers=1)
+        names.setdefault(model_label(model, one_layer), None)
+    return " / ".join(names) or model_label(model)
+
 
 def _typed(name: str, item: Any, kind: str) -> Any:
     if kind == "str":

@@ -3,6 +3,7 @@ pickers and cleaning options, and the preview of the split and one window.
 
 Each input function takes the config and returns it changed by the widgets; the page stores it.
 Widget bounds come from the config's ranges (``widgets.fitted``); widget keys live in ui/state.py.
+Messages and notes quote file names and header cells: they are shown with ``text.plain``, as typed.
 """
 
 from __future__ import annotations
@@ -73,7 +74,7 @@ def csv_inputs(cfg: ExperimentConfig) -> ExperimentConfig:
     try:
         found = cache.inspect_upload(upload["data"], upload["name"])
     except LabError as err:
-        st.error(str(err))
+        st.error(text.plain(err, None))
         st.stop()
     cfg, value_col, date_col = _column_pickers(cfg, upload, found)
     if value_col is None:
@@ -84,10 +85,10 @@ def csv_inputs(cfg: ExperimentConfig) -> ExperimentConfig:
                                   **state.csv_options())
     except LabError as err:
         state.set_config(cfg)
-        st.error(str(err))
+        st.error(text.plain(err, None))
         st.stop()
     for note in info.warnings:
-        st.warning(note, icon=":material/warning:")
+        st.warning(text.plain(note, None), icon=":material/warning:")
     return cfg
 
 
@@ -143,7 +144,7 @@ def _ask_for_value_column(cfg: ExperimentConfig, upload: dict, numeric: list[str
         try:
             cache.parse_upload(upload["data"], upload["name"], None, None)
         except LabError as err:
-            st.error(str(err))
+            st.error(text.plain(err, None))
             st.stop()
     st.info(f"{text.plain(upload['name'])} has several numeric columns "
             f"({', '.join(text.plain(c, 40) for c in numeric[:20])}"

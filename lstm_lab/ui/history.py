@@ -26,6 +26,7 @@ from lstm_lab.experiments.config import ExperimentConfig
 from lstm_lab.experiments.metrics import METRIC_HELP, METRICS
 from lstm_lab.experiments.training import MODEL_LABELS, ExperimentResult
 from lstm_lab.limits import env_var, get_limits
+from lstm_lab.models.registry import model_label
 from lstm_lab.store import RunStore, RunSummary, get_store, runs_frame
 from lstm_lab.ui import live, state
 from lstm_lab.ui.owner import session_owner, set_session_owner
@@ -34,6 +35,7 @@ from lstm_lab.ui.text import plain
 KEY_LAST_SWEEP = "lab.last_sweep"    # run key (state.run_key) of this session's latest sweep job
 KEY_SELECTED = "history.selected"    # run ids picked for comparison (a widget key)
 MAX_COMPARE = 8
+MAX_GRID_CHARS = 200                 # one setting's values as typed (36 values fit with room)
 # --- owner and store -----------------------------------------------------------------------------
 
 def run_store() -> RunStore:
@@ -189,9 +191,11 @@ def comparison(results: dict[str, ExperimentResult]) -> None:
                          else "background-color: #fde68a" for col in row.index], axis=1))
     models = [m for m in MODEL_LABELS if any(m in r.metrics for r in results.values())]
     networks = [m for m in ("lstm", "mlp") if m in models]
+    configs = [r.config for r in results.values()]
+    names = {m: sweep.models_label(m, configs) for m in models}
     c1, c2 = st.columns(2)
     model = c1.selectbox("Model to overlay", models, index=models.index(networks[0]) if networks
-                         else 0, format_func=MODEL_LABELS.get, key="history.model")
+                         else 0, format_func=names.get, key="history.model")
     metric = c2.selectbox("Metric", METRICS, format_func=str.upper, key="history.metric",
                           help=" · ".join(f"{k.upper()}: {v}" for k, v in METRIC_HELP.items()))
     st.plotly_chart(sweep.overlay_forecast_figure(results, model), key="history.forecasts")
@@ -200,8 +204,8 @@ def comparison(results: dict[str, ExperimentResult]) -> None:
         if any(r.histories.get(model) for r in results.values()):
             st.plotly_chart(sweep.overlay_loss_figure(results, model), key="history.losses")
         else:
-            st.info(f"{MODEL_LABELS[model]} is not trained, so it has no loss curve: pick the "
-                    "LSTM or the MLP to compare training.", icon=":material/info:")
+            st.info(f"{names[model]} is not trained, so it has no loss curve: pick a network "
+                    "to compare training.", icon=":material/info:")
     with right:
         st.plotly_chart(sweep.metrics_bar_figure(results, metric), key="history.metrics")
 
@@ -304,6 +308,7 @@ def grid_inputs(cfg: ExperimentConfig) -> dict[str, str]:
     for col, name in zip(cols, axes):
         default = DEFAULT_AXES.get(name, _fmt(getattr(cfg, name)))
         spec[name] = col.text_input(name, default, key=f"sweep.values.{name}",
+                                    max_chars=MAX_GRID_CHARS,
                                     help="Comma-separated values, e.g. " + default)
     return spec
 
@@ -378,7 +383,7 @@ def sweep_results(store: RunStore, result: sweep.SweepResult, owner: str) -> Non
     networks = [m for m in ("lstm", "mlp") if m in models]
     c1, c2, c3, c4 = st.columns(4)
     model = c1.selectbox("Model", models, index=models.index(networks[0]) if networks else 0,
-                         format_func=MODEL_LABELS.get, key="sweep.model")
+                         format_func=result.label, key="sweep.model")
     metric = c2.selectbox("Metric", METRICS, format_func=str.upper, key="sweep.metric")
     axes = result.axes
     x = c3.selectbox("Across", axes, index=0, key="sweep.x") if axes else None
@@ -387,7 +392,7 @@ def sweep_results(store: RunStore, result: sweep.SweepResult, owner: str) -> Non
     best = result.best(model, metric)
     if best is not None:
         left, right = st.columns([3, 1], vertical_alignment="center")
-        left.success(f"**Best {MODEL_LABELS[model]} {metric.upper()}: "
+        left.success(f"**Best {model_label(model, best.config)} {metric.upper()}: "
                      f"{best.metrics[model][metric]:.4g}** with "
                      f"{sweep.describe_values(best.values)}"
                      + (f" (run #{best.run_id})." if best.run_id else "."),
@@ -401,7 +406,7 @@ def sweep_results(store: RunStore, result: sweep.SweepResult, owner: str) -> Non
         st.plotly_chart(sweep.parallel_figure(result, model, metric), key="sweep.parallel")
     frame = result.frame()
     shown = [*axes, "status", "run_id", *[f"{m}.{metric}" for m in models], "note"]
-    table = frame[shown].rename(columns={f"{m}.{metric}": f"{metric.upper()} {MODEL_LABELS[m]}"
+    table = frame[shown].rename(columns={f"{m}.{metric}": f"{metric.upper()} {result.label(m)}"
                                          for m in models})
     formats = {c: st.column_config.NumberColumn(c, format="%.3f") for c in table.columns
                if c.startswith(metric.upper() + " ")}

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 import pandas as pd
 import streamlit as st
 
 from lstm_lab.data.series import Series
 from lstm_lab.experiments import evaluation, plots
 from lstm_lab.experiments.config import ExperimentConfig
-from lstm_lab.experiments.training import MODEL_LABELS
+from lstm_lab.models.registry import model_label
 from lstm_lab.ui import live, state, widgets
+from lstm_lab.ui.text import plain
 
 VIEWS = ("Compare", "Backtest", "Forecast ahead")
 
@@ -23,8 +26,8 @@ def _show_stored(key: str, running: bool, draw, hint: str) -> None:
     result = state.get_run(key)
     if result is not None:
         draw(result)
-    elif state.failure(key):
-        st.error(state.failure(key), icon=":material/error:")
+    elif state.failure(key):   # may quote a series name or a file's header cells: as typed
+        st.error(plain(state.failure(key), None), icon=":material/error:")
     elif not running:
         st.info(hint, icon=":material/info:")
 
@@ -60,17 +63,18 @@ def _draw_backtest(backtest: evaluation.BacktestResult) -> None:
     st.plotly_chart(plots.backtest_figure(backtest), key="backtest_chart")
     summary = backtest.summary()
     table = summary[["rmse mean", "rmse std", "mae mean", "mase mean", "mase std"]]
-    table.index = [MODEL_LABELS.get(m, m) for m in table.index]
+    name = partial(model_label, config=backtest.config)   # "GRU ×2", never "LSTM"
+    table.index = [name(m) for m in table.index]
     st.markdown("**Over all folds** (mean ± standard deviation; MASE below 1 beats seasonal "
                 "naive's in-sample error)")
     st.dataframe(table.style.format("{:.3f}", na_rep="—").highlight_min(
         subset=["rmse mean", "mase mean"], color="#d1fadf"))
     per_fold = {f"fold {f['fold']} ({f['start']} – {f['end']})":
-                {MODEL_LABELS.get(m, m): v["rmse"] for m, v in f["metrics"].items()}
+                {name(m): v["rmse"] for m, v in f["metrics"].items()}
                 for f in backtest.folds}
     st.markdown("**RMSE per fold**")
     st.dataframe(_frame(per_fold).style.format("{:.3f}", na_rep="—"))
-    kept = {f"fold {f['fold']}": {MODEL_LABELS.get(m, m): v for m, v in f["tuning"].items()}
+    kept = {f"fold {f['fold']}": {name(m): v for m, v in f["tuning"].items()}
             for f in backtest.folds if f.get("tuning")}
     if kept:
         st.markdown("**What tuning kept in each fold** (each fold chooses on its own training "
@@ -102,7 +106,7 @@ def _draw_future(future: evaluation.FutureForecast) -> None:
     st.caption("There is no truth to score these against yet: the backtest tells how far to "
                "trust them.")
     for model, info in future.tuning.items():
-        st.caption(f"Tuning: {MODEL_LABELS.get(model, model)} kept **{info['chosen']}** "
+        st.caption(f"Tuning: {model_label(model, future.config)} kept **{info['chosen']}** "
                    f"(validation RMSE {info['scores'].get(info['chosen'], float('nan')):.4g}).")
     st.download_button("Forecast CSV", future.to_csv(), "lstm_lab_forecast.csv", "text/csv",
                        icon=":material/download:")

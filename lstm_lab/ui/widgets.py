@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from functools import partial
 from urllib.parse import urlencode
@@ -25,10 +26,11 @@ from lstm_lab.experiments.config import (
 from lstm_lab.experiments.explanations import transform_reason
 from lstm_lab.experiments.metrics import METRIC_HELP
 from lstm_lab.experiments.sources import load_series
-from lstm_lab.experiments.training import MODEL_LABELS, ExperimentResult
+from lstm_lab.experiments.training import ExperimentResult
 from lstm_lab.models.architectures import ARCHITECTURES, architecture_keras_code
+from lstm_lab.models.registry import model_label
 from lstm_lab.ui import cache, state
-from lstm_lab.ui.text import code_span
+from lstm_lab.ui.text import code_span, plain
 
 DATASET_LABELS = {"air_passengers": "Airline passengers (monthly, 1949–1960)",
                   "damped_sine": "Damped sine wave (generated)",
@@ -36,6 +38,7 @@ DATASET_LABELS = {"air_passengers": "Airline passengers (monthly, 1949–1960)",
 UNIT_CHOICES = [1, 2, 4, 8, 16, 24, 32, 48, 64, 96, 128, 192, 256, 384, 512, 768, 1024]
 BATCH_CHOICES = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024]
 LR_CHOICES = [1e-4, 3e-4, 1e-3, 2e-3, 3e-3, 5e-3, 1e-2, 3e-2, 1e-1]
+_FILE_UNSAFE = re.compile(r"[^\w.-]+")   # what a download's file name keeps of a series name
 
 
 def current_series(cfg: ExperimentConfig | None = None, quiet: bool = False) -> Series | None:
@@ -55,9 +58,9 @@ def current_series(cfg: ExperimentConfig | None = None, quiet: bool = False) -> 
     try:
         return load_series(cfg, read_upload, air_passengers=cache.air_passengers,
                            damped_sine=cache.damped_sine)
-    except LabError as err:
+    except LabError as err:   # may quote the file's name or header cells: shown as typed
         if not quiet:
-            st.error(str(err))
+            st.error(plain(err, None))
         return None
 
 
@@ -128,7 +131,7 @@ def config_form(cfg: ExperimentConfig, series: Series) -> ExperimentConfig | Non
                 help=field_help("validation_fraction"))
             seed = c2.number_input("Seed", *fitted("seed", cfg.seed), help=field_help("seed"))
         models = st.multiselect("Models", MODELS, list(cfg.models),
-                                format_func=lambda m: MODEL_LABELS[m], help=field_help("models"))
+                                format_func=lambda m: model_label(m, cfg), help=field_help("models"))
         submitted = st.form_submit_button("Train", type="primary", icon=":material/play_arrow:",
                                           width="stretch")
     if not submitted:
@@ -143,7 +146,7 @@ def config_form(cfg: ExperimentConfig, series: Series) -> ExperimentConfig | Non
                            seed=int(seed), validation_fraction=float(validation_fraction),
                            models=tuple(models))
     except LabError as err:
-        st.error(str(err))
+        st.error(plain(err, None))
         return None
 
 
@@ -174,7 +177,7 @@ def steps(name: str, choices: Sequence, value) -> list:
 def render_results(result: ExperimentResult) -> None:
     """Everything about a finished run: headline, forecast chart, metrics, residuals, downloads."""
     if result.stopped_by_user:
-        skipped = ", ".join(MODEL_LABELS[m] for m in result.skipped)
+        skipped = ", ".join(result.label(m) for m in result.skipped)
         st.warning("Training was stopped early: these are the weights learned so far"
                    + (f"; not trained: {skipped}." if skipped else "."))
     for note in result.notes:
@@ -246,17 +249,19 @@ def forecast_chart(result: ExperimentResult) -> None:
 
 
 def downloads(result: ExperimentResult) -> None:
-    stem = f"lstm_lab_{result.series_name}".replace(" ", "_")
+    stem = "lstm_lab_" + (_FILE_UNSAFE.sub("_", result.series_name).strip("_.")[:60] or "series")
     c1, c2, c3 = st.columns(3)
     c1.download_button("Predictions CSV", export.predictions_csv(result), f"{stem}_predictions.csv",
                        "text/csv", icon=":material/download:")
     c2.download_button("Metrics + config JSON", export.metrics_json(result), f"{stem}_metrics.json",
                        "application/json", icon=":material/download:")
+    network = result.label("lstm")   # named by its architecture: "GRU ×2", never "LSTM"
     if "lstm" in result.forecasters and hasattr(result.forecasters["lstm"], "model_"):
-        c3.download_button("Trained LSTM (.keras)", model_download(result), f"{stem}_lstm.keras",
+        c3.download_button(f"Trained {network} (.keras)", model_download(result),
+                           f"{stem}_{result.config.architecture}.keras",
                            "application/octet-stream", icon=":material/download:",
                            help="Load with keras.saving.load_model(path) (safe mode).")
-    with st.expander("Show the Keras code for this LSTM"):
+    with st.expander(f"Show the Keras code for this {network}"):
         st.code(architecture_keras_code(result.network_config("lstm")), language="python")
 
 
@@ -277,8 +282,9 @@ def sidebar_summary(cfg: ExperimentConfig, where=None) -> None:
         st.caption("Current experiment")
         st.markdown(f"**{DATASET_LABELS[cfg.dataset].split(' (')[0]}**"
                     + (f" · {code_span(cfg.csv_path, 40)}" if cfg.dataset == "csv" else ""))
-        st.markdown(f"window {cfg.window} · horizon {cfg.horizon} · {cfg.layers}×{cfg.units} LSTM · "
-                    f"{cfg.epochs} epochs · seed {cfg.seed}")
+        network = ARCHITECTURES[cfg.architecture].short   # "GRU", not "LSTM", for a GRU
+        st.markdown(f"window {cfg.window} · horizon {cfg.horizon} · "
+                    f"{cfg.layers}×{cfg.units} {network} · {cfg.epochs} epochs · seed {cfg.seed}")
         with st.popover("Copy link", icon=":material/link:", width="stretch"):
             st.caption("This link reopens the lab with every setting restored"
                        + (" (the CSV itself must be uploaded again)." if cfg.dataset == "csv"

@@ -16,6 +16,7 @@ from streamlit.testing.v1 import AppTest
 
 from lstm_lab.experiments.config import ExperimentConfig
 from lstm_lab.store import get_store
+from lstm_lab.ui.text import plain
 from tests.app.conftest import make_app, texts, wait_for_training
 from tests.conftest import requires_tf
 
@@ -83,14 +84,15 @@ def test_bad_values_are_one_error_and_nothing_can_start(store) -> None:
     at = page()
     at.text_input(key="sweep.values.window").input("6, twelve").run()
     assert not at.exception
-    assert "`window` values must be numbers" in at.error[0].value
+    assert plain("`window` values must be numbers", None) in at.error[0].value   # as typed
     assert at.button(key="sweep.run").disabled
 
 
 def test_a_grid_over_the_cap_is_refused(store, monkeypatch) -> None:
     monkeypatch.setenv("LSTM_LAB_MAX_SWEEP_RUNS", "10")
     at = page()
-    assert "27 runs; at most 10 are allowed (LSTM_LAB_MAX_SWEEP_RUNS)" in at.error[0].value
+    assert (plain("27 runs; at most 10 are allowed (LSTM_LAB_MAX_SWEEP_RUNS)", None)
+            in at.error[0].value)
     assert at.button(key="sweep.run").disabled
 
 
@@ -209,3 +211,34 @@ def test_a_sweep_on_a_full_server_is_refused_with_the_wait(store, monkeypatch) -
         assert runner.busy() == (1, 0)                        # the sweep did not queue
     finally:
         other.request_stop()
+
+
+def test_grid_inputs_are_bounded_and_too_many_values_are_refused(store) -> None:
+    """Pasting "1," thousands of times once held the server for a minute per rerun: each input
+    takes at most 200 characters, and more values than a sweep may run are refused at once."""
+    at = page()
+    assert [t.max_chars for t in at.text_input] == [200, 200, 200]
+    at.text_input(key="sweep.values.window").input("1," * 100).run()
+    assert not at.exception
+    assert at.error[0].value == plain("`window` has 100 values, but a sweep has at most 36 runs "
+                                      "(LSTM_LAB_MAX_SWEEP_RUNS): give at most 36 values.", None)
+    assert at.button(key="sweep.run").disabled
+
+
+@requires_tf
+def test_a_gru_sweep_calls_its_network_gru(store) -> None:
+    cfg = ExperimentConfig(epochs=2, units=4, mlp_units=4, patience=0, validation_fraction=0.0,
+                           architecture="gru", models=("lstm", "naive"))
+    at = set_grid(page(cfg), {"layers": "1, 2"})
+    at.button(key="sweep.run").click().run()
+    job = at.session_state["lab.job"]
+    deadline = time.monotonic() + 180      # no reruns meanwhile (see the LSTM sweep's test)
+    while not job.finished and time.monotonic() < deadline:
+        time.sleep(0.2)
+    wait_for_training(at)
+    assert job.error is None, job.error
+    assert at.selectbox(key="sweep.model").value == "lstm"
+    assert at.selectbox(key="sweep.model").format_func("lstm") == "GRU"
+    assert at.success[0].value.startswith(("**Best GRU RMSE: ", "**Best GRU ×2 RMSE: "))
+    assert "RMSE GRU" in at.dataframe[-1].value.columns
+    assert not [s for s in texts(at.success) if "LSTM" in s]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from lstm_lab.ui.text import plain
 from tests.app.conftest import make_app, texts
 
 DATA = Path(__file__).resolve().parents[1] / "data"
@@ -55,7 +56,7 @@ def test_binary_upload_is_refused_with_a_message() -> None:
     at = _upload("image.csv", b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4)
     errors = texts(at.error)
     assert len(errors) == 1
-    assert "image.csv" in errors[0]
+    assert plain("image.csv is not a CSV file") in errors[0]     # the name shown as typed
     assert not at.metric
 
 
@@ -111,7 +112,7 @@ def test_cleaning_options_let_the_user_choose_what_happens_to_bad_cells() -> Non
     (bad_cells,) = [r for r in at.radio if r.label == "Unreadable or empty cells"]
     bad_cells.set_value("error").run()
     (error,) = texts(at.error)
-    assert "?0.2" in error
+    assert plain("line 567 ('?0.2')") in error
     assert not at.exception
 
 
@@ -132,3 +133,49 @@ def test_hostile_column_and_file_names_are_refused_or_shown_as_typed() -> None:
     assert not at.exception and not at.error
     assert {m.label: m.value for m in at.metric}["Points"] == "28"
     assert at.session_state["lab.config"].column == "**b**[x](y)"
+
+
+LINK_HEADER = "[Grades](https://x.example)"
+ESCAPED_LINK = r"\[Grades\]\(https\:\//x\.example\)"
+
+
+def _markdown_sources(at) -> list[str]:
+    """Every markdown source the page sent: captions, markdown, errors, warnings, infos."""
+    return [*texts(at.caption), *texts(at.markdown), *texts(at.error), *texts(at.warning),
+            *texts(at.info)]
+
+
+def test_header_cells_are_shown_as_typed_on_every_page() -> None:
+    """A column header '[Grades](https://x.example)' (the series name) and '**bold**' never
+    become a link or bold text: in the data error, the Train and Sweep captions and a failed
+    run's message, the markdown source holds them escaped."""
+    from tests.app.conftest import QUICK, wait_for_training
+
+    raw = f"date,{LINK_HEADER},**bold**\n".encode() + b"".join(
+        f"2020-01-{d:02d},{d * 2},g{d}\n".encode() for d in range(1, 29))
+    at = make_app({**QUICK, "window": "24"})
+    at.run()
+    at.switch_page("pages/data.py").run()
+    at.radio[0].set_value("csv").run()
+    at.file_uploader[0].upload("grades.csv", raw, "text/csv").run()
+    assert not at.exception and not at.error
+    at.selectbox[1].set_value("**bold**").run()       # not dates: the error quotes the header
+    (error,) = texts(at.error)
+    assert r"column '\*\*bold\*\*' does not hold dates" in error
+    at.selectbox[1].set_value("date").run()
+    assert not at.error
+
+    at.switch_page("pages/train.py").run()
+    assert not at.exception
+    assert any(c.startswith(f"Data: **{ESCAPED_LINK}** — 28 points") for c in texts(at.caption))
+    at.button(key="FormSubmitter:train_form-Train").click().run()
+    wait_for_training(at)      # 28 points cannot hold window 24 and a test part: refused
+    (error,) = texts(at.error)
+    assert error.startswith(f"'{ESCAPED_LINK}' has 28 points")
+    sources = _markdown_sources(at)
+    assert not [s for s in sources if "](" in s or "**bold**" in s]
+
+    at.switch_page("pages/sweep.py").run()
+    assert not at.exception
+    assert any(c.startswith(f"Data: **{ESCAPED_LINK}** — 28 points") for c in texts(at.caption))
+    assert not [s for s in _markdown_sources(at) if "](" in s]

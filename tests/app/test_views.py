@@ -129,3 +129,31 @@ def _lstm_units(raw: bytes, path) -> int:
     path.write_bytes(raw)
     model = keras.saving.load_model(path)
     return next(layer.units for layer in model.layers if isinstance(layer, keras.layers.LSTM))
+
+
+@requires_tf
+def test_a_gru_run_is_called_gru_on_cards_sidebar_downloads_and_backtest() -> None:
+    """The recurrent network is named by its architecture wherever the page shows it: a 2-layer
+    GRU is "GRU ×2" on its metric card and download, "2×8 GRU" in the sidebar, never "LSTM"."""
+    params = {**QUICK, "architecture": "gru", "layers": "2", "models": "lstm,naive",
+              "tuning": "off", "test_size": "12"}
+    first = make_app(params)    # AppTest keeps the sidebar of a session's first run only
+    first.switch_page("pages/train.py").run()
+    assert "window 12 · horizon 1 · 2×8 GRU · 8 epochs · seed 0" in texts(first.sidebar.markdown)
+    at = _view("Compare", params)
+    at.button(key="FormSubmitter:train_form-Train").click().run()
+    wait_for_training(at)
+    assert not at.exception and not at.error
+    labels = [m.label.replace(" ★", "") for m in at.metric]
+    assert labels == ["Naive (last value)", "GRU ×2"]
+    downloads = [b.label for b in at.get("download_button")]
+    assert "Trained GRU ×2 (.keras)" in downloads
+    assert not [label for label in [*labels, *downloads] if "LSTM" in label]
+    assert "GRU ×2" in at.dataframe[0].value.index.str.replace(" ★", "").tolist()
+
+    at.segmented_control(key="train.view").set_value("Backtest").run()
+    (run,) = [b for b in at.button if b.label == "Run backtest"]
+    run.click().run()
+    wait_for_training(at)
+    assert not at.exception and not at.error
+    assert list(at.dataframe[0].value.index) == ["Naive (last value)", "GRU ×2"]

@@ -106,3 +106,41 @@ def test_skill_sentences_say_how_each_model_compares_with_repeating_the_last_val
         "**MLP** is 20% *worse* than simply repeating the last value — the model has not earned "
         "its cost here.",
         "**SARIMA** is about as good as repeating the last value."]
+
+
+HOSTILE = '<a href="https://x">y</a>'
+
+
+def _figure_text(fig) -> str:
+    """A figure's JSON as Plotly.js reads it (``to_json`` writes ``<`` as ``\\u003c``)."""
+    import json
+
+    return json.dumps(json.loads(fig.to_json()))
+
+
+def test_user_text_never_reaches_plotly_as_markup() -> None:
+    """Plotly renders <a href>, <b> and <span style> in titles, axis titles and legend names:
+    a CSV column header like HOSTILE must be drawn as its characters."""
+    from lstm_lab.experiments.config import ExperimentConfig
+
+    series = make_tiny_series(name=HOSTILE + "<b>bold</b>")
+    result = run_experiment(ExperimentConfig(window=4, test_size=6,
+                                             models=("naive", "seasonal_naive")), series)
+    assert result.series_name == series.name
+    figures = [plots.series_figure(series, n_test=6), plots.window_figure(series, 4, 1),
+               plots.forecast_figure(result), plots.residual_figure(result)]
+    for fig in figures:
+        text = _figure_text(fig)
+        assert "<a " not in text and "<b>" not in text
+        assert "&lt;a href=" in text
+    series_fig = figures[0]
+    assert series_fig.data[0].name == plots.safe_text(series.name)
+    assert series_fig.layout.yaxis.title.text == '&lt;a href="https://x"&gt;y&lt;/a&gt;&lt;b&gt;bold&lt;/b&gt;'
+    assert series_fig.layout.title.text.startswith("&lt;a href=")
+    assert plots.safe_text("GRU ×2 & MLP") == "GRU ×2 &amp; MLP"
+
+
+def test_loss_curves_escape_their_labels() -> None:
+    fig = plots.loss_figure({"<i>x</i>": {"loss": [1.0, 0.5], "val_loss": [1.1, 0.6]}})
+    assert [t.name for t in fig.data] == ["&lt;i&gt;x&lt;/i&gt; train",
+                                          "&lt;i&gt;x&lt;/i&gt; validation"]

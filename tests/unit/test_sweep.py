@@ -3,6 +3,7 @@ figures over many runs. Runs use the naive models (no TensorFlow) unless marked 
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 
@@ -396,3 +397,85 @@ def test_overlay_figures_have_one_trace_per_run(series, base) -> None:
     results["#2"].histories["lstm"] = {"loss": [0.9, 0.4, 0.3], "val_loss": []}
     losses = sweep.overlay_loss_figure(results, "lstm")
     assert [t.name for t in losses.data] == ["#1 train", "#1 validation", "#2 train"]
+
+
+# --- grids pasted by a hostile or careless user --------------------------------------------------
+
+def test_too_many_values_are_refused_before_any_is_converted(monkeypatch) -> None:
+    """Pasting "1," 200,000 times once took 72 s per rerun (an ExperimentConfig per item and an
+    O(n^2) dedupe); now the count is checked right after splitting."""
+    converted = []
+    real = sweep._typed
+    monkeypatch.setattr(sweep, "_typed", lambda *a: converted.append(a) or real(*a))
+    with pytest.raises(ConfigError, match=r"`window` has 200,000 values, but a sweep has at most "
+                                          r"36 runs \(LSTM_LAB_MAX_SWEEP_RUNS\): give at most 36"):
+        parse_values("window", "1," * 200_000, Limits())
+    assert converted == []
+    with pytest.raises(ConfigError, match="`units` has 5 values.*at most 4 runs"):
+        parse_values("units", "1,2,3,4,5", Limits(max_sweep_runs=4))
+    assert parse_values("units", "1,2,3,4", Limits(max_sweep_runs=4)) == (1, 2, 3, 4)
+
+
+def test_the_value_count_follows_the_environment(monkeypatch) -> None:
+    monkeypatch.setenv("LSTM_LAB_MAX_SWEEP_RUNS", "3")
+    with pytest.raises(ConfigError, match="`window` has 4 values.*LSTM_LAB_MAX_SWEEP_RUNS"):
+        parse_grid({"window": "6,12,24,36"})
+    assert parse_grid({"window": "6,12,24"}) == {"window": (6, 12, 24)}
+
+
+def test_duplicates_count_as_typed_but_are_dropped_once_checked() -> None:
+    assert parse_values("window", ",".join(["12", "6"] * 18), Limits()) == (12, 6)
+    assert parse_values("learning_rate", "0.001, 1e-3, 0.0010", Limits()) == (0.001,)
+
+
+def test_an_unreadable_long_paste_is_quoted_short() -> None:
+    with pytest.raises(ConfigError, match="needs at least one value") as caught:
+        parse_values("window", " ," * 10_000, Limits(max_sweep_runs=100_000))
+    assert len(str(caught.value)) < 200
+
+
+# --- names and user text in the figures ----------------------------------------------------------
+
+HOSTILE = '<a href="https://x">y</a>'
+
+
+def figure_text(fig) -> str:
+    """A figure's JSON as Plotly.js reads it (``to_json`` writes ``<`` as ``\\u003c``)."""
+    return json.dumps(json.loads(fig.to_json()))
+
+
+def test_overlay_figures_escape_series_names_and_labels(series, base) -> None:
+    results = {}
+    for i in (1, 2):   # two data sets, so the second actual trace is named by its series
+        data = make_tiny_series(make_tiny_series().values + i, name=f'{HOSTILE}<b>{i}</b>')
+        results[f"#{i} <span style='color:red'>x</span>"] = run_experiment(base, data)
+    for fig in (sweep.overlay_forecast_figure(results, "naive"),
+                sweep.metrics_bar_figure(results, "rmse")):
+        text = figure_text(fig)
+        assert "<a " not in text and "<b>" not in text and "<span" not in text
+        assert "&lt;span style=" in text
+    assert "&lt;a href=" in figure_text(sweep.overlay_forecast_figure(results, "naive"))
+    forecasts = sweep.overlay_forecast_figure(results, "naive")
+    assert forecasts.data[1].name == 'actual (&lt;a href="https://x"&gt;y&lt;/a&gt;&lt;b&gt;2&lt;/b&gt;)'
+    assert forecasts.layout.yaxis.title.text.startswith("&lt;a href=")
+
+
+def _gru_sweep(base) -> SweepResult:
+    configs = [base.replace(architecture="gru", layers=n, models=("lstm", "naive"))
+               for n in (1, 2)]
+    runs = [sweep.SweepRun(c, {"layers": c.layers}, sweep.DONE,
+                           {"lstm": {"rmse": 2.0 - c.layers / 2, "mae": 1.0, "mape": 1.0,
+                                     "mase": 1.0},
+                            "naive": {"rmse": 3.0, "mae": 1.0, "mape": 1.0, "mase": 1.0}},
+                           run_id=c.layers)
+            for c in configs]
+    return SweepResult(configs[0], {"layers": (1, 2)}, runs, "s1", "tiny")
+
+
+def test_a_gru_sweep_names_its_network_gru(base) -> None:
+    result = _gru_sweep(base)
+    assert result.label("lstm") == "GRU" and result.label("naive") == "Naive (last value)"
+    assert "LSTM" not in sweep.parallel_figure(result, "lstm").to_json()
+    mixed = {"#1": result.runs[0], "#2": result.runs[1]}
+    assert sweep.models_label("lstm", [r.config for r in mixed.values()]) == "GRU"
+    assert sweep.models_label("lstm", [base, base.replace(architecture="gru")]) == "LSTM / GRU"
