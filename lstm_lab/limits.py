@@ -44,8 +44,8 @@ class Limits:
     max_classical_points: int = 2_000  # most recent points a classical model fits on
     max_classical_seconds: int = 60  # wall-clock cap on one classical fit
     max_queue: int = 60              # jobs waiting or running on the whole server
-    max_jobs_per_client: int = 2     # jobs waiting or running per browser address (all its
-                                     # tabs; a class behind one NAT/proxy shares it)
+    max_jobs_per_client: int = 2     # jobs waiting or running per browser (all its tabs; by
+                                     # Streamlit's per-browser cookie, else its address)
     max_sweep_runs: int = 36         # runs in one sweep (a teacher may raise it)
     max_session_runs: int = 20       # finished results kept per browser session (oldest go)
     max_owner_storage_mb: int = 200  # run-store space one history key may use, in MiB
