@@ -13,11 +13,10 @@ unless given):
   new job does not start while the owner's earlier job is still running (a stopped job ends
   after its current chunk of epochs): a worker takes the next waiting job of another owner
   instead, so pressing Train again and again holds one worker, not all of them;
-- at most ``max_jobs_per_client`` jobs running or waiting per client (the browser's address):
-  every tab and reload is a new Streamlit session with a new owner, but the same address, so
-  opening tabs cannot get round the one-job-per-owner rule. One more is refused with
-  ``ClientBusyError``. A classroom reaching the server through one NAT or proxy address shares
-  that cap: raise it with ``LSTM_LAB_MAX_JOBS_PER_CLIENT``;
+- at most ``max_jobs_per_client`` jobs running or waiting per client (the browser, see
+  ``ui.owner.session_client``): every tab and reload is a new Streamlit session with a new
+  owner, but the same browser, so opening tabs cannot get round the one-job-per-owner rule. One
+  more is refused with ``ClientBusyError`` (``LSTM_LAB_MAX_JOBS_PER_CLIENT``);
 - at most ``max_queue`` jobs running or waiting on the whole server: one more is refused with
   ``QueueFullError``, which says how long to wait;
 - both caps count a job that was asked to stop until it has returned: it still holds a worker;
@@ -57,7 +56,7 @@ class QueueFullError(LabError):
 
 
 class ClientBusyError(LabError):
-    """One client (browser address) has ``max_jobs_per_client`` jobs running or waiting."""
+    """One client (browser) has ``max_jobs_per_client`` jobs running or waiting."""
 
 
 @dataclass(eq=False)
@@ -69,7 +68,7 @@ class TrainingJob:
     task: Callable[[TrainingJob], Any] | None = None   # default: run_experiment
     label: str = "Training"
     owner: str | None = None           # the session's history key; None: no per-owner rule
-    client: str | None = None          # the browser's address; None: no per-client cap
+    client: str | None = None          # the browser (ui.owner.session_client); None: no cap
     id: int = field(default_factory=lambda: next(_ids))
     status: str = QUEUED
     submitted_at: float = field(default_factory=time.monotonic)
@@ -158,7 +157,7 @@ def client_busy_message(count: int, cap: int) -> str:
     many = "trainings" if count != 1 else "training"
     return (f"You already have {count} {many} running or waiting on this server (from this or "
             f"another tab). Stop one, or wait for it to finish (the server allows {cap:,} per "
-            f"browser address: {env_var('max_jobs_per_client')}).")
+            f"browser: {env_var('max_jobs_per_client')}).")
 
 
 def time_limit_note(seconds: int) -> str:

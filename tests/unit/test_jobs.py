@@ -1,5 +1,5 @@
 """The training queue: FIFO order, a cap on concurrent runs, stop while queued or running, one
-job per owner, a cap per client (browser address), a cap on the whole queue and a time limit per
+job per owner, a cap per client (browser), a cap on the whole queue and a time limit per
 job."""
 
 from __future__ import annotations
@@ -260,7 +260,7 @@ def test_a_client_has_at_most_two_jobs_whatever_its_tabs() -> None:
         runner.submit(None, series, _hold, owner="tab-3", client="10.0.0.7")
     assert str(refused.value) == (
         "You already have 2 trainings running or waiting on this server (from this or another "
-        "tab). Stop one, or wait for it to finish (the server allows 2 per browser address: "
+        "tab). Stop one, or wait for it to finish (the server allows 2 per browser: "
         "LSTM_LAB_MAX_JOBS_PER_CLIENT).")
     assert runner.busy() == (1, 1)                                   # nothing was queued
     assert not first.stop_event.is_set() and not second.stop_event.is_set()
