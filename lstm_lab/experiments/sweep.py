@@ -207,7 +207,8 @@ def plan_sweep(base: ExperimentConfig, series: Series, grid: Mapping[str, Sequen
         season = season_of(cfg, series)
         try:
             n_train = training_size(cfg, n)
-            work = max(estimate_work(cfg, n_train, season, limits).values(), default=0)
+            work = max(estimate_work(cfg, n_train, season, limits, n_points=n).values(),
+                       default=0)   # training and forecasting, as preflight counts it
         except LabError:
             work = 0
         too_big = max(count_weights(cfg, season).values(), default=0) > limits.max_weights

@@ -109,7 +109,8 @@ def test_configs_over_the_budget_are_flagged_not_trained(air, monkeypatch) -> No
     base = ExperimentConfig(epochs=50, models=("lstm",))
     grid = parse_grid(ISSUE_GRID)
     # A budget that a 1-layer, 16-unit LSTM on windows of 12 fits and a 2-layer one does not.
-    fits = estimate_work(base.replace(window=12, layers=1, units=16), 120, 12)["lstm"]
+    fits = estimate_work(base.replace(window=12, layers=1, units=16), 120, 12,
+                         n_points=len(air))["lstm"]
     monkeypatch.setenv("LSTM_LAB_MAX_WORK", str(fits))
     plan = plan_sweep(base, air, grid)
     status = {(r.values["window"], r.values["layers"], r.values["units"]): r.status
