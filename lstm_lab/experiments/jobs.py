@@ -253,9 +253,16 @@ class JobRunner:
         """The lock is held: a job of ``job``'s owner is running."""
         return job.owner is not None and any(r.owner == job.owner for r in self._running)
 
+    def _client_busy(self, job: TrainingJob) -> bool:
+        """The lock is held: a job of ``job``'s client (browser) is running."""
+        return job.client is not None and any(r.client == job.client for r in self._running)
+
     def _next(self) -> TrainingJob | None:
-        """The first waiting job whose owner has no job running (the lock is held)."""
-        return next((j for j in self._waiting if not self._owner_busy(j)), None)
+        """The first waiting job whose owner and browser have no job running (the lock is held):
+        one browser never holds two workers, so its second tab's job cannot crowd out another
+        student's on a small server -- it waits for the first one instead."""
+        return next((j for j in self._waiting
+                     if not self._owner_busy(j) and not self._client_busy(j)), None)
 
     def _typical(self) -> float:
         """Median duration of the latest finished jobs (capped by the time limit)."""

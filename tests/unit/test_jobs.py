@@ -348,3 +348,23 @@ def test_an_owners_new_job_waits_for_the_old_one_while_other_owners_start() -> N
         job.request_stop()
     for job in (bob, newest):
         _wait(job)
+
+
+def test_one_browser_never_holds_two_workers_its_second_tab_waits() -> None:
+    """Two workers, two tabs of one browser and a classmate: the classmate's job starts on the
+    second worker; the browser's second job waits until its first one has returned."""
+    runner = JobRunner(max_concurrent=2, limits=Limits(max_job_seconds=600))
+    series = make_tiny_series()
+    first = runner.submit(None, series, _hold, owner="tab-1", client="browser-a")
+    _until(lambda: first.status == RUNNING)
+    second = runner.submit(None, series, _hold, owner="tab-2", client="browser-a")
+    classmate = runner.submit(None, series, _hold, owner="bob", client="browser-b")
+    _until(lambda: classmate.status == RUNNING)
+    assert second.status == QUEUED and runner.busy() == (2, 1)     # a worker went to the classmate
+    first.request_stop()
+    _wait(first)
+    _until(lambda: second.status == RUNNING)                        # then the second tab's job
+    for job in (second, classmate):
+        job.request_stop()
+    for job in (second, classmate):
+        _wait(job)
