@@ -245,8 +245,8 @@ def test_a_new_training_waits_until_the_same_persons_stopped_one_returns() -> No
 
 
 def test_a_browser_over_its_job_cap_is_refused_and_nothing_is_stopped(monkeypatch) -> None:
-    """Without a browser address (AppTest, or a browser on the server itself) the session's owner
-    stands in for the client; the page shows the refusal and queues nothing."""
+    """Without a browser cookie or address (AppTest) the session's owner stands in for the
+    client; the page shows the refusal and queues nothing."""
     import uuid
 
     from tests.conftest import make_tiny_series
@@ -265,8 +265,8 @@ def test_a_browser_over_its_job_cap_is_refused_and_nothing_is_stopped(monkeypatc
         assert "lab.job" not in at.session_state
         assert _shown(at.error) == [
             "You already have 1 training running or waiting on this server (from this or "
-            "another tab). Stop one, or wait for it to finish (the server allows 1 per browser "
-            "address: LSTM_LAB_MAX_JOBS_PER_CLIENT)."]
+            "another tab). Stop one, or wait for it to finish (the server allows 1 per browser: "
+            "LSTM_LAB_MAX_JOBS_PER_CLIENT)."]
         assert not other.stop_event.is_set() and runner.busy() == (1, 0)
     finally:
         other.request_stop()
