@@ -1,6 +1,7 @@
 """LSTM Lab core: datasets, windows, models, training and evaluation. Never imports streamlit."""
 
 import os
+
 # TensorFlow prints several lines of C++ info logs on import; keep warnings and errors only.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
