@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 from lstm_lab.errors import ConfigError
 from lstm_lab.models.networks import (
     build_lstm,
+    build_stacked,
     compiled,
     dropout_after,
     keras_code,
@@ -37,16 +38,8 @@ if TYPE_CHECKING:
 def build_gru(window: int, horizon: int, layers: int = 1, units: int = 32, dropout: float = 0.0,
               learning_rate: float = 1e-3, n_features: int = 1, seed: int = 0) -> keras.Model:
     """Stacked GRU: like the LSTM but with two gates (reset, update) and no separate cell state."""
-    import keras
-
-    inputs = keras.Input((window, n_features), name="window")      # [B, window, features]
-    x = inputs
-    for i in range(layers):
-        x = keras.layers.GRU(units, return_sequences=i < layers - 1, name=f"gru_{i + 1}",
-                             **seeded(seed, i, recurrent=True))(x)
-        x = dropout_after(x, dropout, seed, i)
-    outputs = keras.layers.Dense(horizon, name="forecast", **seeded(seed, layers))(x)  # [B, horizon]
-    return compiled(inputs, outputs, "gru", learning_rate)
+    return build_stacked("GRU", window, horizon, layers, units, dropout, learning_rate,
+                         n_features, seed)
 
 
 def build_bilstm(window: int, horizon: int, layers: int = 1, units: int = 32,

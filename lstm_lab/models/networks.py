@@ -19,16 +19,26 @@ def build_lstm(window: int, horizon: int, layers: int = 1, units: int = 32, drop
     ``return_sequences`` is on for every LSTM layer but the last, so each layer hands the next a
     whole sequence of hidden states (a coarser time scale per layer).
     """
+    return build_stacked("LSTM", window, horizon, layers, units, dropout, learning_rate,
+                         n_features, seed)
+
+
+def build_stacked(cell: str, window: int, horizon: int, layers: int, units: int, dropout: float,
+                  learning_rate: float, n_features: int, seed: int) -> keras.Model:
+    """Stacked recurrent layers of Keras' ``cell`` ("LSTM" or "GRU"), then Dense(horizon); the
+    layers are named ``lstm_1``... / ``gru_1``... and the model ``lstm`` / ``gru``."""
     import keras
 
+    name = cell.lower()
     inputs = keras.Input((window, n_features), name="window")      # [B, window, features]
     x = inputs
     for i in range(layers):
-        x = keras.layers.LSTM(units, return_sequences=i < layers - 1, name=f"lstm_{i + 1}",
-                              **seeded(seed, i, recurrent=True))(x)
+        x = getattr(keras.layers, cell)(units, return_sequences=i < layers - 1,
+                                        name=f"{name}_{i + 1}",
+                                        **seeded(seed, i, recurrent=True))(x)
         x = dropout_after(x, dropout, seed, i)
     outputs = keras.layers.Dense(horizon, name="forecast", **seeded(seed, layers))(x)  # [B, horizon]
-    return compiled(inputs, outputs, "lstm", learning_rate)
+    return compiled(inputs, outputs, name, learning_rate)
 
 
 def build_mlp(window: int, horizon: int, layers: int = 1, units: int = 32, dropout: float = 0.0,

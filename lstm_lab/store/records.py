@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import math
 import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -22,6 +21,7 @@ from lstm_lab.errors import DataError
 from lstm_lab.experiments.config import NEURAL_MODELS, ExperimentConfig
 from lstm_lab.experiments.export import model_bytes
 from lstm_lab.experiments.training import MODEL_LABELS, ExperimentResult
+from lstm_lab.models.base import to_plain
 from lstm_lab.models.registry import get_spec
 from lstm_lab.store.stored_network import StoredNetwork
 
@@ -32,20 +32,9 @@ Networks = Mapping[str, tuple[dict[str, Any], bytes]]   # model -> (state, .kera
 
 def dumps(obj: Any) -> str:
     """Strict JSON; key order kept (the order of models and metrics is the order shown)."""
-    return json.dumps(plain(obj), allow_nan=False)
+    return json.dumps(to_plain(obj), allow_nan=False)
 
 
-def plain(obj: Any) -> Any:
-    """JSON-safe: numpy scalars to Python, tuples to lists, NaN / inf to None."""
-    if isinstance(obj, dict):
-        return {str(k): plain(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [plain(v) for v in obj]
-    if isinstance(obj, np.generic):
-        obj = obj.item()
-    if isinstance(obj, float) and not math.isfinite(obj):
-        return None
-    return obj
 
 
 def format_when(created_at: Any) -> str:

@@ -18,8 +18,9 @@ from lstm_lab.experiments.config import MODELS, NEURAL_MODELS, TRANSFORMS, field
 from lstm_lab.experiments.metrics import METRICS
 from lstm_lab.experiments.training import MODEL_LABELS, count_weights
 from lstm_lab.limits import env_var, get_limits
+from lstm_lab.models.base import to_plain
 from lstm_lab.store.keras_check import check_keras_file
-from lstm_lab.store.records import fitted_name, format_when, plain, result_from_record
+from lstm_lab.store.records import fitted_name, format_when, result_from_record
 
 EXPORT_FORMAT = "lstm_lab.runs"
 EXPORT_VERSION = 1
@@ -347,4 +348,4 @@ def _parse_entry(raw: Any, now: float) -> dict[str, Any]:
         check_keras_file(blob, MODEL_LABELS[model], limits)
         networks[model] = (net["state"], blob)
     return {"uid": uid, "created_at": float(created_at), "sweep": sweep,
-            "result": plain(record), "networks": networks}
+            "result": to_plain(record), "networks": networks}
