@@ -22,16 +22,18 @@ from lstm_lab.experiments.export import defuse
 from lstm_lab.experiments.metrics import METRICS, evaluate
 from lstm_lab.experiments.training import (
     MODEL_LABELS,
-    _limit_notes,
     finite_or_none,
+    limit_notes,
     make_forecasters,
     preflight,
     run_experiment,
+    time_left,
 )
 from lstm_lab.experiments.tuning import TunedForecaster
 from lstm_lab.limits import get_limits
 from lstm_lab.models.base import EpochHook, StopFlag
 from lstm_lab.models.classical import FitStopped
+from lstm_lab.models.registry import get_spec
 
 StageHook = Callable[[str, int, int], None]   # (label, stages done, stages in all)
 
@@ -174,9 +176,9 @@ def forecast_future(config: ExperimentConfig, series: Series, steps: int | None 
         if stopped:
             skipped.append(name)
             continue
-        if hasattr(model, "max_seconds"):   # the same cap as a run's training, over all networks
-            model.max_seconds = max(1.0, limits.max_train_seconds
-                                    - (time.perf_counter() - started))
+        kind = get_spec(name).kind
+        if kind != "baseline":              # the same cap as a run's training, over all models
+            model.max_seconds = time_left(limits, started)
         try:
             model.fit(values, on_epoch=on_epoch, should_stop=should_stop)
         except FitStopped as err:    # a classical fit cut short: left out, the others are kept
@@ -188,9 +190,9 @@ def forecast_future(config: ExperimentConfig, series: Series, steps: int | None 
             tuned[name] = model.summary()
             stopped = stopped or bool(model.stopped_by_user_)
             model = model.chosen_                    # the variant kept forecasts
-        if hasattr(model, "history_"):
+        if kind == "network":
             stopped = stopped or bool(model.stopped_by_user_)
-            notes += _limit_notes(name, model, limits, config)
+            notes += limit_notes(name, model, limits, config)
         extended = values.copy()
         while len(extended) < len(values) + steps:
             block = model.predict(extended, np.array([len(extended)]))[0]

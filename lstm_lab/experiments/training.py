@@ -211,7 +211,7 @@ def run_experiment(config: ExperimentConfig, series: Series, on_epoch: EpochHook
             continue
         t0 = time.perf_counter()
         if kind != "baseline":          # what is left of the run's time limit
-            model.max_seconds = max(1.0, limits.max_train_seconds - (t0 - started))
+            model.max_seconds = time_left(limits, started)
         try:
             model.fit(train_values, on_epoch=on_epoch, should_stop=should_stop)
             timings[f"{name}_fit_s"] = round(time.perf_counter() - t0, 4)
@@ -240,7 +240,7 @@ def run_experiment(config: ExperimentConfig, series: Series, on_epoch: EpochHook
             epochs_run[name] = model.epochs_run_
             n_params[name] = model.n_params_
             stopped = stopped or model.stopped_by_user_
-            notes += _limit_notes(name, model, limits, config)
+            notes += limit_notes(name, model, limits, config)
         notes += getattr(model, "notes_", [])     # classical: fallbacks, the point cap
     if not metrics:
         raise TrainingError(" ".join(cut))
@@ -536,7 +536,13 @@ def _largest_units(config: ExperimentConfig, model: str, units_field: str, seaso
     return lo
 
 
-def _limit_notes(name: str, model: Any, limits: Limits,
+def time_left(limits: Limits, started: float) -> float:
+    """Seconds left of a run's training time limit (``max_train_seconds``) since ``started``
+    (a ``time.perf_counter()`` reading), at least 1: what each model fitted next may take."""
+    return max(1.0, limits.max_train_seconds - (time.perf_counter() - started))
+
+
+def limit_notes(name: str, model: Any, limits: Limits,
                  config: ExperimentConfig | None = None) -> list[str]:
     """What the server's limits did to a network, in words, named as the result names it."""
     notes = []
