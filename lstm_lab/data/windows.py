@@ -29,7 +29,15 @@ TRANSFORM_HELP = {
     "detrend": "model the distance from a straight line fitted to the training values",
     "log_detrend": "model the distance of log(values) from a straight line fitted to the "
                    "training part: steady growth removed, the season and wiggles left",
+    "es": "the ES hybrid: seasonal indices and an exponential-smoothing level fitted on the "
+          "training part take out the season and the level; each window is read relative to "
+          "the level at its end, and forecasts are re-seasonalised",
+    "log_es": "the ES hybrid on log(values): season and level become ratios, so the network "
+              "learns relative changes",
 }
+# Kinds that normalise each window by the exponential-smoothing level at its end (the ES hybrid).
+ES_KINDS = ("es", "log_es")
+MIN_ES_SEASONS = 3    # seasonal indices need this many seasons of training data (else none)
 # Above this autocorrelation at the season lag, the season is real enough to difference by it.
 SEASONAL_ACF_THRESHOLD = 0.3
 
@@ -50,28 +58,43 @@ def seasonal_autocorrelation(values: np.ndarray, season: int) -> float:
     return float(np.dot(changes[season:], changes[:-season]) / total)
 
 
-def resolve_transform(kind: str, values: np.ndarray, season: int) -> str:
+def season_ahead(horizon: int, season: int, strategy: str = "direct") -> bool:
+    """A direct forecast that covers at least a whole season: where "auto" picks the ES hybrid."""
+    return strategy == "direct" and season > 1 and horizon >= season
+
+
+def resolve_transform(kind: str, values: np.ndarray, season: int, ahead: bool = False) -> str:
     """The concrete transform for ``kind``; "auto" looks at the training values and the season.
+
+    ``ahead``: the forecast covers a whole season (``season_ahead``). Then, with at least
+    ``MIN_ES_SEASONS`` seasons of training data, "auto" picks the ES hybrid (log_es for positive
+    data): exponential smoothing carries the level, trend and season that a network would have
+    to learn from a few windows (docs/quality.md measures both).
 
     Positive data get a log (growth becomes additive). A seasonal difference needs at least three
     seasons and changes that really repeat at the season lag: differencing at a lag with no cycle
     only adds noise (weekly "seasons" of daily temperatures, 12-month ones of sunspots); such data
     get a first difference. Data with negative values and no season (a sine) are left as they are.
     """
-    return kind if kind != "auto" else _auto_choice(values, season)[0]
+    return kind if kind != "auto" else _auto_choice(values, season, ahead)[0]
 
 
-def explain_auto_transform(values: np.ndarray, season: int) -> str:
+def explain_auto_transform(values: np.ndarray, season: int, ahead: bool = False) -> str:
     """Why "auto" chose what it chose for these training values, in one sentence for learners."""
-    return "auto: " + _auto_choice(values, season)[1]
+    return "auto: " + _auto_choice(values, season, ahead)[1]
 
 
-def _auto_choice(values: np.ndarray, season: int) -> tuple[str, str]:
+def _auto_choice(values: np.ndarray, season: int, ahead: bool = False) -> tuple[str, str]:
     """The "auto" transform and the reason for it: one place decides, so the two cannot drift."""
     values = np.asarray(values, dtype="float64")
     positive = np.min(values) > 0
     log = ("all values are positive, so it models their logarithm (growth becomes additive); "
            if positive else "")
+    if ahead and season > 1 and len(values) >= MIN_ES_SEASONS * season:
+        return ("log_es" if positive else "es",
+                f"{log}the forecast covers a whole season of {season}, so it uses the ES hybrid: "
+                "exponential smoothing, fitted on the training part, carries the level, trend "
+                "and season, and the network learns what they miss.")
     first = "log_diff" if positive else "diff"
     step = "models the change from one point to the next"
     if season <= 1:
@@ -192,6 +215,15 @@ class TargetTransform:
     kind: str = "none"
     season: int = 1
     trend: tuple[float, float] = (0.0, 0.0)
+    # the ES hybrid's fitted components (``fit_smoothing``): the smoothing weights of the level
+    # and the trend, the trend's damping, the level and trend before the first point, and one
+    # seasonal index per phase (time step modulo the season; empty: none)
+    alpha: float = 1.0
+    level0: float = 0.0
+    indices: tuple[float, ...] = ()
+    beta: float = 0.0
+    phi: float = 0.0
+    trend0: float = 0.0
 
     def __post_init__(self) -> None:
         if self.kind not in TRANSFORM_HELP:
@@ -207,13 +239,22 @@ class TargetTransform:
         return self.kind.endswith("detrend")
 
     @property
+    def smooths(self) -> bool:
+        """The ES hybrid: windows are read relative to a smoothed level (see ``offsets``)."""
+        return self.kind in ES_KINDS
+
+    @property
     def lag(self) -> int:
         if self.kind.endswith("seasonal_diff"):
             return max(1, self.season)
         return 1 if self.kind.endswith("diff") else 0
 
     def fitted(self, values: np.ndarray) -> TargetTransform:
-        """This transform with its trend line fitted to ``values`` (unchanged if it has none)."""
+        """This transform with its trend line (or, for the ES hybrid, its level and seasonal
+        indices) fitted to ``values``, the training part (unchanged if it has none)."""
+        if self.smooths:
+            self.check(values)
+            return fit_smoothing(self, self.level(values))
         if not self.detrends:
             return self
         self.check(values)
@@ -224,6 +265,72 @@ class TargetTransform:
     def _line(self, steps: np.ndarray) -> np.ndarray:
         intercept, slope = self.trend
         return intercept + slope * np.asarray(steps, dtype="float64")
+
+    def _seasonal(self, steps: np.ndarray) -> np.ndarray:
+        """The seasonal index of each time step (zeros without indices)."""
+        steps = np.asarray(steps)
+        if not self.indices:
+            return np.zeros(steps.shape)
+        return np.asarray(self.indices, dtype="float64")[steps % len(self.indices)]
+
+    def smoothed(self, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The ES hybrid's level and trend after each point of the deseasonalised series d
+        (damped Holt: l_t = a d_t + (1 - a)(l + phi b), b_t = beta (l_t - l) + (1 - beta) phi b,
+        with l, b those after the point before, from ``level0``, ``trend0``); no value after t
+        is used."""
+        d = self.forward(values).tolist()
+        a, beta, phi = self.alpha, self.beta, self.phi
+        level, trend = self.level0, self.trend0
+        levels, trends = [], []
+        for x in d:                 # a plain loop: 100,000 points take well under a second
+            new = a * x + (1 - a) * (level + phi * trend)
+            trend = beta * (new - level) + (1 - beta) * phi * trend
+            level = new
+            levels.append(level)
+            trends.append(trend)
+        return np.asarray(levels), np.asarray(trends)
+
+    def offsets(self, values: np.ndarray, origins: np.ndarray,
+                steps: int = 1) -> tuple[np.ndarray, np.ndarray]:
+        """What each origin's window ([n, 1]) and its ``steps`` targets ([n, steps]) are read
+        relative to: for the ES hybrid, the level after the window's last point (origin - 1),
+        and for the targets that level carried forward by the damped trend (the ES forecast
+        without its season); zeros for every other kind."""
+        origins = np.asarray(origins, dtype=int)
+        if not self.smooths or not origins.size:
+            return np.zeros((origins.size, 1)), np.zeros((origins.size, steps))
+        levels, trends = self.smoothed(np.asarray(values)[: origins.max()])
+        level, trend = levels[origins - 1][:, None], trends[origins - 1][:, None]
+        damped = np.cumsum(self.phi ** np.arange(1, steps + 1))[None, :]       # phi + ... + phi^k
+        return level, level + trend * damped
+
+    def centred(self, values: np.ndarray) -> np.ndarray:
+        """``forward(values)`` with each point read relative to the ES forecast one step before
+        (the ES hybrid; the values a network's scaler is fitted on), or ``forward(values)``."""
+        z = self.forward(values)
+        if not self.smooths:
+            return z
+        levels, trends = self.smoothed(values)
+        before = np.concatenate([[self.level0 + self.phi * self.trend0],
+                                 levels[:-1] + self.phi * trends[:-1]])
+        return z - before
+
+    def components(self) -> dict[str, Any]:
+        """What ``fitted`` learned, as plain numbers (saved with a network; shown in Learn)."""
+        return {"kind": self.kind, "season": int(self.season),
+                "trend": [float(v) for v in self.trend], "alpha": float(self.alpha),
+                "level0": float(self.level0), "indices": [float(v) for v in self.indices],
+                "beta": float(self.beta), "phi": float(self.phi), "trend0": float(self.trend0)}
+
+    @classmethod
+    def from_components(cls, state: Mapping[str, Any]) -> TargetTransform:
+        """The transform ``components`` describes (older saves have no ES fields)."""
+        return cls(str(state["kind"]), int(state["season"]),
+                   tuple(float(v) for v in state.get("trend", (0.0, 0.0))),
+                   float(state.get("alpha", 1.0)), float(state.get("level0", 0.0)),
+                   tuple(float(v) for v in state.get("indices", ())),
+                   float(state.get("beta", 0.0)), float(state.get("phi", 0.0)),
+                   float(state.get("trend0", 0.0)))
 
     def check(self, values: np.ndarray) -> None:
         if self.uses_log and np.min(values) <= 0:
@@ -239,6 +346,8 @@ class TargetTransform:
         """Transformed series, same length; the first ``lag`` entries are NaN."""
         self.check(values)
         level = self.level(values)
+        if self.smooths:
+            return level - self._seasonal(np.arange(len(level)))
         if self.detrends:
             return level - self._line(np.arange(len(level)))
         if not self.lag:
@@ -255,7 +364,9 @@ class TargetTransform:
         """
         z_hat = np.asarray(z_hat, dtype="float64")
         origins = np.asarray(origins)
-        if self.detrends:  # the line is known at every step: no earlier values needed
+        if self.smooths:  # re-seasonalise (``offsets`` added the level back already)
+            level = z_hat + self._seasonal(origins[:, None] + np.arange(z_hat.shape[1]))
+        elif self.detrends:  # the line is known at every step: no earlier values needed
             level = z_hat + self._line(origins[:, None] + np.arange(z_hat.shape[1]))
         elif not self.lag:
             level = z_hat
@@ -267,3 +378,46 @@ class TargetTransform:
                 base = level[:, back] if back >= 0 else level_obs[origins + back]
                 level[:, k] = base + z_hat[:, k]
         return np.exp(level) if self.uses_log else level
+
+
+def fit_smoothing(transform: TargetTransform, level: np.ndarray) -> TargetTransform:
+    """The ES hybrid's components fitted on the training part's ``level`` (log or raw values).
+
+    statsmodels' Holt-Winters (additive damped trend; additive season when the training part
+    spans at least ``MIN_ES_SEASONS`` seasons) is fitted to the training part: its smoothing
+    weights, damping and starting level and trend are kept, and its seasonal indices as they
+    stand at the end of the training part (the latest estimate of the season), centred to
+    mean zero. The damped trend is the robust default of the forecasting literature: it follows
+    a trend without extrapolating it for ever.
+    """
+    import warnings
+
+    from statsmodels.tsa.holtwinters import ExponentialSmoothing
+
+    m = int(transform.season)
+    level = np.asarray(level, dtype="float64")
+    seasonal = m > 1 and len(level) >= MIN_ES_SEASONS * m
+    out = TargetTransform(transform.kind, transform.season, transform.trend, 1.0,
+                          float(level[0]) if len(level) else 0.0)
+    if len(level) < 10 or np.ptp(level) == 0:
+        return out
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")    # statsmodels' optimiser notes are not for users
+        fit = ExponentialSmoothing(level, trend="add", damped_trend=True,
+                                   seasonal="add" if seasonal else None,
+                                   seasonal_periods=m if seasonal else None,
+                                   initialization_method="estimated").fit()
+    params = fit.params
+    values = [params[k] for k in ("smoothing_level", "smoothing_trend", "damping_trend",
+                                  "initial_level", "initial_trend")]
+    if not all(np.isfinite(values)):
+        return out
+    indices: tuple[float, ...] = ()
+    if seasonal:
+        last = np.asarray(fit.season)[-m:]                  # indices of steps n-m ... n-1
+        by_phase = np.empty(m)
+        by_phase[(len(level) - m + np.arange(m)) % m] = last
+        indices = tuple(float(v) for v in by_phase - by_phase.mean())
+    alpha, beta, phi, level0, trend0 = (float(v) for v in values)
+    return TargetTransform(transform.kind, transform.season, transform.trend, alpha, level0,
+                           indices, beta, phi, trend0)

@@ -20,10 +20,12 @@ DATASETS = ("air_passengers", "damped_sine", "csv")
 STRATEGIES = ("direct", "recursive")
 TUNING = ("auto", "off")
 TRANSFORMS = ("auto", "none", "log", "diff", "log_diff", "seasonal_diff", "log_seasonal_diff",
-              "detrend", "log_detrend")
+              "detrend", "log_detrend", "es", "log_es")
+COMBINE = ("median", "mean")
 # Settings a sweep may vary, in the order the CLI and the Sweep page list them; the data settings
 # always stay the base config's. Here, not in sweep.py: the command line's parser reads it.
-SWEEP_FIELDS = ("window", "horizon", "architecture", "layers", "units", "dropout", "mlp_layers",
+SWEEP_FIELDS = ("window", "horizon", "architecture", "layers", "units", "members", "dropout",
+                "mlp_layers",
                 "mlp_units", "epochs", "batch_size", "learning_rate", "patience",
                 "validation_fraction", "seed", "transform", "strategy")
 
@@ -74,11 +76,14 @@ class ExperimentConfig:
     test_size: float = _num(24.0, 0.01, 1_000_000.0,
                             "Held-out tail: a count of points (>= 1) or a fraction (< 1).")
     transform: str = _choice("auto", TRANSFORMS,
-                             "Target transform before scaling; undone before metrics. auto picks "
-                             "log for positive data, then a seasonal difference when the changes "
-                             "repeat each season, else a first difference.")
+                             "Target transform before scaling; undone before metrics. auto: for a "
+                             "direct forecast of a whole season, the ES hybrid (log_es / es: "
+                             "exponential smoothing carries level, trend and season, the network "
+                             "learns the rest); otherwise log for positive data, then a seasonal "
+                             "difference when the changes repeat each season, else a first "
+                             "difference.")
     season: int = _num(0, 0, 1000, "Season length for seasonal naive and MASE; 0 infers it.")
-    tuning: str = _choice("auto", TUNING,
+    tuning: str = _choice("off", TUNING,
                           "auto: when a direct forecast's horizon covers a whole season, each "
                           "network is also "
                           "trained with a window of two seasons and twice the units, once on "
@@ -96,6 +101,12 @@ class ExperimentConfig:
                                 "encoder depth).")
     units: int = _num(32, 1, 1024, "Units (memory cells) in each LSTM layer.")
     dropout: float = _num(0.0, 0.0, 0.9, "Dropout after each LSTM / MLP layer, while training only.")
+    members: int = _num(5, 1, 20, "Ensemble size: each network is trained this many times from "
+                                  "different seeds, side by side in one model, and forecasts "
+                                  "with their combined forecast; the spread of the members "
+                                  "shows how sure it is (1 = a single network).")
+    combine: str = _choice("median", COMBINE, "How an ensemble's members' forecasts are "
+                                              "combined: their median or their mean.")
     mlp_layers: int = _num(1, 1, 8, "Hidden Dense ReLU layers of the MLP baseline.")
     mlp_units: int = _num(32, 1, 4096, "Units in each hidden layer of the MLP baseline.")
     # --- training ---------------------------------------------------------------------------

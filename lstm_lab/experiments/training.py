@@ -18,14 +18,19 @@ import pandas as pd
 import sklearn
 
 from lstm_lab.data.series import Series
-from lstm_lab.data.windows import TargetTransform, resolve_transform, window_count
+from lstm_lab.data.windows import TargetTransform, resolve_transform, season_ahead, window_count
 from lstm_lab.errors import ConfigError, DataError, TrainingError
-from lstm_lab.experiments import tuning
+from lstm_lab.experiments import tuning, validation
 from lstm_lab.experiments.config import ExperimentConfig
 from lstm_lab.experiments.metrics import evaluate
 from lstm_lab.experiments.split import season_of, training_size
 from lstm_lab.limits import Limits, env_var, get_limits
-from lstm_lab.models.architectures import check_window, count_params, steps_per_window
+from lstm_lab.models.architectures import (
+    check_window,
+    count_params,
+    ensemble_size,
+    steps_per_window,
+)
 from lstm_lab.models.base import EpochHook, StopFlag
 from lstm_lab.models.classical import (
     FitStopped,
@@ -34,6 +39,7 @@ from lstm_lab.models.classical import (
     check_season,
 )
 from lstm_lab.models.networks import mlp_params
+from lstm_lab.models.neural import combine_members
 from lstm_lab.models.registry import (
     MODEL_LABELS,
     by_kind,
@@ -70,6 +76,11 @@ class ExperimentResult:
     transform: str = ""                               # the transform used ("auto" resolved)
     # tuning="auto": per network, the variant kept and each tried variant's validation RMSE
     tuning: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # per ensemble network: the lowest and highest of its members' forecasts, aligned with the
+    # rows of ``predictions`` (NaN where it made none)
+    spread: dict[str, dict[str, np.ndarray]] = field(default_factory=dict)
+    # per network: its RMSE and seasonal naive's from its validation origins (validation.py)
+    validation: dict[str, dict[str, Any]] = field(default_factory=dict)
     forecasters: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @property
@@ -77,8 +88,10 @@ class ExperimentResult:
         return list(self.metrics)
 
     def label(self, model: str) -> str:
-        """A model's display name; the recurrent network is named by its architecture (and depth)."""
-        return model_label(model, self.config)
+        """A model's display name: the recurrent network by its architecture (and depth), a
+        network by the transform it used ("ES-" for the ES hybrid) and its ensemble size."""
+        used = self.config.replace(transform=self.transform) if self.transform else self.config
+        return model_label(model, used)
 
     @property
     def transform_from_auto(self) -> bool:
@@ -122,6 +135,9 @@ class ExperimentResult:
             "notes": self.notes,
             "transform": self.transform,
             "tuning": finite_or_none(self.tuning),
+            "validation": finite_or_none(self.validation),
+            "spread": finite_or_none({m: {k: [float(x) for x in v] for k, v in d.items()}
+                                      for m, d in self.spread.items()}),
         }
 
     def to_json(self) -> str:
@@ -139,6 +155,10 @@ class ExperimentResult:
                 "epochs_run", "n_params", "timings", "versions", "stopped_by_user", "skipped")
         return cls(config=ExperimentConfig.from_dict(data["config"]), metrics=metrics,
                    predictions=preds, notes=data.get("notes", []),
+                   validation=data.get("validation") or {},
+                   spread={m: {k: np.array([np.nan if x is None else x for x in v], dtype="float64")
+                               for k, v in d.items()}
+                           for m, d in (data.get("spread") or {}).items()},
                    transform=data.get("transform", ""), tuning=data.get("tuning", {}),
                    **{k: data[k] for k in keys})
 
@@ -194,7 +214,8 @@ def run_experiment(config: ExperimentConfig, series: Series, on_epoch: EpochHook
 
     preds = pd.DataFrame({"time": series.index, "actual": values,
                           "split": np.where(np.arange(n) < n_train, "train", "test")})
-    metrics, histories, epochs_run, n_params, timings = {}, {}, {}, {}, {}
+    metrics, histories, epochs_run, n_params, timings, spread = {}, {}, {}, {}, {}, {}
+    checked: dict[str, dict[str, Any]] = {}
     stopped, skipped, notes, tuned, cut = False, [], [], {}, []
     out_of_reach = beyond_test_cap(config.models, n - n_train, limits)
     if out_of_reach:                 # decided before anything starts
@@ -215,27 +236,38 @@ def run_experiment(config: ExperimentConfig, series: Series, on_epoch: EpochHook
         try:
             model.fit(train_values, on_epoch=on_epoch, should_stop=should_stop)
             timings[f"{name}_fit_s"] = round(time.perf_counter() - t0, 4)
-            column = np.full(n, np.nan)
+            column, low, high = np.full(n, np.nan), np.full(n, np.nan), np.full(n, np.nan)
             for lo, hi in ((model.first_origin_, n_train), (n_train, n)):
                 origins = np.arange(lo, hi, config.horizon)
                 if hi == n_train and origins.size > limits.max_train_windows:
                     in_sample_cut = max(in_sample_cut, origins.size)
                     origins = origins[-limits.max_train_windows:]    # the most recent ones
                 if origins.size:
-                    column[_positions(origins, config.horizon, hi)] = \
-                        _predict(model, network, values, origins, should_stop, deadline,
-                                 limits).ravel()[: _count(origins, config.horizon, hi)]
+                    at, count = _positions(origins, config.horizon, hi), \
+                        _count(origins, config.horizon, hi)
+                    members = _predict(model, network, values, origins, should_stop, deadline,
+                                       limits)                           # [n, members, horizon]
+                    column[at] = combine_members(members, config.combine).ravel()[:count]
+                    low[at] = members.min(axis=1).ravel()[:count]
+                    high[at] = members.max(axis=1).ravel()[:count]
         except FitStopped as err:    # a fit or forecasts cut short: left out, the others kept
             stopped, cut = stopped or err.by_user, [*cut, str(err)]
             skipped.append(name)
             continue
         preds[name] = column
+        if network and model_members(model) > 1:
+            spread[name] = {"low": low, "high": high}
         metrics[name] = evaluate(values[n_train:], column[n_train:], train_values, season)
         if isinstance(model, tuning.TunedForecaster):
             tuned[name] = model.summary()
             stopped = stopped or model.stopped_by_user_       # any variant, kept or not
             model = model.chosen_                            # the variant kept
         if network:
+            check = validation.compare(model, train_values, season, config.horizon)
+            if check:
+                checked[name] = check
+                worse = validation.worse_note(model_label(name, config), check, season)
+                notes += [worse] if worse else []
             histories[name] = model.history_
             epochs_run[name] = model.epochs_run_
             n_params[name] = model.n_params_
@@ -256,21 +288,28 @@ def run_experiment(config: ExperimentConfig, series: Series, on_epoch: EpochHook
         n_points=n, n_train=n_train, season=season, metrics=metrics, predictions=preds,
         histories=histories, epochs_run=epochs_run, n_params=n_params, timings=timings,
         versions=library_versions(neural=bool(histories)), stopped_by_user=stopped,
-        skipped=skipped, notes=notes, forecasters=forecasters, tuning=tuned,
+        skipped=skipped, notes=notes, forecasters=forecasters, tuning=tuned, spread=spread,
+        validation=checked,
         transform=_transform_used(forecasters, config, values[:n_train], season))
 
 
 def _predict(model: Any, network: bool, values: np.ndarray, origins: np.ndarray,
              should_stop: StopFlag | None, deadline: float, limits: Limits) -> np.ndarray:
-    """``model.predict``; a network's (with tuning, the variant kept) polls Stop and the job's
-    time limit between its chunks of origins."""
+    """Forecasts [len(origins), members, horizon]: a network's members (with tuning, the
+    variant kept's), polling Stop and the job's time limit between its chunks of origins;
+    any other model as one member."""
     if not network:
-        return model.predict(values, origins)
+        return np.asarray(model.predict(values, origins), dtype="float64")[:, None, :]
     if isinstance(model, tuning.TunedForecaster):
         model = model.chosen_
-    return model.predict(values, origins, should_stop=should_stop, deadline=deadline,
-                         deadline_text=f"the time limit of {limits.max_job_seconds} s "
-                                       f"({env_var('max_job_seconds')})")
+    return model.predict_members(values, origins, should_stop=should_stop, deadline=deadline,
+                                 deadline_text=f"the time limit of {limits.max_job_seconds} s "
+                                               f"({env_var('max_job_seconds')})")
+
+
+def model_members(model: Any) -> int:
+    """How many networks a fitted network model holds (an ensemble's size; 1 otherwise)."""
+    return int(getattr(model, "members", 1) or 1)
 
 
 def _transform_used(forecasters: dict[str, Any], config: ExperimentConfig,
@@ -279,7 +318,8 @@ def _transform_used(forecasters: dict[str, Any], config: ExperimentConfig,
     for name in by_kind("network"):
         if hasattr(forecasters.get(name), "transform_"):      # fitted, not skipped
             return forecasters[name].transform_.kind
-    return resolve_transform(config.transform, train, season)
+    return resolve_transform(config.transform, train, season,
+                             season_ahead(config.horizon, season, config.strategy))
 
 
 def preflight(config: ExperimentConfig, series: Series,
@@ -297,7 +337,8 @@ def preflight(config: ExperimentConfig, series: Series,
     out_of_reach = beyond_test_cap(config.models, n_test, limits)
     if out_of_reach and set(config.models) <= set(out_of_reach):
         raise ConfigError(beyond_test_cap_note(out_of_reach, n_test, limits, alone=True))
-    transform = resolve_transform(config.transform, series.values[:n_train], season)
+    transform = resolve_transform(config.transform, series.values[:n_train], season,
+                                  season_ahead(config.horizon, season, config.strategy))
     lag = TargetTransform(transform, season).lag
     needs = {m: get_spec(m).min_points(config, season, lag) for m in config.models}
     needed = max([*needs.values(), 1])
@@ -318,6 +359,12 @@ def preflight(config: ExperimentConfig, series: Series,
                         "Choose a column that varies, or a longer training part.")
     if config.neural_models:
         TargetTransform(transform, season).check(series.values)
+        if TargetTransform(transform, season).smooths and config.strategy == "recursive":
+            raise ConfigError(
+                f"transform '{transform}' (the ES hybrid) reads each window relative to the "
+                "smoothed level at its end, which a recursive forecast would have to re-estimate "
+                "from its own predictions at every step. Choose strategy 'direct' for the ES "
+                "hybrid, or another transform for a recursive forecast.")
     if "lstm" in config.models:
         check_window(config.architecture, config.window)
     check_budget(config, n_train, season, limits, n_points=n)
@@ -357,14 +404,12 @@ def training_work(config: ExperimentConfig, n_train: int, season: int,
     windows = min(windows, limits.max_train_windows)
     windows -= int(round(windows * config.validation_fraction))
     work = {}
+    sizes = _network_sizes(config.replace(strategy="direct"), season)
     if "lstm" in config.models:
-        weights = count_params(config.architecture, config.window, config.horizon, config.layers,
-                               config.units)
         steps = steps_per_window(config.architecture, config.window, config.horizon)
-        work["lstm"] = weights * steps * windows * config.epochs
+        work["lstm"] = sizes["lstm"][0][1] * steps * windows * config.epochs
     if "mlp" in config.models:
-        weights = mlp_params(1, config.window, config.mlp_units, config.mlp_layers, config.horizon)
-        work["mlp"] = weights * windows * config.epochs
+        work["mlp"] = sizes["mlp"][0][1] * windows * config.epochs
     return work
 
 
@@ -468,16 +513,24 @@ def count_weights(config: ExperimentConfig, season: int) -> dict[str, int]:
 
 def _network_sizes(config: ExperimentConfig,
                    season: int) -> dict[str, list[tuple[ExperimentConfig, int]]]:
-    """Per network, every config it trains (one per tuning variant) and its weight count."""
+    """Per network, every config it trains (one per tuning variant) and its weight count.
+
+    An ensemble of K members is one model K times as wide (``ensembles.py``): its weights are
+    those of a network with K x units and K x outputs, zeros between members included, since
+    they take memory and time alike.
+    """
     out: dict[str, list[tuple[ExperimentConfig, int]]] = {}
     for variant in tuning.variants(config, season):
         steps = 1 if variant.strategy == "recursive" else variant.horizon   # outputs per window
         if "lstm" in config.models:
+            k = ensemble_size(variant.architecture, variant.members)
             out.setdefault("lstm", []).append((variant, count_params(
-                variant.architecture, variant.window, steps, variant.layers, variant.units)))
+                variant.architecture, variant.window, steps * k, variant.layers,
+                variant.units * k)))
         if "mlp" in config.models:
+            k = variant.members
             out.setdefault("mlp", []).append((variant, mlp_params(
-                1, variant.window, variant.mlp_units, variant.mlp_layers, steps)))
+                1, variant.window, variant.mlp_units * k, variant.mlp_layers, steps * k)))
     return out
 
 

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from lstm_lab.data.windows import TargetTransform, resolve_transform, window_count
+from lstm_lab.data.windows import TargetTransform, resolve_transform, season_ahead, window_count
 from lstm_lab.errors import LabError
 from lstm_lab.experiments.config import ExperimentConfig, field_range
 from lstm_lab.models.base import EpochHook, EpochInfo, StopFlag, check_fitted
@@ -136,7 +136,8 @@ class TunedForecaster:
         between fitting and validation, and are scored on the same held-out windows."""
         plan, seen, windows = [], set(), []
         for i, model in enumerate(self.candidates):
-            kind = resolve_transform(model.transform, values, model.season)
+            kind = resolve_transform(model.transform, values, model.season,
+                                     season_ahead(model.horizon, model.season, model.strategy))
             label = describe(model, kind, given=not i)
             lag = TargetTransform(kind, model.season).lag
             n = window_count(len(values), model.window, model.output_steps, start=lag)
@@ -188,7 +189,7 @@ KEPT_NETWORK_FACTS = ("model_", "transform_", "scaler_", "history_", "epochs_run
                       "n_params_", "timed_out_", "n_windows_total_", "n_windows_used_",
                       "n_train_windows_", "n_val_", "fit_seconds_", "window", "units",
                       "transform", "season", "strategy", "architecture", "output_steps",
-                      "predict_chunk", "inputs")
+                      "predict_chunk", "inputs", "members", "combine", "predict_members")
 
 
 def _read_from_kept(attr: str) -> property:

@@ -36,10 +36,11 @@ if TYPE_CHECKING:
 
 
 def build_gru(window: int, horizon: int, layers: int = 1, units: int = 32, dropout: float = 0.0,
-              learning_rate: float = 1e-3, n_features: int = 1, seed: int = 0) -> keras.Model:
+              learning_rate: float = 1e-3, n_features: int = 1, seed: int = 0,
+              members: int = 1) -> keras.Model:
     """Stacked GRU: like the LSTM but with two gates (reset, update) and no separate cell state."""
     return build_stacked("GRU", window, horizon, layers, units, dropout, learning_rate,
-                         n_features, seed)
+                         n_features, seed, members)
 
 
 def build_bilstm(window: int, horizon: int, layers: int = 1, units: int = 32,
@@ -260,15 +261,16 @@ class Architecture:
     code: Callable[[Any], list[str]] | None = None
     check_window: Callable[[int], None] = _any_window
     decoder: bool = False
+    ensembles: bool = False   # its builder takes ``members`` (an ensemble in one model)
 
 
 ARCHITECTURES: dict[str, Architecture] = {a.name: a for a in (
     Architecture("lstm", "LSTM (vanilla / stacked)", "LSTM", build_lstm,
                  "One LSTM layer reads the window step by step (layers > 1 stacks them, each "
-                 "reading the sequence of the one below).", _lstm_count),
+                 "reading the sequence of the one below).", _lstm_count, ensembles=True),
     Architecture("gru", "GRU", "GRU", build_gru,
                  "A lighter LSTM: two gates instead of three and no separate cell state; often "
-                 "as accurate with fewer weights.", _gru_count, _gru_code),
+                 "as accurate with fewer weights.", _gru_count, _gru_code, ensembles=True),
     Architecture("bilstm", "Bidirectional LSTM", "BiLSTM", build_bilstm,
                  "Two LSTMs read the window, one forwards and one backwards, and the forecast "
                  "sees both summaries.", _bilstm_count, _bilstm_code),
@@ -296,11 +298,20 @@ def get_architecture(name: str) -> Architecture:
 
 def build(architecture: str, window: int, horizon: int, layers: int = 1, units: int = 32,
           dropout: float = 0.0, learning_rate: float = 1e-3, n_features: int = 1,
-          seed: int = 0) -> keras.Model:
-    """Build ``architecture`` after checking that it can take this window."""
+          seed: int = 0, members: int = 1) -> keras.Model:
+    """Build ``architecture`` after checking that it can take this window; ``members`` > 1
+    (for an architecture that ``ensembles``) builds that many side by side in one model."""
     check_window(architecture, window)
-    return get_architecture(architecture).build(window, horizon, layers, units, dropout,
-                                                learning_rate, n_features=n_features, seed=seed)
+    spec = get_architecture(architecture)
+    extra = {"members": members} if members > 1 and spec.ensembles else {}
+    return spec.build(window, horizon, layers, units, dropout, learning_rate,
+                      n_features=n_features, seed=seed, **extra)
+
+
+def ensemble_size(architecture: str, members: int) -> int:
+    """How many networks an ensemble of ``members`` of ``architecture`` trains: ``members`` for
+    the architectures that ensemble (LSTM, GRU), else 1."""
+    return members if get_architecture(architecture).ensembles else 1
 
 
 def check_window(architecture: str, window: int) -> None:
@@ -322,11 +333,25 @@ def steps_per_window(architecture: str, window: int, horizon: int) -> int:
 
 def network_label(config) -> str:
     """How a result names the config's recurrent network: "GRU", "LSTM ×2", "BiLSTM ×3"
-    (an encoder-decoder's layers are its encoder's depth, so it keeps its name)."""
+    (an encoder-decoder's layers are its encoder's depth, so it keeps its name); the ES hybrid
+    is "ES-LSTM", an ensemble adds its size: "ES-LSTM (5 seeds)"."""
     spec = ARCHITECTURES.get(config.architecture, ARCHITECTURES["lstm"])
+    name = spec.short
     if config.layers > 1 and not spec.decoder:
-        return f"{spec.short} ×{config.layers}"
-    return spec.short
+        name = f"{name} ×{config.layers}"
+    return ensemble_label(config, name, ensemble_size(spec.name, getattr(config, "members", 1)))
+
+
+def mlp_label(config) -> str:
+    """How a result names the config's MLP: "MLP", "ES-MLP (5 seeds)"."""
+    return ensemble_label(config, "MLP", getattr(config, "members", 1))
+
+
+def ensemble_label(config, name: str, members: int) -> str:
+    """``name`` with "ES-" for the ES hybrid and "(K seeds)" for an ensemble of K."""
+    if getattr(config, "transform", "") in ("es", "log_es"):
+        name = f"ES-{name}"
+    return f"{name} ({members} seeds)" if members > 1 else name
 
 
 def architecture_keras_code(config) -> str:

@@ -11,49 +11,88 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     import keras
 
+# An LSTM ensemble with a window up to this long trains with batched weights (ensembles.py); a
+# longer one as the wide model (its unrolled graph would grow with the window).
+MAX_BATCHED_STEPS = 48
+
 
 def build_lstm(window: int, horizon: int, layers: int = 1, units: int = 32, dropout: float = 0.0,
-               learning_rate: float = 1e-3, n_features: int = 1, seed: int = 0) -> keras.Model:
+               learning_rate: float = 1e-3, n_features: int = 1, seed: int = 0,
+               members: int = 1) -> keras.Model:
     """Stacked LSTM: input (batch, window, n_features) -> output (batch, horizon).
 
     ``return_sequences`` is on for every LSTM layer but the last, so each layer hands the next a
-    whole sequence of hidden states (a coarser time scale per layer).
+    whole sequence of hidden states (a coarser time scale per layer). ``members`` > 1: an
+    ensemble in one model (see ``build_stacked``), output (batch, members, horizon).
     """
     return build_stacked("LSTM", window, horizon, layers, units, dropout, learning_rate,
-                         n_features, seed)
+                         n_features, seed, members)
 
 
 def build_stacked(cell: str, window: int, horizon: int, layers: int, units: int, dropout: float,
-                  learning_rate: float, n_features: int, seed: int) -> keras.Model:
+                  learning_rate: float, n_features: int, seed: int,
+                  members: int = 1) -> keras.Model:
     """Stacked recurrent layers of Keras' ``cell`` ("LSTM" or "GRU"), then Dense(horizon); the
-    layers are named ``lstm_1``... / ``gru_1``... and the model ``lstm`` / ``gru``."""
+    layers are named ``lstm_1``... / ``gru_1``... and the model ``lstm`` / ``gru``.
+
+    ``members`` > 1 builds an ensemble of that many networks side by side in one model: each
+    layer has ``members * units`` units, and ``MemberBlocks`` keeps every weight between two
+    different members at zero, so the members never mix (each is exactly a network of ``units``
+    units with its own seed) but train in one pass: on a CPU, a step of 5 members costs about
+    what a step of one does. Output: [B, members, horizon] (see ``ensembles.py``).
+    """
     import keras
 
     name = cell.lower()
+    gates = {"LSTM": 4, "GRU": 3}[cell]
     inputs = keras.Input((window, n_features), name="window")      # [B, window, features]
     x = inputs
     for i in range(layers):
-        x = getattr(keras.layers, cell)(units, return_sequences=i < layers - 1,
+        x = getattr(keras.layers, cell)(units * members, return_sequences=i < layers - 1,
                                         name=f"{name}_{i + 1}",
-                                        **seeded(seed, i, recurrent=True))(x)
+                                        **member_weights(seed, i, members, gates, wide_input=i > 0,
+                                                         recurrent=True))(x)
         x = dropout_after(x, dropout, seed, i)
-    outputs = keras.layers.Dense(horizon, name="forecast", **seeded(seed, layers))(x)  # [B, horizon]
-    return compiled(inputs, outputs, name, learning_rate)
+    outputs = keras.layers.Dense(horizon * members, name="forecast",
+                                 **member_weights(seed, layers, members, 1, wide_input=True))(x)
+    return compiled(inputs, as_members(outputs, members, horizon), name, learning_rate)
 
 
 def build_mlp(window: int, horizon: int, layers: int = 1, units: int = 32, dropout: float = 0.0,
-              learning_rate: float = 1e-3, n_features: int = 1, seed: int = 0) -> keras.Model:
-    """MLP sliding-window baseline: the window flattened to window * n_features inputs."""
+              learning_rate: float = 1e-3, n_features: int = 1, seed: int = 0,
+              members: int = 1) -> keras.Model:
+    """MLP sliding-window baseline: the window flattened to window * n_features inputs
+    (``members`` > 1: an ensemble side by side, as in ``build_stacked``)."""
     import keras
 
     inputs = keras.Input((window * n_features,), name="window")   # [B, window * features]
     x = inputs
     for i in range(layers):
-        x = keras.layers.Dense(units, activation="relu", name=f"dense_{i + 1}",
-                               **seeded(seed, i))(x)
+        x = keras.layers.Dense(units * members, activation="relu", name=f"dense_{i + 1}",
+                               **member_weights(seed, i, members, 1, wide_input=i > 0))(x)
         x = dropout_after(x, dropout, seed, i)
-    outputs = keras.layers.Dense(horizon, name="forecast", **seeded(seed, layers))(x)  # [B, horizon]
-    return compiled(inputs, outputs, "mlp", learning_rate)
+    outputs = keras.layers.Dense(horizon * members, name="forecast",
+                                 **member_weights(seed, layers, members, 1, wide_input=True))(x)
+    return compiled(inputs, as_members(outputs, members, horizon), "mlp", learning_rate)
+
+
+def member_weights(seed: int, layer: int, members: int, gates: int, wide_input: bool,
+                   recurrent: bool = False) -> dict:
+    """A layer's initializers (``seeded``), and for an ensemble the member-block constraints."""
+    if members == 1:
+        return seeded(seed, layer, recurrent=recurrent)
+    from lstm_lab.models.ensembles import member_layer_weights
+
+    return member_layer_weights(seed, layer, members, gates, wide_input, recurrent)
+
+
+def as_members(outputs, members: int, horizon: int):
+    """An ensemble's flat output [B, members * horizon] as [B, members, horizon]."""
+    if members == 1:
+        return outputs
+    import keras
+
+    return keras.layers.Reshape((members, horizon), name="members")(outputs)
 
 
 def seeded(seed: int, layer: int, recurrent: bool = False) -> dict:

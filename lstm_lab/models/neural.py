@@ -18,12 +18,13 @@ from lstm_lab.data.windows import (
     TargetTransform,
     recent_windows,
     resolve_transform,
+    season_ahead,
     window_count,
     windows_at,
 )
 from lstm_lab.errors import DataError, TrainingError
 from lstm_lab.limits import Limits
-from lstm_lab.models.architectures import build
+from lstm_lab.models.architectures import build, ensemble_size
 from lstm_lab.models.base import (
     EpochHook,
     EpochInfo,
@@ -35,7 +36,7 @@ from lstm_lab.models.base import (
 )
 from lstm_lab.models.classical import FitStopped
 from lstm_lab.models.fitting import fit_compiled
-from lstm_lab.models.networks import build_mlp
+from lstm_lab.models.networks import MAX_BATCHED_STEPS, build_mlp
 
 # restored from their own entries of a saved state (or, model_, from the .keras file)
 RESTORED_SEPARATELY = ("model_", "transform_", "scaler_")
@@ -52,7 +53,8 @@ class NeuralForecaster:
                  patience: int = 0, validation_fraction: float = 0.0, seed: int = 0,
                  max_windows: int | None = None, max_seconds: float | None = None,
                  strategy: str = "direct", architecture: str = "lstm",
-                 validation_windows: int | None = None) -> None:
+                 validation_windows: int | None = None, members: int = 1,
+                 combine: str = "median") -> None:
         self.window, self.horizon, self.transform, self.season = window, horizon, transform, season
         # validation_windows: hold out exactly this many latest windows (overrides the fraction;
         # tuning gives all its variants the same number, so they share one validation boundary)
@@ -62,6 +64,9 @@ class NeuralForecaster:
         self.patience, self.validation_fraction, self.seed = patience, validation_fraction, seed
         self.max_windows, self.max_seconds = max_windows, max_seconds
         self.strategy, self.architecture = strategy, architecture
+        # members > 1: an ensemble of that many networks of different seeds, trained side by
+        # side in one Keras model (models/ensembles.py); forecasts are their median or mean
+        self.members, self.combine = members, combine
 
     @property
     def output_steps(self) -> int:
@@ -72,6 +77,11 @@ class NeuralForecaster:
     def _build(self):
         raise NotImplementedError
 
+    def _trained(self, model):
+        """The Keras model to keep after training ``model`` (an ensemble trained with batched
+        weights becomes the equivalent plain Keras model)."""
+        return model
+
     def _inputs(self, X: np.ndarray) -> np.ndarray:
         raise NotImplementedError
 
@@ -80,11 +90,13 @@ class NeuralForecaster:
     def fit(self, values: np.ndarray, on_epoch: EpochHook | None = None,
             should_stop: StopFlag | None = None) -> NeuralForecaster:
         values = np.asarray(values, dtype="float64")
-        self.transform_ = TargetTransform(resolve_transform(self.transform, values, self.season),
+        ahead = season_ahead(self.horizon, self.season, self.strategy)
+        self.transform_ = TargetTransform(resolve_transform(self.transform, values, self.season,
+                                                            ahead),
                                           self.season).fitted(values)
         z = self.transform_.forward(values)
         lag = self.transform_.lag
-        self.scaler_ = Scaler().fit(z[lag:])
+        self.scaler_ = Scaler().fit(self.transform_.centred(values)[lag:])
         scaled = np.where(np.isnan(z), 0.0, self.scaler_.transform(np.nan_to_num(z)))
         n_windows = window_count(len(values), self.window, self.output_steps, start=lag)
         if n_windows < 2:
@@ -97,6 +109,11 @@ class NeuralForecaster:
         # more windows than training keeps
         X, y, self.n_windows_total_ = recent_windows(scaled, self.window, self.output_steps,
                                                      start=lag, keep=self.max_windows)
+        last = len(values) - self.output_steps          # the latest window's origin
+        x_shift, y_shift = self._shift(values, np.arange(last - len(X) + 1, last + 1))
+        X, y = (X - x_shift).astype("float32"), (y - y_shift).astype("float32")
+        if self.members > 1:      # every member learns the same targets: [n, members, steps]
+            y = np.repeat(y[:, None, :], self.members, axis=1)
         self.first_origin_ = lag + self.window  # the earliest origin with a full input window
         self.n_windows_used_ = len(X)
         n_val = int(round(len(X) * self.validation_fraction)) if self.validation_fraction else 0
@@ -135,19 +152,39 @@ class NeuralForecaster:
         self.stopped_by_user_ = outcome.stopped_by_user
         self.timed_out_ = outcome.timed_out
         self.n_train_windows_ = len(X_fit)
+        if self.members > 1:      # plain Keras from here on: saved, downloaded, checked alike
+            from lstm_lab.models.ensembles import plain_copy
+
+            self.model_ = plain_copy(self._trained(self.model_))
         self.n_params_ = int(self.model_.count_params())
         return self
+
+    def _shift(self, values: np.ndarray, origins: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """What each origin's scaled window [n, 1] and targets [n, steps] are read relative to
+        (the ES hybrid's level and forecast: ``TargetTransform.offsets``; zeros otherwise)."""
+        x_off, y_off = self.transform_.offsets(values, origins, self.output_steps)
+        return x_off / self.scaler_.scale, y_off / self.scaler_.scale
 
     def _graph_key(self) -> tuple:
         """Everything that shapes this network's graph: fits with equal keys (and data shapes)
         reuse one traced training loop (``fitting.fit_compiled``)."""
         return (type(self), self.architecture, self.window, self.output_steps, self.layers,
-                self.units, self.dropout, self.learning_rate)
+                self.units, self.dropout, self.learning_rate, self.members)
 
     def predict(self, values: np.ndarray, origins: np.ndarray,
                 should_stop: StopFlag | None = None, deadline: float | None = None,
                 deadline_text: str = "its time limit") -> np.ndarray:
-        """Forecasts [len(origins), horizon] from each origin, in chunks of ``predict_chunk``.
+        """Forecasts [len(origins), horizon] from each origin: an ensemble's members combined
+        by ``combine`` (see ``predict_members``)."""
+        return combine_members(self.predict_members(values, origins, should_stop, deadline,
+                                                    deadline_text), self.combine)
+
+    def predict_members(self, values: np.ndarray, origins: np.ndarray,
+                        should_stop: StopFlag | None = None, deadline: float | None = None,
+                        deadline_text: str = "its time limit") -> np.ndarray:
+        """Each member's forecasts [len(origins), members, horizon] from each origin, in chunks
+        of ``predict_chunk`` (a lone network is one member; a recursive ensemble feeds back
+        its combined step, so it has one combined member).
 
         Args:
             should_stop: polled between chunks (never before the first, so a run stopped while
@@ -168,15 +205,21 @@ class NeuralForecaster:
                             f"{origins.min()} has fewer.")
         z = self.transform_.forward(values[: origins.max()] if origins.size else values)
         scaled = self.scaler_.transform(np.nan_to_num(z))
+        x_shift, y_shift = self._shift(values, origins)
         # in chunks of at most the training cap: never more windows at once than training held
         size = self.predict_chunk
         chunks = []
         for i in range(0, len(origins), size):
             if i:
                 self._check_stop(should_stop, deadline, deadline_text, i, len(origins))
-            chunks.append(self._forecast(windows_at(scaled, origins[i:i + size], self.window)))
-        z_hat = np.concatenate(chunks or [np.empty((0, self.horizon), dtype="float32")])
-        return self.transform_.inverse(self.scaler_.inverse(z_hat), values, origins)
+            part = slice(i, i + size)
+            X = (windows_at(scaled, origins[part], self.window) - x_shift[part]).astype("float32")
+            chunks.append(self._forecast(X) + y_shift[part][:, None, :])
+        z_hat = np.concatenate(chunks or [np.empty((0, 1, self.horizon), dtype="float32")])
+        n, k, h = z_hat.shape                     # each member undone like a forecast of its own
+        flat = self.transform_.inverse(self.scaler_.inverse(z_hat.reshape(n * k, h)), values,
+                                       np.repeat(origins, k))
+        return flat.reshape(n, k, h)
 
     def _check_stop(self, should_stop: StopFlag | None, deadline: float | None,
                     deadline_text: str, done: int, total: int) -> None:
@@ -202,19 +245,21 @@ class NeuralForecaster:
         return self.max_windows or Limits().max_train_windows
 
     def _forecast(self, X: np.ndarray) -> np.ndarray:
-        """Scaled forecasts [n, horizon] from scaled input windows X [n, window]."""
+        """Scaled forecasts [n, members, horizon] from scaled input windows X [n, window]."""
         if self.strategy != "recursive":
-            return self._forward(X)                                          # [n, horizon]
+            return self._forward(X)                                   # [n, members, horizon]
         steps = []                        # one step at a time, each prediction fed back
         for _ in range(self.horizon):
-            step = self._forward(X)[:, 0]                                    # [n]
+            step = combine_members(self._forward(X)[:, :, :1], self.combine)[:, 0]   # [n]
             steps.append(step)
             X = np.concatenate([X[:, 1:], step[:, None].astype(X.dtype)], axis=1)  # slide
-        return np.stack(steps, axis=1)                                       # [n, horizon]
+        return np.stack(steps, axis=1)[:, None, :]                    # [n, 1, horizon]
 
     def _forward(self, X: np.ndarray) -> np.ndarray:
+        """The Keras model's output on scaled windows, as [n, members, steps]."""
         out = self.model_(self._inputs(X), training=False)
-        return out.numpy() if hasattr(out, "numpy") else np.asarray(out)
+        out = out.numpy() if hasattr(out, "numpy") else np.asarray(out)
+        return out if out.ndim == 3 else out[:, None, :]
 
     # --- saved state -----------------------------------------------------------------------------
     def get_state(self) -> dict[str, Any]:
@@ -222,19 +267,14 @@ class NeuralForecaster:
         JSON values: the parameters, the plain fitted values, the transform and the scaler."""
         check_fitted(self, "model_")
         return {**plain_state(self, skip=RESTORED_SEPARATELY),
-                "transform": {"kind": self.transform_.kind, "season": int(self.transform_.season),
-                              "trend": [float(v) for v in self.transform_.trend]},
-                "scaler": self.scaler_.get_state()}
+                "transform": self.transform_.components(), "scaler": self.scaler_.get_state()}
 
     @classmethod
     def from_state(cls, state: Mapping[str, Any], network: Any = None) -> NeuralForecaster:
         """The fitted network ``get_state`` describes, predicting with ``network`` (its Keras
         model). Raises KeyError / TypeError / ValueError on an incomplete state."""
         forecaster = restore_plain(cls, state, skip=RESTORED_SEPARATELY)
-        transform = state["transform"]
-        forecaster.transform_ = TargetTransform(
-            str(transform["kind"]), int(transform["season"]),
-            tuple(float(v) for v in transform.get("trend", (0.0, 0.0))))
+        forecaster.transform_ = TargetTransform.from_components(state["transform"])
         forecaster.scaler_ = Scaler.from_state(state["scaler"])
         forecaster.model_ = network
         return forecaster
@@ -247,7 +287,7 @@ class NeuralForecaster:
                     batch_size=config.batch_size, learning_rate=config.learning_rate,
                     patience=config.patience, validation_fraction=config.validation_fraction,
                     seed=config.seed, max_windows=limits.max_train_windows,
-                    strategy=config.strategy)
+                    strategy=config.strategy, members=config.members, combine=config.combine)
 
 
 class LSTMForecaster(NeuralForecaster):
@@ -258,12 +298,40 @@ class LSTMForecaster(NeuralForecaster):
     @classmethod
     def for_run(cls, config: RunConfig, season: int, limits: Limits,
                 positive: bool) -> LSTMForecaster:
+        settings = cls.run_settings(config, season, limits)
+        settings["members"] = ensemble_size(config.architecture, config.members)
         return cls(layers=config.layers, units=config.units, architecture=config.architecture,
-                   **cls.run_settings(config, season, limits))
+                   **settings)
+
+    @property
+    def _batched(self) -> bool:
+        """Train an LSTM ensemble with batched weights (``ensembles.MemberLSTM``): each step is
+        one einsum for all members; the wide model's zeros between members would cost
+        members² times the recurrent work. Long windows keep the wide model (an unrolled
+        graph grows with the window)."""
+        return self.members > 1 and self.architecture == "lstm" and \
+            self.window <= MAX_BATCHED_STEPS
 
     def _build(self):
+        if self._batched:
+            from lstm_lab.models.ensembles import build_batched_lstm
+
+            return build_batched_lstm(self.window, self.output_steps, self.layers, self.units,
+                                      self.dropout, self.learning_rate, self.seed, self.members)
+        return self._build_wide()
+
+    def _build_wide(self):
         return build(self.architecture, self.window, self.output_steps, self.layers, self.units,
-                     self.dropout, self.learning_rate, seed=self.seed)
+                     self.dropout, self.learning_rate, seed=self.seed, members=self.members)
+
+    def _trained(self, model):
+        if not self._batched:
+            return model
+        from lstm_lab.models.ensembles import wide_weights
+
+        wide = self._build_wide()
+        wide.set_weights(wide_weights(model))
+        return wide
 
     def _inputs(self, X: np.ndarray) -> np.ndarray:
         return X[..., None]                                                   # [n, window, 1]
@@ -282,7 +350,16 @@ class MLPForecaster(NeuralForecaster):
 
     def _build(self):
         return build_mlp(self.window, self.output_steps, self.layers, self.units, self.dropout,
-                         self.learning_rate, seed=self.seed)
+                         self.learning_rate, seed=self.seed, members=self.members)
 
     def _inputs(self, X: np.ndarray) -> np.ndarray:
         return X                                                              # [n, window]
+
+
+def combine_members(forecasts: np.ndarray, how: str = "median") -> np.ndarray:
+    """The forecast [n, horizon] of members' forecasts [n, members, horizon]: their median or
+    mean (a lone network's single member as it is)."""
+    forecasts = np.asarray(forecasts, dtype="float64")
+    if forecasts.shape[1] == 1:
+        return forecasts[:, 0, :]
+    return np.median(forecasts, axis=1) if how == "median" else forecasts.mean(axis=1)

@@ -18,7 +18,7 @@ from typing import Any, Literal
 
 from lstm_lab.errors import ConfigError
 from lstm_lab.limits import Limits
-from lstm_lab.models.architectures import ARCHITECTURE_NAMES, network_label
+from lstm_lab.models.architectures import ARCHITECTURE_NAMES, mlp_label, network_label
 from lstm_lab.models.base import Forecaster, RunConfig
 from lstm_lab.models.classical import HoltWintersForecaster, SarimaForecaster
 from lstm_lab.models.naive import NaiveForecaster
@@ -85,7 +85,8 @@ def _a_window(config: RunConfig, season: int, lag: int) -> int:
 REGISTRY: tuple[ModelSpec, ...] = (
     ModelSpec("lstm", "LSTM", "#d62728", "network", LSTMForecaster, _a_window, 3,
               label_for=network_label),
-    ModelSpec("mlp", "MLP", "#1f77b4", "network", MLPForecaster, _a_window, 2),
+    ModelSpec("mlp", "MLP", "#1f77b4", "network", MLPForecaster, _a_window, 2,
+              label_for=mlp_label),
     ModelSpec("naive", "Naive (last value)", "#8c8c8c", "baseline", NaiveForecaster, _one, 0,
               dash="dot"),
     ModelSpec("seasonal_naive", "Seasonal naive", "#2ca02c", "baseline", SeasonalNaiveForecaster,
