@@ -101,11 +101,11 @@ class ExperimentConfig:
                                 "encoder depth).")
     units: int = _num(32, 1, 1024, "Units (memory cells) in each LSTM layer.")
     dropout: float = _num(0.0, 0.0, 0.9, "Dropout after each LSTM / MLP layer, while training only.")
-    members: int = _num(5, 1, 20, "Ensemble size: each network is trained this many times from "
+    members: int = _num(3, 1, 20, "Ensemble size: each network is trained this many times from "
                                   "different seeds, side by side in one model, and forecasts "
                                   "with their combined forecast; the spread of the members "
                                   "shows how sure it is (1 = a single network).")
-    combine: str = _choice("median", COMBINE, "How an ensemble's members' forecasts are "
+    combine: str = _choice("mean", COMBINE, "How an ensemble's members' forecasts are "
                                               "combined: their median or their mean.")
     mlp_layers: int = _num(1, 1, 8, "Hidden Dense ReLU layers of the MLP baseline.")
     mlp_units: int = _num(32, 1, 4096, "Units in each hidden layer of the MLP baseline.")

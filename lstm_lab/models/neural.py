@@ -54,7 +54,7 @@ class NeuralForecaster:
                  max_windows: int | None = None, max_seconds: float | None = None,
                  strategy: str = "direct", architecture: str = "lstm",
                  validation_windows: int | None = None, members: int = 1,
-                 combine: str = "median") -> None:
+                 combine: str = "mean") -> None:
         self.window, self.horizon, self.transform, self.season = window, horizon, transform, season
         # validation_windows: hold out exactly this many latest windows (overrides the fraction;
         # tuning gives all its variants the same number, so they share one validation boundary)
