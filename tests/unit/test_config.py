@@ -207,7 +207,7 @@ def test_hostile_link_values_are_never_echoed_whole_or_as_markdown() -> None:
         "Ignored `models=lstm,[click](http://evil)` from the link: `models` must be a non-empty "
         "subset of lstm, mlp, naive, seasonal_naive, holt_winters, sarima.",
         "Ignored `transform=x y` from the link: `transform` must be one of auto, none, log, "
-        "diff, log_diff, seasonal_diff, log_seasonal_diff, detrend, log_detrend.",
+        "diff, log_diff, seasonal_diff, log_seasonal_diff, detrend, log_detrend, es, log_es.",
         "Ignored `epochs=1e309` from the link: `epochs` must be a finite number.",
         "Ignored `dataset=csv` from the link: dataset=csv needs a file: pass `csv_path` "
         "(CLI: --dataset PATH.csv).",
