@@ -254,7 +254,7 @@ class TargetTransform:
         indices) fitted to ``values``, the training part (unchanged if it has none)."""
         if self.smooths:
             self.check(values)
-            return fit_smoothing(self, self.level(values))
+            return fit_smoothing(self, values)
         if not self.detrends:
             return self
         self.check(values)
@@ -274,11 +274,13 @@ class TargetTransform:
         return np.asarray(self.indices, dtype="float64")[steps % len(self.indices)]
 
     def smoothed(self, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """The ES hybrid's level and trend after each point of the deseasonalised series d
-        (damped Holt: l_t = a d_t + (1 - a)(l + phi b), b_t = beta (l_t - l) + (1 - beta) phi b,
-        with l, b those after the point before, from ``level0``, ``trend0``); no value after t
-        is used."""
-        d = self.forward(values).tolist()
+        """The ES hybrid's level and trend after each point, on the original scale (damped
+        Holt on the deseasonalised values d: l_t = a d_t + (1 - a)(l + phi b),
+        b_t = beta (l_t - l) + (1 - beta) phi b, with l, b those after the point before, from
+        ``level0``, ``trend0``). For log_es, d = values / season (a multiplicative season); no
+        value after t is used."""
+        d = self.forward(values)
+        d = (np.exp(d) if self.uses_log else d).tolist()
         a, beta, phi = self.alpha, self.beta, self.phi
         level, trend = self.level0, self.trend0
         levels, trends = [], []
@@ -290,19 +292,27 @@ class TargetTransform:
             trends.append(trend)
         return np.asarray(levels), np.asarray(trends)
 
+    def _scaled(self, path: np.ndarray, level: np.ndarray) -> np.ndarray:
+        """A level (or forecast) path on the modelling scale: its log for log_es, kept above a
+        millionth of the level's size so the log exists."""
+        if not self.uses_log:
+            return path
+        floor = 1e-6 * np.maximum(np.abs(level), 1e-12)
+        return np.log(np.maximum(path, floor))
+
     def offsets(self, values: np.ndarray, origins: np.ndarray,
                 steps: int = 1) -> tuple[np.ndarray, np.ndarray]:
         """What each origin's window ([n, 1]) and its ``steps`` targets ([n, steps]) are read
-        relative to: for the ES hybrid, the level after the window's last point (origin - 1),
-        and for the targets that level carried forward by the damped trend (the ES forecast
-        without its season); zeros for every other kind."""
+        relative to, on the modelling scale: for the ES hybrid, the level after the window's
+        last point (origin - 1), and for the targets that level carried forward by the damped
+        trend (the ES forecast without its season); zeros for every other kind."""
         origins = np.asarray(origins, dtype=int)
         if not self.smooths or not origins.size:
             return np.zeros((origins.size, 1)), np.zeros((origins.size, steps))
         levels, trends = self.smoothed(np.asarray(values)[: origins.max()])
         level, trend = levels[origins - 1][:, None], trends[origins - 1][:, None]
         damped = np.cumsum(self.phi ** np.arange(1, steps + 1))[None, :]       # phi + ... + phi^k
-        return level, level + trend * damped
+        return self._scaled(level, level), self._scaled(level + trend * damped, level)
 
     def centred(self, values: np.ndarray) -> np.ndarray:
         """``forward(values)`` with each point read relative to the ES forecast one step before
@@ -313,7 +323,7 @@ class TargetTransform:
         levels, trends = self.smoothed(values)
         before = np.concatenate([[self.level0 + self.phi * self.trend0],
                                  levels[:-1] + self.phi * trends[:-1]])
-        return z - before
+        return z - self._scaled(before, np.concatenate([[self.level0], levels[:-1]]))
 
     def components(self) -> dict[str, Any]:
         """What ``fitted`` learned, as plain numbers (saved with a network; shown in Learn)."""
@@ -380,44 +390,48 @@ class TargetTransform:
         return np.exp(level) if self.uses_log else level
 
 
-def fit_smoothing(transform: TargetTransform, level: np.ndarray) -> TargetTransform:
-    """The ES hybrid's components fitted on the training part's ``level`` (log or raw values).
+def fit_smoothing(transform: TargetTransform, values: np.ndarray) -> TargetTransform:
+    """The ES hybrid's components fitted on the training part's ``values`` (original scale).
 
-    statsmodels' Holt-Winters (additive damped trend; additive season when the training part
-    spans at least ``MIN_ES_SEASONS`` seasons) is fitted to the training part: its smoothing
-    weights, damping and starting level and trend are kept, and its seasonal indices as they
-    stand at the end of the training part (the latest estimate of the season), centred to
-    mean zero. The damped trend is the robust default of the forecasting literature: it follows
-    a trend without extrapolating it for ever.
+    statsmodels' Holt-Winters with a damped additive trend and, when the training part spans at
+    least ``MIN_ES_SEASONS`` seasons, a season (multiplicative for log_es, additive for es) is
+    fitted to the training part: its smoothing weights, damping and starting level and trend are
+    kept, and its seasonal indices as they stand at the end of the training part (the latest
+    estimate of the season; for log_es stored as logs of the ratios, centred to mean zero). The
+    damped trend is the robust default of the forecasting literature: it follows a trend
+    without extrapolating it for ever.
     """
     import warnings
 
     from statsmodels.tsa.holtwinters import ExponentialSmoothing
 
     m = int(transform.season)
-    level = np.asarray(level, dtype="float64")
-    seasonal = m > 1 and len(level) >= MIN_ES_SEASONS * m
+    values = np.asarray(values, dtype="float64")
+    seasonal = m > 1 and len(values) >= MIN_ES_SEASONS * m
+    multiplicative = transform.uses_log
     out = TargetTransform(transform.kind, transform.season, transform.trend, 1.0,
-                          float(level[0]) if len(level) else 0.0)
-    if len(level) < 10 or np.ptp(level) == 0:
+                          float(values[0]) if len(values) else 0.0)
+    if len(values) < 10 or np.ptp(values) == 0:
         return out
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")    # statsmodels' optimiser notes are not for users
-        fit = ExponentialSmoothing(level, trend="add", damped_trend=True,
-                                   seasonal="add" if seasonal else None,
-                                   seasonal_periods=m if seasonal else None,
-                                   initialization_method="estimated").fit()
+        fit = ExponentialSmoothing(
+            values, trend="add", damped_trend=True,
+            seasonal=("mul" if multiplicative else "add") if seasonal else None,
+            seasonal_periods=m if seasonal else None, initialization_method="estimated").fit()
     params = fit.params
-    values = [params[k] for k in ("smoothing_level", "smoothing_trend", "damping_trend",
-                                  "initial_level", "initial_trend")]
-    if not all(np.isfinite(values)):
+    found = [params[k] for k in ("smoothing_level", "smoothing_trend", "damping_trend",
+                                 "initial_level", "initial_trend")]
+    if not all(np.isfinite(found)):
         return out
     indices: tuple[float, ...] = ()
     if seasonal:
         last = np.asarray(fit.season)[-m:]                  # indices of steps n-m ... n-1
+        if multiplicative:
+            last = np.log(np.maximum(last, 1e-12))
         by_phase = np.empty(m)
-        by_phase[(len(level) - m + np.arange(m)) % m] = last
+        by_phase[(len(values) - m + np.arange(m)) % m] = last
         indices = tuple(float(v) for v in by_phase - by_phase.mean())
-    alpha, beta, phi, level0, trend0 = (float(v) for v in values)
+    alpha, beta, phi, level0, trend0 = (float(v) for v in found)
     return TargetTransform(transform.kind, transform.season, transform.trend, alpha, level0,
                            indices, beta, phi, trend0)
