@@ -51,7 +51,7 @@ def metrics_json(result: ExperimentResult) -> str:
     data = result.to_dict()
     keep = ("config", "metrics", "timings", "versions", "epochs_run", "n_params", "series_name",
             "data_fingerprint", "n_points", "n_train", "season", "stopped_by_user", "skipped",
-            "transform", "tuning")
+            "transform", "tuning", "validation")
     return json.dumps({k: data[k] for k in keep}, indent=2, sort_keys=True)
 
 
@@ -92,7 +92,12 @@ def write_text_atomically(path: str | Path, text: str) -> Path:
 
 
 def model_bytes(result: ExperimentResult, model: str = "lstm") -> bytes:
-    """A trained network as a ``.keras`` file (weights + architecture; never a pickle)."""
+    """A trained network as a ``.keras`` file (weights + architecture; never a pickle).
+
+    An ensemble is one file holding all its members: a plain Keras model whose output is
+    [batch, members, horizon] (its last layer, a Reshape named "members"); the run's forecast
+    is the members' mean or median along axis 1, per the config's ``combine``.
+    """
     network = result.forecasters[model].model_
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / f"{model}.keras"

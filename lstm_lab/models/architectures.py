@@ -357,16 +357,13 @@ def ensemble_label(config, name: str, members: int) -> str:
 def architecture_keras_code(config) -> str:
     """``networks.keras_code`` for any architecture: a runnable script rebuilding the config's
     network with plain Keras. Reads ``config.architecture`` (``"lstm"`` when the config has no
-    such field)."""
+    such field); an ensemble trains one network per seed only for the architectures that
+    ensemble (``ensemble_size``), as the lab does."""
     spec = get_architecture(getattr(config, "architecture", "lstm"))
-    code = keras_code(config)
+    members = ensemble_size(spec.name, int(getattr(config, "members", 1) or 1))
     if spec.code is None:
-        return code
-    lines = code.splitlines()
-    start = next(i for i, line in enumerate(lines) if line.startswith("x = inputs"))
-    end = next(i for i, line in enumerate(lines) if line.startswith("model = keras.Model"))
-    lines[0] = f"# LSTM Lab export: rebuilds the {spec.label} of this experiment with plain Keras."
-    return "\n".join(lines[:start] + ["x = inputs", *spec.code(config)] + lines[end:]) + "\n"
+        return keras_code(config, members=members)
+    return keras_code(config, spec.code(config), spec.label, members)
 
 
 def _nearest_composite(window: int) -> str:

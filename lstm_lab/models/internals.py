@@ -15,6 +15,11 @@ That is Keras' layout and gate order (i, f, c, o; activation tanh, recurrent act
 so ``h`` matches the layer's own output (the tests check the last step to 1e-5).
 ``internals_for_result`` does the same for the LSTM of a finished run, fed exactly the window its
 ``predict`` uses, and ``internals_figure`` draws the arrays as heatmaps over time.
+
+An ensemble of K networks is one LSTM of K x u units with zeros between members
+(``ensembles.py``): the view opens member 1 only, a network of u units. Its weights are member
+0's blocks of the wide matrices: gate g's columns ``g*K*u + 0 ... + u``, and for a layer reading
+the previous ensemble layer, the rows of member 0's inputs (the first ``rows / K``).
 """
 
 from __future__ import annotations
@@ -114,12 +119,43 @@ def lstm_internals(model_or_layer, window_values: np.ndarray, layer: str | int |
         cell_layer = chosen.forward_layer if direction == "forward" else chosen.backward_layer
     if not isinstance(cell_layer, keras.layers.LSTM):
         raise ConfigError(f"Layer '{chosen.name}' is a {type(cell_layer).__name__}, not an LSTM.")
+    members = model_members(model_or_layer) if isinstance(model_or_layer, keras.Model) else 1
+    weights = _weights(cell_layer)
+    if members > 1:           # member 1 of the ensemble: its blocks of the wide layer
+        weights = member_weights(*weights, members, wide_input=chosen is not first)
+        if chosen is not first:
+            x = x[:, :x.shape[1] // members]
+        prediction = prediction[0] if prediction is not None and prediction.ndim == 2 \
+            else prediction
     reverse = bool(getattr(cell_layer, "go_backwards", False))
-    arrays = _replay(cell_layer, x[::-1] if reverse else x)
+    arrays = _replay(cell_layer, x[::-1] if reverse else x, weights)
     if reverse:
         arrays = {k: v[::-1] for k, v in arrays.items()}
     return {"x": np.asarray(x, dtype="float64"), **arrays, "prediction": prediction,
-            "layer": chosen.name, "direction": "backward" if reverse else "forward"}
+            "layer": chosen.name, "direction": "backward" if reverse else "forward",
+            "members": members}
+
+
+def model_members(model) -> int:
+    """How many networks a Keras model holds side by side (``ensembles.members_of``): its
+    output's middle axis, [batch, members, horizon]; 1 for a lone network."""
+    shape = model.output_shape
+    return int(shape[1]) if isinstance(shape, tuple) and len(shape) == 3 else 1
+
+
+def member_weights(kernel: np.ndarray, recurrent_kernel: np.ndarray, bias: np.ndarray,
+                   members: int, wide_input: bool, member: int = 0
+                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Member ``member``'s LSTM weights out of a wide ensemble LSTM's (kernel [F, 4Ku],
+    recurrent [Ku, 4Ku], bias [4Ku]): [F or F/K, 4u], [u, 4u], [4u], gates in Keras' order."""
+    per_gate = recurrent_kernel.shape[1] // 4                            # K u
+    units = per_gate // members
+    cols = np.concatenate([np.arange(g * per_gate + member * units,
+                                     g * per_gate + (member + 1) * units) for g in range(4)])
+    own = slice(member * units, (member + 1) * units)
+    rows = kernel.shape[0] // members
+    kernel = kernel[member * rows:(member + 1) * rows] if wide_input else kernel
+    return kernel[:, cols], recurrent_kernel[own][:, cols], bias[cols]
 
 
 def _pick_layer(model, layer: str | int | None):
@@ -141,17 +177,26 @@ def _pick_layer(model, layer: str | int | None):
     return model.get_layer(layer)
 
 
-def _replay(lstm, x: np.ndarray) -> dict[str, np.ndarray]:
-    """Step through the LSTM's equations in float64 with the layer's own weights."""
+def _weights(lstm) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The LSTM layer's kernel [F, 4u], recurrent kernel [u, 4u] and bias [4u], in float64."""
+    weights = [np.asarray(w, dtype="float64") for w in lstm.get_weights()]
+    kernel, recurrent_kernel = weights[0], weights[1]
+    bias = weights[2] if len(weights) > 2 else np.zeros(recurrent_kernel.shape[1])
+    return kernel, recurrent_kernel, bias
+
+
+def _replay(lstm, x: np.ndarray,
+            weights: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+            ) -> dict[str, np.ndarray]:
+    """Step through the LSTM's equations in float64 with the layer's own weights (or
+    ``weights``: one member's, see ``member_weights``)."""
     activation = getattr(lstm.activation, "__name__", str(lstm.activation))
     recurrent = getattr(lstm.recurrent_activation, "__name__", str(lstm.recurrent_activation))
     if (activation, recurrent) != ("tanh", "sigmoid"):
         raise ConfigError("The internals view replays the standard LSTM (activation tanh, "
                           f"recurrent_activation sigmoid). Received: {activation}, {recurrent}")
-    weights = [np.asarray(w, dtype="float64") for w in lstm.get_weights()]
-    kernel, recurrent_kernel = weights[0], weights[1]                 # [F, 4u], [u, 4u]
-    units = recurrent_kernel.shape[0]
-    bias = weights[2] if len(weights) > 2 else np.zeros(4 * units)   # [4u]
+    kernel, recurrent_kernel, bias = weights if weights is not None else _weights(lstm)
+    units = recurrent_kernel.shape[0]                                 # [F, 4u], [u, 4u], [4u]
     x = np.asarray(x, dtype="float64")
     if x.shape[1] != kernel.shape[0]:
         raise DataError(f"Layer '{lstm.name}' takes {kernel.shape[0]} input(s) per step. "
@@ -214,6 +259,9 @@ def internals_for_result(result, origin: int | None = None, model: str = "lstm",
     z = forecaster.transform_.forward(values[:origin])
     scaled = forecaster.scaler_.transform(np.nan_to_num(z))
     X = windows_at(scaled, np.array([origin]), window)                 # [1, window]
+    shift = getattr(forecaster, "_shift", None)  # the ES hybrid reads windows from its level
+    if shift is not None and getattr(forecaster.transform_, "smooths", False):
+        X = X - shift(values, np.array([origin]))[0]
     inputs = forecaster.inputs(X)                                      # [1, window, 1]
     found = lstm_internals(forecaster.model_, inputs, layer=layer)
     horizon = forecaster.horizon
@@ -269,7 +317,7 @@ def internals_figure(internals: dict[str, Any], title: str | None = None,
     _add_prediction_panel(fig, internals, steps)
     bar = {"len": 0.42, "y": 0.0, "yanchor": "bottom", "thickness": 14}
     fig.update_layout(
-        title=title or f"Inside LSTM layer '{internals.get('layer', '')}'",
+        title=title or _title(internals),
         template="plotly_white", height=260 + 120 * len(PANELS),
         margin={"l": 60, "r": 20, "t": 80, "b": 40},
         legend={"orientation": "h", "x": 0.77, "y": 0.56, "xanchor": "left", "yanchor": "top"},
@@ -278,6 +326,16 @@ def internals_figure(internals: dict[str, Any], title: str | None = None,
         coloraxis2={"colorscale": "RdBu", "cmid": 0, "cmin": -c_max, "cmax": c_max,
                     "colorbar": {**bar, "title": "g, c, h", "x": 0.93}})
     return fig
+
+
+def _title(internals: dict[str, Any]) -> str:
+    """"Inside LSTM layer 'lstm_1'", with "member 1 of K" for an ensemble's first member."""
+    title = f"Inside LSTM layer '{internals.get('layer', '')}'"
+    members = int(internals.get("members", 1) or 1)
+    if members > 1:
+        title += (f" — member 1 of {members} (each member is a network of its own; the "
+                  "forecast combines them)")
+    return title
 
 
 def _add_prediction_panel(fig: go.Figure, internals: dict[str, Any], steps: int) -> None:

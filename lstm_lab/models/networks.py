@@ -143,39 +143,99 @@ def mlp_params(n_features: int, window: int, units: int, layers: int = 1, horizo
     return total + units * horizon + horizon
 
 
-def keras_code(config) -> str:
-    """A short, runnable script that rebuilds and trains this config's LSTM on its own data."""
+def keras_code(config, body: list[str] | None = None, label: str = "LSTM",
+               members: int | None = None) -> str:
+    """A short, runnable script that rebuilds and trains this config's LSTM on its own data.
+
+    ``body``: the lines from ``x = inputs`` to ``outputs = ...`` (default: the stacked LSTM;
+    ``architectures.architecture_keras_code`` passes the other architectures'), ``label`` the
+    network's name in the first comment, ``members`` the ensemble size (default
+    ``config.members``). An ensemble (members > 1) is written plainly: a ``build_model(seed)``
+    function, one network trained per seed in a loop, and the forecasts' mean or median per
+    ``config.combine`` (the lab trains the same networks side by side in one wide model). The
+    ES hybrid (transform es / log_es) gets a comment on what the lab does to the series first.
+    """
+    if body is None:
+        body = []
+        for i in range(config.layers):
+            seq = i < config.layers - 1
+            body.append(f"x = keras.layers.LSTM({config.units}, return_sequences={seq})(x)")
+            if config.dropout:
+                body.append(f"x = keras.layers.Dropout({config.dropout})(x)")
+        body.append("outputs = keras.layers.Dense(horizon)(x)")
+    members = int(getattr(config, "members", 1) or 1) if members is None else members
+    network = [
+        "inputs = keras.Input((window, 1))",
+        "x = inputs",
+        *body,
+        "model = keras.Model(inputs, outputs)",
+        f"model.compile(optimizer=keras.optimizers.Adam({config.learning_rate}), loss='mse')",
+    ]
+    fit = [f"model.fit(X, y, epochs={config.epochs}, batch_size={config.batch_size}, verbose=0,",
+           f"          validation_split={config.validation_fraction}, callbacks=["
+           f"keras.callbacks.EarlyStopping(patience={max(config.patience, 1)}, "
+           "restore_best_weights=True)])"]
     lines = [
-        "# LSTM Lab export: rebuilds the LSTM of this experiment with plain Keras.",
+        f"# LSTM Lab export: rebuilds the {label} of this experiment with plain Keras.",
         "import numpy as np",
         "import keras",
         "",
         f"window, horizon = {config.window}, {config.horizon}",
-        "inputs = keras.Input((window, 1))",
-        "x = inputs",
     ]
-    for i in range(config.layers):
-        seq = i < config.layers - 1
-        lines.append(f"x = keras.layers.LSTM({config.units}, return_sequences={seq})(x)")
-        if config.dropout:
-            lines.append(f"x = keras.layers.Dropout({config.dropout})(x)")
-    lines += [
-        "outputs = keras.layers.Dense(horizon)(x)",
-        "model = keras.Model(inputs, outputs)",
-        f"model.compile(optimizer=keras.optimizers.Adam({config.learning_rate}), loss='mse')",
-        "model.summary()",
-        "",
-        "# Your series, already transformed and scaled (LSTM Lab uses "
-        f"transform={config.transform!r}, standardised on the training part):",
-        "values = np.sin(np.arange(200) / 6).astype('float32')",
-        "n = len(values) - window - horizon + 1",
-        "idx = np.arange(n)[:, None]",
-        "X = values[idx + np.arange(window)][..., None]     # [n, window, 1]",
-        "y = values[idx + window + np.arange(horizon)]       # [n, horizon]",
-        f"model.fit(X, y, epochs={config.epochs}, batch_size={config.batch_size}, verbose=0,",
-        f"          validation_split={config.validation_fraction}, callbacks=["
-        f"keras.callbacks.EarlyStopping(patience={max(config.patience, 1)}, "
-        "restore_best_weights=True)])",
-        "print(model.predict(X[-1:], verbose=0))",
-    ]
+    if members > 1:
+        combine = getattr(config, "combine", "mean")
+        lines += [
+            f"members = {members}      # an ensemble: {members} networks, each from its own seed",
+            "",
+            "",
+            "def build_model(seed):",
+            "    keras.utils.set_random_seed(seed)     # each member starts from its own weights",
+            *[f"    {line}" for line in network],
+            "    return model",
+            "",
+            "",
+            "model = build_model(0)",
+        ]
+    else:
+        lines += network
+    lines += ["model.summary()", "", *_es_comment(config),
+              "# Your series, already transformed and scaled (LSTM Lab uses "
+              f"transform={config.transform!r}, standardised on the training part):",
+              "values = np.sin(np.arange(200) / 6).astype('float32')",
+              "n = len(values) - window - horizon + 1",
+              "idx = np.arange(n)[:, None]",
+              "X = values[idx + np.arange(window)][..., None]     # [n, window, 1]",
+              "y = values[idx + window + np.arange(horizon)]       # [n, horizon]"]
+    if members > 1:
+        how = "median" if combine == "median" else "mean"
+        lines += [
+            "forecasts = []",
+            "for seed in range(members):",
+            "    model = build_model(seed)",
+            *[f"    {line}" for line in fit],
+            "    forecasts.append(model.predict(X[-1:], verbose=0))     # [1, horizon]",
+            "forecasts = np.stack(forecasts, axis=1)                  # [1, members, horizon]",
+            f"# the ensemble's forecast: the {how} of its members' (LSTM Lab: combine={how!r})",
+            f"print(np.{how}(forecasts, axis=1))",
+        ]
+    else:
+        lines += [*fit, "print(model.predict(X[-1:], verbose=0))"]
     return "\n".join(lines) + "\n"
+
+
+def _es_comment(config) -> list[str]:
+    """What the ES hybrid (transform es / log_es) does to the series before a network sees it."""
+    if getattr(config, "transform", "") not in ("es", "log_es"):
+        return []
+    log = "the log of " if config.transform == "log_es" else ""
+    return [
+        f"# The ES hybrid (transform={config.transform!r}): LSTM Lab fitted Holt-Winters "
+        "exponential smoothing",
+        "# (damped trend, additive seasonal indices) on the training part only, then normalised",
+        f"# {log}the series by it: the seasonal index of each step is subtracted, every input",
+        "# window is read relative to the smoothed level at its last point, and the targets",
+        "# relative to the smoothing's own forecast (that level carried on by the damped trend).",
+        "# The network learns what the smoothing misses; a forecast adds the level, trend and",
+        "# season back. To repeat it, fit e.g. statsmodels' ExponentialSmoothing on your training",
+        "# part and normalise your windows the same way before the lines below.",
+    ]

@@ -34,7 +34,12 @@ EARLIEST_RUN = datetime(2000, 1, 1).timestamp()
 RESULT_KEYS = frozenset({
     "config", "series_name", "data_fingerprint", "n_points", "n_train", "season", "metrics",
     "predictions", "histories", "epochs_run", "n_params", "timings", "versions",
-    "stopped_by_user", "skipped", "notes", "transform", "tuning", "time_dtype"})
+    "stopped_by_user", "skipped", "notes", "transform", "tuning", "time_dtype", "spread",
+    "validation"})
+OPTIONAL_RESULT_KEYS = frozenset({"notes", "transform", "tuning", "time_dtype", "spread",
+                                  "validation"})   # older exports lack them
+TRANSFORM_KEYS = ("kind", "season", "trend", "alpha", "level0", "indices", "beta", "phi",
+                  "trend0")
 ENTRY_KEYS = frozenset({"uid", "created_at", "sweep", "result", "networks"})
 _LABEL = re.compile(r"^[\w .,:;()'+/=-]*$")    # variant labels: no markdown, no HTML
 _TOKEN = re.compile(r"^[0-9A-Za-z_-]*$")         # sweep ids, uids, fingerprints
@@ -111,12 +116,17 @@ def parse_export(text: str | bytes) -> list[dict[str, Any]]:
 
 
 def _prediction_points(run: Any) -> int:
-    """The rows of a run's predictions (its longest column), read without checking a value."""
+    """The rows of a run's predictions (its longest column) plus the values of its ensembles'
+    spread (each as many as the predictions' rows), read without checking a value."""
     result = run.get("result") if isinstance(run, dict) else None
     preds = result.get("predictions") if isinstance(result, dict) else None
-    if not isinstance(preds, dict):
-        return 0
-    return max((len(v) for v in preds.values() if isinstance(v, list)), default=0)
+    rows = max((len(v) for v in preds.values() if isinstance(v, list)), default=0) \
+        if isinstance(preds, dict) else 0
+    spread = result.get("spread") if isinstance(result, dict) else None
+    extra = sum(len(v) for bands in spread.values() if isinstance(bands, dict)
+                for v in bands.values() if isinstance(v, list)) \
+        if isinstance(spread, dict) else 0
+    return rows + extra
 
 
 def _no_constant(name: str) -> None:
@@ -187,7 +197,7 @@ def _mapping(value: Any, what: str, keys: Iterable[str] | None = None,
 def _check_record(record: Any) -> None:
     """Every field of a stored result, as ``ExperimentResult.to_dict`` writes it."""
     _mapping(record, "result", RESULT_KEYS)
-    missing = sorted(RESULT_KEYS - {"notes", "transform", "tuning", "time_dtype"} - set(record))
+    missing = sorted(RESULT_KEYS - OPTIONAL_RESULT_KEYS - set(record))
     if missing:
         raise DataError(f"the result has no {missing[0]}")
     config = _mapping(record["config"], "config")
@@ -204,6 +214,8 @@ def _check_record(record: Any) -> None:
         for metric, value in _mapping(scores, f"metrics.{model}", METRICS).items():
             _number(value, f"metrics.{model}.{metric}", missing=True)
     _check_predictions(record["predictions"], max_points)
+    _check_spread(record.get("spread", {}), record["predictions"], record["metrics"])
+    _check_validation(record.get("validation", {}), record["metrics"], max_points)
     for model, history in _mapping(record["histories"], "histories", NEURAL_MODELS).items():
         for curve, values in _mapping(history, f"histories.{model}", ("loss", "val_loss")).items():
             if not isinstance(values, list) or len(values) > 5000:
@@ -262,6 +274,39 @@ def _check_predictions(preds: Any, max_points: int) -> None:
                 _number(value, f"predictions.{column}", missing=True)
 
 
+def _check_spread(spread: Any, preds: dict, metrics: dict) -> None:
+    """An ensemble's lowest and highest member forecast per prediction row: numbers or null,
+    as many as the predictions' rows, for networks the run scored."""
+    rows = len(preds["time"])
+    for model, bands in _mapping(spread, "spread", NEURAL_MODELS).items():
+        if model not in metrics:
+            raise DataError(f"spread.{model} belongs to no network of the run")
+        _mapping(bands, f"spread.{model}", ("low", "high"))
+        for side in ("low", "high"):
+            values = bands.get(side)
+            if not isinstance(values, list) or len(values) != rows:
+                raise DataError(f"spread.{model}.{side} must be a list of {rows:,} values, one "
+                                "per prediction row")
+            for value in values:
+                _number(value, f"spread.{model}.{side}", missing=True)
+
+
+def _check_validation(checks: Any, metrics: dict, max_points: int) -> None:
+    """Each network's validation check: its origins, its RMSE and seasonal naive's there."""
+    for model, info in _mapping(checks, "validation", NEURAL_MODELS).items():
+        what = f"validation.{model}"
+        if model not in metrics:
+            raise DataError(f"{what} belongs to no network of the run")
+        _mapping(info, what, ("origins", "rmse", "seasonal_naive_rmse"))
+        for key in ("origins", "rmse", "seasonal_naive_rmse"):
+            if key not in info:
+                raise DataError(f"{what} has no {key}")
+        _number(info["origins"], f"{what}.origins", whole=True, low=0, high=max_points)
+        _number(info["rmse"], f"{what}.rmse", low=0, missing=True)
+        _number(info["seasonal_naive_rmse"], f"{what}.seasonal_naive_rmse", low=0,
+                missing=True)
+
+
 def _check_tuning(model: str, info: Any) -> None:
     what = f"tuning.{model}"
     _mapping(info, what, ("chosen", "window", "units", "transform", "scores", "skipped"))
@@ -295,19 +340,39 @@ def _check_state(model: str, state: Any) -> None:
     for key in _mapping(state.get("fitted", {}), f"{what} fitted values"):
         if not fitted_name(key):
             raise DataError(f"{what} sets a value it may not: {_short(key)}")
-    transform = _mapping(state.get("transform"), f"{what} transform",
-                         ("kind", "season", "trend"))
-    if transform.get("kind") not in TRANSFORMS:
-        raise DataError(f"unknown transform {_short(transform.get('kind'))} in {what}")
+    _check_transform(_mapping(state.get("transform"), f"{what} transform", TRANSFORM_KEYS),
+                     what)
+    scaler = _mapping(state.get("scaler"), f"{what} scaler", ("mean", "scale"))
+    _number(scaler.get("mean"), f"{what} scaler mean")
+    _number(scaler.get("scale"), f"{what} scaler scale")
+
+
+def _check_transform(transform: dict, what: str) -> None:
+    """A saved ``TargetTransform.components()``: its kind and season, the detrend line, and the
+    ES hybrid's smoothing weights (0 to 1), damping, start level and trend, and seasonal
+    indices (at most one per phase of the season)."""
+    kind = transform.get("kind")
+    if kind not in TRANSFORMS or kind == "auto":
+        raise DataError(f"unknown transform {_short(kind)} in {what}")
     _number(transform.get("season"), f"{what} season", whole=True, low=0, high=1000)
     trend = transform.get("trend", [0.0, 0.0])
     if not isinstance(trend, list) or len(trend) != 2:
         raise DataError(f"{what} trend must be two numbers")
     for value in trend:
         _number(value, f"{what} trend")
-    scaler = _mapping(state.get("scaler"), f"{what} scaler", ("mean", "scale"))
-    _number(scaler.get("mean"), f"{what} scaler mean")
-    _number(scaler.get("scale"), f"{what} scaler scale")
+    for key in ("alpha", "beta", "phi"):
+        if key in transform:
+            _number(transform[key], f"{what} transform {key}", low=0, high=1)
+    for key in ("level0", "trend0"):
+        if key in transform:
+            _number(transform[key], f"{what} transform {key}")
+    indices = transform.get("indices", [])
+    season = max(int(transform["season"]), 1)
+    if not isinstance(indices, list) or len(indices) > season:
+        raise DataError(f"{what} transform indices must be a list of at most {season} numbers "
+                        "(one per phase of the season)")
+    for value in indices:
+        _number(value, f"{what} transform indices")
 
 
 def _parse_entry(raw: Any, now: float) -> dict[str, Any]:

@@ -9,8 +9,8 @@ from lstm_lab.errors import LabError
 # The forecaster's methods a stored network answers for (the Forecaster protocol's reading side;
 # it is never fitted again). Its own attributes, parameters and fitted ``name_`` values, are
 # forwarded too.
-FORWARDED_METHODS = frozenset({"predict", "predict_chunk", "output_steps", "get_state",
-                               "get_params", "inputs"})
+FORWARDED_METHODS = frozenset({"predict", "predict_members", "predict_chunk", "output_steps",
+                               "get_state", "get_params", "inputs"})
 _OWN = frozenset({"store", "run_id", "name", "owner"})
 
 
