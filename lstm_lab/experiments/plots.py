@@ -26,6 +26,7 @@ MAX_PLOT_POINTS = 5000
 COLORS = {"actual": "#1f2937", **MODEL_COLOURS, "train": "#1f77b4", "val": "#ff7f0e"}
 DASH = {s.key: s.dash for s in REGISTRY if s.dash != "solid"}
 TEST_FILL = "rgba(255, 193, 7, 0.12)"
+BAND_ALPHA = 0.18     # an ensemble's members' range: light enough for the lines to read
 
 
 def safe_text(text: object) -> str:
@@ -133,15 +134,22 @@ def forecast_figure(result: ExperimentResult, models: list[str] | None = None,
     preds = result.predictions
     models = [m for m in (result.models if models is None else models) if m in preds]
     test_rows = np.flatnonzero((preds["split"] == "test").to_numpy())
+    rows = np.arange(len(preds))      # the rows drawn, for the spread arrays aligned with preds
     if zoom_test:
-        preds = preds.iloc[max(0, test_rows[0] - max(len(test_rows), 12)):]
+        start = max(0, test_rows[0] - max(len(test_rows), 12))
+        preds, rows = preds.iloc[start:], rows[start:]
     step = _step(len(preds))
-    view = preds.iloc[::step]
+    view, rows = preds.iloc[::step], rows[::step]
     fig = go.Figure(go.Scatter(x=view["time"], y=view["actual"], name="actual", mode="lines",
                                line=dict(color=COLORS["actual"], width=2.2)))
     for model in models:
+        label = safe_text(result.label(model))
+        spread = result.spread.get(model)
+        if spread is not None:
+            _add_band(fig, view["time"], np.asarray(spread["low"], dtype="float64")[rows],
+                      np.asarray(spread["high"], dtype="float64")[rows], model, label)
         fig.add_trace(go.Scatter(
-            x=view["time"], y=view[model], name=safe_text(result.label(model)), mode="lines",
+            x=view["time"], y=view[model], name=label, mode="lines", legendgroup=model,
             line=dict(color=COLORS.get(model), width=1.6, dash=DASH.get(model, "solid")),
             opacity=0.85 if model in by_kind("network") else 0.7))
     test = preds[preds["split"] == "test"]
@@ -153,6 +161,28 @@ def forecast_figure(result: ExperimentResult, models: list[str] | None = None,
     if step > 1:
         title += _every(step)
     return _layout(fig, title, result.series_name, height=460)
+
+
+def band_fill(colour: str, alpha: float = BAND_ALPHA) -> str:
+    """A ``#rrggbb`` colour as a light ``rgba(...)`` fill."""
+    r, g, b = (int(colour.lstrip("#")[i:i + 2], 16) for i in (0, 2, 4))
+    return f"rgba({r}, {g}, {b}, {alpha})"
+
+
+def _add_band(fig: go.Figure, x, low: np.ndarray, high: np.ndarray, model: str,
+              label: str) -> None:
+    """An ensemble's members' range as a light band in its colour, drawn before (behind) its
+    line and in the line's legend group: the lowest member's forecast as an invisible edge, the
+    highest filled down to it. NaN where the ensemble made no forecast (no band there). Hover
+    shows the range once, on the upper edge."""
+    colour = COLORS.get(model, "#555555")
+    fig.add_trace(go.Scatter(x=x, y=low, mode="lines", line=dict(width=0, color=colour),
+                             legendgroup=model, showlegend=False, hoverinfo="skip",
+                             name=f"{label} lowest member"))
+    fig.add_trace(go.Scatter(x=x, y=high, mode="lines", line=dict(width=0, color=colour),
+                             fill="tonexty", fillcolor=band_fill(colour), legendgroup=model,
+                             name=f"{label} members' range", customdata=low,
+                             hovertemplate="%{customdata:.4g} – %{y:.4g}"))
 
 
 def residual_figure(result: ExperimentResult, models: list[str] | None = None) -> go.Figure:

@@ -194,6 +194,30 @@ def architecture_lines(table: pd.DataFrame) -> list[str]:
     return lines
 
 
+ES_HYBRID_LINE = (
+    "- **ES-LSTM hybrid** (any network above, or the MLP, behind exponential smoothing): "
+    "exponential smoothing (Holt-Winters: level, damped trend and seasonal indices) is fitted on "
+    "the training part only and carries the level, trend and season; each window is read "
+    "relative to the smoothed level at its end, so the network sees shapes rather than heights "
+    "and learns only the rest, what smoothing misses; its forecasts go back onto the smoothing's "
+    "forecast and are re-seasonalised. Select it with the transform `es` (or `log_es`, where "
+    "season and level become ratios: growth that multiplies); `auto` picks it for a direct "
+    "forecast whose horizon covers a whole season. Results call it \"ES-LSTM\" (\"ES-MLP\"). "
+    "It needs the direct strategy: a recursive forecast would feed it its own smoothed level.")
+
+
+def ensemble_note(members: int, combine: str) -> str:
+    """The Learn page's note on ensembles, with the current ensemble size and combination."""
+    now = (f"now {members} seeds, combined by their {combine}" if members > 1
+           else "now 1: a single network")
+    return ("**Ensembles** (ensemble size K, " + now + "): K copies of the network, each "
+            "starting from its own seed, train side by side as one model K times as wide; the "
+            "forecast is their mean or median, which evens out the luck of any one start. On the "
+            "forecast chart the light band around the line shows their spread, from the lowest "
+            "to the highest member: where it is wide, the seeds disagree. The LSTM, the GRU and "
+            "the MLP ensemble; the other architectures train one network.")
+
+
 def small_lstm_config() -> ExperimentConfig:
     """A run small enough to train live in class (~2 s) whose units fit on a heatmap."""
     return ExperimentConfig(dataset="air_passengers", window=12, horizon=1, units=8,

@@ -260,7 +260,9 @@ def family_section(cfg: ExperimentConfig) -> None:
     family = lessons.architecture_table(cfg.window, cfg.units, cfg.layers, cfg.horizon)
     st.markdown(f"Five networks that all read the window step by step; weights counted for the "
                 f"current settings (window {cfg.window}, {cfg.units} units, {cfg.layers} "
-                f"layer{'s' if cfg.layers > 1 else ''}):\n\n"
-                + "\n".join(lessons.architecture_lines(family)))
+                f"layer{'s' if cfg.layers > 1 else ''}); and a hybrid that puts any of them "
+                f"behind exponential smoothing:\n\n"
+                + "\n".join([*lessons.architecture_lines(family), lessons.ES_HYBRID_LINE]))
+    st.markdown(lessons.ensemble_note(cfg.members, cfg.combine))
     st.page_link("pages/train.py", label="Try them on Train & compare",
                  icon=":material/arrow_forward:")

@@ -15,6 +15,7 @@ from lstm_lab.errors import LabError
 from lstm_lab.experiments import export, plots, tuning
 from lstm_lab.experiments.config import (
     ARCHITECTURE_CHOICES,
+    COMBINE,
     MODELS,
     STRATEGIES,
     TRANSFORMS,
@@ -89,24 +90,30 @@ def config_form(cfg: ExperimentConfig, series: Series) -> ExperimentConfig | Non
         test_size = c1.number_input("Test size (points)", int(lo), int(hi), int(count),
                                     help=field_help("test_size"))
         transform = c2.selectbox("Transform", TRANSFORMS, TRANSFORMS.index(cfg.transform),
-                                 help=field_help("transform") + " Options: " + "; ".join(
-                                     f"{k}: {v}" for k, v in TRANSFORM_HELP.items()))
+                                 help=transform_help())
         c1, c2 = st.columns(2)
         strategy = c1.radio("Multi-step strategy", STRATEGIES, STRATEGIES.index(cfg.strategy),
                             horizontal=True, help=field_help("strategy"))
         tuning_choice = c2.radio("Tuning", TUNING, TUNING.index(cfg.tuning), horizontal=True,
                                  help=field_help("tuning"))
-        st.markdown("**LSTM**")
+        st.markdown("**Recurrent network**")
         architecture = st.selectbox("Architecture", ARCHITECTURE_CHOICES,
                                     ARCHITECTURE_CHOICES.index(cfg.architecture),
                                     format_func=lambda n: ARCHITECTURES[n].label,
                                     help=field_help("architecture"))
-        layers = st.slider("LSTM layers", *fitted("layers", cfg.layers), help=field_help("layers"))
+        layers = st.slider("Recurrent layers", *fitted("layers", cfg.layers),
+                           help=field_help("layers"))
         c1, c2 = st.columns(2)
         units = c1.select_slider("Units per layer", steps("units", UNIT_CHOICES, cfg.units),
                                  cfg.units, help=field_help("units"))
         dropout = c2.slider("Dropout", *fitted("dropout", cfg.dropout), 0.05,
                             help=field_help("dropout"))
+        st.markdown("**Ensemble** · LSTM, GRU and MLP; other architectures train one network")
+        c1, c2 = st.columns(2)
+        members = c1.number_input("Ensemble size", *fitted("members", cfg.members),
+                                  help=field_help("members"))
+        combine = c2.radio("Combine members by", COMBINE, COMBINE.index(cfg.combine),
+                           horizontal=True, help=field_help("combine"))
         st.markdown("**MLP baseline** · same window, flattened")
         c1, c2 = st.columns(2)
         mlp_layers = c1.slider("MLP layers", *fitted("mlp_layers", cfg.mlp_layers),
@@ -140,6 +147,7 @@ def config_form(cfg: ExperimentConfig, series: Series) -> ExperimentConfig | Non
         return cfg.replace(window=int(window), horizon=int(horizon), test_size=float(test_size),
                            transform=transform, strategy=strategy, tuning=tuning_choice,
                            architecture=architecture, layers=int(layers), units=int(units),
+                           members=int(members), combine=combine,
                            dropout=float(dropout), mlp_layers=int(mlp_layers),
                            mlp_units=int(mlp_units), epochs=int(epochs), batch_size=int(batch_size),
                            learning_rate=float(learning_rate), patience=int(patience),
@@ -148,6 +156,13 @@ def config_form(cfg: ExperimentConfig, series: Series) -> ExperimentConfig | Non
     except LabError as err:
         st.error(plain(err, None))
         return None
+
+
+def transform_help() -> str:
+    """The transform select's help: the field's own help, then every option on its line (the
+    ES hybrid's es/log_es included), as ``windows.TRANSFORM_HELP`` words them."""
+    return (field_help("transform") + "\n\n"
+            + "\n".join(f"- **{k}**: {v}" for k, v in TRANSFORM_HELP.items()))
 
 
 def fitted(name: str, value, lo=None, hi=None) -> tuple:
@@ -215,6 +230,8 @@ def render_results(result: ExperimentResult) -> None:
                        f"({TRANSFORM_HELP[result.transform]}).{why}{other}")
         for model, info in result.tuning.items():
             st.caption(f"Tuning: {result.label(model)} kept **{info['chosen']}**.")
+        for line in validation_lines(result):
+            st.caption(line)
         timings = ", ".join(f"{result.label(k[:-6])} {v:.2f} s" for k, v in result.timings.items()
                             if k.endswith("_fit_s") and k[:-6] in result.n_params)
         st.caption(f"Training time: {timings or '—'}; total {result.timings['total_s']:.2f} s")
@@ -246,6 +263,20 @@ def forecast_chart(result: ExperimentResult) -> None:
                      help="Show the held-out part and as many points before it.")
     st.plotly_chart(plots.forecast_figure(result, list(shown or []), zoom_test=zoom),
                     key="forecast_chart")
+    bands = [result.label(m) for m in result.spread if m in (shown or [])]
+    if bands:
+        st.caption(f"Shaded bands: from the lowest to the highest of the members' forecasts "
+                   f"({', '.join(bands)}); the line is their {result.config.combine}. A wide "
+                   "band: the seeds disagree, so trust that stretch less.")
+
+
+def validation_lines(result: ExperimentResult) -> list[str]:
+    """One line per network: its RMSE on its own validation windows (inside the training part)
+    against seasonal naive's from the same origins (the notes say when it did worse)."""
+    simple = "seasonal naive" if result.season > 1 else "naive"
+    return [f"{result.label(model)} validation: RMSE {check['rmse']:.4g} vs {simple} "
+            f"{check['seasonal_naive_rmse']:.4g} over {check['origins']} origins"
+            for model, check in result.validation.items() if check]
 
 
 def downloads(result: ExperimentResult) -> None:

@@ -62,7 +62,10 @@ def test_five_limits_each_have_a_section() -> None:
         assert label in labels
     # the family: one line per architecture, with its weights at the current config
     family = next(m for m in texts(at.markdown) if m.startswith("Five networks"))
-    assert family.count("\n- **") == 5
+    assert family.count("\n- **") == 6          # the five, then the ES-LSTM hybrid
+    assert "\n- **ES-LSTM hybrid**" in family and "`es`" in family and "`log_es`" in family
+    assert any(m.startswith("**Ensembles** (ensemble size K, now 3 seeds, combined by their "
+                            "mean)") for m in texts(at.markdown))
     assert "- **GRU** (3,393 weights): A lighter LSTM" in family
 
 

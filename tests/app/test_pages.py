@@ -81,7 +81,7 @@ def test_train_form_bounds_are_the_configs_ranges_narrowed_by_the_series() -> No
     assert (test_size.min, test_size.max, test_size.value) == (1, 140, 140)
     seed = number["Seed"]
     assert (seed.min, seed.max, seed.value) == (*field_range("seed"), 2**31 - 1)
-    for label, name in (("LSTM layers", "layers"), ("Dropout", "dropout"),
+    for label, name in (("Recurrent layers", "layers"), ("Dropout", "dropout"),
                         ("MLP layers", "mlp_layers"), ("Validation share", "validation_fraction")):
         (control,) = [s for s in at.slider if s.label == label]
         assert (control.min, control.max) == field_range(name), name

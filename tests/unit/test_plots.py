@@ -16,7 +16,8 @@ from tests.conftest import make_tiny_series
 def naive_result():
     from lstm_lab.experiments.config import ExperimentConfig
 
-    config = ExperimentConfig(window=4, test_size=6, models=("naive", "seasonal_naive"))
+    config = ExperimentConfig(window=4, test_size=6, members=1,
+                              models=("naive", "seasonal_naive"))
     return run_experiment(config, make_tiny_series())
 
 
@@ -73,6 +74,8 @@ def test_results_name_the_recurrent_network_by_its_architecture(naive_result) ->
     assert labelled() == "LSTM"
     assert labelled(architecture="gru") == "GRU"
     assert labelled(layers=3) == "LSTM ×3"
+    assert labelled(members=3) == "LSTM (3 seeds)"
+    assert labelled(architecture="bilstm", members=3) == "BiLSTM"   # trains one network
     assert labelled(architecture="encoder_decoder", layers=2) == "Encoder-decoder LSTM"
     assert naive_result.label("seasonal_naive") == "Seasonal naive"
 

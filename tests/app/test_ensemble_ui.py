@@ -1,0 +1,52 @@
+"""The Train page sets an ensemble and the ES hybrid, and its results show them."""
+
+from __future__ import annotations
+
+from lstm_lab.experiments.config import field_range
+from tests.app.conftest import QUICK, make_app, texts, wait_for_training
+from tests.conftest import requires_tf
+
+
+def _train_page(params: dict[str, str] | None = None):
+    at = make_app(params)
+    at.run()
+    at.switch_page("pages/train.py").run()
+    assert not at.exception
+    return at
+
+
+def test_the_form_sets_ensemble_size_combination_and_the_es_hybrid() -> None:
+    at = _train_page()
+    size = next(n for n in at.number_input if n.label == "Ensemble size")
+    assert (size.min, size.max, size.value) == (*field_range("members"), 3)
+    combine = next(r for r in at.radio if r.label == "Combine members by")
+    assert list(combine.options) == ["median", "mean"] and combine.value == "mean"
+    transform = next(s for s in at.selectbox if s.label == "Transform")
+    assert {"es", "log_es"} <= set(transform.options)
+    assert "**es**: the ES hybrid" in transform.help and "**log_es**:" in transform.help
+    assert any(s.label == "Recurrent layers" for s in at.slider)
+    size.set_value(5)
+    combine.set_value("median")
+    transform.set_value("log_es")
+    at.button(key="FormSubmitter:train_form-Train").click().run()
+    cfg = at.session_state["lab.config"]
+    assert (cfg.members, cfg.combine, cfg.transform) == (5, "median", "log_es")
+
+
+@requires_tf
+def test_an_ensemble_run_shows_its_band_note_and_validation_lines() -> None:
+    at = _train_page({**QUICK, "members": "2", "models": "lstm,naive",
+                      "validation_fraction": "0.2"})
+    at.button(key="FormSubmitter:train_form-Train").click().run()
+    at = wait_for_training(at)
+    assert not at.exception and not at.error
+    result = list(at.session_state["lab.runs"].values())[-1]
+    assert "lstm" in result.spread and result.validation.get("lstm")
+    captions = texts(at.caption)
+    assert any(c.startswith("Shaded bands: from the lowest to the highest of the members' "
+                            "forecasts (LSTM (2 seeds)); the line is their mean.")
+               for c in captions)
+    check = result.validation["lstm"]
+    line = (f"LSTM (2 seeds) validation: RMSE {check['rmse']:.4g} vs seasonal naive "
+            f"{check['seasonal_naive_rmse']:.4g} over {check['origins']} origins")
+    assert line in captions

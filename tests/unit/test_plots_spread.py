@@ -1,0 +1,71 @@
+"""An ensemble's members' range is drawn as a light band in its colour, behind its line."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from lstm_lab.experiments import plots
+from lstm_lab.experiments.config import ExperimentConfig
+from lstm_lab.experiments.training import run_experiment
+from tests.conftest import FAST, make_tiny_series, requires_tf
+
+
+@pytest.fixture(scope="module")
+def ensemble_result():
+    config = ExperimentConfig(window=4, test_size=6, members=3, transform="none",
+                              models=("lstm", "naive"), **FAST)
+    return run_experiment(config, make_tiny_series())
+
+
+def _traces(fig, name: str):
+    return [t for t in fig.data if t.name == name]
+
+
+@requires_tf
+def test_forecast_figure_draws_the_members_range_behind_the_line(ensemble_result) -> None:
+    result = ensemble_result
+    label = result.label("lstm")
+    assert label == "LSTM (3 seeds)"
+    fig = plots.forecast_figure(result)
+    names = [t.name for t in fig.data]
+    band_name = f"{label} members' range"
+    assert names == ["actual", "Naive (last value)", f"{label} lowest member", band_name, label]
+    (low,) = _traces(fig, f"{label} lowest member")
+    (high,) = _traces(fig, band_name)
+    (line,) = _traces(fig, label)
+    spread = result.spread["lstm"]
+    np.testing.assert_allclose(np.asarray(low.y, dtype=float), spread["low"], equal_nan=True)
+    np.testing.assert_allclose(np.asarray(high.y, dtype=float), spread["high"], equal_nan=True)
+    # the band really spans the members: somewhere wider than nothing, and around the line
+    drawn = ~np.isnan(spread["low"])
+    assert drawn[-6:].all() and (spread["high"][drawn] > spread["low"][drawn]).any()
+    mean = np.asarray(line.y, dtype=float)[drawn]
+    assert (spread["low"][drawn] <= mean + 1e-9).all() and (mean <= spread["high"][drawn] + 1e-9).all()
+    # filled down to the lowest member, in the model's colour, grouped with its line
+    assert high.fill == "tonexty" and low.fill is None
+    assert high.fillcolor == plots.band_fill(plots.COLORS["lstm"])
+    assert low.showlegend is False and high.showlegend is not False
+    assert low.legendgroup == high.legendgroup == line.legendgroup == "lstm"
+    # the naive forecast is no ensemble: no band
+    assert not any("Naive" in n and "range" in n for n in names)
+
+
+@requires_tf
+def test_zoomed_and_filtered_charts_keep_the_band_aligned(ensemble_result) -> None:
+    result = ensemble_result
+    label = result.label("lstm")
+    zoomed = plots.forecast_figure(result, ["lstm"], zoom_test=True)
+    (high,) = _traces(zoomed, f"{label} members' range")
+    (actual,) = _traces(zoomed, "actual")
+    n = len(actual.x)
+    np.testing.assert_allclose(np.asarray(high.y, dtype=float), result.spread["lstm"]["high"][-n:],
+                               equal_nan=True)
+    assert list(high.x) == list(actual.x)
+    # a chart without the ensemble has no band either
+    assert [t.name for t in plots.forecast_figure(result, ["naive"]).data] == [
+        "actual", "Naive (last value)"]
+
+
+def test_band_fill_is_the_colour_made_light() -> None:
+    assert plots.band_fill("#d62728") == f"rgba(214, 39, 40, {plots.BAND_ALPHA})"
