@@ -177,7 +177,9 @@ def _number(value: Any, what: str, whole: bool = False, low: float | None = None
             or (whole and not float(value).is_integer()):
         raise DataError(f"{what} must be a {'whole ' if whole else ''}number; got {_short(value)}")
     if (low is not None and value < low) or (high is not None and value > high):
-        raise DataError(f"{what} must be between {low:g} and {high:g}; got {_short(value)}")
+        bounds = f"at least {low:g}" if high is None else f"at most {high:g}" if low is None \
+            else f"between {low:g} and {high:g}"
+        raise DataError(f"{what} must be {bounds}; got {_short(value)}")
 
 
 def _mapping(value: Any, what: str, keys: Iterable[str] | None = None,

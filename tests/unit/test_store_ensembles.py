@@ -129,7 +129,7 @@ def _transform(run: dict) -> dict:
      "unknown spread.mlp entry 'mid'"),
     (_spoil_run("ensemble", lambda r: r["result"]["validation"].update(
         lstm={"origins": 3, "rmse": -1, "seasonal_naive_rmse": 1.0})),
-     r"validation\.lstm\.rmse must be between"),
+     r"validation\.lstm\.rmse must be at least 0"),
     (_spoil_run("ensemble", lambda r: r["result"]["validation"].update(
         lstm={"rmse": 1.0, "seasonal_naive_rmse": 1.0})),
      r"validation\.lstm has no origins"),
