@@ -16,7 +16,7 @@ from lstm_lab.experiments.training import estimate_work, run_experiment
 from lstm_lab.store import RunStore
 from tests.conftest import FAST, make_tiny_series, requires_tf
 
-MULTI = ExperimentConfig(test_size=12, horizon=12)
+MULTI = ExperimentConfig(test_size=12, horizon=12, tuning="auto")   # tuning is off by default
 
 
 # --- which variants -------------------------------------------------------------------------------
@@ -47,7 +47,7 @@ def test_no_tuning_without_a_season_to_cover_or_a_way_to_compare(changes, season
 def test_variants_keep_a_longer_given_window_and_respect_the_ranges() -> None:
     long = tuning.variants(MULTI.replace(window=36, units=1024), season=12)
     assert {(c.window, c.units) for c in long[1:]} == {(36, 1024)}
-    weekly = tuning.variants(ExperimentConfig(test_size=300, horizon=300, season=300), 300)
+    weekly = tuning.variants(MULTI.replace(test_size=300, horizon=300, season=300), 300)
     assert weekly[1].window == 512                               # the window's maximum
     capped = MULTI.replace(window=24, units=1024, mlp_units=4096, transform="log_diff")
     same = tuning.variants(capped, 12)                           # the first-difference variant
@@ -72,6 +72,7 @@ class Offset:
                  fail: Exception | None = None, timed_out: bool = False) -> None:
         self.offset, self.window, self.transform, self.season = offset, window, transform, 12
         self.units, self.output_steps, self.max_seconds, self.max_windows = 8, 12, None, None
+        self.horizon, self.strategy = 12, "direct"                 # as NeuralForecaster
         self.validation_fraction, self.validation_windows = 0.1, None
         self.fail, self.timed_out = fail, timed_out
         self.fitted_on = None
@@ -174,7 +175,7 @@ def test_a_variant_equal_to_the_settings_as_set_is_not_trained_twice() -> None:
 def test_a_tuned_run_records_its_choice_and_forecasts_with_it(tmp_path) -> None:
     series = make_tiny_series(10 + np.sin(np.arange(72) * 2 * np.pi / 12) + 0.05 * np.arange(72))
     config = ExperimentConfig(test_size=12, horizon=12, **{**FAST, "validation_fraction": 0.2},
-                              models=("lstm", "naive"))
+                              tuning="auto", models=("lstm", "naive"))
     result = run_experiment(config, series)
     info = result.tuning["lstm"]
     assert len(info["scores"]) == 3
@@ -228,7 +229,7 @@ def test_backtest_folds_and_forecasts_ahead_say_what_tuning_kept() -> None:
 
     series = make_tiny_series(10 + np.sin(np.arange(72) * 2 * np.pi / 12) + 0.05 * np.arange(72))
     config = ExperimentConfig(test_size=12, horizon=12, **{**FAST, "validation_fraction": 0.2},
-                              models=("lstm",))
+                              tuning="auto", models=("lstm",))
     backtest = run_backtest(config, series, folds=2)
     for fold in backtest.folds:
         assert set(fold["tuning"]) == {"lstm"}
