@@ -26,7 +26,7 @@ MAX_PLOT_POINTS = 5000
 COLORS = {"actual": "#1f2937", **MODEL_COLOURS, "train": "#1f77b4", "val": "#ff7f0e"}
 DASH = {s.key: s.dash for s in REGISTRY if s.dash != "solid"}
 TEST_FILL = "rgba(255, 193, 7, 0.12)"
-BAND_ALPHA = 0.18     # an ensemble's members' range: light enough for the lines to read
+BAND_ALPHA = 0.22     # an ensemble's members' range: light enough for the lines to read
 
 
 def safe_text(text: object) -> str:
@@ -160,7 +160,12 @@ def forecast_figure(result: ExperimentResult, models: list[str] | None = None,
         title += f" (test part and the {len(preds) - len(test)} points before it)"
     if step > 1:
         title += _every(step)
-    return _layout(fig, title, result.series_name, height=460)
+    fig = _layout(fig, title, result.series_name, height=460)
+    if any(m in result.spread for m in models):
+        # each band's legend entry sits under its line's (legend groups): a taller legend, so
+        # more room above the plot keeps it clear of the title
+        fig.update_layout(margin_t=110)
+    return fig
 
 
 def band_fill(colour: str, alpha: float = BAND_ALPHA) -> str:

@@ -108,7 +108,7 @@ def config_form(cfg: ExperimentConfig, series: Series) -> ExperimentConfig | Non
                                  cfg.units, help=field_help("units"))
         dropout = c2.slider("Dropout", *fitted("dropout", cfg.dropout), 0.05,
                             help=field_help("dropout"))
-        st.markdown("**Ensemble** · LSTM, GRU and MLP; other architectures train one network")
+        st.markdown("**Ensemble** · seeds side by side")
         c1, c2 = st.columns(2)
         members = c1.number_input("Ensemble size", *fitted("members", cfg.members),
                                   help=field_help("members"))

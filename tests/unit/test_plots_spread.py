@@ -69,3 +69,10 @@ def test_zoomed_and_filtered_charts_keep_the_band_aligned(ensemble_result) -> No
 
 def test_band_fill_is_the_colour_made_light() -> None:
     assert plots.band_fill("#d62728") == f"rgba(214, 39, 40, {plots.BAND_ALPHA})"
+
+
+@requires_tf
+def test_a_chart_with_bands_makes_room_for_its_taller_legend(ensemble_result) -> None:
+    fig = plots.forecast_figure(ensemble_result)
+    assert fig.layout.margin.t == 110            # the taller legend stays clear of the title
+    assert plots.forecast_figure(ensemble_result, ["naive"]).layout.margin.t == 80
