@@ -159,13 +159,16 @@ def _record_origins(monkeypatch) -> list[tuple[str, np.ndarray]]:
     calls: list[tuple[str, np.ndarray]] = []
     for cls in (NaiveForecaster, SeasonalNaiveForecaster, HoltWintersForecaster,
                 SarimaForecaster, LSTMForecaster, MLPForecaster):
-        real = cls.predict
+        # a run reads a network's forecasts member by member (predict_members), any other
+        # model's with predict
+        method = "predict_members" if cls in (LSTMForecaster, MLPForecaster) else "predict"
+        real = getattr(cls, method)
 
         def spy(self, values, origins, _real=real, **stop):    # networks: Stop and deadline
             calls.append((self.name, np.asarray(origins)))
             return _real(self, values, origins, **stop)
 
-        monkeypatch.setattr(cls, "predict", spy)
+        monkeypatch.setattr(cls, method, spy)
     return calls
 
 
