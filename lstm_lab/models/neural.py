@@ -128,6 +128,8 @@ class NeuralForecaster:
 
         keras.utils.set_random_seed(self.seed)
         self.model_ = self._build()
+        if self.transform_.smooths:
+            start_from_smoothing(self.model_)
 
         def report(epoch: int, loss: float, val_loss: float | None) -> None:
             if on_epoch is not None:
@@ -363,3 +365,14 @@ def combine_members(forecasts: np.ndarray, how: str = "median") -> np.ndarray:
     if forecasts.shape[1] == 1:
         return forecasts[:, 0, :]
     return np.median(forecasts, axis=1) if how == "median" else forecasts.mean(axis=1)
+
+
+def start_from_smoothing(model) -> None:
+    """Zero the output layer's weights: an ES hybrid network then starts by forecasting the
+    exponential-smoothing forecast itself (its targets are read relative to it), and training
+    and early stopping move it only as far as the training windows show corrections pay."""
+    for layer in reversed(model.layers):
+        if layer.trainable_weights:
+            kernel = layer.trainable_weights[0]
+            kernel.assign(np.zeros(kernel.shape, dtype="float32"))
+            return
