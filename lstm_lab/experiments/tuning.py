@@ -27,7 +27,8 @@ MIN_WINDOWS = 10     # a longer-window variant is tried only with this many trai
 TRANSFORM_WORDS = {"seasonal_diff": "seasonal difference", "log_seasonal_diff":
                    "seasonal difference of logs", "diff": "first difference",
                    "log_diff": "first difference of logs", "none": "no transform", "log": "logs",
-                   "detrend": "detrended", "log_detrend": "detrended logs"}
+                   "detrend": "detrended", "log_detrend": "detrended logs",
+                   "es": "ES hybrid", "log_es": "ES hybrid of logs"}
 
 
 def applies(config: ExperimentConfig, season: int) -> bool:

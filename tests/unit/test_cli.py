@@ -187,14 +187,18 @@ def test_config_from_args_maps_flags_to_fields() -> None:
 def test_tuning_flag_and_the_table_line_naming_the_kept_variant(capsys) -> None:
     args = build_parser().parse_args(["run", "--tuning", "off", "--horizon", "12"])
     assert config_from_args(args) == ExperimentConfig(tuning="off", horizon=12)
+    # tuning is off by default; a season-ahead "auto" transform is now the ES hybrid of logs
     code = main(["run", "--test-size", "12", "--horizon", "12", "--models", "lstm", "--epochs",
-                 "2", "--units", "4", "--patience", "0", "--validation-fraction", "0.2"])
+                 "2", "--units", "4", "--patience", "0", "--validation-fraction", "0.2",
+                 "--members", "1", "--tuning", "auto"])
     lines = capsys.readouterr().out.splitlines()
     assert code == 0
-    tuned = [line for line in lines if line.startswith("tuning: LSTM ")]
-    assert len(tuned) == 1
-    assert "validation RMSE" in tuned[0] and "as set: seasonal difference of logs, window 12, " \
+    tuned = [line for line in lines if line.startswith("tuning: ")]
+    assert len(tuned) == 1    # named as its kept variant's transform makes it (ES- or not)
+    assert tuned[0].split(" kept ")[0] in ("tuning: LSTM", "tuning: ES-LSTM")
+    assert "validation RMSE" in tuned[0] and "as set: ES hybrid of logs, window 12, " \
         "4 units" in tuned[0] and "first difference of logs, window 24, 8 units" in tuned[0]
+    assert "seasonal difference of logs, window 24, 8 units" in tuned[0]
     assert "**" not in tuned[0]
 
 
