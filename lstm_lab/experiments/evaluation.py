@@ -22,6 +22,8 @@ from lstm_lab.experiments.export import defuse
 from lstm_lab.experiments.metrics import METRICS, evaluate
 from lstm_lab.experiments.training import (
     MODEL_LABELS,
+    affordable_members,
+    fewer_members_note,
     finite_or_none,
     limit_notes,
     make_forecasters,
@@ -164,11 +166,15 @@ def forecast_future(config: ExperimentConfig, series: Series, steps: int | None 
                           f"Received: steps={steps}")
     limits = get_limits()
     # the same checks as an experiment whose "test part" is the future
-    _, season = preflight(config.replace(test_size=float(config.horizon)), series, limits)
+    as_run = config.replace(test_size=float(config.horizon))
+    n_train, season = preflight(as_run, series, limits)
     values = series.values
+    members = affordable_members(as_run, n_train, season, limits, len(values))
+    limited = [fewer_members_note(config, members)] if members < config.members else []
+    config = config.replace(members=members)
     forecasters = make_forecasters(config, season, limits, positive=bool(values.min() > 0))
     out = {"time": series.future_index(steps)}
-    tuned, notes, skipped = {}, [], []
+    tuned, notes, skipped = {}, list(limited), []
     stopped = False
     started = time.perf_counter()
     for name, model in forecasters.items():

@@ -38,7 +38,7 @@ from lstm_lab.models.classical import (
     beyond_test_cap_note,
     check_season,
 )
-from lstm_lab.models.networks import mlp_params
+from lstm_lab.models.networks import MAX_BATCHED_STEPS, mlp_params
 from lstm_lab.models.neural import combine_members
 from lstm_lab.models.registry import (
     MODEL_LABELS,
@@ -210,13 +210,16 @@ def run_experiment(config: ExperimentConfig, series: Series, on_epoch: EpochHook
     values = series.values
     n = len(values)
     n_train, season = preflight(config, series, limits)
+    members = affordable_members(config, n_train, season, limits, n)
+    limited = [fewer_members_note(config, members)] if members < config.members else []
+    config = config.replace(members=members)
     forecasters = make_forecasters(config, season, limits, positive=bool(values.min() > 0))
 
     preds = pd.DataFrame({"time": series.index, "actual": values,
                           "split": np.where(np.arange(n) < n_train, "train", "test")})
     metrics, histories, epochs_run, n_params, timings, spread = {}, {}, {}, {}, {}, {}
     checked: dict[str, dict[str, Any]] = {}
-    stopped, skipped, notes, tuned, cut = False, [], [], {}, []
+    stopped, skipped, notes, tuned, cut = False, [], list(limited), {}, []
     out_of_reach = beyond_test_cap(config.models, n - n_train, limits)
     if out_of_reach:                 # decided before anything starts
         skipped += out_of_reach
@@ -307,6 +310,12 @@ def _predict(model: Any, network: bool, values: np.ndarray, origins: np.ndarray,
                                                f"({env_var('max_job_seconds')})")
 
 
+def batched_ensemble(config: ExperimentConfig) -> bool:
+    """The LSTM ensemble trains with batched weights (see ``LSTMForecaster._batched``)."""
+    return (config.members > 1 and config.architecture == "lstm"
+            and config.window <= MAX_BATCHED_STEPS)
+
+
 def model_members(model: Any) -> int:
     """How many networks a fitted network model holds (an ensemble's size; 1 otherwise)."""
     return int(getattr(model, "members", 1) or 1)
@@ -367,8 +376,34 @@ def preflight(config: ExperimentConfig, series: Series,
                 "hybrid, or another transform for a recursive forecast.")
     if "lstm" in config.models:
         check_window(config.architecture, config.window)
-    check_budget(config, n_train, season, limits, n_points=n)
+    check_budget(config.replace(members=affordable_members(config, n_train, season, limits, n)),
+                 n_train, season, limits, n_points=n)
     return n_train, season
+
+
+def affordable_members(config: ExperimentConfig, n_train: int, season: int,
+                       limits: Limits | None = None, n_points: int | None = None) -> int:
+    """The largest ensemble size, up to ``config.members``, whose run fits the server's limits
+    on weights and work (1 when even that does not: ``check_budget`` then says why). A long
+    series can afford fewer members than the default; the run trains that many and says so."""
+    limits = limits or get_limits()
+
+    def fits(members: int) -> bool:
+        try:
+            check_budget(config.replace(members=members), n_train, season, limits, n_points)
+        except ConfigError:
+            return False
+        return True
+
+    return next((k for k in range(config.members, 1, -1) if fits(k)), 1)
+
+
+def fewer_members_note(config: ExperimentConfig, members: int) -> str:
+    """What a run says when the server's limits left room for fewer members than asked."""
+    return (f"The networks were trained as ensembles of {members} (not {config.members}): more "
+            f"members would exceed this server's limits on work ({env_var('max_work')}) or "
+            f"weights ({env_var('max_weights')}) for a series this long. Lower the window or "
+            "use a shorter training part to afford more.")
 
 
 def estimate_work(config: ExperimentConfig, n_train: int, season: int,
@@ -407,7 +442,11 @@ def training_work(config: ExperimentConfig, n_train: int, season: int,
     sizes = _network_sizes(config.replace(strategy="direct"), season)
     if "lstm" in config.models:
         steps = steps_per_window(config.architecture, config.window, config.horizon)
-        work["lstm"] = sizes["lstm"][0][1] * steps * windows * config.epochs
+        weights = sizes["lstm"][0][1]
+        if batched_ensemble(config):     # batched weights: each member's work, no zeros
+            weights = config.members * count_params(config.architecture, config.window,
+                                                    config.horizon, config.layers, config.units)
+        work["lstm"] = weights * steps * windows * config.epochs
     if "mlp" in config.models:
         work["mlp"] = sizes["mlp"][0][1] * windows * config.epochs
     return work
