@@ -400,14 +400,24 @@ def fit_smoothing(transform: TargetTransform, values: np.ndarray) -> TargetTrans
     estimate of the season; for log_es stored as logs of the ratios, centred to mean zero). The
     damped trend is the robust default of the forecasting literature: it follows a trend
     without extrapolating it for ever.
+
+    Like the classical models, the fit reads at most the latest ``max_classical_points`` points
+    (statsmodels holds the interpreter while it optimises: a 20,000-point fit took 27 s) and a
+    season only up to ``max_classical_season``; a longer series' level and trend then start
+    from its first value and catch up by the time the fitted part begins.
     """
     import warnings
 
     from statsmodels.tsa.holtwinters import ExponentialSmoothing
 
+    from lstm_lab.limits import get_limits
+
+    limits = get_limits()
     m = int(transform.season)
-    values = np.asarray(values, dtype="float64")
-    seasonal = m > 1 and len(values) >= MIN_ES_SEASONS * m
+    whole = np.asarray(values, dtype="float64")
+    values = whole[-limits.max_classical_points:]
+    cut = len(values) < len(whole)
+    seasonal = 1 < m <= limits.max_classical_season and len(values) >= MIN_ES_SEASONS * m
     multiplicative = transform.uses_log
     out = TargetTransform(transform.kind, transform.season, transform.trend, 1.0,
                           float(values[0]) if len(values) else 0.0)
@@ -430,8 +440,12 @@ def fit_smoothing(transform: TargetTransform, values: np.ndarray) -> TargetTrans
         if multiplicative:
             last = np.log(np.maximum(last, 1e-12))
         by_phase = np.empty(m)
-        by_phase[(len(values) - m + np.arange(m)) % m] = last
+        by_phase[(len(whole) - m + np.arange(m)) % m] = last
         indices = tuple(float(v) for v in by_phase - by_phase.mean())
     alpha, beta, phi, level0, trend0 = (float(v) for v in found)
+    if cut:        # the recursion runs over the whole series: start it at the first value
+        first = whole[0] / np.exp(indices[0]) if multiplicative and indices else \
+            whole[0] - (indices[0] if indices else 0.0)
+        level0, trend0 = float(first), 0.0
     return TargetTransform(transform.kind, transform.season, transform.trend, alpha, level0,
                            indices, beta, phi, trend0)
