@@ -58,43 +58,45 @@ def seasonal_autocorrelation(values: np.ndarray, season: int) -> float:
     return float(np.dot(changes[season:], changes[:-season]) / total)
 
 
-def season_ahead(horizon: int, season: int, strategy: str = "direct") -> bool:
-    """A direct forecast that covers at least a whole season: where "auto" picks the ES hybrid."""
-    return strategy == "direct" and season > 1 and horizon >= season
+def direct(strategy: str) -> bool:
+    """Whether "auto" may pick the ES hybrid: a direct forecast (a recursive one would have to
+    re-estimate the smoothed level from its own predictions)."""
+    return strategy == "direct"
 
 
-def resolve_transform(kind: str, values: np.ndarray, season: int, ahead: bool = False) -> str:
+def resolve_transform(kind: str, values: np.ndarray, season: int, hybrid: bool = False) -> str:
     """The concrete transform for ``kind``; "auto" looks at the training values and the season.
 
-    ``ahead``: the forecast covers a whole season (``season_ahead``). Then, with at least
+    ``hybrid``: the forecast is direct (``direct``). Then, for a seasonal series with at least
     ``MIN_ES_SEASONS`` seasons of training data, "auto" picks the ES hybrid (log_es for positive
     data): exponential smoothing carries the level, trend and season that a network would have
-    to learn from a few windows (docs/quality.md measures both).
+    to learn from a few windows (docs/quality.md measures both, one step and a season ahead).
 
     Positive data get a log (growth becomes additive). A seasonal difference needs at least three
     seasons and changes that really repeat at the season lag: differencing at a lag with no cycle
     only adds noise (weekly "seasons" of daily temperatures, 12-month ones of sunspots); such data
     get a first difference. Data with negative values and no season (a sine) are left as they are.
     """
-    return kind if kind != "auto" else _auto_choice(values, season, ahead)[0]
+    return kind if kind != "auto" else _auto_choice(values, season, hybrid)[0]
 
 
-def explain_auto_transform(values: np.ndarray, season: int, ahead: bool = False) -> str:
+def explain_auto_transform(values: np.ndarray, season: int, hybrid: bool = False) -> str:
     """Why "auto" chose what it chose for these training values, in one sentence for learners."""
-    return "auto: " + _auto_choice(values, season, ahead)[1]
+    return "auto: " + _auto_choice(values, season, hybrid)[1]
 
 
-def _auto_choice(values: np.ndarray, season: int, ahead: bool = False) -> tuple[str, str]:
+def _auto_choice(values: np.ndarray, season: int, hybrid: bool = False) -> tuple[str, str]:
     """The "auto" transform and the reason for it: one place decides, so the two cannot drift."""
     values = np.asarray(values, dtype="float64")
     positive = np.min(values) > 0
     log = ("all values are positive, so it models their logarithm (growth becomes additive); "
            if positive else "")
-    if ahead and season > 1 and len(values) >= MIN_ES_SEASONS * season:
+    if hybrid and season > 1 and len(values) >= MIN_ES_SEASONS * season:
         return ("log_es" if positive else "es",
-                f"{log}the forecast covers a whole season of {season}, so it uses the ES hybrid: "
-                "exponential smoothing, fitted on the training part, carries the level, trend "
-                "and season, and the network learns what they miss.")
+                f"{log}the series has a season of {season} and at least {MIN_ES_SEASONS} seasons "
+                "to learn it from, so it uses the ES hybrid: exponential smoothing, fitted on "
+                "the training part, carries the level, trend and season, and the network learns "
+                "what they miss.")
     first = "log_diff" if positive else "diff"
     step = "models the change from one point to the next"
     if season <= 1:

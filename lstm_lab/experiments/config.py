@@ -77,7 +77,8 @@ class ExperimentConfig:
                             "Held-out tail: a count of points (>= 1) or a fraction (< 1).")
     transform: str = _choice("auto", TRANSFORMS,
                              "Target transform before scaling; undone before metrics. auto: for a "
-                             "direct forecast of a whole season, the ES hybrid (log_es / es: "
+                             "direct forecast of a seasonal series with 3 seasons of training "
+                             "data, the ES hybrid (log_es / es: "
                              "exponential smoothing carries level, trend and season, the network "
                              "learns the rest); otherwise log for positive data, then a seasonal "
                              "difference when the changes repeat each season, else a first "

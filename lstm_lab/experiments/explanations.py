@@ -3,7 +3,7 @@ the dashboard only print or draw them."""
 
 from __future__ import annotations
 
-from lstm_lab.data.windows import explain_auto_transform, season_ahead
+from lstm_lab.data.windows import direct, explain_auto_transform
 from lstm_lab.experiments.training import ExperimentResult
 
 
@@ -14,6 +14,4 @@ def transform_reason(result: ExperimentResult) -> str:
             and result.transform_from_auto):
         return ""
     train = result.predictions["actual"].to_numpy()[: result.n_train]
-    return explain_auto_transform(train, result.season,
-                                  season_ahead(result.config.horizon, result.season,
-                                               result.config.strategy))
+    return explain_auto_transform(train, result.season, direct(result.config.strategy))

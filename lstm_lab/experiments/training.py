@@ -18,7 +18,7 @@ import pandas as pd
 import sklearn
 
 from lstm_lab.data.series import Series
-from lstm_lab.data.windows import TargetTransform, resolve_transform, season_ahead, window_count
+from lstm_lab.data.windows import TargetTransform, direct, resolve_transform, window_count
 from lstm_lab.errors import ConfigError, DataError, TrainingError
 from lstm_lab.experiments import tuning, validation
 from lstm_lab.experiments.config import ExperimentConfig
@@ -328,7 +328,7 @@ def _transform_used(forecasters: dict[str, Any], config: ExperimentConfig,
         if hasattr(forecasters.get(name), "transform_"):      # fitted, not skipped
             return forecasters[name].transform_.kind
     return resolve_transform(config.transform, train, season,
-                             season_ahead(config.horizon, season, config.strategy))
+                             direct(config.strategy))
 
 
 def preflight(config: ExperimentConfig, series: Series,
@@ -347,7 +347,7 @@ def preflight(config: ExperimentConfig, series: Series,
     if out_of_reach and set(config.models) <= set(out_of_reach):
         raise ConfigError(beyond_test_cap_note(out_of_reach, n_test, limits, alone=True))
     transform = resolve_transform(config.transform, series.values[:n_train], season,
-                                  season_ahead(config.horizon, season, config.strategy))
+                                  direct(config.strategy))
     lag = TargetTransform(transform, season).lag
     needs = {m: get_spec(m).min_points(config, season, lag) for m in config.models}
     needed = max([*needs.values(), 1])

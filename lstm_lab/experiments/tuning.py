@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from lstm_lab.data.windows import TargetTransform, resolve_transform, season_ahead, window_count
+from lstm_lab.data.windows import TargetTransform, direct, resolve_transform, window_count
 from lstm_lab.errors import LabError
 from lstm_lab.experiments.config import ExperimentConfig, field_range
 from lstm_lab.models.base import EpochHook, EpochInfo, StopFlag, check_fitted
@@ -138,7 +138,7 @@ class TunedForecaster:
         plan, seen, windows = [], set(), []
         for i, model in enumerate(self.candidates):
             kind = resolve_transform(model.transform, values, model.season,
-                                     season_ahead(model.horizon, model.season, model.strategy))
+                                     direct(model.strategy))
             label = describe(model, kind, given=not i)
             lag = TargetTransform(kind, model.season).lag
             n = window_count(len(values), model.window, model.output_steps, start=lag)

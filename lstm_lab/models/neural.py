@@ -16,9 +16,9 @@ import numpy as np
 from lstm_lab.data.windows import (
     Scaler,
     TargetTransform,
+    direct,
     recent_windows,
     resolve_transform,
-    season_ahead,
     window_count,
     windows_at,
 )
@@ -90,9 +90,9 @@ class NeuralForecaster:
     def fit(self, values: np.ndarray, on_epoch: EpochHook | None = None,
             should_stop: StopFlag | None = None) -> NeuralForecaster:
         values = np.asarray(values, dtype="float64")
-        ahead = season_ahead(self.horizon, self.season, self.strategy)
+        hybrid = direct(self.strategy)
         self.transform_ = TargetTransform(resolve_transform(self.transform, values, self.season,
-                                                            ahead),
+                                                            hybrid),
                                           self.season).fitted(values)
         z = self.transform_.forward(values)
         lag = self.transform_.lag

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from lstm_lab.cli.main import main
-from lstm_lab.data.windows import ES_KINDS, TargetTransform, resolve_transform, season_ahead
+from lstm_lab.data.windows import ES_KINDS, TargetTransform, direct, resolve_transform
 from lstm_lab.errors import ConfigError
 from lstm_lab.experiments import validation
 from lstm_lab.experiments.config import ExperimentConfig
@@ -91,20 +91,16 @@ def test_inverse_undoes_forward(kind, shift) -> None:
     np.testing.assert_array_equal(back.forward(values), z)
 
 
-def test_auto_picks_the_hybrid_only_for_a_season_ahead_direct_forecast() -> None:
+def test_auto_picks_the_hybrid_for_a_direct_forecast_of_a_seasonal_series() -> None:
     positive = _values(48)                                  # 4 seasons
     crossing = positive - positive.mean()
     assert crossing.min() < 0 < crossing.max()
-    ahead = season_ahead(12, SEASON, "direct")
-    assert ahead
-    assert resolve_transform("auto", positive, SEASON, ahead) == "log_es"
-    assert resolve_transform("auto", crossing, SEASON, ahead) == "es"
-    assert resolve_transform("auto", positive[:30], SEASON, ahead) not in ES_KINDS  # < 3 seasons
-    for horizon, strategy in ((6, "direct"), (11, "direct"), (12, "recursive"),
-                              (24, "recursive")):
-        ahead = season_ahead(horizon, SEASON, strategy)
-        assert not ahead
-        assert resolve_transform("auto", positive, SEASON, ahead) not in ES_KINDS
+    assert direct("direct") and not direct("recursive")
+    assert resolve_transform("auto", positive, SEASON, direct("direct")) == "log_es"
+    assert resolve_transform("auto", crossing, SEASON, direct("direct")) == "es"
+    assert resolve_transform("auto", positive[:30], SEASON, True) not in ES_KINDS  # < 3 seasons
+    assert resolve_transform("auto", positive, 1, True) not in ES_KINDS           # no season
+    assert resolve_transform("auto", positive, SEASON, direct("recursive")) not in ES_KINDS
 
 
 @pytest.mark.parametrize("transform", ["es", "log_es"])
