@@ -862,8 +862,8 @@ def test_a_network_declaring_a_60000_by_60000_dense_is_refused_unloaded(store, n
     text = _with_config(doc, "mlp", _huge_dense)
     blob = base64.b64decode(json.loads(text)["runs"][0]["networks"]["mlp"]["keras_base64"])
     assert len(blob) < 50_000                         # a small file that asks for ~14 GB
-    horizon = neural.config.horizon
-    weights = 60_000 * 60_000 + 60_000 + 60_000 * horizon + horizon
+    outputs = neural.config.horizon * neural.config.members   # an ensemble: members x horizon
+    weights = 60_000 * 60_000 + 60_000 + 60_000 * outputs + outputs
     with pytest.raises(DataError, match=rf"^Run 1 of the file cannot be imported: the MLP "
                                         rf"network would have {weights:,} weights; one network "
                                         r"may have at most 5,000,000 \(LSTM_LAB_MAX_WEIGHTS\)"):
@@ -926,7 +926,9 @@ def _h5_declaring(shape: tuple[int, ...]) -> bytes:
      r"the MLP network's \.keras file unpacks model\.weights\.h5 to 2\.0 MiB; at most 1\.0 MiB "
      r"fit the weights one network may have \(LSTM_LAB_MAX_WEIGHTS\)"),
     (lambda e: e.update({"model.weights.h5": _h5_declaring((60_000, 60_000))}), {},
-     r"the MLP network's weights file declares more than [\d,]+ values; its 25 weights"),
+     # the default 3-member MLP is one model 3 times as wide (zeros between members):
+     # 4 * 12 + 12 + 12 * 3 + 3 = 99 weights (a lone network: 25)
+     r"the MLP network's weights file declares more than [\d,]+ values; its 99 weights"),
 ])
 def test_imported_keras_archives_hold_only_what_keras_writes(store, neural, no_keras_load,
                                                             monkeypatch, edit, env,
