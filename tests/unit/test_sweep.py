@@ -106,7 +106,8 @@ def test_an_empty_grid_is_refused() -> None:
 # --- planning and the budget -------------------------------------------------------------------
 
 def test_configs_over_the_budget_are_flagged_not_trained(air, monkeypatch) -> None:
-    base = ExperimentConfig(epochs=50, models=("lstm",))
+    # one network: an ensemble over the budget trains fewer members instead of being refused
+    base = ExperimentConfig(epochs=50, models=("lstm",), members=1)
     grid = parse_grid(ISSUE_GRID)
     # A budget that a 1-layer, 16-unit LSTM on windows of 12 fits and a 2-layer one does not.
     fits = estimate_work(base.replace(window=12, layers=1, units=16), 120, 12,
