@@ -35,7 +35,8 @@ from lstm_lab.experiments.tuning import TunedForecaster
 from lstm_lab.limits import get_limits
 from lstm_lab.models.base import EpochHook, StopFlag
 from lstm_lab.models.classical import FitStopped
-from lstm_lab.models.registry import get_spec
+from lstm_lab.models.neural import combine_members
+from lstm_lab.models.registry import get_spec, model_label
 
 StageHook = Callable[[str, int, int], None]   # (label, stages done, stages in all)
 
@@ -139,6 +140,14 @@ class FutureForecast:
     tuning: dict[str, dict[str, Any]] = field(default_factory=dict)  # as ExperimentResult.tuning
     stopped_by_user: bool = False      # Stop (or the job's time limit) cut the fitting short
     skipped: list[str] = field(default_factory=list)  # models not fitted because of a stop
+    # per ensemble network: its members' lowest and highest forecast at each future step
+    spread: dict[str, dict[str, np.ndarray]] = field(default_factory=dict)
+    transform: str = ""                # the networks' transform ("auto" resolved)
+
+    def label(self, model: str) -> str:
+        """A model's display name, as ``ExperimentResult.label`` gives it."""
+        used = self.config.replace(transform=self.transform) if self.transform else self.config
+        return model_label(model, used)
 
     def to_csv(self) -> str:
         frame = self.forecasts.copy()
@@ -174,7 +183,7 @@ def forecast_future(config: ExperimentConfig, series: Series, steps: int | None 
     config = config.replace(members=members)
     forecasters = make_forecasters(config, season, limits, positive=bool(values.min() > 0))
     out = {"time": series.future_index(steps)}
-    tuned, notes, skipped = {}, list(limited), []
+    tuned, notes, skipped, spread, transform = {}, list(limited), [], {}, ""
     stopped = False
     started = time.perf_counter()
     for name, model in forecasters.items():
@@ -199,17 +208,30 @@ def forecast_future(config: ExperimentConfig, series: Series, steps: int | None 
         if kind == "network":
             stopped = stopped or bool(model.stopped_by_user_)
             notes += limit_notes(name, model, limits, config)
-        extended = values.copy()
+        if kind == "network":
+            transform = model.transform_.kind
+        extended, low, high = values.copy(), [], []
         while len(extended) < len(values) + steps:
-            block = model.predict(extended, np.array([len(extended)]))[0]
+            origin = np.array([len(extended)])
+            if kind == "network":     # each block from the combined path so far
+                members = model.predict_members(extended, origin)[0]      # [members, horizon]
+                block = combine_members(members[None], model.combine)[0]
+                low.append(members.min(axis=0))
+                high.append(members.max(axis=0))
+            else:
+                block = model.predict(extended, origin)[0]
             extended = np.concatenate([extended, block])
         out[name] = extended[len(values): len(values) + steps]
+        if kind == "network" and getattr(model, "members", 1) > 1:
+            spread[name] = {"low": np.concatenate(low)[:steps],
+                            "high": np.concatenate(high)[:steps]}
     history = pd.DataFrame({"time": series.index, "actual": values})
     if skipped:
         notes.append("Not fitted, because fitting was stopped: "
                      + ", ".join(MODEL_LABELS.get(m, m) for m in skipped) + ".")
     return FutureForecast(config, steps, pd.DataFrame(out), history, notes=notes, tuning=tuned,
-                          stopped_by_user=stopped, skipped=skipped)
+                          stopped_by_user=stopped, skipped=skipped, spread=spread,
+                          transform=transform)
 
 
 def _when(stamp: Any) -> str:

@@ -276,9 +276,14 @@ def future_figure(future, history_points: int | None = None) -> go.Figure:
                                line=dict(color=COLORS["actual"], width=2.2)))
     last_time, last_value = hist["time"].iloc[-1], hist["actual"].iloc[-1]
     for model in [c for c in future.forecasts.columns if c != "time"]:
+        label = safe_text(future.label(model))
+        spread = future.spread.get(model)
+        if spread is not None:
+            _add_band(fig, future.forecasts["time"], np.asarray(spread["low"], dtype="float64"),
+                      np.asarray(spread["high"], dtype="float64"), model, label)
         fig.add_trace(go.Scatter(
             x=[last_time, *future.forecasts["time"]], y=[last_value, *future.forecasts[model]],
-            mode="lines+markers", name=safe_text(model_label(model, future.config)),
+            mode="lines+markers", name=label, legendgroup=model,
             marker=dict(size=4),
             line=dict(color=COLORS.get(model), dash=DASH.get(model, "solid"), width=1.8)))
     fig.add_vline(x=last_time, line_dash="dot", line_color="#555")
