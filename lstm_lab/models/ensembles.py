@@ -280,22 +280,6 @@ def to_wide(batched: np.ndarray, wide_input: bool, gates: int) -> np.ndarray:
     return out
 
 
-def build_batched_lstm(window: int, horizon: int, layers: int, units: int, dropout: float,
-                       learning_rate: float, seed: int, members: int):
-    """The ensemble of ``networks.build_lstm(..., members=members)`` with batched weights, for
-    training; ``wide_weights`` turns its weights into the wide model's."""
-    from lstm_lab.models.networks import compiled, dropout_after
-
-    inputs = keras.Input((window, 1), name="window")
-    x = inputs
-    for i in range(layers):
-        x = MemberLSTM(units, members, seed, i, return_sequences=i < layers - 1,
-                       shared_input=i == 0, name=f"lstm_{i + 1}")(x)
-        x = dropout_after(x, dropout, seed, i)
-    outputs = MemberDense(horizon, members, seed, layers, name="members")(x)
-    return compiled(inputs, outputs, "lstm", learning_rate)
-
-
 def wide_weights(batched_model) -> list[np.ndarray]:
     """The batched ensemble's weights in the order and layout of the wide model's
     ``get_weights()`` (kernel, recurrent kernel, bias per LSTM layer; kernel, bias of Dense)."""

@@ -95,6 +95,24 @@ def as_members(outputs, members: int, horizon: int):
     return keras.layers.Reshape((members, horizon), name="members")(outputs)
 
 
+def build_batched_lstm(window: int, horizon: int, layers: int, units: int, dropout: float,
+                       learning_rate: float, seed: int, members: int):
+    """The ensemble of ``networks.build_lstm(..., members=members)`` with batched weights, for
+    training; ``ensembles.wide_weights`` turns its weights into the wide model's."""
+    import keras
+
+    from lstm_lab.models.ensembles import MemberDense, MemberLSTM
+
+    inputs = keras.Input((window, 1), name="window")
+    x = inputs
+    for i in range(layers):
+        x = MemberLSTM(units, members, seed, i, return_sequences=i < layers - 1,
+                       shared_input=i == 0, name=f"lstm_{i + 1}")(x)
+        x = dropout_after(x, dropout, seed, i)
+    outputs = MemberDense(horizon, members, seed, layers, name="members")(x)
+    return compiled(inputs, outputs, "lstm", learning_rate)
+
+
 def seeded(seed: int, layer: int, recurrent: bool = False) -> dict:
     """Initializers with explicit seeds: the same weights whatever else runs in the process
     (concurrent trainings in one server would otherwise share Keras' global seed state)."""

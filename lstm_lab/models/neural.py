@@ -316,7 +316,7 @@ class LSTMForecaster(NeuralForecaster):
 
     def _build(self):
         if self._batched:
-            from lstm_lab.models.ensembles import build_batched_lstm
+            from lstm_lab.models.networks import build_batched_lstm
 
             return build_batched_lstm(self.window, self.output_steps, self.layers, self.units,
                                       self.dropout, self.learning_rate, self.seed, self.members)

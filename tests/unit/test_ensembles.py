@@ -88,8 +88,8 @@ def test_a_fresh_ensembles_members_start_from_different_weights() -> None:
 
 @pytest.mark.parametrize("layers", [1, 2])
 def test_batched_weights_give_the_wide_models_outputs(layers) -> None:
-    from lstm_lab.models.ensembles import build_batched_lstm, wide_weights
-    from lstm_lab.models.networks import build_lstm
+    from lstm_lab.models.ensembles import wide_weights
+    from lstm_lab.models.networks import build_batched_lstm, build_lstm
 
     batched = build_batched_lstm(WINDOW, HORIZON, layers, UNITS, 0.0, 1e-3, 4, K)
     rng = np.random.default_rng(layers)   # as training would leave them: no longer the start
