@@ -269,7 +269,8 @@ def run_experiment(config: ExperimentConfig, series: Series, on_epoch: EpochHook
             check = validation.compare(model, train_values, season, config.horizon)
             if check:
                 checked[name] = check
-                worse = validation.worse_note(model_label(name, config), check, season)
+                worse = validation.worse_note(fitted_label(name, model, config), check,
+                                              season)
                 notes += [worse] if worse else []
             histories[name] = model.history_
             epochs_run[name] = model.epochs_run_
@@ -638,7 +639,7 @@ def limit_notes(name: str, model: Any, limits: Limits,
                  config: ExperimentConfig | None = None) -> list[str]:
     """What the server's limits did to a network, in words, named as the result names it."""
     notes = []
-    label = model_label(name, config)
+    label = fitted_label(name, model, config)
     if model.n_windows_total_ > model.n_windows_used_:
         notes.append(f"{label} trained on the most recent {model.n_windows_used_:,} of "
                      f"{model.n_windows_total_:,} windows ({env_var('max_train_windows')}).")
@@ -647,6 +648,15 @@ def limit_notes(name: str, model: Any, limits: Limits,
                      f"({env_var('max_train_seconds')}) after {model.epochs_run_} epochs; its "
                      "results use the weights learned so far.")
     return notes
+
+
+def fitted_label(name: str, model: Any, config: ExperimentConfig | None) -> str:
+    """A fitted network's display name: ``model_label`` of ``config`` with the transform the
+    network used ("auto" resolved: "ES-LSTM (3 seeds)"), as ``ExperimentResult.label`` has it."""
+    kind = getattr(getattr(model, "transform_", None), "kind", None)
+    if config is not None and kind:
+        config = config.replace(transform=kind)
+    return model_label(name, config)
 
 
 def _positions(origins: np.ndarray, horizon: int, end: int) -> np.ndarray:

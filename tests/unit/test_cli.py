@@ -134,24 +134,38 @@ def test_out_writes_the_three_files(tmp_path, csv_files) -> None:
 
 
 @requires_tf
-def test_table_marks_the_best_model(capsys) -> None:
+def test_table_marks_the_best_model(capsys, monkeypatch) -> None:
+    from lstm_lab.cli import run as cli_run
+
+    results, real_run = [], cli_run.run_experiment
+
+    def kept(*args, **kwargs):                 # the run the table prints, for its labels
+        results.append(real_run(*args, **kwargs))
+        return results[-1]
+
+    monkeypatch.setattr(cli_run, "run_experiment", kept)
     code = main(["run", "--window", "4", "--test-size", "12", "--epochs", "2", "--units", "4",
                  "--mlp-units", "4", "--patience", "0", "--validation-fraction", "0"])
     out = capsys.readouterr().out
     assert code == 0
+    (result,) = results
     lines = out.splitlines()
     assert lines[0] == "Passengers: 144 points, 132 train, 12 test, horizon 1"
     assert lines[1].split() == ["model", "RMSE", "MAE", "MAPE", "%", "MASE", "fit", "s"]
-    labels = ["LSTM", "MLP", "Naive (last value)", "Seasonal naive"]
+    # the networks as the run names them: "ES-LSTM (3 seeds)" (auto chose the ES hybrid)
+    labels = [result.label(m) for m in ("lstm", "mlp", "naive", "seasonal_naive")]
+    assert labels[2:] == ["Naive (last value)", "Seasonal naive"]
     for label in labels:
         assert sum(line.startswith(label) for line in lines) == 1, label
     best = [line for line in lines if line.endswith("<- best")]
     assert len(best) == 1
-    rmse = {line[:22].strip(): float(line[22:33]) for line in lines[2:6]}
+    rows = lines[2:2 + len(result.metrics)]                  # one row per model
+    rmse = {line[:22].strip(): float(line[22:33]) for line in rows}
+    assert sorted(rmse) == sorted(result.label(m) for m in result.metrics)
     assert best[0][:22].strip() == min(rmse, key=rmse.get)
     assert lines[-1].startswith("total ") and lines[-1].endswith(" s")
-    assert lines[-2].startswith("transform: log_seasonal_diff (auto: all values are positive")
-    assert "the changes repeat every 12 points" in lines[-2]
+    assert lines[-2].startswith("transform: log_es (auto: all values are positive")
+    assert "the series has a season of 12 and at least 3 seasons" in lines[-2]
 
 
 def test_help_exits_0(capsys) -> None:

@@ -153,8 +153,8 @@ def test_forecast_ahead_networks_share_the_training_time_limit(monkeypatch) -> N
     future = forecast_future(config, make_tiny_series(), 6)
     assert len(caps) == 2 and all(1.0 <= cap <= 7 for cap in caps)
     assert [note.split(" after ")[0] for note in future.notes] == [
-        f"{name} stopped at the time limit of 7 s (LSTM_LAB_MAX_TRAIN_SECONDS)"
-        for name in ("MLP", "LSTM")]
+        f"{future.label(name)} stopped at the time limit of 7 s (LSTM_LAB_MAX_TRAIN_SECONDS)"
+        for name in ("mlp", "lstm")]
 
 
 def test_forecast_ahead_leaves_out_a_classical_fit_cut_short_and_keeps_the_rest(

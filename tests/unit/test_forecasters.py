@@ -62,11 +62,14 @@ def test_predict_before_fit_raises(model) -> None:
 
 
 # --- networks ---------------------------------------------------------------------------------
-@pytest.mark.parametrize(("transform", "season", "first"), [
-    ("none", 1, 4), ("log_diff", 1, 5), ("seasonal_diff", 12, 16), ("auto", 12, 16)])
+@pytest.mark.parametrize(("transform", "season", "strategy", "first"), [
+    ("none", 1, "direct", 4), ("log_diff", 1, "direct", 5), ("seasonal_diff", 12, "direct", 16),
+    ("auto", 12, "direct", 4),          # 3 seasons of 12, direct: the ES hybrid, no lag
+    ("auto", 12, "recursive", 16)])     # recursive: log_seasonal_diff, a lag of 12
 def test_first_origin_counts_window_and_lag(tiny_values, fast_kwargs, transform, season,
-                                            first) -> None:
-    model = MLPForecaster(window=4, transform=transform, season=season, **fast_kwargs)
+                                            strategy, first) -> None:
+    model = MLPForecaster(window=4, transform=transform, season=season, strategy=strategy,
+                          **fast_kwargs)
     assert model.fit(tiny_values[:36]).first_origin_ == first
 
 

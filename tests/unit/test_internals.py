@@ -153,7 +153,19 @@ def run():
     return run_experiment(config, make_tiny_series())
 
 
-def test_internals_for_a_run_use_the_window_predict_uses(run) -> None:
+@pytest.fixture(scope="module")
+def lone_run():
+    """The same run with a lone LSTM (``run`` trains the default ensemble)."""
+    from lstm_lab.experiments.training import run_experiment
+
+    config = ExperimentConfig(window=4, test_size=6, transform="log_diff", models=("lstm",),
+                              members=1, **FAST)
+    return run_experiment(config, make_tiny_series())
+
+
+@pytest.mark.parametrize("which", ["run", "lone_run"])
+def test_internals_for_a_run_use_the_window_predict_uses(which, request) -> None:
+    run = request.getfixturevalue(which)
     forecaster = run.forecasters["lstm"]
     for origin in (forecaster.first_origin_, run.n_train, run.n_points - 1):
         found = internals_for_result(run, origin)
@@ -164,9 +176,15 @@ def test_internals_for_a_run_use_the_window_predict_uses(run) -> None:
         assert found["actual"][0] == run.predictions["actual"].iloc[origin]
         np.testing.assert_array_equal(found["window"],
                                       run.predictions["actual"].to_numpy()[origin - 4:origin])
-        # the raw network output is the Dense layer on the replayed last hidden state
+        # the raw network output is the Dense layer on the replayed last hidden state (of an
+        # ensemble: member 1's output, from its block of the wide layer)
         kernel, bias = forecaster.model_.get_layer("forecast").get_weights()
-        np.testing.assert_allclose(found["prediction_model"], found["h"][-1] @ kernel + bias,
+        k = found["members"]
+        assert k == run.config.members
+        units, outputs = kernel.shape[0] // k, kernel.shape[1] // k
+        assert units == FAST["units"] and outputs == run.config.horizon
+        np.testing.assert_allclose(found["prediction_model"],
+                                   found["h"][-1] @ kernel[:units, :outputs] + bias[:outputs],
                                    atol=1e-5)
         assert found["x"].shape == (4, 1) and found["origin"] == origin
 

@@ -12,31 +12,41 @@ from lstm_lab.data.series import Series
 from lstm_lab.errors import ConfigError
 from lstm_lab.experiments.config import ExperimentConfig
 from lstm_lab.experiments.training import (
+    affordable_members,
     check_budget,
     estimate_work,
     preflight,
     run_experiment,
 )
 from lstm_lab.limits import Limits
-from tests.conftest import FAST, make_tiny_series, requires_tf
+from tests.conftest import FAST, make_tiny_series, make_tiny_values, requires_tf
 
 
 def test_work_counts_weights_steps_windows_and_epochs() -> None:
     config = ExperimentConfig(window=12, units=32, mlp_units=32, epochs=200,
-                              validation_fraction=0.0, transform="none")
+                              validation_fraction=0.0, transform="none", members=1)
     work = estimate_work(config, n_train=120, season=12, limits=Limits())
     windows = 120 - 12 - 1 + 1
     assert work["lstm"] == (4 * 32 * (1 + 32 + 1) + 33) * 12 * windows * 200
     assert work["mlp"] == (12 * 32 + 32 + 33) * windows * 200
+    # an ensemble of 3: the batched LSTM works each member's weights once, the MLP is one
+    # model 3 x as wide (3 x 32 units, 3 outputs)
+    ensemble = estimate_work(config.replace(members=3), n_train=120, season=12, limits=Limits())
+    assert ensemble["lstm"] == 3 * work["lstm"]
+    assert ensemble["mlp"] == (12 * 96 + 96 + 96 * 3 + 3) * windows * 200
 
 
 def test_default_experiment_is_well_within_the_budget() -> None:
+    """Each network of the default ensemble is well within the budget, and the whole default
+    ensemble is trained (not cut to fewer members)."""
     config = ExperimentConfig()
-    assert max(estimate_work(config, 120, 12, Limits()).values()) < Limits().max_work / 50
+    lone = config.replace(members=1)
+    assert max(estimate_work(lone, 120, 12, Limits()).values()) < Limits().max_work / 50
+    assert affordable_members(config, 120, 12, Limits(), n_points=144) == config.members
 
 
 def test_a_huge_run_is_refused_before_training_naming_the_knobs() -> None:
-    config = ExperimentConfig(units=1024, epochs=5000)
+    config = ExperimentConfig(units=1024, epochs=5000, members=1)
     with pytest.raises(ConfigError) as info:
         check_budget(config, n_train=120, season=12, limits=Limits())
     message = str(info.value)
@@ -45,7 +55,7 @@ def test_a_huge_run_is_refused_before_training_naming_the_knobs() -> None:
 
 
 def test_a_long_run_is_refused_with_the_epochs_that_would_fit() -> None:
-    config = ExperimentConfig(epochs=5000, transform="log_diff")
+    config = ExperimentConfig(epochs=5000, transform="log_diff", members=1)
     with pytest.raises(ConfigError, match=r"Lower epochs to at most 3,959 \(now 5,000\)"):
         check_budget(config, 120, 12, Limits(max_work=20_000_000_000))
 
@@ -56,8 +66,19 @@ def test_long_series_train_on_the_most_recent_windows(monkeypatch) -> None:
     result = run_experiment(config, make_tiny_series())
     model = result.forecasters["mlp"]
     assert model.n_windows_used_ == 10 and model.n_windows_total_ > 10
-    assert result.notes == [f"MLP trained on the most recent 10 of {model.n_windows_total_} "
-                            "windows (LSTM_LAB_MAX_TRAIN_WINDOWS).", IN_SAMPLE_NOTE]
+    assert result.notes == [f"{result.label('mlp')} trained on the most recent 10 of "
+                            f"{model.n_windows_total_} windows (LSTM_LAB_MAX_TRAIN_WINDOWS).",
+                            IN_SAMPLE_NOTE]
+
+
+def test_a_limit_note_names_the_network_as_the_run_does(monkeypatch) -> None:
+    """With 42 training points (3 seasons of 12) auto picks the ES hybrid: the note says
+    "ES-MLP (3 seeds)" as the table does, not the config's "MLP (3 seeds)"."""
+    monkeypatch.setenv("LSTM_LAB_MAX_TRAIN_WINDOWS", "10")
+    config = ExperimentConfig(window=4, test_size=6, models=("mlp",), **FAST)
+    result = run_experiment(config, make_tiny_series(make_tiny_values(48)))
+    assert result.transform == "log_es" and result.label("mlp").startswith("ES-MLP")
+    assert result.notes[0].startswith(f"{result.label('mlp')} trained on the most recent 10 of ")
 
 
 # the naive model forecasts the 34 training points from origins 1..33
@@ -87,7 +108,8 @@ def test_training_stops_at_the_wall_clock_cap_and_says_so(monkeypatch) -> None:
     result = run_experiment(config, make_tiny_series())
     assert result.epochs_run["mlp"] < 5000
     (note,) = result.notes
-    assert note.startswith("MLP stopped at the time limit of 1 s (LSTM_LAB_MAX_TRAIN_SECONDS)")
+    assert note.startswith(f"{result.label('mlp')} stopped at the time limit of 1 s "
+                           "(LSTM_LAB_MAX_TRAIN_SECONDS)")
 
 
 def test_a_constant_series_is_refused_honestly() -> None:
@@ -104,7 +126,7 @@ def test_a_constant_series_is_refused_honestly() -> None:
 # --- the size of a network: max_weights -----------------------------------------------------------
 
 HUGE = ExperimentConfig(architecture="bilstm", layers=8, units=1024, mlp_layers=8, mlp_units=4096,
-                        window=4, test_size=6, epochs=3, tuning="off")
+                        window=4, test_size=6, epochs=3, tuning="off", members=1)
 
 
 def test_a_huge_network_on_a_tiny_series_passes_the_work_budget_but_not_the_size_cap() -> None:
@@ -145,7 +167,7 @@ def test_the_units_named_are_the_largest_that_fit(model, field, fits) -> None:
 def test_weights_count_every_tuning_variant_and_tuning_off_is_offered() -> None:
     """tuning=auto also trains each network with twice the units: 100 units as set fit a cap of
     50,000 weights, the 200-unit variant does not."""
-    config = ExperimentConfig(horizon=12, test_size=12, units=100)
+    config = ExperimentConfig(horizon=12, test_size=12, units=100, members=1, tuning="auto")
     limits = Limits(max_weights=50_000)
     check_budget(config.replace(tuning="off"), 132, 12, limits)
     with pytest.raises(ConfigError) as info:
@@ -171,17 +193,24 @@ def test_when_not_one_unit_fits_the_message_says_what_else_to_change() -> None:
 @requires_tf
 @pytest.mark.parametrize("architecture", ["lstm", "gru", "bilstm", "cnn_lstm", "encoder_decoder"])
 @pytest.mark.parametrize("strategy", ["direct", "recursive"])
-def test_count_weights_is_what_keras_builds(architecture, strategy) -> None:
+@pytest.mark.parametrize("members", [None, 1])          # None: the default ensemble size
+def test_count_weights_is_what_keras_builds(architecture, strategy, members) -> None:
+    """An ensemble's count is its wide model's (the one Keras model a run keeps), built as the
+    forecasters build it; bilstm, cnn_lstm and encoder_decoder build one network."""
     from lstm_lab.experiments.training import count_weights
-    from lstm_lab.models.architectures import build
+    from lstm_lab.models.architectures import build, ensemble_size
     from lstm_lab.models.networks import build_mlp
 
     config = ExperimentConfig(architecture=architecture, strategy=strategy, window=8, horizon=3,
                               layers=2, units=5, mlp_layers=2, mlp_units=6, tuning="off")
+    if members is not None:
+        config = config.replace(members=members)
+    k = config.members
     steps = 1 if strategy == "recursive" else 3
     assert count_weights(config, 12) == {
-        "lstm": build(architecture, 8, steps, 2, 5).count_params(),
-        "mlp": build_mlp(8, steps, 2, 6).count_params()}
+        "lstm": build(architecture, 8, steps, 2, 5,
+                      members=ensemble_size(architecture, k)).count_params(),
+        "mlp": build_mlp(8, steps, 2, 6, members=k).count_params()}
 
 
 def test_an_oversized_run_is_refused_before_any_training(monkeypatch) -> None:
@@ -203,7 +232,7 @@ def long_sine(n: int = 100_000) -> Series:
 
 def test_work_counts_the_forecasts_a_third_of_a_training_step_each() -> None:
     config = ExperimentConfig(window=12, units=32, mlp_units=32, epochs=200,
-                              validation_fraction=0.0, transform="none", tuning="off")
+                              validation_fraction=0.0, transform="none", tuning="off", members=1)
     trained = estimate_work(config, n_train=120, season=12, limits=Limits())
     work = estimate_work(config, n_train=120, season=12, limits=Limits(), n_points=144)
     origins = (120 - 12) + 24                      # in the training part, then the test part
