@@ -511,7 +511,7 @@ def check_budget(config: ExperimentConfig, n_train: int, season: int,
             fix = ("Set tuning to off (tuning=auto trains each network up to three times), "
                    + fix[0].lower() + fix[1:])
         raise ConfigError(
-            f"This run is too big for this server: the {model_label(model)} needs about "
+            f"This run is too big for this server: the {model_label(model, config)} needs about "
             f"{work:.1e} weight updates and the budget is {limits.max_work:.1e} (set by "
             f"{env_var('max_work')}). {fix}: now {size}.")
 
