@@ -228,7 +228,7 @@ def test_grid_inputs_are_bounded_and_too_many_values_are_refused(store) -> None:
 @requires_tf
 def test_a_gru_sweep_calls_its_network_gru(store) -> None:
     cfg = ExperimentConfig(epochs=2, units=4, mlp_units=4, patience=0, validation_fraction=0.0,
-                           architecture="gru", models=("lstm", "naive"))
+                           architecture="gru", models=("lstm", "naive"), members=1)
     at = set_grid(page(cfg), {"layers": "1, 2"})
     at.button(key="sweep.run").click().run()
     job = at.session_state["lab.job"]

@@ -7,7 +7,9 @@ import time
 
 from tests.app.conftest import QUICK, make_app, texts, wait_for_training
 
-MODEL_LABELS = ["Naive (last value)", "Seasonal naive", "Holt-Winters", "SARIMA", "MLP", "LSTM"]
+# the models' order on the page; their names are the run's (a network's says its transform and
+# ensemble size: "ES-LSTM (3 seeds)")
+MODEL_KEYS = ["naive", "seasonal_naive", "holt_winters", "sarima", "mlp", "lstm"]
 
 
 def _train(params: dict[str, str]):
@@ -23,8 +25,10 @@ def test_default_training_shows_metrics_for_all_models() -> None:
     at = _train(QUICK)
     assert not at.exception
     assert not at.error
+    result = list(at.session_state["lab.runs"].values())[-1]
     labels = [m.label.replace(" ★", "") for m in at.metric]
-    assert labels == MODEL_LABELS
+    assert labels == [result.label(m) for m in MODEL_KEYS]
+    assert labels[:4] == ["Naive (last value)", "Seasonal naive", "Holt-Winters", "SARIMA"]
     assert all(math.isfinite(float(m.value)) for m in at.metric)
     assert sum("★" in m.label for m in at.metric) == 1
     assert "**Test metrics** (★ = lowest RMSE)" in texts(at.markdown)
@@ -33,10 +37,13 @@ def test_default_training_shows_metrics_for_all_models() -> None:
                                    "skill vs seasonal naive %"]
     assert len(table) == 6
     assert [b.label for b in at.get("download_button")] == [
-        "Predictions CSV", "Metrics + config JSON", "Trained LSTM (.keras)"]
-    # the transform auto chose, and why, in words
-    assert any(c.startswith("Target transform: **log_seasonal_diff**") and
-               "the changes repeat every 12 points (autocorrelation 0.81 > 0.3)" in c
+        "Predictions CSV", "Metrics + config JSON", f"Trained {result.label('lstm')} (.keras)"]
+    # the transform auto chose, and why, in words: the ES hybrid for a direct forecast of a
+    # seasonal series with at least 3 seasons of training data (one step too)
+    assert result.transform == "log_es"
+    assert any(c.startswith("Target transform: **log_es**") and
+               "the series has a season of 12 and at least 3 seasons to learn it from, so it "
+               "uses the ES hybrid" in c
                for c in texts(at.caption))
 
 
@@ -118,7 +125,8 @@ def test_a_queued_run_shows_its_place_and_can_leave_the_queue() -> None:
 
 
 def test_a_season_ahead_forecast_shows_what_tuning_kept() -> None:
-    at = make_app({**QUICK, "test_size": "12", "horizon": "12", "models": "lstm,naive"})
+    at = make_app({**QUICK, "test_size": "12", "horizon": "12", "models": "lstm,naive",
+                   "tuning": "auto"})        # tuning is off by default
     at.run()
     at.switch_page("pages/train.py").run()
     tuning_radio = next(r for r in at.radio if r.label == "Tuning")
@@ -127,10 +135,10 @@ def test_a_season_ahead_forecast_shows_what_tuning_kept() -> None:
     at = wait_for_training(at)
     assert not at.exception and not at.error
     result = list(at.session_state["lab.runs"].values())[-1]
-    kept = result.tuning["lstm"]
-    assert f"Tuning: LSTM kept **{kept['chosen']}**." in texts(at.caption)
+    kept, name = result.tuning["lstm"], result.label("lstm")
+    assert f"Tuning: {name} kept **{kept['chosen']}**." in texts(at.caption)
     table = next(d.value for d in at.dataframe if "validation RMSE" in d.value.columns)
-    lstm = table[table["network"] == "LSTM"]
+    lstm = table[table["network"] == name]
     assert len(lstm) == 3 and lstm.loc[lstm["kept"] == "✓", "variant"].tolist() == [kept["chosen"]]
     assert lstm["validation RMSE"].min() == lstm.loc[lstm["kept"] == "✓", "validation RMSE"].item()
     code = next(c.value for c in at.code if "keras.layers.LSTM" in c.value)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from unittest.mock import patch
 
+from lstm_lab.models.registry import model_label
 from tests.app.conftest import QUICK, make_app, texts, wait_for_training
 from tests.conftest import requires_tf
 
@@ -20,22 +21,23 @@ def _view(view: str, params: dict[str, str]):
 
 def test_backtest_view_runs_every_fold_and_summarises() -> None:
     at = _view("Backtest", {**QUICK, "test_size": "12", "horizon": "12",
-                            "models": "lstm,seasonal_naive"})
+                            "models": "lstm,seasonal_naive", "tuning": "auto"})  # off by default
     assert any("Press **Run backtest**" in i for i in texts(at.info))
     (run,) = [b for b in at.button if b.label == "Run backtest"]
     run.click().run()
     wait_for_training(at)
     assert not at.exception and not at.error
     summary, per_fold = at.dataframe[0].value, at.dataframe[1].value
-    assert list(summary.index) == ["Seasonal naive", "LSTM"]
+    lstm = model_label("lstm", at.session_state["lab.config"])      # "LSTM (3 seeds)"
+    assert list(summary.index) == ["Seasonal naive", lstm]
     assert len(per_fold) == 3 and per_fold.index[0].startswith("fold 1 (1958-01-01")
     # seasonal naive's fold RMSEs are textbook values (12-step, Dec 1957/58/59 seasons)
     assert [round(v, 3) for v in per_fold["Seasonal naive"]] == [17.012, 49.254, 50.708]
     # a 12-step forecast of monthly data is tuned: each fold says which variant it kept
     kept = at.table[0].value
-    assert list(kept.index) == ["fold 1", "fold 2", "fold 3"] and list(kept.columns) == ["LSTM"]
+    assert list(kept.index) == ["fold 1", "fold 2", "fold 3"] and list(kept.columns) == [lstm]
     assert all(v.startswith(("as set: ", "seasonal difference", "first difference"))
-               for v in kept["LSTM"])
+               for v in kept[lstm])
 
 
 def test_forecast_ahead_view_forecasts_past_the_end() -> None:
@@ -101,8 +103,10 @@ def test_each_session_downloads_only_its_own_trained_lstm(tmp_path) -> None:
     units = {}
     with patch.object(DeltaGenerator, "download_button", spy):
         for name, n_units in (("first", 4), ("second", 8)):
+            # one network (not an ensemble, whose one wide model is members x units wide),
+            # trained on a transform named plainly: its download is "Trained LSTM (.keras)"
             at = make_app({**QUICK, "units": str(n_units), "models": "lstm,naive",
-                           "tuning": "off"})
+                           "tuning": "off", "members": "1", "transform": "log_seasonal_diff"})
             at.switch_page("pages/train.py").run()
             at.button(key="FormSubmitter:train_form-Train").click().run()
             wait_for_training(at)
@@ -135,8 +139,10 @@ def _lstm_units(raw: bytes, path) -> int:
 def test_a_gru_run_is_called_gru_on_cards_sidebar_downloads_and_backtest() -> None:
     """The recurrent network is named by its architecture wherever the page shows it: a 2-layer
     GRU is "GRU ×2" on its metric card and download, "2×8 GRU" in the sidebar, never "LSTM"."""
+    # one network on a plainly named transform: "GRU ×2", not "ES-GRU ×2 (3 seeds)"
     params = {**QUICK, "architecture": "gru", "layers": "2", "models": "lstm,naive",
-              "tuning": "off", "test_size": "12"}
+              "tuning": "off", "test_size": "12", "members": "1",
+              "transform": "log_seasonal_diff"}
     first = make_app(params)    # AppTest keeps the sidebar of a session's first run only
     first.switch_page("pages/train.py").run()
     assert "window 12 · horizon 1 · 2×8 GRU · 8 epochs · seed 0" in texts(first.sidebar.markdown)
@@ -146,6 +152,7 @@ def test_a_gru_run_is_called_gru_on_cards_sidebar_downloads_and_backtest() -> No
     assert not at.exception and not at.error
     labels = [m.label.replace(" ★", "") for m in at.metric]
     assert labels == ["Naive (last value)", "GRU ×2"]
+    assert labels[1] == list(at.session_state["lab.runs"].values())[-1].label("lstm")
     downloads = [b.label for b in at.get("download_button")]
     assert "Trained GRU ×2 (.keras)" in downloads
     assert not [label for label in [*labels, *downloads] if "LSTM" in label]

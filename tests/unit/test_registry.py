@@ -49,16 +49,21 @@ def test_every_spec_is_complete() -> None:
     ("lstm", 1, "LSTM"), ("gru", 2, "GRU ×2"), ("bilstm", 3, "BiLSTM ×3"),
     ("encoder_decoder", 2, "Encoder-decoder LSTM")])
 def test_the_recurrent_network_is_named_by_its_architecture(architecture, layers, label) -> None:
-    config = ExperimentConfig(architecture=architecture, layers=layers, window=12)
+    config = ExperimentConfig(architecture=architecture, layers=layers, window=12, members=1)
     assert registry.model_label("lstm", config) == label
     assert registry.model_label("lstm") == "LSTM"           # no config: the model's own label
     assert registry.model_label("mlp", config) == "MLP"
     assert registry.model_label("unknown") == "unknown"
+    # the default ensemble of 3 adds its size where the architecture ensembles
+    ensemble = config.replace(members=3)
+    seeds = "" if architecture in ("bilstm", "encoder_decoder") else " (3 seeds)"
+    assert registry.model_label("lstm", ensemble) == label + seeds
+    assert registry.model_label("mlp", ensemble) == "MLP (3 seeds)"
 
 
 def test_the_loss_chart_names_a_gru_as_a_gru() -> None:
     fig = plots.loss_figure({"lstm": {"loss": [1.0, 0.5]}},
-                            config=ExperimentConfig(architecture="gru", layers=2))
+                            config=ExperimentConfig(architecture="gru", layers=2, members=1))
     assert fig.data[0].name == "GRU ×2 train"
 
 
