@@ -49,10 +49,15 @@ class BacktestResult:
     predictions: pd.DataFrame          # time, actual, fold, one column per model (test blocks)
     series_name: str = ""
     stopped_by_user: bool = False
+    labels: dict[str, str] = field(default_factory=dict)   # each model as its runs named it
 
     @property
     def models(self) -> list[str]:
         return list(self.folds[0]["metrics"]) if self.folds else []
+
+    def label(self, model: str) -> str:
+        """A model's display name as the folds' runs gave it ("ES-LSTM (3 seeds)")."""
+        return self.labels.get(model) or model_label(model, self.config)
 
     def summary(self) -> pd.DataFrame:
         """Mean and standard deviation of each metric over the folds, one row per model."""
@@ -127,7 +132,7 @@ def run_backtest(config: ExperimentConfig, series: Series, folds: int = 3, refit
             stopped = True            # a stop (or a job's deadline) between folds ends the backtest
             break
     return BacktestResult(cfg, refit, fold_rows, pd.concat(frames, ignore_index=True),
-                          series.name, stopped)
+                          series.name, stopped, labels={m: first.label(m) for m in first.metrics})
 
 
 @dataclass

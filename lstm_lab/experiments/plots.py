@@ -261,7 +261,7 @@ def backtest_figure(backtest, models: list[str] | None = None) -> go.Figure:
         for model in models:
             fig.add_trace(go.Scatter(
                 x=block["time"], y=block[model], mode="lines", legendgroup=model,
-                name=safe_text(model_label(model, backtest.config)), showlegend=i == 0,
+                name=safe_text(backtest.label(model)), showlegend=i == 0,
                 line=dict(color=COLORS.get(model), dash=DASH.get(model, "solid"), width=1.6)))
     mode = "refitted on every fold" if backtest.refit else "fitted once, on fold 1"
     return _layout(fig, f"Backtest: {len(backtest.folds)} folds, models {mode}",

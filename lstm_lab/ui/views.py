@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-from functools import partial
-
 import pandas as pd
 import streamlit as st
 
 from lstm_lab.data.series import Series
 from lstm_lab.experiments import evaluation, plots
 from lstm_lab.experiments.config import ExperimentConfig
-from lstm_lab.models.registry import model_label
 from lstm_lab.ui import live, state, widgets
 from lstm_lab.ui.text import plain
 
@@ -63,7 +60,7 @@ def _draw_backtest(backtest: evaluation.BacktestResult) -> None:
     st.plotly_chart(plots.backtest_figure(backtest), key="backtest_chart")
     summary = backtest.summary()
     table = summary[["rmse mean", "rmse std", "mae mean", "mase mean", "mase std"]]
-    name = partial(model_label, config=backtest.config)   # "GRU ×2", never "LSTM"
+    name = backtest.label                     # as the runs named it: "GRU ×2", never "LSTM"
     table.index = [name(m) for m in table.index]
     st.markdown("**Over all folds** (mean ± standard deviation; MASE below 1 beats seasonal "
                 "naive's in-sample error)")
@@ -106,7 +103,7 @@ def _draw_future(future: evaluation.FutureForecast) -> None:
     st.caption("There is no truth to score these against yet: the backtest tells how far to "
                "trust them.")
     for model, info in future.tuning.items():
-        st.caption(f"Tuning: {model_label(model, future.config)} kept **{info['chosen']}** "
+        st.caption(f"Tuning: {future.label(model)} kept **{info['chosen']}** "
                    f"(validation RMSE {info['scores'].get(info['chosen'], float('nan')):.4g}).")
     st.download_button("Forecast CSV", future.to_csv(), "lstm_lab_forecast.csv", "text/csv",
                        icon=":material/download:")

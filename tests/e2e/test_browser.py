@@ -198,15 +198,16 @@ def test_stop_keeps_what_was_learned(page: Page) -> None:
 
 
 def test_a_season_ahead_forecast_shows_tuning_live_and_in_the_results(page: Page) -> None:
-    # 12 months ahead: tuning trains each network three times; small networks keep it quick.
+    # 12 months ahead with tuning=auto (off by default): tuning trains each network three
+    # times; small single networks keep it quick.
     open_page(page, "/train?test_size=12&horizon=12&epochs=60&units=8&mlp_units=8"
-                    "&models=lstm,mlp,holt_winters")
+                    "&models=lstm,mlp,holt_winters&tuning=auto&members=1")
     train_button(page).click()
     expect(main(page).get_by_text(re.compile(r"tuning, variant [123] of 3"))).to_be_visible(
         timeout=TRAIN_TIMEOUT_MS)
     expect(main(page).get_by_test_id("stMetric")).to_have_count(3, timeout=TRAIN_TIMEOUT_MS)
     wait_for_app(page)
-    expect(main(page).get_by_text(re.compile(r"^Tuning: LSTM kept "))).to_be_visible()
+    expect(main(page).get_by_text(re.compile(r"^Tuning: (ES-)?LSTM kept "))).to_be_visible()
     main(page).get_by_text("How tuning chose each network's settings").click()
     table = main(page).get_by_test_id("stDataFrame").filter(has_text="validation RMSE")
     expect(table).to_be_visible()
