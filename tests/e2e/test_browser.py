@@ -175,10 +175,12 @@ def test_training_shows_results_and_chart(page: Page) -> None:
     main(page).get_by_text("Zoom to the test part").click()
     expect(forecast).to_contain_text("test part and the 24 points before it")
     legend = forecast.locator(".legend .traces")
-    expect(legend).to_have_count(7)                      # actual + 6 models
+    # actual + 6 models + the members' range of each ensemble (the LSTM and the MLP)
+    expect(legend).to_have_count(9)
+    expect(legend.filter(has_text="members' range")).to_have_count(2)
     main(page).get_by_test_id("stButtonGroup").get_by_role(
         "button", name="Naive (last value)").click()
-    expect(legend).to_have_count(6)
+    expect(legend).to_have_count(8)
     expect(metrics).to_have_count(6)                     # the results themselves are unchanged
     expect_no_exception(page)
 
