@@ -28,7 +28,7 @@ from lstm_lab.experiments.explanations import transform_reason
 from lstm_lab.experiments.metrics import METRIC_HELP
 from lstm_lab.experiments.sources import load_series
 from lstm_lab.experiments.training import ExperimentResult
-from lstm_lab.models.architectures import ARCHITECTURES, architecture_keras_code
+from lstm_lab.models.architectures import ARCHITECTURES, architecture_keras_code, ensemble_size
 from lstm_lab.models.registry import model_label
 from lstm_lab.ui import cache, state
 from lstm_lab.ui.text import code_span, plain
@@ -314,8 +314,11 @@ def sidebar_summary(cfg: ExperimentConfig, where=None) -> None:
         st.markdown(f"**{DATASET_LABELS[cfg.dataset].split(' (')[0]}**"
                     + (f" · {code_span(cfg.csv_path, 40)}" if cfg.dataset == "csv" else ""))
         network = ARCHITECTURES[cfg.architecture].short   # "GRU", not "LSTM", for a GRU
+        seeds = ensemble_size(cfg.architecture, cfg.members)
+        ensemble = f" · {seeds} seeds" if seeds > 1 else ""
         st.markdown(f"window {cfg.window} · horizon {cfg.horizon} · "
-                    f"{cfg.layers}×{cfg.units} {network} · {cfg.epochs} epochs · seed {cfg.seed}")
+                    f"{cfg.layers}×{cfg.units} {network}{ensemble} · {cfg.epochs} epochs · "
+                    f"seed {cfg.seed}")
         with st.popover("Copy link", icon=":material/link:", width="stretch"):
             st.caption("This link reopens the lab with every setting restored"
                        + (" (the CSV itself must be uploaded again)." if cfg.dataset == "csv"

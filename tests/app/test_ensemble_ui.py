@@ -54,3 +54,14 @@ def test_an_ensemble_run_shows_its_band_note_and_validation_lines() -> None:
     line = (f"{name} validation: RMSE {check['rmse']:.4g} vs seasonal naive "
             f"{check['seasonal_naive_rmse']:.4g} over {check['origins']} origins")
     assert line in captions
+
+
+def test_the_sidebar_summary_names_the_ensemble_size() -> None:
+    at = make_app()
+    at.switch_page("pages/train.py").run()
+    assert not at.exception
+    assert "1×32 LSTM · 3 seeds · 200 epochs" in " ".join(texts(at.sidebar.markdown))
+    single = make_app({"members": "1"})
+    single.switch_page("pages/train.py").run()
+    summary = " ".join(texts(single.sidebar.markdown))
+    assert "1×32 LSTM · 200 epochs" in summary and "seeds" not in summary
