@@ -142,12 +142,6 @@ def plain_copy(model):
     return copy
 
 
-def members_of(model) -> int:
-    """How many members a Keras model holds: its output's middle axis, 1 for a lone network."""
-    shape = model.output_shape
-    return int(shape[1]) if len(shape) == 3 else 1
-
-
 # --- training fast: members with batched weights ------------------------------------------------
 @keras.saving.register_keras_serializable(package="lstm_lab")
 class MemberLSTM(keras.layers.Layer):

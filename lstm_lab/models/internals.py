@@ -137,7 +137,7 @@ def lstm_internals(model_or_layer, window_values: np.ndarray, layer: str | int |
 
 
 def model_members(model) -> int:
-    """How many networks a Keras model holds side by side (``ensembles.members_of``): its
+    """How many networks a Keras model holds side by side (``ensembles.py``): its
     output's middle axis, [batch, members, horizon]; 1 for a lone network."""
     shape = model.output_shape
     return int(shape[1]) if isinstance(shape, tuple) and len(shape) == 3 else 1
@@ -148,14 +148,12 @@ def member_weights(kernel: np.ndarray, recurrent_kernel: np.ndarray, bias: np.nd
                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Member ``member``'s LSTM weights out of a wide ensemble LSTM's (kernel [F, 4Ku],
     recurrent [Ku, 4Ku], bias [4Ku]): [F or F/K, 4u], [u, 4u], [4u], gates in Keras' order."""
-    per_gate = recurrent_kernel.shape[1] // 4                            # K u
-    units = per_gate // members
-    cols = np.concatenate([np.arange(g * per_gate + member * units,
-                                     g * per_gate + (member + 1) * units) for g in range(4)])
-    own = slice(member * units, (member + 1) * units)
-    rows = kernel.shape[0] // members
-    kernel = kernel[member * rows:(member + 1) * rows] if wide_input else kernel
-    return kernel[:, cols], recurrent_kernel[own][:, cols], bias[cols]
+    from lstm_lab.models.ensembles import to_batched  # the one slicing of member blocks
+
+    units = recurrent_kernel.shape[1] // 4 // members
+    return (to_batched(kernel, members, units, wide_input, 4)[member],
+            to_batched(recurrent_kernel, members, units, True, 4)[member],
+            to_batched(bias[None, :], members, units, False, 4)[member][0])
 
 
 def _pick_layer(model, layer: str | int | None):
