@@ -402,6 +402,14 @@ def series_table(report: Report, rows: list[dict], first_columns) -> None:
     report.table(columns, table, digits=3)
 
 
+def print_progress(name: str, row: dict) -> None:
+    """One line per series while the bench runs: its networks' and seasonal naive's RMSE."""
+    print(f"  {name}: " + (row["error"][:100] if "error" in row else
+                           f"LSTM RMSE {row['rmse']['lstm']:.3f}, MLP {row['rmse']['mlp']:.3f}, "
+                           f"SN {row['rmse']['seasonal_naive']:.3f}")
+          + f" ({row['seconds']:.0f} s)")
+
+
 def real_series(report: Report, quick: bool, seeds) -> dict:
     """(b) one step ahead on every real series (the test-size rule below)."""
     limits = get_limits()
@@ -431,10 +439,7 @@ def real_series(report: Report, quick: bool, seeds) -> dict:
             row["error"] = f"{type(err).__name__}: {err}"
         row["seconds"] = time.perf_counter() - t0
         rows.append(row)
-        print(f"  {name}: " + (row["error"][:100] if "error" in row else
-                               f"LSTM RMSE {row['rmse']['lstm']:.3f}, MLP {row['rmse']['mlp']:.3f}, "
-                               f"SN {row['rmse']['seasonal_naive']:.3f}")
-              + f" ({row['seconds']:.0f} s)")
+        print_progress(name, row)
     series_table(report, rows, ("points", "freq", "season", "test"))
     wins_losses(report, rows)
     scored = [r for r in rows if "error" not in r]
@@ -483,10 +488,7 @@ def season_ahead(report: Report, quick: bool, seeds) -> dict:
             row["error"] = f"{type(err).__name__}: {err}"
         row["seconds"] = time.perf_counter() - t0
         rows.append(row)
-        print(f"  {name}: " + (row["error"][:100] if "error" in row else
-                               f"LSTM RMSE {row['rmse']['lstm']:.3f}, MLP {row['rmse']['mlp']:.3f}, "
-                               f"SN {row['rmse']['seasonal_naive']:.3f}")
-              + f" ({row['seconds']:.0f} s)")
+        print_progress(name, row)
     series_table(report, rows, ("points", "season"))
     wins_losses(report, rows)
     targets = target_pair("season_ahead", "(a) one season ahead, seasonal series", rows, seeds)
