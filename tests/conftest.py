@@ -62,3 +62,12 @@ def fast_config():
 def fast_kwargs() -> dict:
     """Forecaster keyword arguments for a sub-second fit (darts' ``tfm_kwargs``)."""
     return dict(FAST_FORECASTER)
+
+
+@pytest.fixture
+def store(tmp_path, monkeypatch):
+    """An empty run store of this test's own, in a folder that does not exist yet."""
+    from lstm_lab.store import DB_ENV_VAR, get_store
+
+    monkeypatch.setenv(DB_ENV_VAR, str(tmp_path / "db" / "runs.sqlite3"))
+    return get_store()

@@ -42,7 +42,6 @@ from lstm_lab.store import (
     StoreError,
     database,
     db_path,
-    get_store,
     keras_check,
     runs_file,
     runs_frame,
@@ -57,12 +56,6 @@ ALICE, BOB = "a" * 32, "b" * 32
 def _naive(seed: int = 0, **changes) -> ExperimentResult:
     cfg = ExperimentConfig(window=4, test_size=6, models=NAIVE, seed=seed, **{**FAST, **changes})
     return run_experiment(cfg, make_tiny_series())
-
-
-@pytest.fixture
-def store(tmp_path, monkeypatch) -> RunStore:
-    monkeypatch.setenv(DB_ENV_VAR, str(tmp_path / "db" / "runs.sqlite3"))
-    return get_store()
 
 
 @pytest.fixture(scope="module")

@@ -14,18 +14,12 @@ from lstm_lab.errors import DataError
 from lstm_lab.experiments.config import ExperimentConfig
 from lstm_lab.experiments.training import count_weights, run_experiment
 from lstm_lab.limits import get_limits
-from lstm_lab.store import DB_ENV_VAR, RunStore, get_store, keras_check
+from lstm_lab.store import RunStore, keras_check
 from tests.conftest import FAST, make_tiny_series, requires_tf
 
 ALICE, BOB = "a" * 32, "b" * 32
 TINY = {**FAST, "epochs": 2}
 ORIGINS = np.arange(34, 40)
-
-
-@pytest.fixture
-def store(tmp_path, monkeypatch) -> RunStore:
-    monkeypatch.setenv(DB_ENV_VAR, str(tmp_path / "db" / "runs.sqlite3"))
-    return get_store()
 
 
 @pytest.fixture(scope="module")
