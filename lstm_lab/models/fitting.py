@@ -32,8 +32,11 @@ class FitOutcome:
 
 class _Trainer:
     """A network's traced training loop, kept per thread and reused by later fits of the same
-    shape: tracing the loop costs ~0.5 s of Python per fit (holding the GIL, so concurrent
-    trainings cannot overlap it), training the default network only ~0.3 s.
+    network, whatever their number of windows (a calibration fit on the head of the training
+    part, then the final fit; backtest folds of growing length): tracing the default LSTM
+    ensemble's loop costs ~2.4 s of Python (holding the GIL, so concurrent trainings cannot
+    overlap it), more than its whole reused fit (~3.9 s; bench/training_speed.py, loaded 2-core
+    machine).
 
     The trainer trains its own copy of the network: each fit copies the caller's freshly built
     (seeded) weights in, resets the optimizer, the shuffling generator and the early-stopping
@@ -48,9 +51,6 @@ class _Trainer:
         self.model = keras.models.clone_model(model)
         self.model.compile(optimizer=type(model.optimizer).from_config(
             model.optimizer.get_config()), loss="mse")
-        n = len(X)
-        batch_size = max(1, min(batch_size, n))
-        n_batches = math.ceil(n / batch_size)
         self.has_val = has_val = X_val is not None and len(X_val) > 0
         self.use_early_stop = use_early_stop = bool(has_val and patience > 0)
         self.patience = patience
@@ -59,7 +59,10 @@ class _Trainer:
         optimizer = model_.optimizer
         optimizer.build(weights)
         self.optimizer_start = [v.numpy() for v in optimizer.variables]
-        self.data = [tf.Variable(d, trainable=False) for d in self._arrays(X, y, X_val, y_val)]
+        # a dynamic first dimension: ``start`` assigns data of any number of windows, and the
+        # traced loop reads that number from the data, so one trace serves every length
+        self.data = [tf.Variable(d, trainable=False, shape=tf.TensorShape([None, *d.shape[1:]]))
+                     for d in self._arrays(X, y, X_val, y_val)]
         Xt, yt, Xv, yv = self.data
         self.shuffler = shuffler = tf.random.Generator.from_seed(0)
         self.best_val = best_val = tf.Variable(np.inf, dtype=tf.float32, trainable=False)
@@ -73,11 +76,14 @@ class _Trainer:
             losses = tf.TensorArray(tf.float32, size=n_epochs)
             val_losses = tf.TensorArray(tf.float32, size=n_epochs)
             done = tf.constant(0)
+            n = tf.shape(Xt)[0]                            # this fit's number of windows
+            size = tf.maximum(1, tf.minimum(batch_size, n))
+            n_batches = (n + size - 1) // size
             for e in tf.range(n_epochs):
                 order = tf.argsort(shuffler.uniform([n]))
                 total = tf.constant(0.0)
                 for b in tf.range(n_batches):
-                    idx = order[b * batch_size: tf.minimum((b + 1) * batch_size, n)]
+                    idx = order[b * size: tf.minimum((b + 1) * size, n)]
                     xb, yb = tf.gather(Xt, idx), tf.gather(yt, idx)
                     with tf.GradientTape() as tape:
                         loss = tf.reduce_mean(tf.square(model_(xb, training=True) - yb))
@@ -85,7 +91,9 @@ class _Trainer:
                     optimizer.apply_gradients(zip(grads, weights))
                     total += loss * tf.cast(tf.shape(idx)[0], tf.float32)
                 val = tf.reduce_mean(tf.square(model_(Xv, training=False) - yv))
-                losses = losses.write(e, total / n)
+                # times 1/n, as TensorFlow's graph optimiser rewrote the division by a
+                # constant n of a trace per length: the same losses to the last bit
+                losses = losses.write(e, total * (1.0 / tf.cast(n, tf.float32)))
                 val_losses = val_losses.write(e, val)
                 done = e + 1
                 if has_val and val < best_val:
@@ -154,12 +162,15 @@ logging.getLogger("tensorflow").addFilter(_ExpectedRetracing())   # TensorFlow's
 
 
 def _trainer_for(key, model, X, y, X_val, y_val, batch_size: int, patience: int) -> _Trainer:
-    """This thread's trainer for ``key`` (a network and data shape), traced on first use."""
+    """This thread's trainer for ``key`` (a network) and the data's shape past its number of
+    windows, traced on first use."""
     trainers = getattr(_LOCAL, "trainers", None)
     if trainers is None:
         trainers = _LOCAL.trainers = OrderedDict()
-    full_key = (key, X.shape, y.shape, None if X_val is None else X_val.shape, batch_size,
-                patience)
+    has_val = X_val is not None and len(X_val) > 0
+    # every shape but the number of windows: one trace serves training parts of any length
+    full_key = (key, X.shape[1:], y.shape[1:], X_val.shape[1:] if has_val else None,
+                batch_size, patience)
     trainer = trainers.pop(full_key, None) if key is not None else None
     if trainer is None:
         trainer = _Trainer(model, X, y, X_val, y_val, batch_size, patience)
@@ -168,6 +179,14 @@ def _trainer_for(key, model, X, y, X_val, y_val, batch_size: int, patience: int)
         while len(trainers) > _TRAINERS_PER_THREAD:
             trainers.popitem(last=False)
     return trainer
+
+
+def clear_trainers() -> None:
+    """Forget this thread's traced loops: the next fit of every network traces afresh (what
+    the benchmark compares a reused trace with)."""
+    trainers = getattr(_LOCAL, "trainers", None)
+    if trainers is not None:
+        trainers.clear()
 
 
 def fit_compiled(model, X: np.ndarray, y: np.ndarray, X_val: np.ndarray | None,
@@ -185,8 +204,9 @@ def fit_compiled(model, X: np.ndarray, y: np.ndarray, X_val: np.ndarray | None,
         patience: epochs without a validation improvement before stopping (0: never); the
             weights of the best validation epoch are restored at the end.
         reuse_key: names the network's architecture (everything that shapes its graph); fits
-            with the same key and data shapes in the same thread reuse one traced loop.
-            None: trace a new one.
+            with the same key, batch size, patience, validation or none, and data shapes past
+            the number of windows, in the same thread, reuse one traced loop (with the same
+            numbers as a fresh trace, to the last bit). None: trace a new one.
     """
     import tensorflow as tf
 
