@@ -22,6 +22,8 @@ TUNING = ("auto", "off")
 TRANSFORMS = ("auto", "none", "log", "diff", "log_diff", "seasonal_diff", "log_seasonal_diff",
               "detrend", "log_detrend", "es", "log_es")
 COMBINE = ("median", "mean")
+INTERVAL_RANGE = (0.5, 0.99)   # prediction-interval levels a run may ask for
+MAX_INTERVAL_LEVELS = 3
 # Settings a sweep may vary, in the order the CLI and the Sweep page list them; the data settings
 # always stay the base config's. Here, not in sweep.py: the command line's parser reads it.
 SWEEP_FIELDS = ("window", "horizon", "architecture", "layers", "units", "members", "dropout",
@@ -121,6 +123,12 @@ class ExperimentConfig:
     seed: int = _num(0, 0, 2**31 - 1, "Random seed: same config and seed, same result.")
     models: tuple[str, ...] = field(default=MODELS, metadata={
         "choices": MODELS, "help": "Which models to fit and compare."})
+    intervals: tuple[float, ...] = field(default=(0.8, 0.95), metadata={
+        "min": INTERVAL_RANGE[0], "max": INTERVAL_RANGE[1], "max_levels": MAX_INTERVAL_LEVELS,
+        "help": "Prediction-interval levels, e.g. 0.8,0.95 (none: no intervals). Each model's "
+                "band is calibrated on its own forecast errors from rolling origins at the end "
+                "of the training part (conformal): an 80% band holds 80% of those errors at "
+                "each horizon step."})
 
     def __post_init__(self) -> None:
         for f in fields(self):
@@ -146,6 +154,7 @@ class ExperimentConfig:
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data["models"] = list(self.models)
+        data["intervals"] = list(self.intervals)
         return data
 
     def to_json(self) -> str:
@@ -177,7 +186,8 @@ class ExperimentConfig:
         for f in fields(self):
             value = getattr(self, f.name)
             if value != getattr(default, f.name):
-                out[f.name] = ",".join(value) if f.name == "models" else _fmt(value)
+                out[f.name] = (",".join(value) if f.name == "models" else
+                               format_levels(value) if f.name == "intervals" else _fmt(value))
         return out
 
     @classmethod
@@ -203,7 +213,7 @@ class ExperimentConfig:
             except ConfigError as err:
                 notes.append(f"Ignored {echo} from the link: {_reason(err)}")
                 continue
-            if "min" in f.metadata:
+            if "min" in f.metadata and f.name != "intervals":
                 lo, hi = f.metadata["min"], f.metadata["max"]
                 clamped = min(max(value, lo), hi)
                 if clamped != value:
@@ -250,6 +260,8 @@ def _validated(f, value: Any) -> Any:
     """One field's value checked against its type, choices and range (normalised: floats stay
     floats, models a tuple), independent of the other fields."""
     meta = f.metadata
+    if f.name == "intervals":
+        return _levels(value, meta)
     if f.name == "models":
         if isinstance(value, str):
             value = tuple(m.strip() for m in value.split(",") if m.strip())
@@ -321,8 +333,66 @@ def _check_text(name: str, value: str, max_length: int) -> None:
                           f"control characters). Received: {name}={value[:SHOWN_CHARS]!r}")
 
 
+def format_levels(levels: tuple[float, ...]) -> str:
+    """Interval levels as the CLI and links write them: ``0.8,0.95``, or ``none``."""
+    return ",".join(_fmt(v) for v in levels) if levels else "none"
+
+
+def parse_levels(text: str) -> tuple[float, ...]:
+    """``"0.8, 0.95"`` -> (0.8, 0.95); ``"none"`` or ``""`` -> (). Unchecked: see ``_levels``."""
+    text = text.strip()
+    if text.lower() in ("none", ""):
+        return ()
+    out = []
+    for part in text.split(","):
+        try:
+            out.append(float(part.strip()))
+        except ValueError:
+            raise ConfigError(f"`intervals` must be levels such as 0.8,0.95 (or none); "
+                              f"{part.strip()[:SHOWN_CHARS]!r} is not a number. "
+                              f"Received: intervals={text[:SHOWN_CHARS]!r}") from None
+    return tuple(out)
+
+
+def _levels(value: Any, meta: Mapping[str, Any]) -> tuple[float, ...]:
+    """Interval levels checked: numbers strictly inside the allowed range, at most
+    ``max_levels`` of them, each once; returned sorted."""
+    if isinstance(value, str):
+        value = parse_levels(value)
+    if not isinstance(value, (list, tuple)):
+        raise ConfigError(f"`intervals` must be a list of levels such as [0.8, 0.95]. "
+                          f"Received: {value!r}")
+    lo, hi = meta["min"], meta["max"]
+    levels = []
+    for v in value:
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
+            raise ConfigError(f"`intervals` must hold numbers such as 0.8 and 0.95. "
+                              f"Received: {v!r}")
+        if not lo <= v <= hi:
+            hint = (f" (for {v:g}%, write {v / 100:g})" if 1 < v < 100
+                    and lo <= v / 100 <= hi else "")
+            raise ConfigError(f"Each interval level must be between {lo} and {hi}: the share "
+                              f"of future values the band should hold{hint}. "
+                              f"Received: intervals={_fmt(float(v))}")
+        levels.append(float(v))
+    if len(set(levels)) != len(levels):
+        raise ConfigError(f"`intervals` lists a level twice. Received: "
+                          f"{','.join(_fmt(v) for v in levels)}")
+    if len(levels) > meta["max_levels"]:
+        raise ConfigError(f"At most {meta['max_levels']} interval levels keep a chart readable. "
+                          f"Received: {len(levels)} levels")
+    return tuple(sorted(levels))
+
+
 def _coerce(name: str, value: Any, type_name: str) -> Any:
     """Turn JSON / URL / CLI values into the field's type, refusing anything ambiguous."""
+    if name == "intervals":
+        if isinstance(value, str):
+            return parse_levels(value)
+        if isinstance(value, (list, tuple)):
+            return tuple(value)
+        raise ConfigError(f"`intervals` must be a list of levels such as [0.8, 0.95]. "
+                          f"Received: {value!r}")
     if name == "models":
         if isinstance(value, str):
             return tuple(m.strip() for m in value.split(",") if m.strip())

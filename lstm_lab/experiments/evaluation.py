@@ -17,12 +17,15 @@ import pandas as pd
 
 from lstm_lab.data.series import Series
 from lstm_lab.errors import ConfigError, DataError
+from lstm_lab.experiments import intervals as conformal
 from lstm_lab.experiments.config import ExperimentConfig
 from lstm_lab.experiments.export import defuse
 from lstm_lab.experiments.metrics import METRICS, evaluate
 from lstm_lab.experiments.training import (
     MODEL_LABELS,
     affordable_members,
+    bands_to_plain,
+    calibrate_model,
     fewer_members_note,
     finite_or_none,
     limit_notes,
@@ -50,6 +53,9 @@ class BacktestResult:
     series_name: str = ""
     stopped_by_user: bool = False
     labels: dict[str, str] = field(default_factory=dict)   # each model as its runs named it
+    # per model and level ("80"): the conformal band's "low" and "high", aligned with the rows
+    # of ``predictions`` (each fold's band calibrated on that fold's training part)
+    intervals: dict[str, dict[str, dict[str, np.ndarray]]] = field(default_factory=dict)
 
     @property
     def models(self) -> list[str]:
@@ -64,8 +70,11 @@ class BacktestResult:
         rows = []
         for model in self.models:
             row = {"model": model}
-            for metric in METRICS:
-                scores = np.array([f["metrics"][model][metric] for f in self.folds], dtype=float)
+            names = list(METRICS) + [k for k in self.folds[0]["metrics"][model]
+                                     if k not in METRICS]
+            for metric in names:
+                scores = np.array([f["metrics"][model].get(metric, np.nan) for f in self.folds],
+                                  dtype=float)
                 row[f"{metric} mean"] = float(np.nanmean(scores)) if np.isfinite(scores).any() \
                     else float("nan")
                 row[f"{metric} std"] = float(np.nanstd(scores)) if np.isfinite(scores).any() \
@@ -80,6 +89,7 @@ class BacktestResult:
         return {"config": self.config.to_dict(), "refit": self.refit, "folds": clean(self.folds),
                 "summary": clean(self.summary().reset_index().to_dict(orient="records")),
                 "predictions": clean(preds.to_dict(orient="list")),
+                "intervals": bands_to_plain(self.intervals),
                 "series_name": self.series_name, "stopped_by_user": self.stopped_by_user}
 
 
@@ -106,6 +116,7 @@ def run_backtest(config: ExperimentConfig, series: Series, folds: int = 3, refit
         preflight(cfg, series.head(end))
     values = series.values
     frames, fold_rows, first = [], [], None
+    fold_bands: list[dict[str, dict[str, dict[str, np.ndarray]]]] = []
     stopped = False
     for k, (start, end) in enumerate(bounds):
         if on_stage is not None:
@@ -115,14 +126,28 @@ def run_backtest(config: ExperimentConfig, series: Series, folds: int = 3, refit
             stopped = stopped or first.stopped_by_user
             block = first.predictions.iloc[start:end]
             preds = {m: block[m].to_numpy() for m in first.metrics}
+            bands = {m: {lv: {k: v[start:end] for k, v in d.items()} for lv, d in per.items()}
+                     for m, per in first.intervals.items()}
         else:
-            preds = {}
+            preds, bands = {}, {}
+            steps = np.arange(end - start) % cfg.horizon
             for name, model in first.forecasters.items():
+                if name not in first.metrics:
+                    continue
                 origins = np.arange(start, end, cfg.horizon)
                 flat = model.predict(values[:end], origins).ravel()[: end - start]
                 preds[name] = flat
+                if name in first.calibration:         # fold 1's calibration, like its fit
+                    bands[name] = {conformal.level_key(v): dict(zip(
+                        ("low", "high"), first.calibration[name].band(flat, steps, v),
+                        strict=True)) for v in cfg.intervals}
         actual = values[start:end]
         metrics = {m: evaluate(actual, p, values[:start], first.season) for m, p in preds.items()}
+        for m, per_level in bands.items():
+            for v in cfg.intervals:
+                band = per_level[conformal.level_key(v)]
+                metrics[m].update(conformal.score(actual, band["low"], band["high"], v))
+        fold_bands.append(bands)
         fold_rows.append({"fold": k + 1, "train_size": start, "start": _when(series.index[start]),
                           "end": _when(series.index[end - 1]), "metrics": metrics,
                           "tuning": {m: t["chosen"] for m, t in first.tuning.items()}})
@@ -132,7 +157,22 @@ def run_backtest(config: ExperimentConfig, series: Series, folds: int = 3, refit
             stopped = True            # a stop (or a job's deadline) between folds ends the backtest
             break
     return BacktestResult(cfg, refit, fold_rows, pd.concat(frames, ignore_index=True),
-                          series.name, stopped, labels={m: first.label(m) for m in first.metrics})
+                          series.name, stopped, labels={m: first.label(m) for m in first.metrics},
+                          intervals=_joined_bands(fold_bands, [len(f) for f in frames]))
+
+
+def _joined_bands(per_fold: list[dict[str, dict[str, dict[str, np.ndarray]]]],
+                  lengths: list[int]) -> dict[str, dict[str, dict[str, np.ndarray]]]:
+    """The folds' bands end to end, aligned with the backtest's predictions (NaN for a fold
+    where a model had none)."""
+    models = {m: list(per) for bands in per_fold for m, per in bands.items()}
+    out: dict[str, dict[str, dict[str, np.ndarray]]] = {}
+    for m, levels in models.items():
+        out[m] = {lv: {k: np.concatenate([
+            bands[m][lv][k] if m in bands and lv in bands[m] else np.full(size, np.nan)
+            for bands, size in zip(per_fold, lengths, strict=True)]) for k in ("low", "high")}
+            for lv in levels}
+    return out
 
 
 @dataclass
@@ -148,6 +188,9 @@ class FutureForecast:
     # per ensemble network: its members' lowest and highest forecast at each future step
     spread: dict[str, dict[str, np.ndarray]] = field(default_factory=dict)
     transform: str = ""                # the networks' transform ("auto" resolved)
+    # per model and level ("80"): the conformal band's "low" and "high" at each future step
+    # (NaN past the first ``horizon`` steps: calibration measured one horizon's errors)
+    intervals: dict[str, dict[str, dict[str, np.ndarray]]] = field(default_factory=dict)
 
     def label(self, model: str) -> str:
         """A model's display name, as ``ExperimentResult.label`` gives it."""
@@ -191,6 +234,8 @@ def forecast_future(config: ExperimentConfig, series: Series, steps: int | None 
     tuned, notes, skipped, spread, transform = {}, list(limited), [], {}, ""
     stopped = False
     started = time.perf_counter()
+    deadline = time.monotonic() + limits.max_job_seconds
+    bands: dict[str, dict[str, dict[str, np.ndarray]]] = {}
     for name, model in forecasters.items():
         stopped = stopped or (should_stop is not None and should_stop())
         if stopped:
@@ -227,16 +272,38 @@ def forecast_future(config: ExperimentConfig, series: Series, steps: int | None 
                 block = model.predict(extended, origin)[0]
             extended = np.concatenate([extended, block])
         out[name] = extended[len(values): len(values) + steps]
+        if config.intervals:
+            try:
+                calibration = calibrate_model(name, model, as_run, values, season, started,
+                                              limits, should_stop, deadline,
+                                              model_label(name, config.replace(
+                                                  transform=transform or config.transform)))
+            except FitStopped as err:
+                stopped = stopped or err.by_user
+                notes.append(f"{model_label(name, config)}: no prediction interval, because "
+                             f"its calibration was cut short. {err}")
+            else:
+                notes += calibration.notes
+                ahead = np.arange(steps)
+                bands[name] = {}
+                for level in config.intervals:
+                    low, high = calibration.band(out[name], ahead, level)
+                    bands[name][conformal.level_key(level)] = {"low": low, "high": high}
         if kind == "network" and getattr(model, "members", 1) > 1:
             spread[name] = {"low": np.concatenate(low)[:steps],
                             "high": np.concatenate(high)[:steps]}
     history = pd.DataFrame({"time": series.index, "actual": values})
+    if bands and steps > config.horizon:
+        notes.append(f"Prediction intervals cover the first {config.horizon} steps (one "
+                     "horizon, what calibration measured); later steps are forecast from "
+                     "earlier forecasts, whose errors add up in ways those errors do not show, "
+                     "so they get no band.")
     if skipped:
         notes.append("Not fitted, because fitting was stopped: "
                      + ", ".join(MODEL_LABELS.get(m, m) for m in skipped) + ".")
     return FutureForecast(config, steps, pd.DataFrame(out), history, notes=notes, tuning=tuned,
                           stopped_by_user=stopped, skipped=skipped, spread=spread,
-                          transform=transform)
+                          transform=transform, intervals=bands)
 
 
 def _when(stamp: Any) -> str:

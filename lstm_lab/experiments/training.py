@@ -20,6 +20,7 @@ import sklearn
 from lstm_lab.data.series import Series
 from lstm_lab.data.windows import TargetTransform, direct, resolve_transform, window_count
 from lstm_lab.errors import ConfigError, DataError, TrainingError
+from lstm_lab.experiments import intervals as conformal
 from lstm_lab.experiments import tuning, validation
 from lstm_lab.experiments.config import ExperimentConfig
 from lstm_lab.experiments.metrics import evaluate
@@ -31,7 +32,7 @@ from lstm_lab.models.architectures import (
     ensemble_size,
     steps_per_window,
 )
-from lstm_lab.models.base import EpochHook, StopFlag
+from lstm_lab.models.base import EpochHook, StopFlag, init_params
 from lstm_lab.models.classical import (
     FitStopped,
     beyond_test_cap,
@@ -81,6 +82,10 @@ class ExperimentResult:
     spread: dict[str, dict[str, np.ndarray]] = field(default_factory=dict)
     # per network: its RMSE and seasonal naive's from its validation origins (validation.py)
     validation: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # per model and level ("80"): the conformal band's "low" and "high", aligned with the rows
+    # of ``predictions`` (test rows only; NaN elsewhere), and how each model was calibrated
+    intervals: dict[str, dict[str, dict[str, np.ndarray]]] = field(default_factory=dict)
+    calibration: dict[str, conformal.Calibration] = field(default_factory=dict)
     forecasters: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @property
@@ -138,6 +143,8 @@ class ExperimentResult:
             "validation": finite_or_none(self.validation),
             "spread": finite_or_none({m: {k: [float(x) for x in v] for k, v in d.items()}
                                       for m, d in self.spread.items()}),
+            "intervals": bands_to_plain(self.intervals),
+            "calibration": {m: c.to_dict() for m, c in self.calibration.items()},
         }
 
     def to_json(self) -> str:
@@ -160,7 +167,25 @@ class ExperimentResult:
                                for k, v in d.items()}
                            for m, d in (data.get("spread") or {}).items()},
                    transform=data.get("transform", ""), tuning=data.get("tuning", {}),
+                   intervals=bands_from_plain(data.get("intervals") or {}),
+                   calibration={m: conformal.Calibration.from_dict(c)
+                                for m, c in (data.get("calibration") or {}).items()},
                    **{k: data[k] for k in keys})
+
+
+def bands_to_plain(bands: dict[str, dict[str, dict[str, np.ndarray]]]) -> dict[str, Any]:
+    """Interval bands as JSON lists (NaN as None)."""
+    return finite_or_none({m: {lv: {k: [float(x) for x in v] for k, v in d.items()}
+                               for lv, d in per_level.items()}
+                           for m, per_level in bands.items()})
+
+
+def bands_from_plain(data: dict[str, Any]) -> dict[str, dict[str, dict[str, np.ndarray]]]:
+    """``bands_to_plain`` undone: float arrays, None back to NaN."""
+    return {m: {lv: {k: np.array([np.nan if x is None else x for x in v], dtype="float64")
+                     for k, v in d.items()}
+                for lv, d in per_level.items()}
+            for m, per_level in data.items()}
 
 
 def make_forecasters(config: ExperimentConfig, season: int, limits: Limits | None = None,
@@ -218,6 +243,7 @@ def run_experiment(config: ExperimentConfig, series: Series, on_epoch: EpochHook
     preds = pd.DataFrame({"time": series.index, "actual": values,
                           "split": np.where(np.arange(n) < n_train, "train", "test")})
     metrics, histories, epochs_run, n_params, timings, spread = {}, {}, {}, {}, {}, {}
+    bands, calibrations = {}, {}
     checked: dict[str, dict[str, Any]] = {}
     stopped, skipped, notes, tuned, cut = False, [], list(limited), {}, []
     out_of_reach = beyond_test_cap(config.models, n - n_train, limits)
@@ -265,6 +291,29 @@ def run_experiment(config: ExperimentConfig, series: Series, on_epoch: EpochHook
             tuned[name] = model.summary()
             stopped = stopped or model.stopped_by_user_       # any variant, kept or not
             model = model.chosen_                            # the variant kept
+        if config.intervals:
+            try:
+                calibrations[name] = calibrate_model(
+                    name, model, config, train_values, season, started, limits, should_stop,
+                    deadline, fitted_label(name, model, config) if network else
+                    model_label(name, config))
+            except FitStopped as err:
+                stopped = stopped or err.by_user
+                notes.append(f"{fitted_label(name, model, config)}: no prediction interval, "
+                             f"because its calibration was cut short. {err}")
+            else:
+                timings[f"{name}_calibrate_s"] = round(
+                    time.perf_counter() - t0 - timings[f"{name}_fit_s"], 4)
+                steps = np.arange(n - n_train) % config.horizon
+                bands[name] = {}
+                for level in config.intervals:
+                    low, high = np.full(n, np.nan), np.full(n, np.nan)
+                    low[n_train:], high[n_train:] = calibrations[name].band(
+                        column[n_train:], steps, level)
+                    bands[name][conformal.level_key(level)] = {"low": low, "high": high}
+                    metrics[name].update(conformal.score(values[n_train:], low[n_train:],
+                                                         high[n_train:], level))
+                notes += calibrations[name].notes
         if network:
             check = validation.compare(model, train_values, season, config.horizon)
             if check:
@@ -293,8 +342,39 @@ def run_experiment(config: ExperimentConfig, series: Series, on_epoch: EpochHook
         histories=histories, epochs_run=epochs_run, n_params=n_params, timings=timings,
         versions=library_versions(neural=bool(histories)), stopped_by_user=stopped,
         skipped=skipped, notes=notes, forecasters=forecasters, tuning=tuned, spread=spread,
-        validation=checked,
+        validation=checked, intervals=bands, calibration=calibrations,
         transform=_transform_used(forecasters, config, values[:n_train], season))
+
+
+def calibrate_model(name: str, model: Any, config: ExperimentConfig, train: np.ndarray,
+                    season: int, started: float, limits: Limits, should_stop: StopFlag | None,
+                    deadline: float, label: str) -> conformal.Calibration:
+    """``model``'s conformal calibration (``conformal.calibrate``): a fresh copy with the same
+    settings (with tuning, the variant kept's) fitted on the head of ``train``, within what is
+    left of the run's time limit and polling Stop like the fit itself. Raises FitStopped."""
+    spec = get_spec(name)
+    network = spec.kind == "network"
+    lag = getattr(getattr(model, "transform_", None), "lag", 0)
+    head_needed = spec.min_points(config, season, lag) + config.horizon + 1
+
+    def fresh() -> Any:
+        copy = type(model)(**init_params(model))
+        if spec.kind != "baseline":
+            copy.max_seconds = time_left(limits, started)
+        return copy
+
+    def fit(copy: Any, head: np.ndarray) -> None:
+        copy.fit(head, should_stop=should_stop)
+        if network and (copy.stopped_by_user_ or copy.timed_out_):
+            raise FitStopped("Training its calibration copy was stopped.",
+                             by_user=bool(copy.stopped_by_user_))
+
+    def predict(copy: Any, values: np.ndarray, origins: np.ndarray) -> np.ndarray:
+        members = _predict(copy, network, values, origins, should_stop, deadline, limits)
+        return combine_members(members, config.combine)
+
+    return conformal.calibrate(fresh, train, config.horizon, config.intervals, head_needed,
+                               label, predict=predict, fit=fit)
 
 
 def _predict(model: Any, network: bool, values: np.ndarray, origins: np.ndarray,
