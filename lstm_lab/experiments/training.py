@@ -291,29 +291,6 @@ def run_experiment(config: ExperimentConfig, series: Series, on_epoch: EpochHook
             tuned[name] = model.summary()
             stopped = stopped or model.stopped_by_user_       # any variant, kept or not
             model = model.chosen_                            # the variant kept
-        if config.intervals:
-            try:
-                calibrations[name] = calibrate_model(
-                    name, model, config, train_values, season, started, limits, should_stop,
-                    deadline, fitted_label(name, model, config) if network else
-                    model_label(name, config))
-            except FitStopped as err:
-                stopped = stopped or err.by_user
-                notes.append(f"{fitted_label(name, model, config)}: no prediction interval, "
-                             f"because its calibration was cut short. {err}")
-            else:
-                timings[f"{name}_calibrate_s"] = round(
-                    time.perf_counter() - t0 - timings[f"{name}_fit_s"], 4)
-                steps = np.arange(n - n_train) % config.horizon
-                bands[name] = {}
-                for level in config.intervals:
-                    low, high = np.full(n, np.nan), np.full(n, np.nan)
-                    low[n_train:], high[n_train:] = calibrations[name].band(
-                        column[n_train:], steps, level)
-                    bands[name][conformal.level_key(level)] = {"low": low, "high": high}
-                    metrics[name].update(conformal.score(values[n_train:], low[n_train:],
-                                                         high[n_train:], level))
-                notes += calibrations[name].notes
         if network:
             check = validation.compare(model, train_values, season, config.horizon)
             if check:
@@ -327,6 +304,28 @@ def run_experiment(config: ExperimentConfig, series: Series, on_epoch: EpochHook
             stopped = stopped or model.stopped_by_user_
             notes += limit_notes(name, model, limits, config)
         notes += getattr(model, "notes_", [])     # classical: fallbacks, the point cap
+        if config.intervals:
+            t_cal = time.perf_counter()
+            try:
+                calibrations[name] = calibrate_model(
+                    name, model, config, train_values, season, started, limits, should_stop,
+                    deadline, fitted_label(name, model, config))
+            except FitStopped as err:
+                stopped = stopped or err.by_user
+                notes.append(f"{fitted_label(name, model, config)}: no prediction interval, "
+                             f"because its calibration was cut short. {err}")
+            else:
+                timings[f"{name}_calibrate_s"] = round(time.perf_counter() - t_cal, 4)
+                steps = np.arange(n - n_train) % config.horizon
+                bands[name] = {}
+                for level in config.intervals:
+                    low, high = np.full(n, np.nan), np.full(n, np.nan)
+                    low[n_train:], high[n_train:] = calibrations[name].band(
+                        column[n_train:], steps, level)
+                    bands[name][conformal.level_key(level)] = {"low": low, "high": high}
+                    metrics[name].update(conformal.score(values[n_train:], low[n_train:],
+                                                         high[n_train:], level))
+                notes += calibrations[name].notes
     if not metrics:
         raise TrainingError(" ".join(cut))
     if in_sample_cut:
@@ -360,6 +359,10 @@ def calibrate_model(name: str, model: Any, config: ExperimentConfig, train: np.n
     def fresh() -> Any:
         copy = type(model)(**init_params(model))
         if spec.kind != "baseline":
+            if time.perf_counter() - started >= limits.max_train_seconds:
+                raise FitStopped(f"The run's time limit of {limits.max_train_seconds} s "
+                                 f"({env_var('max_train_seconds')}) was reached first.",
+                                 by_user=False)
             copy.max_seconds = time_left(limits, started)
         return copy
 
@@ -506,6 +509,8 @@ def training_work(config: ExperimentConfig, n_train: int, season: int,
     """Training work per network: weights x time steps per window x windows x epochs.
 
     An LSTM applies all its weights at every step of the window; an MLP once per window.
+    With prediction intervals each network trains twice: its calibration copy on the head of
+    the training part (``intervals.calibrate``), then the network on all of it.
     """
     limits = limits or get_limits()
     if tuning.applies(config, season):  # every variant trains: their work adds up
@@ -516,9 +521,16 @@ def training_work(config: ExperimentConfig, n_train: int, season: int,
                 work[model] = work.get(model, 0) + w
         return work
     lag = 0 if config.transform == "auto" else TargetTransform(config.transform, season).lag
-    windows = max(0, window_count(n_train, config.window, config.horizon, start=lag))
-    windows = min(windows, limits.max_train_windows)
-    windows -= int(round(windows * config.validation_fraction))
+
+    def trained_windows(points: int) -> int:
+        count = max(0, window_count(points, config.window, config.horizon, start=lag))
+        count = min(count, limits.max_train_windows)
+        return count - int(round(count * config.validation_fraction))
+
+    windows = trained_windows(n_train)
+    if config.intervals:    # the calibration copy trains on the head of the training part
+        windows += trained_windows(n_train - conformal.calibration_points(
+            n_train, config.horizon, config.intervals, 0))
     work = {}
     sizes = _network_sizes(config.replace(strategy="direct"), season)
     if "lstm" in config.models:
@@ -540,7 +552,9 @@ def prediction_work(config: ExperimentConfig, n_train: int, n_points: int, seaso
     A forward pass costs about a third of a training step (which adds the backward pass and
     the update). ``run_experiment`` forecasts from one origin every ``horizon`` points: over the
     test part, and over the training part from at most the most recent ``max_train_windows``
-    origins; a recursive network makes ``horizon`` passes per origin. With tuning only the
+    origins, and with prediction intervals from every origin of the calibration tail
+    (``intervals.calibration_points``); a recursive network makes ``horizon`` passes per
+    origin. With tuning only the
     variant kept forecasts the run: the costliest variant is counted.
     """
     limits = limits or get_limits()
@@ -556,7 +570,8 @@ def prediction_work(config: ExperimentConfig, n_train: int, n_points: int, seaso
                    else TargetTransform(variant.transform, season).lag)
             in_sample = min(max(0, -(-(n_train - lag - variant.window) // horizon)),
                             limits.max_train_windows)
-            passes = (in_sample + test_origins) * (horizon // out_steps)
+            calibrating = conformal.calibration_points(n_train, horizon, config.intervals, 0)
+            passes = (in_sample + test_origins + calibrating) * (horizon // out_steps)
             work[model] = max(work.get(model, 0), -(-weights * steps * passes // 3))
     return work
 

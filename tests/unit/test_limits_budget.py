@@ -24,7 +24,8 @@ from tests.conftest import FAST, make_tiny_series, make_tiny_values, requires_tf
 
 def test_work_counts_weights_steps_windows_and_epochs() -> None:
     config = ExperimentConfig(window=12, units=32, mlp_units=32, epochs=200,
-                              validation_fraction=0.0, transform="none", members=1)
+                              validation_fraction=0.0, transform="none", members=1,
+                              intervals=())
     work = estimate_work(config, n_train=120, season=12, limits=Limits())
     windows = 120 - 12 - 1 + 1
     assert work["lstm"] == (4 * 32 * (1 + 32 + 1) + 33) * 12 * windows * 200
@@ -34,6 +35,23 @@ def test_work_counts_weights_steps_windows_and_epochs() -> None:
     ensemble = estimate_work(config.replace(members=3), n_train=120, season=12, limits=Limits())
     assert ensemble["lstm"] == 3 * work["lstm"]
     assert ensemble["mlp"] == (12 * 96 + 96 + 96 * 3 + 3) * windows * 200
+
+
+def test_prediction_intervals_add_the_calibration_copy_s_training_and_forecasts() -> None:
+    """With intervals each network also trains on the head of the training part (all but the
+    last max(horizon + 18, 20%) points) and forecasts every origin of that tail."""
+    plain = ExperimentConfig(window=12, epochs=200, validation_fraction=0.0, transform="none",
+                             members=1, intervals=())
+    calibrated = plain.replace(intervals=(0.8, 0.95))
+    base = estimate_work(plain, n_train=120, season=12, limits=Limits())
+    more = estimate_work(calibrated, n_train=120, season=12, limits=Limits())
+    head_windows, windows = (120 - 24) - 12 - 1 + 1, 120 - 12 - 1 + 1     # tail: 24 points
+    for model in ("lstm", "mlp"):
+        per_window = base[model] / (windows * 200)
+        assert more[model] - base[model] == per_window * head_windows * 200
+    forecasting = estimate_work(calibrated, 120, 12, Limits(), n_points=144)["mlp"] - more["mlp"]
+    plain_forecasting = estimate_work(plain, 120, 12, Limits(), n_points=144)["mlp"] - base["mlp"]
+    assert forecasting > plain_forecasting                     # + 24 calibration origins
 
 
 def test_default_experiment_is_well_within_the_budget() -> None:
@@ -46,7 +64,7 @@ def test_default_experiment_is_well_within_the_budget() -> None:
 
 
 def test_a_huge_run_is_refused_before_training_naming_the_knobs() -> None:
-    config = ExperimentConfig(units=1024, epochs=5000, members=1)
+    config = ExperimentConfig(units=1024, epochs=5000, members=1, intervals=())
     with pytest.raises(ConfigError) as info:
         check_budget(config, n_train=120, season=12, limits=Limits())
     message = str(info.value)
@@ -55,7 +73,7 @@ def test_a_huge_run_is_refused_before_training_naming_the_knobs() -> None:
 
 
 def test_a_long_run_is_refused_with_the_epochs_that_would_fit() -> None:
-    config = ExperimentConfig(epochs=5000, transform="log_diff", members=1)
+    config = ExperimentConfig(epochs=5000, transform="log_diff", members=1, intervals=())
     with pytest.raises(ConfigError, match=r"Lower epochs to at most 3,959 \(now 5,000\)"):
         check_budget(config, 120, 12, Limits(max_work=20_000_000_000))
 
@@ -107,9 +125,14 @@ def test_training_stops_at_the_wall_clock_cap_and_says_so(monkeypatch) -> None:
                               **{**FAST, "epochs": 5000})
     result = run_experiment(config, make_tiny_series())
     assert result.epochs_run["mlp"] < 5000
-    (note,) = result.notes
+    note, no_interval = result.notes
     assert note.startswith(f"{result.label('mlp')} stopped at the time limit of 1 s "
                            "(LSTM_LAB_MAX_TRAIN_SECONDS)")
+    # the time is spent: no calibration copy is trained past it, and the result says so
+    assert no_interval == (f"{result.label('mlp')}: no prediction interval, because its "
+                           "calibration was cut short. The run's time limit of 1 s "
+                           "(LSTM_LAB_MAX_TRAIN_SECONDS) was reached first.")
+    assert "mlp" not in result.intervals
 
 
 def test_a_constant_series_is_refused_honestly() -> None:
@@ -232,7 +255,8 @@ def long_sine(n: int = 100_000) -> Series:
 
 def test_work_counts_the_forecasts_a_third_of_a_training_step_each() -> None:
     config = ExperimentConfig(window=12, units=32, mlp_units=32, epochs=200,
-                              validation_fraction=0.0, transform="none", tuning="off", members=1)
+                              validation_fraction=0.0, transform="none", tuning="off", members=1,
+                              intervals=())
     trained = estimate_work(config, n_train=120, season=12, limits=Limits())
     work = estimate_work(config, n_train=120, season=12, limits=Limits(), n_points=144)
     origins = (120 - 12) + 24                      # in the training part, then the test part
@@ -254,7 +278,7 @@ def test_a_run_whose_forecasts_are_over_the_budget_is_refused_before_training(
 
     monkeypatch.setattr("lstm_lab.models.neural.fit_compiled", no_training)
     config = ExperimentConfig(test_size=99_000, window=512, layers=2, units=128, epochs=1,
-                              models=("naive", "lstm"))
+                              models=("naive", "lstm"), intervals=())
     with pytest.raises(ConfigError) as info:
         run_experiment(config, long_sine())
     message = str(info.value)
@@ -270,7 +294,7 @@ def test_a_run_whose_forecasts_are_over_the_budget_is_refused_before_training(
 def test_the_test_size_named_fits_and_twice_it_does_not() -> None:
     limits = Limits(max_work=1_000_000_000)
     config = ExperimentConfig(test_size=99_000, window=24, units=32, epochs=1,
-                              models=("naive", "lstm"))
+                              models=("naive", "lstm"), intervals=())
     series = long_sine()
     with pytest.raises(ConfigError, match=r"A test size of at most [\d,]+ points would fit "
                                           r"\(now 99,000\), or make the network smaller\.$") as info:
