@@ -8,8 +8,13 @@ horizon 1, last 24 months held out): fit time and test RMSE for the same LSTM an
 architectures, built by the same ``lstm_lab.models.networks`` functions, on the same split and windows.
 Target: a speed-up of at least 10x with a lower test RMSE.
 
+A second section measures what reusing the traced training loop saves: the default LSTM ensemble
+of the one-season-ahead run (3 members, window 12, horizon 12, batched weights) fitted again on a
+shorter training part -- as a calibration fit or a backtest fold does -- with the loop traced by
+the first fit reused, against a freshly traced one, side by side in one process.
+
 Usage (from the repository root):
-    .venv/bin/python bench/training_speed.py [--repeats 3] [--quick] [--json PATH]
+    .venv/bin/python bench/training_speed.py [--repeats 3] [--quick] [--reuse-only] [--json PATH]
 
 Fit times cover model building plus training (the scope of ``result.timings['<model>_fit_s']``);
 prediction and scoring are not timed. The tutorial baseline is trained once per model.
@@ -31,11 +36,13 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run without installing lstm_lab
 
+from bench.common import load_average  # noqa: E402
 from lstm_lab.data.datasets import load_air_passengers  # noqa: E402
 from lstm_lab.data.windows import make_windows, split_by_time, windows_at  # noqa: E402
 from lstm_lab.experiments.config import ExperimentConfig  # noqa: E402
 from lstm_lab.experiments.metrics import rmse  # noqa: E402
-from lstm_lab.experiments.training import run_experiment  # noqa: E402
+from lstm_lab.experiments.training import make_forecasters, run_experiment  # noqa: E402
+from lstm_lab.models.fitting import clear_trainers  # noqa: E402
 from lstm_lab.models.networks import build_lstm, build_mlp  # noqa: E402
 
 NEURAL = ("lstm", "mlp")
@@ -78,11 +85,62 @@ def tutorial_run(name: str, config: ExperimentConfig, values: np.ndarray, n_trai
     return {"fit_s": fit_s, "rmse": rmse(values[n_train:], pred), "n_windows": len(X)}
 
 
+def reuse_section(values: np.ndarray, repeats: int, shorter_by: int = 12) -> dict:
+    """The default season-ahead LSTM ensemble fitted on the training part (tracing its loop),
+    then on the training part less ``shorter_by`` points twice per repeat: with that trace
+    reused, and after forgetting it (a fresh trace). Seconds of ``fit`` (ES hybrid, windows,
+    training), medians; both must train the same weights."""
+    config = ExperimentConfig(horizon=12, test_size=12)
+    n_train = split_by_time(len(values), config.test_count(len(values)))
+    short = values[: n_train - shorter_by]
+
+    def fit(part: np.ndarray):
+        model = make_forecasters(config, 12)["lstm"]
+        t0 = time.perf_counter()
+        model.fit(part)
+        return time.perf_counter() - t0, model
+
+    load_before = load_average()
+    clear_trainers()
+    first_s, _ = fit(values[:n_train])                     # traces the loop
+    reused, fresh, same = [], [], True
+    for _ in range(repeats):
+        fit(values[:n_train])                              # the full part again: as in a run
+        seconds, a = fit(short)
+        reused.append(seconds)
+        clear_trainers()
+        seconds, b = fit(short)
+        fresh.append(seconds)
+        same &= all(np.array_equal(x, y) for x, y in zip(a.model_.get_weights(),
+                                                         b.model_.get_weights(), strict=True))
+        same &= a.history_ == b.history_
+    out = {"members": config.members, "window": config.window, "horizon": config.horizon,
+           "train_points": n_train, "shorter_points": len(short),
+           "first_fit_s": first_s, "reused_s_runs": reused, "fresh_s_runs": fresh,
+           "reused_s": statistics.median(reused), "fresh_s": statistics.median(fresh),
+           "identical_weights_and_losses": bool(same), "epochs_run": a.epochs_run_,
+           "load_before": load_before, "load_after": load_average()}
+    print(f"\nSecond fit of the default LSTM ensemble ({config.members} members, window "
+          f"{config.window}, horizon {config.horizon}, batched) on {len(short)} of the "
+          f"{n_train} training points ({a.epochs_run_} epochs), median of {repeats}, seconds:")
+    print(f"  first fit (traces)   {first_s:6.2f}")
+    print(f"  reused trace         {out['reused_s']:6.2f}   runs "
+          + ", ".join(f"{x:.2f}" for x in reused))
+    print(f"  fresh trace          {out['fresh_s']:6.2f}   runs "
+          + ", ".join(f"{x:.2f}" for x in fresh))
+    print(f"  saved by reusing     {out['fresh_s'] - out['reused_s']:6.2f}; same weights and "
+          f"losses: {'yes' if same else 'NO'}")
+    print(f"  load average before {load_before}, after {out['load_after']}")
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=3, help="LSTM Lab repeats (median)")
     parser.add_argument("--quick", action="store_true",
                         help="1 repeat; tutorial trains 10 epochs and its time is extrapolated x10")
+    parser.add_argument("--reuse-only", action="store_true",
+                        help="only the second section: a reused trace against a fresh one")
     parser.add_argument("--json", metavar="PATH", help="also write the numbers as JSON")
     args = parser.parse_args()
     repeats = 1 if args.quick else max(1, args.repeats)
@@ -105,6 +163,13 @@ def main() -> None:
 
     series, config = load_air_passengers(), ExperimentConfig()
     values = series.values
+    if args.reuse_only:
+        reuse = reuse_section(values, repeats)
+        if args.json:
+            Path(args.json).write_text(json.dumps({"header": header, "reuse": reuse}, indent=2,
+                                                  default=float) + "\n")
+            print(f"Wrote {args.json}")
+        return
     n_train = split_by_time(len(values), config.test_count(len(values)))
 
     # Warm-up: a tiny run pays one-time TF costs (runtime start-up, first traces) up front.
@@ -169,10 +234,11 @@ def main() -> None:
     if args.quick:
         print(f"* QUICK MODE: tutorial trained {tut_epochs} epochs; its fit time is EXTRAPOLATED "
               f"x{scale:.0f} to {TUTORIAL_EPOCHS} epochs and its RMSE is after {tut_epochs} epochs.")
+    reuse = reuse_section(values, repeats)
 
     if args.json:
         out = {"header": header, "warmup": warmup, "lstm_lab": lab, "tutorial": tutorial,
-               "baselines_rmse": baselines, "summary": summary,
+               "baselines_rmse": baselines, "summary": summary, "reuse": reuse,
                "config": config.to_dict(), "target_speedup": TARGET_SPEEDUP}
         Path(args.json).write_text(json.dumps(out, indent=2, default=float) + "\n")
         print(f"Wrote {args.json}")
