@@ -18,6 +18,12 @@ import plotly.graph_objects as go
 
 from lstm_lab.data.series import Series
 from lstm_lab.experiments.config import ExperimentConfig
+from lstm_lab.experiments.intervals import (
+    INTERVAL_HELP,
+    INTERVAL_METRICS,
+    interval_metric_name,
+    level_key,
+)
 from lstm_lab.experiments.training import ExperimentResult
 from lstm_lab.models.registry import MODEL_COLOURS, REGISTRY, by_kind, model_label
 
@@ -26,7 +32,14 @@ MAX_PLOT_POINTS = 5000
 COLORS = {"actual": "#1f2937", **MODEL_COLOURS, "train": "#1f77b4", "val": "#ff7f0e"}
 DASH = {s.key: s.dash for s in REGISTRY if s.dash != "solid"}
 TEST_FILL = "rgba(255, 193, 7, 0.12)"
-BAND_ALPHA = 0.22     # an ensemble's members' range: light enough for the lines to read
+BAND_ALPHA = 0.22     # a light fill of a model's colour (band_fill's default)
+# prediction intervals, narrowest level first: a wider level is lighter (as Prophet and Darts
+# draw them); where the bands overlap, the narrower one reads darker
+INTERVAL_ALPHAS = (0.26, 0.14, 0.08)
+# an ensemble's members' spread is hatched with dotted edges, never a plain fill: it is not an
+# interval and must not read as one
+SPREAD_PATTERN = dict(shape="/", size=7, solidity=0.25)
+INTERVAL_WORDS = {"coverage": "coverage", "width": "width", "winkler": "Winkler"}
 
 
 def safe_text(text: object) -> str:
@@ -125,16 +138,20 @@ def loss_figure(histories: dict[str, dict[str, list[float]]], title: str = "Trai
 
 
 def forecast_figure(result: ExperimentResult, models: list[str] | None = None,
-                    zoom_test: bool = False) -> go.Figure:
+                    zoom_test: bool = False, bands: list[str] | None = None) -> go.Figure:
     """Actual vs every model over time; the test region shaded; hover shows all values at a time.
 
     ``models``: the forecasts to draw (None: all; []: the actual series alone). ``zoom_test``:
-    show the test part and as many points before it (axes fitted to that stretch).
+    show the test part and as many points before it (axes fitted to that stretch). ``bands``:
+    the models whose prediction intervals (and an ensemble's members' spread) are drawn around
+    their line (None: ``default_bands``, the best model's and seasonal naive's).
     """
     preds = result.predictions
     models = [m for m in (result.models if models is None else models) if m in preds]
+    if bands is None:
+        bands = default_bands(result.models, result.best_model("rmse") if result.metrics else None)
     test_rows = np.flatnonzero((preds["split"] == "test").to_numpy())
-    rows = np.arange(len(preds))      # the rows drawn, for the spread arrays aligned with preds
+    rows = np.arange(len(preds))      # the rows drawn, for the band arrays aligned with preds
     if zoom_test:
         start = max(0, test_rows[0] - max(len(test_rows), 12))
         preds, rows = preds.iloc[start:], rows[start:]
@@ -142,12 +159,17 @@ def forecast_figure(result: ExperimentResult, models: list[str] | None = None,
     view, rows = preds.iloc[::step], rows[::step]
     fig = go.Figure(go.Scatter(x=view["time"], y=view["actual"], name="actual", mode="lines",
                                line=dict(color=COLORS["actual"], width=2.2)))
+    shaded = False
     for model in models:
         label = safe_text(result.label(model))
-        spread = result.spread.get(model)
-        if spread is not None:
-            _add_band(fig, view["time"], np.asarray(spread["low"], dtype="float64")[rows],
-                      np.asarray(spread["high"], dtype="float64")[rows], model, label)
+        if model in bands:
+            shaded |= _add_intervals(fig, view["time"], result.intervals.get(model, {}), model,
+                                     label, rows)
+            spread = result.spread.get(model)
+            if spread is not None:
+                _add_band(fig, view["time"], np.asarray(spread["low"], dtype="float64")[rows],
+                          np.asarray(spread["high"], dtype="float64")[rows], model, label)
+                shaded = True
         fig.add_trace(go.Scatter(
             x=view["time"], y=view[model], name=label, mode="lines", legendgroup=model,
             line=dict(color=COLORS.get(model), width=1.6, dash=DASH.get(model, "solid")),
@@ -161,11 +183,66 @@ def forecast_figure(result: ExperimentResult, models: list[str] | None = None,
     if step > 1:
         title += _every(step)
     fig = _layout(fig, title, result.series_name, height=460)
-    if any(m in result.spread for m in models):
+    if shaded:
         # each band's legend entry sits under its line's (legend groups): a taller legend, so
         # more room above the plot keeps it clear of the title
         fig.update_layout(margin_t=110)
     return fig
+
+
+def default_bands(models: list[str], best: str | None = None) -> list[str]:
+    """The models whose bands a chart shows before the user picks: the best model's (without
+    one, the first network's or else the first model's) and seasonal naive's, the reference.
+    Two models at most, so the chart is not a wall of overlapping bands."""
+    if best is None or best not in models:
+        best = next((m for m in by_kind("network") if m in models), models[0] if models else None)
+    return [m for m in dict.fromkeys([best, "seasonal_naive"]) if m in models]
+
+
+def interval_alpha(level: str, levels: list[str]) -> float:
+    """The fill opacity of the band at ``level`` among ``levels`` (level keys such as "80"): the
+    narrowest darkest, each wider one lighter."""
+    rank = sorted(levels, key=float).index(level)
+    return INTERVAL_ALPHAS[min(rank, len(INTERVAL_ALPHAS) - 1)]
+
+
+def band_hover(level: str) -> str:
+    """A band's hover: its range, and what the level means (level key such as "80")."""
+    return f"%{{customdata:.4g}} – %{{y:.4g}}: {level}% of past errors at this step fell inside"
+
+
+def band_name(label: str, level: str) -> str:
+    """The legend name of a model's band: "Holt-Winters 80% band"."""
+    return f"{label} {level}% band"
+
+
+def has_band(bands: dict[str, dict[str, np.ndarray]]) -> bool:
+    """Whether any level of a model's bands has a finite point (False for no band at all)."""
+    return any(np.isfinite(np.asarray(d["high"], dtype="float64")).any() for d in bands.values())
+
+
+def _add_intervals(fig: go.Figure, x, bands: dict[str, dict[str, np.ndarray]], model: str,
+                   label: str, rows: np.ndarray | slice = slice(None),
+                   showlegend: bool = True) -> bool:
+    """A model's conformal bands, widest first (behind), each as a pair of traces: the lower
+    edge invisible, the upper edge filled down to it (``tonexty``) in the model's colour, a
+    wider level lighter. ``rows``: which entries of the band arrays go with ``x``. NaN (no band
+    at that point) leaves a gap. Returns whether anything was drawn."""
+    colour = COLORS.get(model, "#555555")
+    drawn = {lv: {k: np.asarray(d[k], dtype="float64")[rows] for k in ("low", "high")}
+             for lv, d in bands.items()}
+    levels = [lv for lv in drawn if has_band({lv: drawn[lv]})]
+    for level in sorted(levels, key=float, reverse=True):
+        low, high = drawn[level]["low"], drawn[level]["high"]
+        fig.add_trace(go.Scatter(x=x, y=low, mode="lines", line=dict(width=0, color=colour),
+                                 legendgroup=model, showlegend=False, hoverinfo="skip",
+                                 name=f"{band_name(label, level)} lower edge"))
+        fig.add_trace(go.Scatter(
+            x=x, y=high, mode="lines", line=dict(width=0, color=colour), fill="tonexty",
+            fillcolor=band_fill(colour, interval_alpha(level, levels)), legendgroup=model,
+            showlegend=showlegend, name=band_name(label, level), customdata=low,
+            hovertemplate=band_hover(level)))
+    return bool(levels)
 
 
 def band_fill(colour: str, alpha: float = BAND_ALPHA) -> str:
@@ -176,18 +253,22 @@ def band_fill(colour: str, alpha: float = BAND_ALPHA) -> str:
 
 def _add_band(fig: go.Figure, x, low: np.ndarray, high: np.ndarray, model: str,
               label: str) -> None:
-    """An ensemble's members' range as a light band in its colour, drawn before (behind) its
-    line and in the line's legend group: the lowest member's forecast as an invisible edge, the
-    highest filled down to it. NaN where the ensemble made no forecast (no band there). Hover
-    shows the range once, on the upper edge."""
+    """An ensemble's members' spread as a hatched band with dotted edges in its colour (never a
+    plain fill like an interval's), drawn before (behind) its line and in the line's legend
+    group: the lowest member's forecast as the lower edge, the highest hatched down to it. NaN
+    where the ensemble made no forecast (no band there). Hover shows the spread once, on the
+    upper edge."""
     colour = COLORS.get(model, "#555555")
-    fig.add_trace(go.Scatter(x=x, y=low, mode="lines", line=dict(width=0, color=colour),
+    edge = dict(width=1, color=band_fill(colour, 0.6), dash="dot")
+    fig.add_trace(go.Scatter(x=x, y=low, mode="lines", line=edge,
                              legendgroup=model, showlegend=False, hoverinfo="skip",
                              name=f"{label} lowest member"))
-    fig.add_trace(go.Scatter(x=x, y=high, mode="lines", line=dict(width=0, color=colour),
-                             fill="tonexty", fillcolor=band_fill(colour), legendgroup=model,
-                             name=f"{label} members' range", customdata=low,
-                             hovertemplate="%{customdata:.4g} – %{y:.4g}"))
+    fig.add_trace(go.Scatter(x=x, y=high, mode="lines", line=edge,
+                             fill="tonexty", fillcolor="rgba(0, 0, 0, 0)",
+                             fillpattern=dict(**SPREAD_PATTERN, fgcolor=colour),
+                             legendgroup=model, name=f"{label} members' spread", customdata=low,
+                             hovertemplate="%{customdata:.4g} – %{y:.4g}: lowest to highest "
+                                           "member (not an interval)"))
 
 
 def residual_figure(result: ExperimentResult, models: list[str] | None = None) -> go.Figure:
@@ -207,17 +288,40 @@ def residual_figure(result: ExperimentResult, models: list[str] | None = None) -
 
 def metrics_table(result: ExperimentResult) -> pd.DataFrame:
     """One row per model: RMSE, MAE, MAPE, MASE and skill (% less RMSE) against the naive and
-    seasonal-naive forecasts; the best (lowest RMSE) marked."""
+    seasonal-naive forecasts, then each interval level's coverage, width and Winkler score
+    ("80% coverage", ``interval_columns``; NaN for a model without that band); the best
+    (lowest RMSE) marked."""
     best = result.best_model("rmse")
     naive_rmse = result.metrics.get("naive", {}).get("rmse")
     seasonal_rmse = result.metrics.get("seasonal_naive", {}).get("rmse")
+    scored = interval_columns(result.config.intervals)
     rows = []
     for model, m in result.metrics.items():
         rows.append({"model": result.label(model) + (" ★" if model == best else ""),
                      "RMSE": m["rmse"], "MAE": m["mae"], "MAPE %": m["mape"], "MASE": m["mase"],
                      "skill vs naive %": _skill(m["rmse"], naive_rmse),
-                     "skill vs seasonal naive %": _skill(m["rmse"], seasonal_rmse)})
+                     "skill vs seasonal naive %": _skill(m["rmse"], seasonal_rmse),
+                     **{column: m.get(name, np.nan) for column, name in scored.items()}})
     return pd.DataFrame(rows).set_index("model")
+
+
+def interval_column(metric: str, level: float) -> str:
+    """A table's column for an interval score: "80% coverage", "95% Winkler"."""
+    return f"{level_key(level)}% {INTERVAL_WORDS[metric]}"
+
+
+def interval_columns(levels: tuple[float, ...]) -> dict[str, str]:
+    """Table column -> metric name for every level's interval scores, level by level:
+    {"80% coverage": "coverage_80", "80% width": "width_80", ...}."""
+    return {interval_column(metric, v): interval_metric_name(metric, v)
+            for v in levels for metric in INTERVAL_METRICS}
+
+
+def interval_column_help(levels: tuple[float, ...], suffix: str = "") -> dict[str, str]:
+    """Each interval column's help text (``intervals.INTERVAL_HELP``), for the column names
+    ``interval_columns`` gives plus ``suffix`` (" mean" in the backtest summary)."""
+    return {interval_column(metric, v) + suffix: f"{level_key(v)}% band: {INTERVAL_HELP[metric]}"
+            for v in levels for metric in INTERVAL_METRICS}
 
 
 def _skill(rmse_value: float, reference: float | None) -> float:
@@ -247,42 +351,84 @@ def skill_sentences(result: ExperimentResult) -> list[str]:
     return out
 
 
-def backtest_figure(backtest, models: list[str] | None = None) -> go.Figure:
-    """Every fold's forecasts over the actual series; fold test blocks shaded in turn."""
+def backtest_best(backtest) -> str | None:
+    """The model with the lowest mean RMSE over the folds (None when none has one)."""
+    rmse = backtest.summary()["rmse mean"].dropna()
+    return str(rmse.idxmin()) if len(rmse) else None
+
+
+def backtest_figure(backtest, models: list[str] | None = None,
+                    bands: list[str] | None = None) -> go.Figure:
+    """Every fold's forecasts over the actual series; fold test blocks shaded in turn; around
+    the forecasts of the models in ``bands`` (None: ``default_bands`` with the lowest mean
+    RMSE), each fold's prediction intervals, calibrated on that fold's training part."""
     preds = backtest.predictions
     models = [m for m in (models or backtest.models) if m in preds]
+    if bands is None:
+        bands = default_bands(backtest.models, backtest_best(backtest))
     fig = go.Figure(go.Scatter(x=preds["time"], y=preds["actual"], name="actual", mode="lines",
                                line=dict(color=COLORS["actual"], width=2.2)))
+    shaded = False
     for i, fold in enumerate(backtest.folds):
-        block = preds[preds["fold"] == fold["fold"]]
+        rows = np.flatnonzero((preds["fold"] == fold["fold"]).to_numpy())
+        block = preds.iloc[rows]
         fig.add_vrect(x0=block["time"].iloc[0], x1=block["time"].iloc[-1], line_width=0,
                       layer="below", fillcolor=TEST_FILL if i % 2 == 0 else "rgba(0,0,0,0.04)",
                       annotation_text=f"fold {fold['fold']}", annotation_position="top left")
         for model in models:
+            label = safe_text(backtest.label(model))
+            if model in bands:
+                shaded |= _add_intervals(fig, block["time"], backtest.intervals.get(model, {}),
+                                         model, label, rows, showlegend=not shaded_legend(
+                                             fig, model))
             fig.add_trace(go.Scatter(
                 x=block["time"], y=block[model], mode="lines", legendgroup=model,
-                name=safe_text(backtest.label(model)), showlegend=i == 0,
+                name=label, showlegend=i == 0,
                 line=dict(color=COLORS.get(model), dash=DASH.get(model, "solid"), width=1.6)))
     mode = "refitted on every fold" if backtest.refit else "fitted once, on fold 1"
-    return _layout(fig, f"Backtest: {len(backtest.folds)} folds, models {mode}",
-                   backtest.series_name, height=420)
+    fig = _layout(fig, f"Backtest: {len(backtest.folds)} folds, models {mode}",
+                  backtest.series_name, height=420)
+    if shaded:
+        fig.update_layout(margin_t=110)
+    return fig
 
 
-def future_figure(future, history_points: int | None = None) -> go.Figure:
+def shaded_legend(fig: go.Figure, model: str) -> bool:
+    """Whether ``fig`` already has a legend entry for one of ``model``'s bands (a backtest
+    draws them once per fold and lists them once)."""
+    return any(t.legendgroup == model and t.fill == "tonexty" and t.showlegend is not False
+               for t in fig.data)
+
+
+def future_figure(future, history_points: int | None = None,
+                  bands: list[str] | None = None) -> go.Figure:
     """The latest history (4x the forecast length, at least 48 points) and each model's forecast
-    past the end of the data."""
+    past the end of the data; around the forecasts of the models in ``bands`` (None:
+    ``default_bands``), their prediction intervals (the first horizon only) fanning out from the
+    last actual value, and an ensemble's members' spread."""
     hist = future.history.iloc[-(history_points or max(48, 4 * future.steps)):]
     fig = go.Figure(go.Scatter(x=hist["time"], y=hist["actual"], name="actual", mode="lines",
                                line=dict(color=COLORS["actual"], width=2.2)))
     last_time, last_value = hist["time"].iloc[-1], hist["actual"].iloc[-1]
-    for model in [c for c in future.forecasts.columns if c != "time"]:
+    models = [c for c in future.forecasts.columns if c != "time"]
+    if bands is None:
+        bands = default_bands(models)
+    x = [last_time, *future.forecasts["time"]]
+    shaded = False
+    for model in models:
         label = safe_text(future.label(model))
-        spread = future.spread.get(model)
-        if spread is not None:
-            _add_band(fig, future.forecasts["time"], np.asarray(spread["low"], dtype="float64"),
-                      np.asarray(spread["high"], dtype="float64"), model, label)
+        if model in bands:
+            start = {lv: {k: np.concatenate([[last_value], np.asarray(v, dtype="float64")])
+                          for k, v in d.items()}
+                     for lv, d in future.intervals.get(model, {}).items()}
+            shaded |= _add_intervals(fig, x, start, model, label)
+            spread = future.spread.get(model)
+            if spread is not None:
+                _add_band(fig, future.forecasts["time"], np.asarray(spread["low"], dtype="float64"),
+                          np.asarray(spread["high"], dtype="float64"), model, label)
+                shaded = True
         fig.add_trace(go.Scatter(
-            x=[last_time, *future.forecasts["time"]], y=[last_value, *future.forecasts[model]],
+            x=x, y=[last_value, *future.forecasts[model]],
             mode="lines+markers", name=label, legendgroup=model,
             marker=dict(size=4),
             line=dict(color=COLORS.get(model), dash=DASH.get(model, "solid"), width=1.8)))
@@ -290,5 +436,8 @@ def future_figure(future, history_points: int | None = None) -> go.Figure:
     fig.add_vrect(x0=last_time, x1=future.forecasts["time"].iloc[-1], fillcolor=TEST_FILL,
                   line_width=0, layer="below", annotation_text="forecast",
                   annotation_position="top left")
-    return _layout(fig, f"Forecast of the next {future.steps} points (fitted on all the data)",
-                   "", height=420)
+    fig = _layout(fig, f"Forecast of the next {future.steps} points (fitted on all the data)",
+                  "", height=420)
+    if shaded:
+        fig.update_layout(margin_t=110)
+    return fig

@@ -48,8 +48,12 @@ def test_window_figure_marks_inputs_and_targets() -> None:
 
 
 def test_forecast_figure_has_actual_and_each_model(naive_result) -> None:
-    fig = plots.forecast_figure(naive_result)
+    fig = plots.forecast_figure(naive_result, bands=[])
     assert [t.name for t in fig.data] == ["actual", "Naive (last value)", "Seasonal naive"]
+    # by default the best model's and seasonal naive's bands sit behind their lines
+    shaded = plots.forecast_figure(naive_result)
+    lines = [t.name for t in shaded.data if "band" not in t.name]
+    assert lines == ["actual", "Naive (last value)", "Seasonal naive"]
     assert fig.layout.hovermode == "x unified"
     assert fig.layout.xaxis.rangeslider.visible
 
@@ -57,7 +61,7 @@ def test_forecast_figure_has_actual_and_each_model(naive_result) -> None:
 def test_forecast_figure_options_pick_models_and_zoom_to_the_test_part(naive_result) -> None:
     only_actual = plots.forecast_figure(naive_result, [])
     assert [t.name for t in only_actual.data] == ["actual"]
-    zoomed = plots.forecast_figure(naive_result, ["naive"], zoom_test=True)
+    zoomed = plots.forecast_figure(naive_result, ["naive"], zoom_test=True, bands=[])
     assert [t.name for t in zoomed.data] == ["actual", "Naive (last value)"]
     # 6 test points and 12 (the minimum context) before them: the last 18 of 40
     assert list(zoomed.data[0].x) == list(naive_result.predictions["time"].iloc[-18:])

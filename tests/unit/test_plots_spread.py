@@ -1,4 +1,5 @@
-"""An ensemble's members' range is drawn as a light band in its colour, behind its line."""
+"""An ensemble's members' spread is drawn as a hatched band in its colour, behind its line:
+never a plain fill, which is how prediction intervals are drawn (test_plots_intervals.py)."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from tests.conftest import FAST, make_tiny_series, requires_tf
 @pytest.fixture(scope="module")
 def ensemble_result():
     config = ExperimentConfig(window=4, test_size=6, members=3, transform="none",
-                              models=("lstm", "naive"), **FAST)
+                              models=("lstm", "naive"), intervals=(), **FAST)
     return run_experiment(config, make_tiny_series())
 
 
@@ -23,13 +24,13 @@ def _traces(fig, name: str):
 
 
 @requires_tf
-def test_forecast_figure_draws_the_members_range_behind_the_line(ensemble_result) -> None:
+def test_forecast_figure_draws_the_members_spread_behind_the_line(ensemble_result) -> None:
     result = ensemble_result
     label = result.label("lstm")
     assert label == "LSTM (3 seeds)"
-    fig = plots.forecast_figure(result)
+    fig = plots.forecast_figure(result, bands=["lstm"])
     names = [t.name for t in fig.data]
-    band_name = f"{label} members' range"
+    band_name = f"{label} members' spread"
     assert names == ["actual", "Naive (last value)", f"{label} lowest member", band_name, label]
     (low,) = _traces(fig, f"{label} lowest member")
     (high,) = _traces(fig, band_name)
@@ -42,9 +43,13 @@ def test_forecast_figure_draws_the_members_range_behind_the_line(ensemble_result
     assert drawn[-6:].all() and (spread["high"][drawn] > spread["low"][drawn]).any()
     mean = np.asarray(line.y, dtype=float)[drawn]
     assert (spread["low"][drawn] <= mean + 1e-9).all() and (mean <= spread["high"][drawn] + 1e-9).all()
-    # filled down to the lowest member, in the model's colour, grouped with its line
+    # hatched down to the lowest member in the model's colour, dotted edges, no plain fill;
+    # grouped with its line
     assert high.fill == "tonexty" and low.fill is None
-    assert high.fillcolor == plots.band_fill(plots.COLORS["lstm"])
+    assert high.fillpattern.shape == "/" and high.fillpattern.fgcolor == plots.COLORS["lstm"]
+    assert high.fillcolor == "rgba(0, 0, 0, 0)"
+    assert low.line.dash == high.line.dash == "dot"
+    assert "not an interval" in high.hovertemplate
     assert low.showlegend is False and high.showlegend is not False
     assert low.legendgroup == high.legendgroup == line.legendgroup == "lstm"
     # the naive forecast is no ensemble: no band
@@ -55,16 +60,18 @@ def test_forecast_figure_draws_the_members_range_behind_the_line(ensemble_result
 def test_zoomed_and_filtered_charts_keep_the_band_aligned(ensemble_result) -> None:
     result = ensemble_result
     label = result.label("lstm")
-    zoomed = plots.forecast_figure(result, ["lstm"], zoom_test=True)
-    (high,) = _traces(zoomed, f"{label} members' range")
+    zoomed = plots.forecast_figure(result, ["lstm"], zoom_test=True, bands=["lstm"])
+    (high,) = _traces(zoomed, f"{label} members' spread")
     (actual,) = _traces(zoomed, "actual")
     n = len(actual.x)
     np.testing.assert_allclose(np.asarray(high.y, dtype=float), result.spread["lstm"]["high"][-n:],
                                equal_nan=True)
     assert list(high.x) == list(actual.x)
-    # a chart without the ensemble has no band either
-    assert [t.name for t in plots.forecast_figure(result, ["naive"]).data] == [
+    # a chart without the ensemble, or with its bands toggled off, has no band either
+    assert [t.name for t in plots.forecast_figure(result, ["naive"], bands=["lstm"]).data] == [
         "actual", "Naive (last value)"]
+    assert [t.name for t in plots.forecast_figure(result, bands=["naive"]).data] == [
+        "actual", "Naive (last value)", label]
 
 
 def test_band_fill_is_the_colour_made_light() -> None:
@@ -73,6 +80,7 @@ def test_band_fill_is_the_colour_made_light() -> None:
 
 @requires_tf
 def test_a_chart_with_bands_makes_room_for_its_taller_legend(ensemble_result) -> None:
-    fig = plots.forecast_figure(ensemble_result)
+    fig = plots.forecast_figure(ensemble_result, bands=["lstm"])
     assert fig.layout.margin.t == 110            # the taller legend stays clear of the title
-    assert plots.forecast_figure(ensemble_result, ["naive"]).layout.margin.t == 80
+    assert plots.forecast_figure(ensemble_result, ["naive"], bands=["lstm"]).layout.margin.t == 80
+    assert plots.forecast_figure(ensemble_result, bands=[]).layout.margin.t == 80
