@@ -117,7 +117,12 @@ def test_forecast_ahead_stops_when_should_stop_turns_true() -> None:
     assert future.stopped_by_user and future.skipped == ["lstm"]
     assert list(future.forecasts.columns) == ["time", "naive", "mlp"]
     assert np.isfinite(future.forecasts["mlp"]).all()
-    assert future.notes == ["Not fitted, because fitting was stopped: LSTM."]
+    # the MLP's calibration copy polls the same Stop: no band, said so, never a made-up one
+    assert future.notes == [
+        "MLP (3 seeds): no prediction interval, because its calibration was cut short. "
+        "Training its calibration copy was stopped.",
+        "Not fitted, because fitting was stopped: LSTM."]
+    assert list(future.intervals) == ["naive"]
 
 
 def test_forecast_ahead_stopped_before_it_starts_fits_nothing() -> None:
@@ -151,10 +156,23 @@ def test_forecast_ahead_networks_share_the_training_time_limit(monkeypatch) -> N
     config = ExperimentConfig(window=4, test_size=6, horizon=6, tuning="off",
                               models=("mlp", "lstm"), **FAST)
     future = forecast_future(config, make_tiny_series(), 6)
-    assert len(caps) == 2 and all(1.0 <= cap <= 7 for cap in caps)
-    assert [note.split(" after ")[0] for note in future.notes] == [
+    # each network's fit, then its calibration copy's (unless the 7 s are spent by then: how
+    # far a loaded machine gets is not fixed), each capped by what is left of the 7 s
+    assert 2 <= len(caps) <= 4 and all(1.0 <= cap <= 7 for cap in caps)
+    assert caps == sorted(caps, reverse=True)
+    assert [note.split(" after ")[0] for note in future.notes[::2]] == [
         f"{future.label(name)} stopped at the time limit of 7 s (LSTM_LAB_MAX_TRAIN_SECONDS)"
         for name in ("mlp", "lstm")]
+    # ...and neither gets a band: its calibration copy timed out, or never started
+    for name, note in zip(("MLP", "LSTM"), future.notes[1::2], strict=True):
+        label, said = note.split(": ", 1)
+        assert name in label and "(3 seeds)" in label
+        assert said.startswith("no prediction interval, because its calibration was cut short. ")
+        assert said.endswith(("Training its calibration copy was stopped.",
+                              "The run's time limit of 7 s (LSTM_LAB_MAX_TRAIN_SECONDS) was "
+                              "reached first."))
+    assert len(future.notes) == 4
+    assert future.intervals == {}
 
 
 def test_forecast_ahead_leaves_out_a_classical_fit_cut_short_and_keeps_the_rest(

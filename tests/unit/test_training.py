@@ -15,6 +15,7 @@ import pytest
 
 from lstm_lab.errors import DataError
 from lstm_lab.experiments.config import MODELS, ExperimentConfig
+from lstm_lab.experiments.metrics import METRICS
 from lstm_lab.experiments.training import ExperimentResult, run_experiment
 from lstm_lab.models.base import EpochInfo
 from lstm_lab.models.classical import HoltWintersForecaster, SarimaForecaster
@@ -40,9 +41,26 @@ def full_run() -> tuple[ExperimentResult, list[EpochInfo]]:
 def test_all_four_models_are_scored(full_run) -> None:
     result, _ = full_run
     assert set(result.metrics) == set(MODELS)
+    bands = ["coverage_80", "width_80", "winkler_80", "coverage_95", "width_95", "winkler_95"]
     for name, scores in result.metrics.items():
-        assert list(scores) == ["rmse", "mae", "mape", "mase"], name
-        assert all(math.isfinite(v) and v >= 0 for v in scores.values()), (name, scores)
+        assert list(scores) == ["rmse", "mae", "mape", "mase", *bands], name
+        assert all(math.isfinite(scores[m]) and scores[m] >= 0 for m in METRICS), (name, scores)
+        for level in ("80", "95"):
+            # horizon 1: one half-width for every test point, so the mean width is twice it;
+            # a level whose calibration had too few errors has no band and NaN scores
+            half = result.calibration[name].halfwidths[level][0]
+            if math.isnan(half):
+                assert all(math.isnan(scores[f"{m}_{level}"])
+                           for m in ("coverage", "width", "winkler")), (name, level)
+            else:
+                assert scores[f"width_{level}"] == pytest.approx(2 * half), (name, level)
+                assert 0 <= scores[f"coverage_{level}"] <= 100
+                assert scores[f"winkler_{level}"] >= scores[f"width_{level}"]
+    # 34 training points: Holt-Winters and SARIMA need two seasons to fit, which leaves 8
+    # calibration errors - enough for 80% (4), too few for 95% (19); the others calibrate on 19
+    assert {m for m in MODELS if math.isnan(result.metrics[m]["coverage_95"])} == {
+        "holt_winters", "sarima"}
+    assert all(math.isfinite(result.metrics[m]["coverage_80"]) for m in MODELS)
     assert result.n_points == 40 and result.n_train == 34 and result.season == 12
     assert result.best_model() == min(result.metrics, key=lambda m: result.metrics[m]["rmse"])
     assert result.epochs_run == {"mlp": 3, "lstm": 3}
@@ -102,9 +120,12 @@ def test_on_epoch_reports_mlp_then_lstm(full_run) -> None:
 def test_same_config_and_seed_give_identical_results_in_process(full_run) -> None:
     first, _ = full_run
     second = run_experiment(FAST_CONFIG, make_tiny_series())
-    assert second.metrics == first.metrics
+    np.testing.assert_equal(second.metrics, first.metrics)          # NaN (no 95% band) == NaN
     pd.testing.assert_frame_equal(second.predictions, first.predictions)
     assert second.histories == first.histories
+    np.testing.assert_equal(second.intervals, first.intervals)
+    assert [c.to_dict() for c in second.calibration.values()] == [
+        c.to_dict() for c in first.calibration.values()]
 
 
 @requires_tf
@@ -137,7 +158,11 @@ def test_result_json_round_trip(full_run) -> None:
     again = ExperimentResult.from_dict(data)
     assert again.to_json() == text
     assert again.config == result.config
-    assert again.metrics == result.metrics
+    np.testing.assert_equal(again.metrics, result.metrics)           # NaN (no 95% band) == NaN
+    assert math.isnan(again.metrics["sarima"]["coverage_95"])
+    np.testing.assert_equal(again.intervals, result.intervals)
+    assert {m: c.to_dict() for m, c in again.calibration.items()} == {
+        m: c.to_dict() for m, c in result.calibration.items()}
     assert again.epochs_run == result.epochs_run
     assert again.predictions["time"].tolist() == result.predictions["time"].astype(str).tolist()
     pd.testing.assert_frame_equal(again.predictions.drop(columns="time"),
