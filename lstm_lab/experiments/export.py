@@ -1,4 +1,9 @@
-"""Files a user downloads or the CLI writes: predictions CSV, metrics JSON, config JSON.
+"""Files a user downloads or the CLI writes: predictions CSV, metrics JSON, config JSON, and
+the forecast-ahead CSV.
+
+The predictions and forecast CSVs carry each model's prediction intervals as two columns per
+level after the models' own columns: ``lstm lower 80``, ``lstm upper 80``, ``lstm lower 95``...
+(empty where a model has no band: the training rows, steps it could not calibrate).
 
 Text cells that a spreadsheet would run as a formula (starting with = + - @, tab or CR) are
 prefixed with a single quote, so a hostile column name cannot become a CSV injection.
@@ -13,11 +18,17 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+import numpy as np
 import pandas as pd
 
 from lstm_lab.experiments.training import ExperimentResult
+
+if TYPE_CHECKING:    # evaluation imports this module (defuse)
+    from lstm_lab.experiments.evaluation import FutureForecast
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -27,17 +38,60 @@ def defuse(text: str) -> str:
     return "'" + text if isinstance(text, str) and text.startswith(_FORMULA_START) else text
 
 
+def band_column(model: str, side: str, level: str) -> str:
+    """The CSV column of one side ("lower" or "upper") of a model's band at a level key
+    ("80"): ``lstm lower 80``."""
+    return f"{model} {side} {level}"
+
+
+def band_columns(bands: Mapping[str, Mapping[str, Mapping[str, np.ndarray]]],
+                 models: Sequence[str]) -> dict[str, np.ndarray]:
+    """``{"lstm lower 80": low, "lstm upper 80": high, ...}``: ``models``' bands (those that
+    have one), each model's levels in the order they are stored (lowest first)."""
+    out = {}
+    for model in models:
+        for level, band in bands.get(model, {}).items():
+            out[band_column(model, "lower", level)] = np.asarray(band["low"], dtype="float64")
+            out[band_column(model, "upper", level)] = np.asarray(band["high"], dtype="float64")
+    return out
+
+
 def predictions_frame(result: ExperimentResult) -> pd.DataFrame:
-    """time, actual, one column per model, split (train|test); model columns in config order."""
+    """time, actual, one column per model, their bands' lower and upper columns (see the module
+    docstring), split (train|test); models in config order."""
     preds = result.predictions
-    columns = ["time", "actual", *[m for m in result.config.models if m in preds], "split"]
-    frame = preds[columns].copy()
+    models = [m for m in result.config.models if m in preds]
+    frame = preds[["time", "actual", *models]].copy()
     frame["time"] = frame["time"].astype(str)
+    for column, values in band_columns(result.intervals, models).items():
+        frame[column] = values
+    frame["split"] = preds["split"].to_numpy()
     return frame
 
 
 def predictions_csv(result: ExperimentResult) -> str:
-    frame = predictions_frame(result)
+    return _safe_csv(predictions_frame(result))
+
+
+def forecast_frame(future: FutureForecast) -> pd.DataFrame:
+    """A forecast ahead as its download shows it: time, one column per model, then each model's
+    band columns (filled for the first ``horizon`` steps, the ones calibration measured)."""
+    frame = future.forecasts.copy()
+    frame["time"] = frame["time"].astype(str)
+    models = [c for c in frame.columns if c != "time"]
+    for column, values in band_columns(future.intervals, models).items():
+        frame[column] = values
+    return frame
+
+
+def forecast_csv(future: FutureForecast) -> str:
+    """The Forecast ahead download and the CLI's ``future.csv``, formula-safe."""
+    return _safe_csv(forecast_frame(future))
+
+
+def _safe_csv(frame: pd.DataFrame) -> str:
+    """``frame`` as CSV with every header and text cell defused."""
+    frame = frame.copy()
     frame.columns = [defuse(str(c)) for c in frame.columns]
     for col in frame.columns:
         # pandas 3 stores text as the `str` dtype, not object: test for both
@@ -47,11 +101,12 @@ def predictions_csv(result: ExperimentResult) -> str:
 
 
 def metrics_json(result: ExperimentResult) -> str:
-    """Metrics, config, timings and versions: everything but the per-point predictions."""
+    """Metrics, config, timings and versions: everything but the per-point predictions (and
+    bands); each model's interval calibration (half-widths per level and horizon step) too."""
     data = result.to_dict()
     keep = ("config", "metrics", "timings", "versions", "epochs_run", "n_params", "series_name",
             "data_fingerprint", "n_points", "n_train", "season", "stopped_by_user", "skipped",
-            "transform", "tuning", "validation")
+            "transform", "tuning", "validation", "calibration")
     return json.dumps({k: data[k] for k in keep}, indent=2, sort_keys=True)
 
 

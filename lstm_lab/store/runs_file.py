@@ -14,13 +14,23 @@ from datetime import datetime
 from typing import Any
 
 from lstm_lab.errors import DataError, LabError
-from lstm_lab.experiments.config import MODELS, NEURAL_MODELS, TRANSFORMS, field_range
+from lstm_lab.experiments.config import (
+    INTERVAL_RANGE,
+    MAX_INTERVAL_LEVELS,
+    MODELS,
+    NEURAL_MODELS,
+    TRANSFORMS,
+    ExperimentConfig,
+    field_range,
+)
+from lstm_lab.experiments.intervals import INTERVAL_METRICS, level_key
 from lstm_lab.experiments.metrics import METRICS
 from lstm_lab.experiments.training import MODEL_LABELS, count_weights
 from lstm_lab.limits import env_var, get_limits
 from lstm_lab.models.base import to_plain
 from lstm_lab.store.keras_check import check_keras_file
 from lstm_lab.store.records import fitted_name, format_when, result_from_record
+from lstm_lab.store.tables import INTERVAL_NAME
 
 EXPORT_FORMAT = "lstm_lab.runs"
 EXPORT_VERSION = 1
@@ -35,9 +45,12 @@ RESULT_KEYS = frozenset({
     "config", "series_name", "data_fingerprint", "n_points", "n_train", "season", "metrics",
     "predictions", "histories", "epochs_run", "n_params", "timings", "versions",
     "stopped_by_user", "skipped", "notes", "transform", "tuning", "time_dtype", "spread",
-    "validation"})
+    "validation", "intervals", "calibration"})
+# older exports lack these
 OPTIONAL_RESULT_KEYS = frozenset({"notes", "transform", "tuning", "time_dtype", "spread",
-                                  "validation"})   # older exports lack them
+                                  "validation", "intervals", "calibration"})
+CALIBRATION_KEYS = ("levels", "points", "counts", "halfwidths", "notes")
+MAX_METRICS = len(METRICS) + len(INTERVAL_METRICS) * MAX_INTERVAL_LEVELS   # of one model
 TRANSFORM_KEYS = ("kind", "season", "trend", "alpha", "level0", "indices", "beta", "phi",
                   "trend0")
 ENTRY_KEYS = frozenset({"uid", "created_at", "sweep", "result", "networks"})
@@ -117,7 +130,8 @@ def parse_export(text: str | bytes) -> list[dict[str, Any]]:
 
 def _prediction_points(run: Any) -> int:
     """The rows of a run's predictions (its longest column) plus the values of its ensembles'
-    spread (each as many as the predictions' rows), read without checking a value."""
+    spread and of its prediction intervals' bands (each as many as the predictions' rows), read
+    without checking a value."""
     result = run.get("result") if isinstance(run, dict) else None
     preds = result.get("predictions") if isinstance(result, dict) else None
     rows = max((len(v) for v in preds.values() if isinstance(v, list)), default=0) \
@@ -126,6 +140,11 @@ def _prediction_points(run: Any) -> int:
     extra = sum(len(v) for bands in spread.values() if isinstance(bands, dict)
                 for v in bands.values() if isinstance(v, list)) \
         if isinstance(spread, dict) else 0
+    intervals = result.get("intervals") if isinstance(result, dict) else None
+    extra += sum(len(v) for levels in intervals.values() if isinstance(levels, dict)
+                 for band in levels.values() if isinstance(band, dict)
+                 for v in band.values() if isinstance(v, list)) \
+        if isinstance(intervals, dict) else 0
     return rows + extra
 
 
@@ -212,11 +231,15 @@ def _check_record(record: Any) -> None:
     _number(record["n_points"], "n_points", whole=True, low=1, high=max_points)
     _number(record["n_train"], "n_train", whole=True, low=0, high=record["n_points"])
     _number(record["season"], "season", whole=True, low=0, high=1000)
+    levels = {level_key(v) for v in ExperimentConfig.from_dict(config).intervals}
     for model, scores in _mapping(record["metrics"], "metrics", MODEL_LABELS).items():
-        for metric, value in _mapping(scores, f"metrics.{model}", METRICS).items():
-            _number(value, f"metrics.{model}.{metric}", missing=True)
+        for metric, value in _mapping(scores, f"metrics.{model}", max_items=MAX_METRICS).items():
+            _check_metric(model, metric, value, levels)
     _check_predictions(record["predictions"], max_points)
     _check_spread(record.get("spread", {}), record["predictions"], record["metrics"])
+    _check_intervals(record.get("intervals", {}), record["predictions"], record["metrics"],
+                     levels)
+    _check_calibration(record.get("calibration", {}), record["metrics"], levels, max_points)
     _check_validation(record.get("validation", {}), record["metrics"], max_points)
     for model, history in _mapping(record["histories"], "histories", NEURAL_MODELS).items():
         for curve, values in _mapping(history, f"histories.{model}", ("loss", "val_loss")).items():
@@ -239,19 +262,114 @@ def _check_record(record: Any) -> None:
     skipped = record["skipped"]
     if not isinstance(skipped, list) or any(m not in MODELS for m in skipped):
         raise DataError(f"skipped must list models among {', '.join(MODELS)}")
-    notes = record.get("notes", [])
-    if not isinstance(notes, list) or len(notes) > MAX_NOTES:
-        raise DataError(f"notes must be a list of at most {MAX_NOTES} texts")
-    for note in notes:  # the Train page shows notes as markdown: none may format it
-        if _FORMATTING.search(_text(note, "a note", MAX_NOTE_CHARS)):
-            raise DataError("a note holds characters that would format the page ([ ] < > ` $, "
-                            "or a web address); notes LSTM Lab writes never do")
+    _check_notes(record.get("notes", []), "notes")
     transform = record.get("transform", "")
     if transform not in ("", *TRANSFORMS):
         raise DataError(f"unknown transform {_short(transform)}; known: {', '.join(TRANSFORMS)}")
     for model, info in _mapping(record.get("tuning", {}), "tuning", NEURAL_MODELS).items():
         _check_tuning(model, info)
     _text(record.get("time_dtype", ""), "time_dtype", 40, re.compile(r"^[0-9a-z\[\], ]*$"))
+
+
+def _check_notes(notes: Any, what: str) -> None:
+    """A list of notes: short plain texts (the Train page shows notes as markdown: none may
+    format it)."""
+    if not isinstance(notes, list) or len(notes) > MAX_NOTES:
+        raise DataError(f"{what} must be a list of at most {MAX_NOTES} texts")
+    for note in notes:
+        if _FORMATTING.search(_text(note, "a note", MAX_NOTE_CHARS)):
+            raise DataError("a note holds characters that would format the page ([ ] < > ` $, "
+                            "or a web address); notes LSTM Lab writes never do")
+
+
+def _check_metric(model: str, metric: Any, value: Any, levels: set[str]) -> None:
+    """One test score: a point metric (rmse ...) or an interval score of one of the run's
+    levels (coverage_80, a percentage; width_80 and winkler_80, not negative); null allowed."""
+    what = f"metrics.{model}.{metric}"
+    if metric in METRICS:
+        _number(value, what, missing=True)
+        return
+    match = INTERVAL_NAME.match(metric) if isinstance(metric, str) else None
+    if match is None:
+        raise DataError(f"unknown metrics.{model} entry {_short(metric)}; known: "
+                        f"{', '.join(METRICS)}, and {', '.join(INTERVAL_METRICS)} per interval "
+                        "level (e.g. coverage_80)")
+    _check_level(match[2], f"the level of {what}", levels)
+    _number(value, what, low=0, high=100 if match[1] == "coverage" else None, missing=True)
+
+
+def _check_level(key: Any, what: str, levels: set[str]) -> None:
+    """A level key as results write it ("80", "97.5"): one of the run's config's levels."""
+    if not isinstance(key, str) or key not in levels:
+        known = ", ".join(sorted(levels, key=float)) or "none"
+        low, high = (level_key(v) for v in INTERVAL_RANGE)
+        raise DataError(f"{what} must be one of the run's interval levels ({known}: percentages "
+                        f"from {low} to {high}, as the config's intervals set them); got "
+                        f"{_short(key)}")
+
+
+def _check_intervals(bands: Any, preds: dict, metrics: dict, levels: set[str]) -> None:
+    """Each model's prediction-interval bands per level: "low" and "high", numbers or null, as
+    many as the predictions' rows, low never above high, for models the run scored."""
+    rows = len(preds["time"])
+    for model, per_level in _mapping(bands, "intervals", MODEL_LABELS).items():
+        if model not in metrics:
+            raise DataError(f"intervals.{model} belongs to no model of the run")
+        for key, band in _mapping(per_level, f"intervals.{model}",
+                                  max_items=MAX_INTERVAL_LEVELS).items():
+            _check_level(key, f"a level of intervals.{model}", levels)
+            what = f"intervals.{model}.{key}"
+            _mapping(band, what, ("low", "high"))
+            for side in ("low", "high"):
+                values = band.get(side)
+                if not isinstance(values, list) or len(values) != rows:
+                    raise DataError(f"{what}.{side} must be a list of {rows:,} values, one per "
+                                    "prediction row (null where there is no band)")
+                for value in values:
+                    _number(value, f"{what}.{side}", missing=True)
+            for i, (low, high) in enumerate(zip(band["low"], band["high"], strict=True)):
+                if low is not None and high is not None and low > high:
+                    raise DataError(f"{what} has its low above its high at prediction row "
+                                    f"{i + 1} ({_short(low)} > {_short(high)}); a band's low "
+                                    "is never above its high")
+
+
+def _check_calibration(calibration: Any, metrics: dict, levels: set[str],
+                       max_points: int) -> None:
+    """How each model's intervals were calibrated: its levels, the training points calibrated
+    on, the errors per horizon step and the half-width per level and step (null: no band)."""
+    steps = int(field_range("horizon")[1])
+    for model, info in _mapping(calibration, "calibration", MODEL_LABELS).items():
+        what = f"calibration.{model}"
+        if model not in metrics:
+            raise DataError(f"{what} belongs to no model of the run")
+        _mapping(info, what, CALIBRATION_KEYS)
+        for key in CALIBRATION_KEYS[:4]:
+            if key not in info:
+                raise DataError(f"{what} has no {key}")
+        stated = info["levels"]
+        if not isinstance(stated, list) or not 1 <= len(stated) <= MAX_INTERVAL_LEVELS:
+            raise DataError(f"{what}.levels must be a list of 1 to {MAX_INTERVAL_LEVELS} levels")
+        for level in stated:
+            _number(level, f"{what}.levels", low=INTERVAL_RANGE[0], high=INTERVAL_RANGE[1])
+            _check_level(level_key(level), f"a level of {what}", levels)
+        _number(info["points"], f"{what}.points", whole=True, low=0, high=max_points)
+        counts = info["counts"]
+        if not isinstance(counts, list) or not 1 <= len(counts) <= steps:
+            raise DataError(f"{what}.counts must be a list of 1 to {steps} numbers, one per "
+                            "horizon step")
+        for count in counts:
+            _number(count, f"{what}.counts", whole=True, low=0, high=max_points)
+        halfwidths = _mapping(info["halfwidths"], f"{what}.halfwidths",
+                              max_items=MAX_INTERVAL_LEVELS)
+        for key, widths in halfwidths.items():
+            _check_level(key, f"a level of {what}.halfwidths", levels)
+            if not isinstance(widths, list) or len(widths) != len(counts):
+                raise DataError(f"{what}.halfwidths.{key} must be a list of {len(counts)} "
+                                "values, one per horizon step")
+            for width in widths:
+                _number(width, f"{what}.halfwidths.{key}", low=0, missing=True)
+        _check_notes(info.get("notes", []), f"{what}.notes")
 
 
 def _check_predictions(preds: Any, max_points: int) -> None:

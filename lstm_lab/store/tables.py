@@ -5,20 +5,45 @@ from __future__ import annotations
 import csv
 import io
 import math
-from collections.abc import Sequence
+import re
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import fields
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from lstm_lab.experiments.config import ExperimentConfig
+from lstm_lab.experiments.config import ExperimentConfig, format_levels
 from lstm_lab.experiments.export import defuse
+from lstm_lab.experiments.intervals import INTERVAL_METRICS
 from lstm_lab.experiments.metrics import METRICS
 from lstm_lab.experiments.training import MODEL_LABELS
 from lstm_lab.store.records import RunSummary
 
 TABLE_MODELS = ("lstm", "mlp", "naive", "seasonal_naive", "holt_winters", "sarima")
+# an interval score's name, as ``intervals.interval_metric_name`` writes it: ``coverage_80``
+INTERVAL_NAME = re.compile(r"^(" + "|".join(INTERVAL_METRICS) + r")_(\d{1,2}(?:\.\d{1,2})?)$")
+_INTERVAL_TITLES = {"coverage": "coverage {}%", "width": "width {}%", "winkler": "Winkler {}%"}
+
+
+def interval_metrics(scores: Iterable[Mapping[str, object]]) -> list[str]:
+    """The interval scores (``coverage_80``, ``width_80``, ...) found in any of ``scores`` (one
+    model's metrics each), by level and then coverage, width, Winkler: what the tables and the
+    metric pickers add to the point metrics."""
+    found = {name for one in scores for name in one if INTERVAL_NAME.match(name)}
+    return sorted(found, key=lambda name: (float(INTERVAL_NAME.match(name)[2]),
+                                           INTERVAL_METRICS.index(INTERVAL_NAME.match(name)[1])))
+
+
+def interval_levels(scores: Iterable[Mapping[str, object]]) -> list[str]:
+    """The level keys ("80", "95") that any of ``scores`` has interval scores for, in order."""
+    return list(dict.fromkeys(INTERVAL_NAME.match(n)[2] for n in interval_metrics(scores)))
+
+
+def metric_title(name: str) -> str:
+    """A metric as tables and pickers name it: ``RMSE``, ``coverage 80%``, ``Winkler 95%``."""
+    match = INTERVAL_NAME.match(name)
+    return _INTERVAL_TITLES[match[1]].format(match[2]) if match else name.upper()
 
 
 def runs_frame(summaries: Sequence[RunSummary], me: str | None = None, all_metrics: bool = False,
@@ -27,23 +52,26 @@ def runs_frame(summaries: Sequence[RunSummary], me: str | None = None, all_metri
 
     Args:
         me: the viewing session's owner key; fills the ``mine`` column.
-        all_metrics: every metric per model (RMSE, MAE, MAPE %, MASE), not RMSE alone.
+        all_metrics: every metric per model (RMSE, MAE, MAPE %, MASE, and the coverage, width
+            and Winkler score of each interval level any of the runs has), not RMSE alone.
         full_config: every config field, not the usual few (for the CSV export).
     """
     keys = ([f.name for f in fields(ExperimentConfig)] if full_config else
             ["dataset", "window", "horizon", "layers", "units", "epochs", "seed"])
     present = [m for m in TABLE_MODELS if any(m in s.metrics for s in summaries)]
-    metric_names = METRICS if all_metrics else ("rmse",)
+    metric_names = ((*METRICS, *interval_metrics(m for s in summaries for m in s.metrics.values()))
+                    if all_metrics else ("rmse",))
     rows = []
     for s in summaries:
         row: dict[str, Any] = {"id": s.id, "when": s.when, "series": s.series_name}
         for key in keys:
             value = getattr(s.config, key)
-            row[key] = ",".join(value) if isinstance(value, tuple) else value
+            row[key] = (format_levels(value) if key == "intervals" else
+                        ",".join(value) if isinstance(value, tuple) else value)
         for model in present:
             for metric in metric_names:
                 value = s.metrics.get(model, {}).get(metric)
-                row[f"{metric.upper()} {MODEL_LABELS[model]}"] = \
+                row[f"{metric_title(metric)} {MODEL_LABELS[model]}"] = \
                     np.nan if value is None else float(value)
         best = s.best_model()
         row["best"] = MODEL_LABELS.get(best, "") if best else ""
@@ -56,7 +84,8 @@ def runs_frame(summaries: Sequence[RunSummary], me: str | None = None, all_metri
                        stopped_by_user=s.stopped_by_user)
         rows.append(row)
     columns = (["id", "when", "series", *keys]
-               + [f"{metric.upper()} {MODEL_LABELS[m]}" for m in present for metric in metric_names]
+               + [f"{metric_title(metric)} {MODEL_LABELS[m]}" for m in present
+                  for metric in metric_names]
                + ["best", "time s", "shared"] + (["mine"] if me is not None else [])
                + (["uid", "sweep", "data_fingerprint", "stopped_by_user"] if full_config else []))
     return pd.DataFrame(rows, columns=columns)

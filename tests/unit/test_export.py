@@ -38,6 +38,13 @@ def _rows(text: str) -> list[list[str]]:
     return list(csv.reader(io.StringIO(text)))
 
 
+# the columns of ``naive_result``'s predictions: its models, then their bands, then the split
+BANDS = ["seasonal_naive lower 80", "seasonal_naive upper 80", "seasonal_naive lower 95",
+         "seasonal_naive upper 95", "naive lower 80", "naive upper 80", "naive lower 95",
+         "naive upper 95"]
+COLUMNS = ["time", "actual", "seasonal_naive", "naive", *BANDS, "split"]
+
+
 @pytest.mark.parametrize(
     ("text", "safe"),
     [("=1+1", "'=1+1"), ("+cmd", "'+cmd"), ("-2+3", "'-2+3"), ("@SUM(A1)", "'@SUM(A1)"),
@@ -54,14 +61,14 @@ def test_defuse_leaves_non_text_alone() -> None:
 
 def test_predictions_frame_orders_models_as_configured(naive_result) -> None:
     frame = predictions_frame(naive_result)
-    assert list(frame.columns) == ["time", "actual", "seasonal_naive", "naive", "split"]
+    assert list(frame.columns) == COLUMNS
     assert frame["time"].iloc[0] == "2000-01-01"
     assert frame["split"].tolist() == ["train"] * 34 + ["test"] * 6
 
 
 def test_predictions_csv_keeps_negative_numbers_as_numbers(naive_result) -> None:
     rows = _rows(predictions_csv(naive_result))
-    assert rows[0] == ["time", "actual", "seasonal_naive", "naive", "split"]
+    assert rows[0] == COLUMNS
     assert len(rows) == 41
     actual = [float(r[1]) for r in rows[1:]]
     np.testing.assert_allclose(actual, naive_result.predictions["actual"], rtol=1e-12)
@@ -114,7 +121,7 @@ def test_write_run_writes_three_files(naive_result, tmp_path) -> None:
         naive_result.metrics["seasonal_naive"]["mae"])
     assert (out / "predictions.csv").read_text(encoding="utf-8") == predictions_csv(naive_result)
     frame = pd.read_csv(out / "predictions.csv")
-    assert list(frame.columns) == ["time", "actual", "seasonal_naive", "naive", "split"]
+    assert list(frame.columns) == COLUMNS
     assert len(frame) == 40
 
 

@@ -978,14 +978,18 @@ def test_imports_are_limited_in_prediction_points_before_any_value_is_checked(
         store, monkeypatch) -> None:
     doc = _export_doc(store)
     rows = len(doc["runs"][0]["result"]["predictions"]["time"])
+    # each run's prediction rows, and its bands' values: 2 models x 2 levels x low, high per row
+    assert all(len(r["result"]["intervals"][m][lv][side]) == rows for r in doc["runs"]
+               for m in NAIVE for lv in ("80", "95") for side in ("low", "high"))
+    points = 2 * (rows + 8 * rows)
     doc["runs"][1]["result"]["predictions"]["actual"][0] = "not a number"
     text = json.dumps(doc)
-    monkeypatch.setenv("LSTM_LAB_MAX_IMPORT_POINTS", str(2 * rows - 1))
-    with pytest.raises(DataError, match=rf"^The runs file holds {2 * rows:,} prediction points; "
-                                        rf"one import takes at most {2 * rows - 1:,} in all its "
+    monkeypatch.setenv("LSTM_LAB_MAX_IMPORT_POINTS", str(points - 1))
+    with pytest.raises(DataError, match=rf"^The runs file holds {points:,} prediction points; "
+                                        rf"one import takes at most {points - 1:,} in all its "
                                         r"runs together \(LSTM_LAB_MAX_IMPORT_POINTS\)"):
         store.import_runs(text, BOB)
-    monkeypatch.setenv("LSTM_LAB_MAX_IMPORT_POINTS", str(2 * rows))
+    monkeypatch.setenv("LSTM_LAB_MAX_IMPORT_POINTS", str(points))
     with pytest.raises(DataError, match="Run 2 .*predictions.actual must be a number"):
         store.import_runs(text, BOB)                      # the per-value checks come after
 

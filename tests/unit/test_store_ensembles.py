@@ -159,10 +159,13 @@ def test_import_counts_spread_values_among_the_prediction_points(store, exported
     spread = sum(len(v) for run in runs for bands in run["result"]["spread"].values()
                  for v in bands.values())
     assert spread == 4 * len(runs[0]["result"]["predictions"]["time"])   # 2 networks x low, high
-    monkeypatch.setenv("LSTM_LAB_MAX_IMPORT_POINTS", str(rows + spread - 1))
+    bands = sum(len(v) for run in runs for levels in run["result"]["intervals"].values()
+                for band in levels.values() for v in band.values())    # prediction intervals
+    assert bands > 0
+    monkeypatch.setenv("LSTM_LAB_MAX_IMPORT_POINTS", str(rows + spread + bands - 1))
     with pytest.raises(DataError, match="prediction points"):
         store.import_runs(exported, BOB)
-    monkeypatch.setenv("LSTM_LAB_MAX_IMPORT_POINTS", str(rows + spread))
+    monkeypatch.setenv("LSTM_LAB_MAX_IMPORT_POINTS", str(rows + spread + bands))
     assert len(store.import_runs(exported, BOB).ids) == 2
 
 
