@@ -144,7 +144,9 @@ def calibrate(make_model: Callable[[], Any], train: np.ndarray, horizon: int,
 def too_short_note(label: str, n_train: int, head_needed: int, level: float) -> str:
     return (f"{label}: no prediction interval. Its {level_key(level)}% band needs at least "
             f"{errors_needed(level)} forecast errors from the end of the training part, and "
-            f"{n_train} training points leave none beside the {head_needed} it needs to fit. "
+            f"{n_train} training points leave "
+            f"{f'only {n_train - head_needed}' if n_train > head_needed else 'none'} beside "
+            f"the {head_needed} it needs to fit. "
             "Use a longer series or a smaller test size, window or horizon.")
 
 
