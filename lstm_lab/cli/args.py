@@ -13,7 +13,7 @@ import sys
 from dataclasses import Field, fields
 
 from lstm_lab.errors import ConfigError
-from lstm_lab.experiments.config import DATASETS, SWEEP_FIELDS, ExperimentConfig
+from lstm_lab.experiments.config import DATASETS, SWEEP_FIELDS, ExperimentConfig, format_levels
 
 CLI_OWNER = "cli"          # who owns the runs the command line saves
 METRIC_CHOICES = ("rmse", "mae", "mape", "mase")
@@ -22,7 +22,10 @@ _NOT_FLAGS = {"dataset", "csv_path"}
 # `run` options a sweep does not take: what to do with one run's result.
 _NOT_FOR_SWEEPS = {"help", "json", "out", "backtest", "no_refit", "future"}
 # Text options whose commas are part of the value, never a list of values to sweep.
-_TEXT_OPTIONS = {"dataset", "column", "date_column", "models", "csv_path"}
+_TEXT_OPTIONS = {"dataset", "column", "date_column", "models", "csv_path", "intervals"}
+# Config fields whose flag is not the field's name: ``--interval 0.8,0.95`` (``--intervals``
+# works too).
+_FLAG_NAMES = {"intervals": ("--interval", "--intervals")}
 
 
 class LabParser(argparse.ArgumentParser):
@@ -78,7 +81,8 @@ def add_config_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--dataset", default=None,
                         help=f"{' | '.join(DATASETS[:2])} | PATH.csv (default: air_passengers)")
     for f in config_fields():
-        parser.add_argument(flag(f.name), default=None, **_option(f))
+        parser.add_argument(*_FLAG_NAMES.get(f.name, (flag(f.name),)), dest=f.name, default=None,
+                            **_option(f))
 
 
 def _option(f: Field) -> dict:
@@ -89,6 +93,10 @@ def _option(f: Field) -> dict:
     if f.name == "models":
         return {"metavar": "M,M", "help": f"{text} A comma-separated subset of "
                                           f"{','.join(meta['choices'])} (default: all)."}
+    if f.name == "intervals":
+        return {"metavar": "L,L", "help": f"{text} At most {meta['max_levels']} levels, each "
+                                          f"{_number(meta['min'])} to {_number(meta['max'])} "
+                                          f"(default: {format_levels(f.default)})."}
     if "choices" in meta:
         return {"choices": meta["choices"], "help": f"{text} (default: {f.default})"}
     if "min" in meta:

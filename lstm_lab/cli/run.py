@@ -10,16 +10,20 @@ import sys
 from pathlib import Path
 
 from lstm_lab.cli.args import config_from_args, count_arg
-from lstm_lab.cli.table import format_table
+from lstm_lab.cli.table import format_table, interval_table
 from lstm_lab.experiments.evaluation import BacktestResult, forecast_future, run_backtest
-from lstm_lab.experiments.export import write_run
+from lstm_lab.experiments.export import forecast_csv, write_run
+from lstm_lab.experiments.intervals import interval_metric_name
 from lstm_lab.experiments.sources import load_series
-from lstm_lab.experiments.training import run_experiment
+from lstm_lab.experiments.training import bands_to_plain, run_experiment
 from lstm_lab.models.registry import model_label
+from lstm_lab.store.tables import interval_levels
 
-# What `run --json` prints of a result.
+# What `run --json` prints of a result: its metrics (prediction intervals' coverage, width and
+# Winkler score included), the bands ("intervals": per model and level, "low" and "high" for
+# every point of the series, null outside the test part) and how each model was calibrated.
 JSON_KEYS = ("config", "metrics", "timings", "epochs_run", "versions", "series_name", "n_points",
-             "n_train", "notes", "transform", "tuning")
+             "n_train", "notes", "transform", "tuning", "intervals", "calibration")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -38,19 +42,23 @@ def run(args: argparse.Namespace) -> int:
     if args.out:
         write_run(result, args.out)
         if future is not None:
-            (Path(args.out) / "future.csv").write_text(future.to_csv(), encoding="utf-8")
+            (Path(args.out) / "future.csv").write_text(forecast_csv(future), encoding="utf-8")
     if args.json:
         data = result.to_dict()
         out = {k: data[k] for k in JSON_KEYS}
         if future is not None:
             frame = future.forecasts.assign(time=future.forecasts["time"].astype(str))
             out["future"] = frame.to_dict(orient="list")
+            out["future_intervals"] = bands_to_plain(future.intervals)
         print(json.dumps(out))
     else:
         print(format_table(result))
         if future is not None:
             print(f"\nForecast of the next {steps} points (models fitted on all the data):")
             print(future.forecasts.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
+            if future.intervals:
+                print(f"Prediction intervals of the first {min(steps, config.horizon)} step(s), "
+                      "per model and level: future.csv (with --out) or --json.")
     return 0
 
 
@@ -90,9 +98,26 @@ def _report_backtest(backtest: BacktestResult, args: argparse.Namespace) -> int:
           f"{'refit every fold' if backtest.refit else 'fitted once'}")
     for fold in backtest.folds:
         scores = "  ".join(f"{m} {v['rmse']:.3f}" for m, v in fold["metrics"].items())
-        print(f"fold {fold['fold']}: {fold['start']} .. {fold['end']}  RMSE  {scores}")
+        head = f"fold {fold['fold']}: {fold['start']} .. {fold['end']}  "
+        print(f"{head}RMSE  {scores}")
+        for key in interval_levels(fold["metrics"].values()):
+            name = interval_metric_name("coverage", float(key) / 100)
+            cover = "  ".join(f"{m} {_percent(v.get(name))}" for m, v in fold["metrics"].items())
+            print(f"{'':<{len(head)}}coverage {key}%  {cover}")
     print(f"{'model':<22}{'RMSE mean':>11}{'± std':>9}{'MASE mean':>11}")
     for model, row in summary.iterrows():
         print(f"{model_label(model, cfg):<22}{row['rmse mean']:>11.3f}{row['rmse std']:>9.3f}"
               f"{row['mase mean']:>11.3f}")
+    means = {model_label(m, cfg): {k: v for k, v in row.items() if isinstance(k, str)}
+             for m, row in summary.iterrows()}
+    calibrated = ("each fold's band calibrated on its own training part" if backtest.refit
+                  else "every fold's band from fold 1's calibration")
+    for line in interval_table(means, f"Prediction intervals, mean over the folds ({calibrated})",
+                               suffix=" mean"):
+        print(line)
     return 0
+
+
+def _percent(value: float | None) -> str:
+    """A coverage in a fold's line: ``83.3%``, or ``—`` for a model without a band."""
+    return "—" if value is None or value != value else f"{value:.1f}%"

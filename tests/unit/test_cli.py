@@ -104,7 +104,14 @@ def test_json_prints_one_object_with_the_requested_models() -> None:
     assert len(out.strip().splitlines()) == 1
     data = json.loads(out)
     assert set(data["metrics"]) == {"naive", "seasonal_naive"}
-    assert set(data["metrics"]["naive"]) == {"rmse", "mae", "mape", "mase"}
+    # the point metrics, and coverage, width and Winkler score of the default 80% and 95% bands
+    assert set(data["metrics"]["naive"]) == {
+        "rmse", "mae", "mape", "mase", "coverage_80", "width_80", "winkler_80", "coverage_95",
+        "width_95", "winkler_95"}
+    assert 0 <= data["metrics"]["naive"]["coverage_80"] <= 100
+    assert set(data["intervals"]["naive"]) == {"80", "95"}
+    assert len(data["intervals"]["naive"]["80"]["low"]) == 144
+    assert data["calibration"]["naive"]["levels"] == [0.8, 0.95]
     assert data["config"]["models"] == ["seasonal_naive", "naive"]
     assert data["n_points"] == 144 and data["n_train"] == 132
     assert data["series_name"] == "Passengers"
@@ -123,7 +130,9 @@ def test_out_writes_the_three_files(tmp_path, csv_files) -> None:
                                                      "predictions.csv"]
     with open(out / "predictions.csv", newline="", encoding="utf-8") as fh:
         rows = list(csv.reader(fh))
-    assert rows[0] == ["time", "actual", "seasonal_naive", "naive", "split"]
+    bands = [f"{m} {side} {level}" for m in ("seasonal_naive", "naive") for level in ("80", "95")
+             for side in ("lower", "upper")]
+    assert rows[0] == ["time", "actual", "seasonal_naive", "naive", *bands, "split"]
     assert len(rows) == 41
     assert rows[1][0] == "2000-01-01"
     assert [r[-1] for r in rows[1:]].count("test") == 6
@@ -155,11 +164,13 @@ def test_table_marks_the_best_model(capsys, monkeypatch) -> None:
     # the networks as the run names them: "ES-LSTM (3 seeds)" (auto chose the ES hybrid)
     labels = [result.label(m) for m in ("lstm", "mlp", "naive", "seasonal_naive")]
     assert labels[2:] == ["Naive (last value)", "Seasonal naive"]
+    rows = lines[2:2 + len(result.metrics)]                  # one row per model
     for label in labels:
-        assert sum(line.startswith(label) for line in lines) == 1, label
+        assert sum(line.startswith(label) for line in rows) == 1, label
+        # and one per interval level in the prediction-interval table under it
+        assert sum(line.startswith(label) for line in lines[2 + len(rows):]) == 2, label
     best = [line for line in lines if line.endswith("<- best")]
     assert len(best) == 1
-    rows = lines[2:2 + len(result.metrics)]                  # one row per model
     rmse = {line[:22].strip(): float(line[22:33]) for line in rows}
     assert sorted(rmse) == sorted(result.label(m) for m in result.metrics)
     assert best[0][:22].strip() == min(rmse, key=rmse.get)
