@@ -159,17 +159,16 @@ def forecast_figure(result: ExperimentResult, models: list[str] | None = None,
     view, rows = preds.iloc[::step], rows[::step]
     fig = go.Figure(go.Scatter(x=view["time"], y=view["actual"], name="actual", mode="lines",
                                line=dict(color=COLORS["actual"], width=2.2)))
-    shaded = False
+    spreads = False
     for model in models:
         label = safe_text(result.label(model))
         if model in bands:
-            shaded |= _add_intervals(fig, view["time"], result.intervals.get(model, {}), model,
-                                     label, rows)
+            _add_intervals(fig, view["time"], result.intervals.get(model, {}), model, label, rows)
             spread = result.spread.get(model)
             if spread is not None:
                 _add_band(fig, view["time"], np.asarray(spread["low"], dtype="float64")[rows],
                           np.asarray(spread["high"], dtype="float64")[rows], model, label)
-                shaded = True
+                spreads = True
         fig.add_trace(go.Scatter(
             x=view["time"], y=view[model], name=label, mode="lines", legendgroup=model,
             line=dict(color=COLORS.get(model), width=1.6, dash=DASH.get(model, "solid")),
@@ -183,8 +182,8 @@ def forecast_figure(result: ExperimentResult, models: list[str] | None = None,
     if step > 1:
         title += _every(step)
     fig = _layout(fig, title, result.series_name, height=460)
-    if shaded:
-        # each band's legend entry sits under its line's (legend groups): a taller legend, so
+    if spreads:
+        # each spread's legend entry sits under its line's (legend groups): a taller legend, so
         # more room above the plot keeps it clear of the title
         fig.update_layout(margin_t=110)
     return fig
@@ -208,7 +207,7 @@ def interval_alpha(level: str, levels: list[str]) -> float:
 
 def band_hover(level: str) -> str:
     """A band's hover: its range, and what the level means (level key such as "80")."""
-    return f"%{{customdata:.4g}} – %{{y:.4g}}: {level}% of past errors at this step fell inside"
+    return f"%{{customdata:.4~g}} – %{{y:.4~g}}: {level}% of past errors at this step fell inside"
 
 
 def band_name(label: str, level: str) -> str:
@@ -222,12 +221,14 @@ def has_band(bands: dict[str, dict[str, np.ndarray]]) -> bool:
 
 
 def _add_intervals(fig: go.Figure, x, bands: dict[str, dict[str, np.ndarray]], model: str,
-                   label: str, rows: np.ndarray | slice = slice(None),
-                   showlegend: bool = True) -> bool:
+                   label: str, rows: np.ndarray | slice = slice(None)) -> bool:
     """A model's conformal bands, widest first (behind), each as a pair of traces: the lower
     edge invisible, the upper edge filled down to it (``tonexty``) in the model's colour, a
     wider level lighter. ``rows``: which entries of the band arrays go with ``x``. NaN (no band
-    at that point) leaves a gap. Returns whether anything was drawn."""
+    at that point) leaves a gap. No legend entries (a legend of every model's every level is a
+    wall of text; the chart's caption says what the shading is, the hover names each band),
+    but in the line's legend group: hiding the line hides its bands. Returns whether anything
+    was drawn."""
     colour = COLORS.get(model, "#555555")
     drawn = {lv: {k: np.asarray(d[k], dtype="float64")[rows] for k in ("low", "high")}
              for lv, d in bands.items()}
@@ -240,7 +241,7 @@ def _add_intervals(fig: go.Figure, x, bands: dict[str, dict[str, np.ndarray]], m
         fig.add_trace(go.Scatter(
             x=x, y=high, mode="lines", line=dict(width=0, color=colour), fill="tonexty",
             fillcolor=band_fill(colour, interval_alpha(level, levels)), legendgroup=model,
-            showlegend=showlegend, name=band_name(label, level), customdata=low,
+            showlegend=False, name=band_name(label, level), customdata=low,
             hovertemplate=band_hover(level)))
     return bool(levels)
 
@@ -368,7 +369,6 @@ def backtest_figure(backtest, models: list[str] | None = None,
         bands = default_bands(backtest.models, backtest_best(backtest))
     fig = go.Figure(go.Scatter(x=preds["time"], y=preds["actual"], name="actual", mode="lines",
                                line=dict(color=COLORS["actual"], width=2.2)))
-    shaded = False
     for i, fold in enumerate(backtest.folds):
         rows = np.flatnonzero((preds["fold"] == fold["fold"]).to_numpy())
         block = preds.iloc[rows]
@@ -378,26 +378,15 @@ def backtest_figure(backtest, models: list[str] | None = None,
         for model in models:
             label = safe_text(backtest.label(model))
             if model in bands:
-                shaded |= _add_intervals(fig, block["time"], backtest.intervals.get(model, {}),
-                                         model, label, rows, showlegend=not shaded_legend(
-                                             fig, model))
+                _add_intervals(fig, block["time"], backtest.intervals.get(model, {}), model,
+                               label, rows)
             fig.add_trace(go.Scatter(
                 x=block["time"], y=block[model], mode="lines", legendgroup=model,
                 name=label, showlegend=i == 0,
                 line=dict(color=COLORS.get(model), dash=DASH.get(model, "solid"), width=1.6)))
     mode = "refitted on every fold" if backtest.refit else "fitted once, on fold 1"
-    fig = _layout(fig, f"Backtest: {len(backtest.folds)} folds, models {mode}",
-                  backtest.series_name, height=420)
-    if shaded:
-        fig.update_layout(margin_t=110)
-    return fig
-
-
-def shaded_legend(fig: go.Figure, model: str) -> bool:
-    """Whether ``fig`` already has a legend entry for one of ``model``'s bands (a backtest
-    draws them once per fold and lists them once)."""
-    return any(t.legendgroup == model and t.fill == "tonexty" and t.showlegend is not False
-               for t in fig.data)
+    return _layout(fig, f"Backtest: {len(backtest.folds)} folds, models {mode}",
+                   backtest.series_name, height=420)
 
 
 def future_figure(future, history_points: int | None = None,
@@ -414,19 +403,19 @@ def future_figure(future, history_points: int | None = None,
     if bands is None:
         bands = default_bands(models)
     x = [last_time, *future.forecasts["time"]]
-    shaded = False
+    spreads = False
     for model in models:
         label = safe_text(future.label(model))
         if model in bands:
             start = {lv: {k: np.concatenate([[last_value], np.asarray(v, dtype="float64")])
                           for k, v in d.items()}
                      for lv, d in future.intervals.get(model, {}).items()}
-            shaded |= _add_intervals(fig, x, start, model, label)
+            _add_intervals(fig, x, start, model, label)
             spread = future.spread.get(model)
             if spread is not None:
                 _add_band(fig, future.forecasts["time"], np.asarray(spread["low"], dtype="float64"),
                           np.asarray(spread["high"], dtype="float64"), model, label)
-                shaded = True
+                spreads = True
         fig.add_trace(go.Scatter(
             x=x, y=[last_value, *future.forecasts[model]],
             mode="lines+markers", name=label, legendgroup=model,
@@ -438,6 +427,6 @@ def future_figure(future, history_points: int | None = None,
                   annotation_position="top left")
     fig = _layout(fig, f"Forecast of the next {future.steps} points (fitted on all the data)",
                   "", height=420)
-    if shaded:
+    if spreads:
         fig.update_layout(margin_t=110)
     return fig

@@ -57,26 +57,53 @@ def _backtest(cfg: ExperimentConfig, series: Series, running: bool) -> None:
 def _draw_backtest(backtest: evaluation.BacktestResult) -> None:
     if backtest.stopped_by_user:
         st.warning("Stopped early: only the folds finished so far are shown.")
-    st.plotly_chart(plots.backtest_figure(backtest), key="backtest_chart")
-    summary = backtest.summary()
-    table = summary[["rmse mean", "rmse std", "mae mean", "mase mean", "mase std"]]
     name = backtest.label                     # as the runs named it: "GRU ×2", never "LSTM"
+    levels = backtest.config.intervals
+    bands: list[str] = []
+    if backtest.intervals:
+        bands = widgets.bands_picker(backtest.models, plots.default_bands(
+            backtest.models, plots.backtest_best(backtest)), name,
+            key=f"backtest_bands.{len(backtest.folds)}.{','.join(backtest.models)}")
+    st.plotly_chart(plots.backtest_figure(backtest, bands=bands), key="backtest_chart")
+    if any(plots.has_band(backtest.intervals.get(m, {})) for m in bands):
+        st.caption(widgets.band_caption(levels) + " Each fold's bands come from its own "
+                   "training part.")
+    summary = backtest.summary()
+    scored = {f"{column} mean": f"{metric} mean"
+              for column, metric in plots.interval_columns(levels).items()
+              if f"{metric} mean" in summary.columns}
+    table = summary[["rmse mean", "rmse std", "mae mean", "mase mean", "mase std",
+                     *scored.values()]].rename(columns={v: k for k, v in scored.items()})
     table.index = [name(m) for m in table.index]
     st.markdown("**Over all folds** (mean ± standard deviation; MASE below 1 beats seasonal "
                 "naive's in-sample error)")
-    st.dataframe(table.style.format("{:.3f}", na_rep="—").highlight_min(
-        subset=["rmse mean", "mase mean"], color="#d1fadf"))
+    st.dataframe(widgets.styled(table).highlight_min(subset=["rmse mean", "mase mean"],
+                                                     color="#d1fadf"),
+                 column_config=widgets.column_help(plots.interval_column_help(levels, " mean")))
     per_fold = {f"fold {f['fold']} ({f['start']} – {f['end']})":
                 {name(m): v["rmse"] for m, v in f["metrics"].items()}
                 for f in backtest.folds}
     st.markdown("**RMSE per fold**")
     st.dataframe(_frame(per_fold).style.format("{:.3f}", na_rep="—"))
+    if scored:
+        st.markdown("**Prediction intervals per fold** (coverage should be near its level)")
+        st.dataframe(widgets.styled(interval_folds(backtest)), hide_index=True,
+                     column_config=widgets.column_help(plots.interval_column_help(levels)))
     kept = {f"fold {f['fold']}": {name(m): v for m, v in f["tuning"].items()}
             for f in backtest.folds if f.get("tuning")}
     if kept:
         st.markdown("**What tuning kept in each fold** (each fold chooses on its own training "
                     "part's validation windows)")
         st.table(_frame(kept))
+
+
+def interval_folds(backtest: evaluation.BacktestResult) -> pd.DataFrame:
+    """One row per fold and model: each level's coverage, width and Winkler score."""
+    columns = plots.interval_columns(backtest.config.intervals)
+    rows = [{"fold": f"fold {f['fold']}", "model": backtest.label(m),
+             **{c: v.get(metric, float("nan")) for c, metric in columns.items()}}
+            for f in backtest.folds for m, v in f["metrics"].items()]
+    return pd.DataFrame(rows)
 
 
 def _future(cfg: ExperimentConfig, series: Series, running: bool) -> None:
@@ -92,14 +119,26 @@ def _future(cfg: ExperimentConfig, series: Series, running: bool) -> None:
             evaluation.forecast_future(job.config, job.series, steps, job.on_epoch,
                                        job.stop_event.is_set)))
         st.rerun()
-    _show_stored(state.run_key(cfg, series.fingerprint(), kind), running, _draw_future,
+    compared = state.get_run(state.run_key(cfg, series.fingerprint()))
+    best = compared.best_model("rmse") if compared is not None and compared.metrics else None
+    _show_stored(state.run_key(cfg, series.fingerprint(), kind), running,
+                 lambda future: _draw_future(future, best),
                  "Press **Forecast** to fit on all the data and look ahead.")
 
 
-def _draw_future(future: evaluation.FutureForecast) -> None:
+def _draw_future(future: evaluation.FutureForecast, best: str | None = None) -> None:
+    """The forecast ahead; ``best``: the model the same settings' Compare run found best (its
+    bands are shown first), if that run is in this session."""
     for note in future.notes:    # limits that applied, models stopped or left out
         st.warning(note, icon=":material/speed:")
-    st.plotly_chart(plots.future_figure(future), key="future_chart")
+    models = [c for c in future.forecasts.columns if c != "time"]
+    bands: list[str] = []
+    if future.intervals or future.spread:
+        bands = widgets.bands_picker(models, plots.default_bands(models, best), future.label,
+                                     key=f"future_bands.{','.join(models)}")
+    st.plotly_chart(plots.future_figure(future, bands=bands), key="future_chart")
+    widgets.chart_captions(bands, future.intervals, future.spread, future.config, future.label,
+                           future.notes)
     st.caption("There is no truth to score these against yet: the backtest tells how far to "
                "trust them.")
     for model, info in future.tuning.items():

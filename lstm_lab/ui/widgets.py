@@ -7,6 +7,7 @@ from collections.abc import Callable, Sequence
 from functools import partial
 from urllib.parse import urlencode
 
+import pandas as pd
 import streamlit as st
 
 from lstm_lab.data.series import Series
@@ -16,6 +17,7 @@ from lstm_lab.experiments import export, plots, tuning
 from lstm_lab.experiments.config import (
     ARCHITECTURE_CHOICES,
     COMBINE,
+    MAX_INTERVAL_LEVELS,
     MODELS,
     STRATEGIES,
     TRANSFORMS,
@@ -25,6 +27,7 @@ from lstm_lab.experiments.config import (
     field_range,
 )
 from lstm_lab.experiments.explanations import transform_reason
+from lstm_lab.experiments.intervals import level_key
 from lstm_lab.experiments.metrics import METRIC_HELP
 from lstm_lab.experiments.sources import load_series
 from lstm_lab.experiments.training import ExperimentResult
@@ -39,6 +42,7 @@ DATASET_LABELS = {"air_passengers": "Airline passengers (monthly, 1949–1960)",
 UNIT_CHOICES = [1, 2, 4, 8, 16, 24, 32, 48, 64, 96, 128, 192, 256, 384, 512, 768, 1024]
 BATCH_CHOICES = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024]
 LR_CHOICES = [1e-4, 3e-4, 1e-3, 2e-3, 3e-3, 5e-3, 1e-2, 3e-2, 1e-1]
+LEVEL_CHOICES = [0.8, 0.9, 0.95, 0.99]   # prediction-interval levels offered (inside the field's range)
 _FILE_UNSAFE = re.compile(r"[^\w.-]+")   # what a download's file name keeps of a series name
 
 
@@ -139,6 +143,10 @@ def config_form(cfg: ExperimentConfig, series: Series) -> ExperimentConfig | Non
             seed = c2.number_input("Seed", *fitted("seed", cfg.seed), help=field_help("seed"))
         models = st.multiselect("Models", MODELS, list(cfg.models),
                                 format_func=lambda m: model_label(m, cfg), help=field_help("models"))
+        levels = st.multiselect("Prediction intervals", level_choices(cfg.intervals),
+                                list(cfg.intervals), format_func=lambda v: f"{level_key(v)}%",
+                                max_selections=MAX_INTERVAL_LEVELS,
+                                placeholder="none: no bands", help=field_help("intervals"))
         submitted = st.form_submit_button("Train", type="primary", icon=":material/play_arrow:",
                                           width="stretch")
     if not submitted:
@@ -152,7 +160,7 @@ def config_form(cfg: ExperimentConfig, series: Series) -> ExperimentConfig | Non
                            mlp_units=int(mlp_units), epochs=int(epochs), batch_size=int(batch_size),
                            learning_rate=float(learning_rate), patience=int(patience),
                            seed=int(seed), validation_fraction=float(validation_fraction),
-                           models=tuple(models))
+                           models=tuple(models), intervals=tuple(sorted(levels)))
     except LabError as err:
         st.error(plain(err, None))
         return None
@@ -189,6 +197,52 @@ def steps(name: str, choices: Sequence, value) -> list:
     return sorted({c for c in choices if low <= c <= high} | {value})
 
 
+def level_choices(current: Sequence[float]) -> list[float]:
+    """The interval levels the form offers: the usual ones inside the field's range, plus the
+    current ones (a link may carry 0.85)."""
+    low, high = field_range("intervals")
+    return sorted({v for v in LEVEL_CHOICES if low <= v <= high} | set(current))
+
+
+def levels_in_words(levels: Sequence[float]) -> str:
+    """(0.8, 0.95) -> "80% and 95%"; (0.8, 0.9, 0.95) -> "80%, 90% and 95%"."""
+    words = [f"{level_key(v)}%" for v in sorted(levels)]
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
+
+
+def band_caption(levels: Sequence[float]) -> str:
+    """The one-line explanation under a chart with prediction intervals."""
+    darker = (f" (the darker, narrower band is the {level_key(min(levels))}% one)"
+              if len(levels) > 1 else "")
+    return (f"Shaded: where each model's forecast errors from the end of the training part say "
+            f"the value will be, {levels_in_words(levels)} of the time{darker}. Hover a band for "
+            "its range.")
+
+
+def spread_caption(labels: Sequence[str], combine: str) -> str:
+    return (f"Hatched: from the lowest to the highest of the members' forecasts "
+            f"({', '.join(labels)}); the line is their {combine}. A wide spread: the seeds "
+            "disagree, so trust that stretch less. It is not a prediction interval.")
+
+
+def band_notes(notes: Sequence[str], labels: Sequence[str]) -> list[str]:
+    """The notes that say a model (named by one of ``labels``) has no band, or none at some
+    steps: "Holt-Winters: no prediction interval. ..." or "...: no 95% band at horizon ..."."""
+    return [n for n in notes if any(n.startswith(f"{label}: no ") for label in labels)
+            and ("band" in n or "prediction interval" in n)]
+
+
+def bands_picker(models: Sequence[str], default: Sequence[str], label: Callable[[str], str],
+                 key: str) -> list[str]:
+    """A multiselect of the models whose bands a chart draws (a short default: the chart stays
+    readable)."""
+    return st.multiselect("Bands for", list(models), [m for m in default if m in models],
+                          format_func=label, key=key, placeholder="no bands",
+                          help="Whose prediction intervals (and an ensemble's members' spread) "
+                               "to shade around the forecast. A few at a time keep the chart "
+                               "readable.")
+
+
 def render_results(result: ExperimentResult) -> None:
     """Everything about a finished run: headline, forecast chart, metrics, residuals, downloads."""
     if result.stopped_by_user:
@@ -208,8 +262,11 @@ def render_results(result: ExperimentResult) -> None:
     forecast_chart(result)
     st.markdown("**Test metrics** (★ = lowest RMSE)")
     table = plots.metrics_table(result)
-    st.dataframe(table.style.format("{:.3f}", na_rep="—").highlight_min(
-        subset=["RMSE", "MAE", "MAPE %", "MASE"], color="#d1fadf"))
+    st.dataframe(styled(table).highlight_min(subset=["RMSE", "MAE", "MAPE %", "MASE"],
+                                             color="#d1fadf"),
+                 column_config=column_help(plots.interval_column_help(result.config.intervals)))
+    if result.config.intervals:
+        st.caption(interval_table_caption(result.config.intervals))
     left, right = st.columns([3, 2])
     with left:
         for sentence in plots.skill_sentences(result):
@@ -256,18 +313,57 @@ def render_results(result: ExperimentResult) -> None:
 def forecast_chart(result: ExperimentResult) -> None:
     """The forecast chart and its options. A fragment: changing an option redraws this chart
     alone, without rerunning the page (and never retrains)."""
+    models = ",".join(result.models)
     shown = st.pills("Forecasts on the chart", result.models, selection_mode="multi",
                      default=result.models, format_func=result.label,
-                     key=f"chart_models.{result.data_fingerprint}.{','.join(result.models)}")
-    zoom = st.toggle("Zoom to the test part", key="chart_zoom",
+                     key=f"chart_models.{result.data_fingerprint}.{models}")
+    c1, c2 = st.columns([3, 2], vertical_alignment="bottom")
+    bands: list[str] = []
+    if result.intervals or result.spread:
+        with c1:
+            bands = bands_picker(result.models, plots.default_bands(
+                result.models, result.best_model("rmse")), result.label,
+                key=f"chart_bands.{result.data_fingerprint}.{models}")
+    zoom = c2.toggle("Zoom to the test part", key="chart_zoom",
                      help="Show the held-out part and as many points before it.")
-    st.plotly_chart(plots.forecast_figure(result, list(shown or []), zoom_test=zoom),
+    shown = list(shown or [])
+    st.plotly_chart(plots.forecast_figure(result, shown, zoom_test=zoom, bands=bands),
                     key="forecast_chart")
-    bands = [result.label(m) for m in result.spread if m in (shown or [])]
-    if bands:
-        st.caption(f"Shaded bands: from the lowest to the highest of the members' forecasts "
-                   f"({', '.join(bands)}); the line is their {result.config.combine}. A wide "
-                   "band: the seeds disagree, so trust that stretch less.")
+    chart_captions([m for m in bands if m in shown], result.intervals, result.spread,
+                   result.config, result.label, result.notes)
+
+
+def chart_captions(banded: Sequence[str], intervals: dict, spread: dict, cfg: ExperimentConfig,
+                   label: Callable[[str], str], notes: Sequence[str]) -> None:
+    """Under a chart: what its shading means, and why a model asked for has no band."""
+    drawn = [m for m in banded if plots.has_band(intervals.get(m, {}))]
+    if drawn:
+        st.caption(band_caption(cfg.intervals))
+    spreads = [label(m) for m in banded if m in spread]
+    if spreads:
+        st.caption(spread_caption(spreads, cfg.combine))
+    if cfg.intervals:
+        for note in band_notes(notes, [label(m) for m in banded]):
+            st.caption(plain(note, None))
+
+
+def styled(table):
+    """A metrics table's look: three decimals, coverage (a percentage) with one, "—" for none."""
+    numbers = [c for c in table.columns if pd.api.types.is_numeric_dtype(table[c])]
+    return table.style.format({c: "{:.1f}" if str(c).split(" ")[1:2] == ["coverage"]
+                               else "{:.3f}" for c in numbers}, na_rep="—")
+
+
+def column_help(helps: dict[str, str]) -> dict:
+    """``st.dataframe``'s column_config giving each named column its help tooltip."""
+    return {name: st.column_config.Column(help=text) for name, text in helps.items()}
+
+
+def interval_table_caption(levels: Sequence[float]) -> str:
+    return (f"Prediction intervals ({levels_in_words(levels)}): **coverage** is the share of "
+            "test points inside the band (should be near its level), **width** its mean width, "
+            "**Winkler** the interval score (width plus a penalty for every miss; lower is "
+            "better); — means no band.")
 
 
 def validation_lines(result: ExperimentResult) -> list[str]:

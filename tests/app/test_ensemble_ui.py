@@ -46,10 +46,14 @@ def test_an_ensemble_run_shows_its_band_note_and_validation_lines() -> None:
     # network is named as the run names it: "ES-LSTM (2 seeds)"
     name = result.label("lstm")
     assert name.endswith("LSTM (2 seeds)")
+    bands = next(m for m in at.multiselect if m.label == "Bands for")
+    bands.set_value(["lstm"]).run()
     captions = texts(at.caption)
-    assert any(c.startswith("Shaded bands: from the lowest to the highest of the members' "
+    assert any(c.startswith("Hatched: from the lowest to the highest of the members' "
                             f"forecasts ({name}); the line is their mean.")
-               for c in captions)
+               and c.endswith("It is not a prediction interval.") for c in captions)
+    bands.set_value(["naive"]).run()
+    assert not any(c.startswith("Hatched:") for c in texts(at.caption))
     check = result.validation["lstm"]
     line = (f"{name} validation: RMSE {check['rmse']:.4g} vs seasonal naive "
             f"{check['seasonal_naive_rmse']:.4g} over {check['origins']} origins")

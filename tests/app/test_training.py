@@ -34,8 +34,15 @@ def test_default_training_shows_metrics_for_all_models() -> None:
     assert "**Test metrics** (★ = lowest RMSE)" in texts(at.markdown)
     table = at.dataframe[0].value
     assert list(table.columns) == ["RMSE", "MAE", "MAPE %", "MASE", "skill vs naive %",
-                                   "skill vs seasonal naive %"]
+                                   "skill vs seasonal naive %",
+                                   "80% coverage", "80% width", "80% Winkler",
+                                   "95% coverage", "95% width", "95% Winkler"]
     assert len(table) == 6
+    # every model is calibrated on the default run: its bands are scored on the test part
+    assert table["80% coverage"].between(0, 100).all() and (table["80% width"] > 0).all()
+    assert any(c.startswith("Shaded: where each model's forecast errors from the end of the "
+                            "training part say the value will be, 80% and 95% of the time")
+               for c in texts(at.caption))
     assert [b.label for b in at.get("download_button")] == [
         "Predictions CSV", "Metrics + config JSON", f"Trained {result.label('lstm')} (.keras)"]
     # the transform auto chose, and why, in words: the ES hybrid for a direct forecast of a

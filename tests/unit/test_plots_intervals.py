@@ -44,11 +44,14 @@ def test_each_band_is_a_fill_between_its_low_and_high(result) -> None:
         band = result.intervals["seasonal_naive"][level]
         np.testing.assert_allclose(_y(low), band["low"], equal_nan=True)
         np.testing.assert_allclose(_y(high), band["high"], equal_nan=True)
-        assert high.fill == "tonexty" and low.fill is None and low.showlegend is False
+        assert high.fill == "tonexty" and low.fill is None
+        # no legend entries (the caption explains the shading), but grouped with the line:
+        # hiding the line in the legend hides its bands
+        assert low.showlegend is False and high.showlegend is False
         assert low.hoverinfo == "skip" and low.line.width == 0
         np.testing.assert_allclose(np.asarray(high.customdata, dtype="float64"), band["low"],
                                    equal_nan=True)          # the hover shows low – high
-        assert high.hovertemplate == ("%{customdata:.4g} – %{y:.4g}: "
+        assert high.hovertemplate == ("%{customdata:.4~g} – %{y:.4~g}: "
                                       f"{level}% of past errors at this step fell inside")
         assert high.legendgroup == low.legendgroup == "seasonal_naive"
     # the test part only: the training rows have no band
@@ -146,13 +149,12 @@ def test_the_metrics_table_has_coverage_width_and_winkler_per_level(result) -> N
         "90% coverage mean", "90% width mean", "90% Winkler mean"}
 
 
-def test_the_backtest_draws_each_folds_bands_listed_once() -> None:
+def test_the_backtest_draws_each_folds_own_bands() -> None:
     backtest = evaluation.run_backtest(CONFIG, load_air_passengers(), folds=3)
     fig = plots.backtest_figure(backtest, bands=["naive"])
     bands = [t for t in fig.data if t.fill == "tonexty"]
     assert [t.name for t in bands] == ["Naive (last value) 95% band",
                                        "Naive (last value) 80% band"] * 3
-    assert [t.showlegend for t in bands] == [True, True] + [False] * 4
     preds = backtest.predictions
     for k, trace in enumerate(bands[1::2]):              # each fold's 80% band, its own dates
         rows = np.flatnonzero(preds["fold"].to_numpy() == k + 1)
