@@ -474,7 +474,8 @@ def config_differences(configs: Mapping[str, ExperimentConfig]) -> pd.DataFrame:
     for f in fields(ExperimentConfig):
         values = [getattr(configs[label], f.name) for label in labels]
         if len({repr(v) for v in values}) > 1:
-            rows[f.name] = [",".join(v) if isinstance(v, tuple) else _fmt(v) for v in values]
+            rows[f.name] = [(",".join(map(_fmt, v)) or "none") if isinstance(v, tuple)
+                            else _fmt(v) for v in values]          # models, interval levels
     return pd.DataFrame.from_dict(rows, orient="index", columns=labels)
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 
+import pandas as pd
 import streamlit as st
 from streamlit.errors import StreamlitAPIException
 
@@ -23,11 +24,13 @@ from lstm_lab.data.series import Series
 from lstm_lab.errors import LabError
 from lstm_lab.experiments import sweep
 from lstm_lab.experiments.config import ExperimentConfig
+from lstm_lab.experiments.intervals import INTERVAL_HELP, interval_metric_name
 from lstm_lab.experiments.metrics import METRIC_HELP, METRICS
 from lstm_lab.experiments.training import MODEL_LABELS, ExperimentResult
 from lstm_lab.limits import env_var, get_limits
 from lstm_lab.models.registry import model_label
 from lstm_lab.store import RunStore, RunSummary, get_store, runs_frame
+from lstm_lab.store.tables import INTERVAL_NAME, interval_levels, interval_metrics, metric_title
 from lstm_lab.ui import live, state
 from lstm_lab.ui.owner import session_owner, set_session_owner
 from lstm_lab.ui.text import plain
@@ -172,7 +175,9 @@ def load_results(store: RunStore, ids: Sequence[int], owner: str) -> dict[str, E
 # --- comparing runs ------------------------------------------------------------------------------
 
 def comparison(results: dict[str, ExperimentResult]) -> None:
-    """Settings that differ, overlaid forecasts and loss curves, and a metrics bar chart."""
+    """Settings that differ, overlaid forecasts and loss curves, a metrics bar chart (point
+    metrics, and the coverage, width and Winkler score of the runs' prediction intervals), and
+    the prediction intervals' scores side by side."""
     st.markdown("**Settings that differ** (highlighted where a run differs from the first)")
     configs = {label: r.config for label, r in results.items()}
     diff = sweep.config_differences(configs)
@@ -196,8 +201,12 @@ def comparison(results: dict[str, ExperimentResult]) -> None:
     c1, c2 = st.columns(2)
     model = c1.selectbox("Model to overlay", models, index=models.index(networks[0]) if networks
                          else 0, format_func=names.get, key="history.model")
-    metric = c2.selectbox("Metric", METRICS, format_func=str.upper, key="history.metric",
-                          help=" · ".join(f"{k.upper()}: {v}" for k, v in METRIC_HELP.items()))
+    scores = [s for r in results.values() for s in r.metrics.values()]
+    metric = c2.selectbox("Metric", [*METRICS, *interval_metrics(scores)], format_func=metric_title,
+                          key="history.metric",
+                          help=" · ".join([f"{k.upper()}: {v}" for k, v in METRIC_HELP.items()]
+                                          + [f"{k} (per level): {v}"
+                                             for k, v in INTERVAL_HELP.items()]))
     st.plotly_chart(sweep.overlay_forecast_figure(results, model), key="history.forecasts")
     left, right = st.columns(2)
     with left:
@@ -207,7 +216,56 @@ def comparison(results: dict[str, ExperimentResult]) -> None:
             st.info(f"{names[model]} is not trained, so it has no loss curve: pick a network "
                     "to compare training.", icon=":material/info:")
     with right:
-        st.plotly_chart(sweep.metrics_bar_figure(results, metric), key="history.metrics")
+        st.plotly_chart(metrics_figure(results, metric), key="history.metrics")
+    interval_comparison(results)
+
+
+def metrics_figure(results: dict[str, ExperimentResult], metric: str):
+    """The metrics bar chart; for an interval score, titled by what is better (coverage: near
+    its level, drawn as a dashed line)."""
+    fig = sweep.metrics_bar_figure(results, metric)
+    match = INTERVAL_NAME.match(metric)
+    if match is None:
+        return fig
+    kind, key = match[1], match[2]
+    better = {"coverage": f"nearest {key}% is best", "width": "narrower is better at equal "
+              "coverage", "winkler": "lower is better"}[kind]
+    fig.update_layout(title_text=f"Test {metric_title(metric)} per model, run by run ({better})",
+                      yaxis_title=metric_title(metric) + (" (%)" if kind == "coverage" else ""))
+    if kind == "coverage":
+        fig.add_hline(y=float(key), line_dash="dash", line_color="#6b7280",
+                      annotation_text=f"{key}% (the level)", annotation_position="top left")
+    return fig
+
+
+def interval_comparison(results: dict[str, ExperimentResult]) -> None:
+    """Each run's prediction intervals per model and level: coverage, mean width, Winkler."""
+    rows, without = [], []
+    for label, result in results.items():
+        levels = interval_levels(result.metrics.values())
+        if not levels:
+            without.append(label)
+        for model, scores in result.metrics.items():
+            for key in levels:
+                names = [interval_metric_name(m, float(key) / 100)
+                         for m in ("coverage", "width", "winkler")]
+                rows.append({"run": label, "model": result.label(model), "level": f"{key}%",
+                             **dict(zip(("coverage %", "width", "Winkler"),
+                                        (scores.get(n, float("nan")) for n in names),
+                                        strict=True))})
+    if not rows:
+        st.caption("None of these runs has prediction intervals (saved before runs had them, "
+                   "or run with intervals set to none).")
+        return
+    st.markdown("**Prediction intervals**")
+    st.caption("coverage: the share of test points inside the band; an honest 80% band holds "
+               "about 80% of them. Width: the band's mean width. Winkler: width plus "
+               "2 / (1 - level) times each miss; lower is better."
+               + (f" No intervals in {', '.join(without)}." if without else ""))
+    number = st.column_config.NumberColumn
+    st.dataframe(pd.DataFrame(rows), hide_index=True, key="history.intervals", column_config={
+        "coverage %": number("coverage %", format="%.1f"),
+        "width": number("width", format="%.3f"), "Winkler": number("Winkler", format="%.3f")})
 
 
 def run_actions(store: RunStore, selected: Sequence[RunSummary], owner: str) -> None:

@@ -332,3 +332,35 @@ def test_an_import_over_the_quota_or_the_points_limit_is_refused_on_the_page(
     assert message.startswith("Importing this runs file (1.0 MiB) would take your saved runs to")
     assert "Delete old runs on the History page" in message
     assert len(store.list_runs(OTHER, include_shared=False)) == 2   # nothing was added
+
+
+def test_comparing_runs_offers_and_shows_their_prediction_intervals(store) -> None:
+    ids = {"default": store.save_run(_naive(0), ME),              # 80% and 95% bands
+           "ninety": store.save_run(_naive(1, intervals=(0.9,)), ME),
+           "none": store.save_run(_naive(2, intervals=()), ME)}
+    results = {k: store.load_run(i, ME) for k, i in ids.items()}
+    at = page()
+    at.multiselect(key="history.selected").set_value(list(ids.values())).run()
+    assert not at.exception
+    assert at.dataframe[1].value.loc["intervals"].tolist() == ["0.8,0.95", "0.9", "none"]
+    metric = at.selectbox(key="history.metric")
+    assert metric.options == ["RMSE", "MAE", "MAPE", "MASE", "coverage 80%", "width 80%",
+                              "Winkler 80%", "coverage 90%", "width 90%", "Winkler 90%",
+                              "coverage 95%", "width 95%", "Winkler 95%"]
+    metric.set_value("coverage_80").run()
+    assert not at.exception
+    chart = next(json.loads(c.proto.spec) for c in at.get("plotly_chart")
+                 if "coverage 80%" in c.proto.spec)
+    assert "nearest 80% is best" in chart["layout"]["title"]["text"]
+    bars = {trace["name"]: trace["y"] for trace in chart["data"]}
+    assert bars[f"#{ids['default']}"] == pytest.approx(
+        [results["default"].metrics[m]["coverage_80"] for m in NAIVE])
+    assert all(v is None for v in bars[f"#{ids['ninety']}"])       # no 80% band in that run
+    frame = next(d.value for d in at.dataframe if "coverage %" in d.value)
+    assert frame.columns.tolist() == ["run", "model", "level", "coverage %", "width", "Winkler"]
+    assert len(frame) == 2 * 2 + 2 * 1                # runs x models x their levels
+    ninety = frame[frame["run"] == f"#{ids['ninety']}"]
+    assert ninety["level"].tolist() == ["90%", "90%"]
+    assert ninety["coverage %"].tolist() == pytest.approx(
+        [results["ninety"].metrics[m]["coverage_90"] for m in NAIVE])
+    assert f"No intervals in #{ids['none']}." in " ".join(texts(at.caption))
