@@ -171,16 +171,42 @@ def test_training_shows_results_and_chart(page: Page) -> None:
     wait_for_app(page)
     expect_no_exception(page)
     save_screenshot(page, "train_compare.png")
+    # Prediction intervals: the best model's and seasonal naive's bands are shaded (Plotly draws
+    # a `fill: tonexty` trace as a filled path) and a line under the chart says what they are
+    expect(main(page).get_by_text(re.compile(
+        r"^Shaded: where each model's forecast errors from the end of the training part say "
+        r"the value will be, 80% and 95% of the time"))).to_be_visible()
     # Chart options redraw the chart alone (a fragment): zoom in, then hide the naive forecast.
     main(page).get_by_text("Zoom to the test part").click()
     expect(forecast).to_contain_text("test part and the 24 points before it")
+    fills = forecast.locator(".scatterlayer .trace path.js-fill")
+    expect(fills).to_have_count(4)                       # 2 models x 80% and 95%
+    assert all(len(fills.nth(i).get_attribute("d") or "") > 100 for i in range(4))
+    # hovering the test part names each band and what its level means
+    plot = forecast.locator(".nsewdrag").first.bounding_box()
+    page.mouse.move(plot["x"] + plot["width"] * 0.9, plot["y"] + plot["height"] * 0.5)
+    hover = forecast.locator(".hoverlayer")
+    expect(hover).to_contain_text("Seasonal naive 80% band")
+    expect(hover).to_contain_text("80% of past errors at this step fell inside")
+    expect(hover).to_contain_text("95% of past errors at this step fell inside")
+    page.mouse.move(VIEWPORT_CENTER_X, 5)       # a unified hover box is drawn as a legend too
+    expect(hover).not_to_contain_text("past errors")
+    # the legend lists actual + 6 models, and the members' spread of the best model when it is
+    # an ensemble; never the bands themselves (the caption explains them)
     legend = forecast.locator(".legend .traces")
-    # actual + 6 models + the members' range of each ensemble (the LSTM and the MLP)
-    expect(legend).to_have_count(9)
-    expect(legend.filter(has_text="members' range")).to_have_count(2)
+    expect(legend.filter(has_text="band")).to_have_count(0)
+    shown = legend.count()
+    assert shown == 7 + legend.filter(has_text="members' spread").count() and shown <= 8
+    # the bands toggle per model: removing both leaves no shaded band
+    picker = main(page).get_by_test_id("stMultiSelect").filter(has_text="Bands for")
+    picker.get_by_role("button", name="Remove Seasonal naive").click()
+    expect(fills).to_have_count(2)
+    picker.get_by_role("button", name=re.compile(r"^Remove ")).click()
+    expect(fills).to_have_count(0)
+    expect(legend).to_have_count(7)
     main(page).get_by_test_id("stButtonGroup").get_by_role(
         "button", name="Naive (last value)").click()
-    expect(legend).to_have_count(8)
+    expect(legend).to_have_count(6)
     expect(metrics).to_have_count(6)                     # the results themselves are unchanged
     expect_no_exception(page)
 
