@@ -19,7 +19,7 @@ from lstm_lab.data.series import Series
 from lstm_lab.errors import ConfigError, DataError
 from lstm_lab.experiments import intervals as conformal
 from lstm_lab.experiments.config import ExperimentConfig
-from lstm_lab.experiments.export import defuse
+from lstm_lab.experiments.export import forecast_csv
 from lstm_lab.experiments.metrics import METRICS, evaluate
 from lstm_lab.experiments.training import (
     MODEL_LABELS,
@@ -198,10 +198,8 @@ class FutureForecast:
         return model_label(model, used)
 
     def to_csv(self) -> str:
-        frame = self.forecasts.copy()
-        frame["time"] = frame["time"].astype(str)
-        frame.columns = [defuse(str(c)) for c in frame.columns]
-        return frame.to_csv(index=False)
+        """The forecasts and their bands as a formula-safe CSV (``export.forecast_csv``)."""
+        return forecast_csv(self)
 
 
 def forecast_future(config: ExperimentConfig, series: Series, steps: int | None = None,
@@ -287,8 +285,8 @@ def forecast_future(config: ExperimentConfig, series: Series, steps: int | None 
                 ahead = np.arange(steps)
                 bands[name] = {}
                 for level in config.intervals:
-                    low, high = calibration.band(out[name], ahead, level)
-                    bands[name][conformal.level_key(level)] = {"low": low, "high": high}
+                    below, above = calibration.band(out[name], ahead, level)
+                    bands[name][conformal.level_key(level)] = {"low": below, "high": above}
         if kind == "network" and getattr(model, "members", 1) > 1:
             spread[name] = {"low": np.concatenate(low)[:steps],
                             "high": np.concatenate(high)[:steps]}
