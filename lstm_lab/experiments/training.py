@@ -160,7 +160,9 @@ class ExperimentResult:
                    for m, d in data["metrics"].items()}
         keys = ("series_name", "data_fingerprint", "n_points", "n_train", "season", "histories",
                 "epochs_run", "n_params", "timings", "versions", "stopped_by_user", "skipped")
-        return cls(config=ExperimentConfig.from_dict(data["config"]), metrics=metrics,
+        # a run saved before prediction intervals existed had none (not today's default)
+        config = {"intervals": [], **data["config"]}
+        return cls(config=ExperimentConfig.from_dict(config), metrics=metrics,
                    predictions=preds, notes=data.get("notes", []),
                    validation=data.get("validation") or {},
                    spread={m: {k: np.array([np.nan if x is None else x for x in v], dtype="float64")

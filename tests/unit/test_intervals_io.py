@@ -339,6 +339,7 @@ def test_a_run_saved_before_intervals_existed_still_imports(result, store) -> No
     [run_id] = store.import_runs(json.dumps(doc), BOB).ids
     loaded = store.load_run(run_id, BOB)
     assert loaded.intervals == {} and loaded.calibration == {}
+    assert loaded.config.intervals == ()     # it had none: not today's default levels
     assert set(loaded.metrics["naive"]) == {"rmse", "mae", "mape", "mase"}
     # the History table and the runs CSV show no interval columns for it
     frame = runs_frame(store.list_runs(BOB, ids=[run_id]), all_metrics=True)
@@ -446,3 +447,17 @@ def test_runs_show_prints_the_interval_table(result, tmp_path, capsys) -> None:
     assert float(rows[("Seasonal naive", "95%")][0]) == pytest.approx(
         result.metrics["seasonal_naive"]["coverage_95"], abs=0.05)
 
+
+
+def test_forecast_ahead_of_an_ensemble_has_its_spread_and_its_bands() -> None:
+    """An ensemble's members' spread and its conformal bands side by side (the band once
+    reused the spread's names and forecast ahead crashed on every default ensemble)."""
+    cfg = ExperimentConfig(window=4, horizon=3, test_size=6, models=("mlp", "naive"),
+                           **{**FAST, "members": 2})
+    future = forecast_future(cfg, make_tiny_series(), steps=3)
+    spread, band = future.spread["mlp"], future.intervals["mlp"]["80"]
+    assert spread["low"].shape == spread["high"].shape == (3,)
+    assert np.all(band["low"] < future.forecasts["mlp"].to_numpy())
+    assert np.all(future.forecasts["mlp"].to_numpy() < band["high"])
+    header = future.to_csv().splitlines()[0].split(",")
+    assert "mlp lower 80" in header and "mlp upper 95" in header
