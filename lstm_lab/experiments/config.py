@@ -348,9 +348,10 @@ def parse_levels(text: str) -> tuple[float, ...]:
         try:
             out.append(float(part.strip()))
         except ValueError:
-            raise ConfigError(f"`intervals` must be levels such as 0.8,0.95 (or none); "
-                              f"{part.strip()[:SHOWN_CHARS]!r} is not a number. "
-                              f"Received: intervals={text[:SHOWN_CHARS]!r}") from None
+            # the value only after "Received:", which a link's note leaves out (``_reason``)
+            raise ConfigError("`intervals` must be levels such as 0.8,0.95 (or none), and "
+                              f"one of them is not a number. Received: "
+                              f"intervals={text[:SHOWN_CHARS]!r}") from None
     return tuple(out)
 
 

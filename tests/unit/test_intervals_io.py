@@ -87,8 +87,8 @@ def test_the_help_names_the_flag_its_levels_and_default(capsys) -> None:
           "band should hold. Received: intervals=1"),
     ("1.5", "Each interval level must be between 0.5 and 0.99: the share of future values the "
             "band should hold. Received: intervals=1.5"),
-    ("abc", "`intervals` must be levels such as 0.8,0.95 (or none); 'abc' is not a number. "
-            "Received: intervals='abc'"),
+    ("abc", "`intervals` must be levels such as 0.8,0.95 (or none), and one of them is not a "
+            "number. Received: intervals='abc'"),
     ("80", "(for 80%, write 0.8)"),
     ("0.8,0.8", "`intervals` lists a level twice"),
     ("0.6,0.7,0.8,0.9", "At most 3 interval levels keep a chart readable"),
