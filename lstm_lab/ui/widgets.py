@@ -412,9 +412,11 @@ def sidebar_summary(cfg: ExperimentConfig, where=None) -> None:
         network = ARCHITECTURES[cfg.architecture].short   # "GRU", not "LSTM", for a GRU
         seeds = ensemble_size(cfg.architecture, cfg.members)
         ensemble = f" · {seeds} seeds" if seeds > 1 else ""
+        bands = ("/".join(level_key(v) for v in cfg.intervals) + "% bands" if cfg.intervals
+                 else "no bands")
         st.markdown(f"window {cfg.window} · horizon {cfg.horizon} · "
                     f"{cfg.layers}×{cfg.units} {network}{ensemble} · {cfg.epochs} epochs · "
-                    f"seed {cfg.seed}")
+                    f"seed {cfg.seed} · {bands}")
         with st.popover("Copy link", icon=":material/link:", width="stretch"):
             st.caption("This link reopens the lab with every setting restored"
                        + (" (the CSV itself must be uploaded again)." if cfg.dataset == "csv"

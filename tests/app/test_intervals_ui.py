@@ -201,3 +201,13 @@ def test_forecast_ahead_fans_the_bands_out_from_the_last_value() -> None:
     np.testing.assert_allclose(y[1:13], future.intervals["holt_winters"]["95"]["high"][:12])
     assert np.isnan(y[13:]).all()                          # no band past one horizon
     assert any(c.startswith(EXPLANATION) for c in texts(at.caption))
+
+
+def test_the_sidebar_summary_names_the_interval_levels() -> None:
+    at = make_app()
+    at.switch_page("pages/train.py").run()
+    assert not at.exception
+    assert "seed 0 · 80/95% bands" in " ".join(texts(at.sidebar.markdown))
+    plain = make_app({"intervals": "none"})
+    plain.switch_page("pages/train.py").run()
+    assert "seed 0 · no bands" in " ".join(texts(plain.sidebar.markdown))
