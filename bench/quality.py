@@ -20,17 +20,27 @@ forecaster must beat: naive, seasonal naive, Holt-Winters and SARIMA. The target
    mean of the same fitted members (also on section 5's series).
 7. The ES hybrid (auto's pick for season-ahead forecasts) vs the transform auto picked before,
    and vs the previous defaults (tuning auto, one member), LSTM only.
+8. Prediction intervals (issue #16): coverage and mean width of every model's 80% and 95%
+   conformal intervals over rolling-origin backtests (run_backtest, refit=True, 3 folds, seed 0)
+   of section 4's series (one step ahead, its test-size rule) and section 5's (one season
+   ahead). Targets: 80% intervals cover 75-85% and 95% intervals 90-98% of backtest points on
+   average across series, for the networks and for the baselines.
 The former --alternatives sections (transforms, network settings, tuning on/off, window 4 on
 longley.csv) were dropped: with ensembles they took long and sections 5-7 answer the question
 they asked.
 
 Usage (from the repository root; about 25 minutes on 2 cores):
     .venv/bin/python bench/quality.py [--quick] [--json PATH] [--markdown PATH]
+    .venv/bin/python bench/quality.py --only intervals [--series FILE ...] [--quick] [...]
 
 A full run rewrites docs/quality.md (everything above its "Discussion" marker; the hand-written
 discussion below the marker is kept). --quick (fewer seeds, K in 1 and 3, series under 1,000
 points only) writes Markdown only when --markdown is given. No asserts: targets are reported
 MET / NOT MET.
+--only intervals runs section 8 alone and rewrites only its region of docs/quality.md (between
+the <!-- intervals --> and <!-- /intervals --> markers; placed before the discussion the first
+time), so the other sections need not be rerun; --series limits it to some files (to time one),
+writing Markdown only with --markdown.
 """
 
 from __future__ import annotations
@@ -51,6 +61,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))  # bench/common.py
 from common import ROOT, fmt, load_average, machine_header, print_header, print_table, verdict, version, write_json  # noqa: E402, I001
 
 from lstm_lab.experiments.config import ExperimentConfig  # noqa: E402
+from lstm_lab.experiments import intervals as conformal  # noqa: E402
+from lstm_lab.experiments.evaluation import run_backtest  # noqa: E402
 from lstm_lab.data.csv_reader import load_csv  # noqa: E402
 from lstm_lab.data.datasets import load_air_passengers, make_damped_sine  # noqa: E402
 from lstm_lab.experiments.sources import load_series  # noqa: E402
@@ -63,6 +75,7 @@ from lstm_lab.models.neural import combine_members  # noqa: E402
 DATA = ROOT / "tests" / "data"
 DOC = ROOT / "docs" / "quality.md"
 DISCUSSION_MARKER = "<!-- discussion: hand-written, kept when bench/quality.py rewrites the file -->"
+INTERVALS_START, INTERVALS_END = "<!-- intervals -->", "<!-- /intervals -->"
 ALL_MODELS = ("lstm", "mlp", "naive", "seasonal_naive", "holt_winters", "sarima")
 NETS = ("lstm", "mlp")
 SEEDS = tuple(range(10))                           # (c) airline 12-step
@@ -102,6 +115,11 @@ TEST_RULE = ("test size = 24 points when the series has at least 12 points a yea
              "weekly, daily), else 12 (quarterly, yearly); never more than a quarter of the series "
              "(n // 4). Horizon 1, every other setting default.")
 MASE_COLUMNS = ("lstm", "mlp", "seasonal_naive", "holt_winters", "sarima")
+# Section 8: prediction intervals over rolling-origin backtests (issue #16's targets)
+INTERVAL_LEVELS = (0.8, 0.95)
+INTERVAL_TARGETS = {0.8: (75.0, 85.0), 0.95: (90.0, 98.0)}   # % of backtest points inside
+INTERVAL_FOLDS = 3
+BASELINES = ("naive", "seasonal_naive", "holt_winters", "sarima")
 
 
 # --- helpers -------------------------------------------------------------------------------------
@@ -598,6 +616,231 @@ def es_hybrid(report: Report, ahead: dict, seeds, old_seeds) -> dict:
     return {"seeds": list(seeds), "old_seeds": list(old_seeds), "rows": data}
 
 
+# --- 8. prediction intervals over rolling-origin backtests ---------------------------------------
+
+def band_scores(result) -> dict:
+    """Per model and level, over every fold's points: coverage (%), mean width, Winkler score,
+    and how many of the backtest's points had a band (a fold whose calibration had too few
+    errors has none)."""
+    actual = result.predictions["actual"].to_numpy(dtype=float)
+    out: dict = {}
+    for m in ALL_MODELS:
+        if m not in result.intervals:
+            continue
+        for level in INTERVAL_LEVELS:
+            band = result.intervals[m][conformal.level_key(level)]
+            scores = conformal.score(actual, band["low"], band["high"], level)
+            key = conformal.level_key(level)
+            out.setdefault(m, {})[key] = {
+                "coverage": scores[conformal.interval_metric_name("coverage", level)],
+                "width": scores[conformal.interval_metric_name("width", level)],
+                "winkler": scores[conformal.interval_metric_name("winkler", level)],
+                "points": int(np.isfinite(band["low"]).sum()), "of": len(actual)}
+    return out
+
+
+def interval_settings(quick: bool, only_series: tuple[str, ...] | None):
+    """(setting key, its rows' series and configs): one step ahead on every real series (section
+    4's test-size rule), one season ahead on the seasonal ones (section 5's)."""
+    for name, column, fill_gaps in REAL_SERIES:
+        if (quick and is_long(name)) or (only_series and name not in only_series):
+            continue
+        try:
+            series = load_real(name, column, fill_gaps).series
+        except LabError as err:
+            yield "one_step", name, None, None, f"{type(err).__name__}: {err}"
+            continue
+        yield ("one_step", name, series,
+               ExperimentConfig(test_size=float(test_size_for(series)), horizon=1), None)
+        if series.season > 1:
+            yield ("season_ahead", name, series,
+                   ExperimentConfig(test_size=float(series.season), horizon=series.season), None)
+
+
+INTERVAL_SETTINGS = {"one_step": "one step ahead, every real series",
+                     "season_ahead": "one season ahead, seasonal series"}
+
+
+def interval_summary(rows: list[dict]) -> dict:
+    """Per setting and model: the mean over series of each level's coverage, and of its mean
+    width relative to seasonal naive's on the same series."""
+    out: dict = {}
+    for setting in INTERVAL_SETTINGS:
+        scored = [r for r in rows if r["setting"] == setting and "error" not in r]
+        for m in ALL_MODELS:
+            item = {}
+            for level in INTERVAL_LEVELS:
+                key = conformal.level_key(level)
+                have = [r["bands"][m][key] for r in scored
+                        if m in r["bands"] and r["bands"][m][key]["points"]]
+                ratios = [r["bands"][m][key]["width"] / r["bands"]["seasonal_naive"][key]["width"]
+                          for r in scored if m in r["bands"] and r["bands"][m][key]["points"]
+                          and r["bands"].get("seasonal_naive", {}).get(key, {}).get("points")]
+                item[key] = {"coverage": statistics.fmean(b["coverage"] for b in have)
+                             if have else None, "series": len(have),
+                             "min": min((b["coverage"] for b in have), default=None),
+                             "max": max((b["coverage"] for b in have), default=None),
+                             "width_vs_sn": statistics.fmean(ratios) if ratios else None}
+            out.setdefault(setting, {})[m] = item
+    return out
+
+
+def interval_targets(summary: dict) -> dict:
+    targets = {}
+    for setting, name in INTERVAL_SETTINGS.items():
+        for group, models in (("networks", NETS), ("baselines", BASELINES)):
+            for m in models:
+                for level in INTERVAL_LEVELS:
+                    lo, hi = INTERVAL_TARGETS[level]
+                    d = summary[setting][m][conformal.level_key(level)]
+                    cov = d["coverage"]
+                    targets[f"intervals_{setting}_{m}_{conformal.level_key(level)}"] = {
+                        "target": f"{name} ({group}): {MODEL_LABELS[m]} "
+                                  f"{conformal.level_key(level)}% interval covers {lo:g}-{hi:g}% "
+                                  "of backtest points on average across series",
+                        "value": "no band" if cov is None else
+                                 f"{cov:.1f}% ({d['series']} series)",
+                        "met": None if cov is None else bool(lo <= cov <= hi)}
+    return targets
+
+
+def prediction_intervals(quick: bool, only_series: tuple[str, ...] | None = None) -> dict:
+    """Section 8: coverage and width of the 80% and 95% conformal intervals over rolling-origin
+    backtests (run_backtest, refit=True, 3 folds), every model, seed 0."""
+    report = Report()
+    limits = get_limits()
+    started = time.perf_counter()
+    rows = []
+    for setting, name, series, config, error in interval_settings(quick, only_series):
+        row: dict = {"setting": setting, "file": name}
+        t0 = time.perf_counter()
+        if error is None:
+            row.update(points=len(series), season=series.season, test=int(config.test_size),
+                       horizon=config.horizon)
+            try:
+                result = run_backtest(config, series, folds=INTERVAL_FOLDS, refit=True)
+                row["bands"] = band_scores(result)
+                row["labels"] = dict(result.labels)
+            except LabError as err:
+                error = f"{type(err).__name__}: {err}"
+        if error is not None:
+            row["error"] = error
+        row["seconds"] = time.perf_counter() - t0
+        rows.append(row)
+        print(f"  {setting} {name}: " + (row["error"][:100] if "error" in row else ", ".join(
+            f"{m} {row['bands'][m]['80']['coverage']:.0f}/{row['bands'][m]['95']['coverage']:.0f}"
+            if m in row["bands"] and row["bands"][m]["95"]["points"] else f"{m} -"
+            for m in ALL_MODELS)) + f" ({row['seconds']:.0f} s)", flush=True)
+    summary = interval_summary(rows)
+    targets = interval_targets(summary)
+    total_s = time.perf_counter() - started
+
+    report.section(
+        "8. Prediction intervals: coverage over rolling-origin backtests",
+        "Each model's conformal intervals (issue #16; `lstm_lab/experiments/intervals.py`: a "
+        "copy of the model fitted on the head of each training part forecasts every origin of "
+        "its tail, and the absolute errors per horizon step set the band) checked where it "
+        "counts: on points the model has not seen. `run_backtest(config, series, folds="
+        f"{INTERVAL_FOLDS}, refit=True)`, every model, seed 0, levels "
+        f"{', '.join(conformal.level_key(v) + '%' for v in INTERVAL_LEVELS)}; each fold is "
+        "refitted and recalibrated on the points before its test block. *One step ahead*: every "
+        f"real series of section 4, with its test-size rule for each fold's block ({TEST_RULE}) "
+        "*One season ahead*: the seasonal series of section 5 (`test_size = horizon = season` "
+        "per fold). *Coverage* = share of a series' backtest points (3 folds together) inside "
+        "the band; *width* = mean band width in the series' units; *x SN width* = that width "
+        "divided by seasonal naive's on the same series. Averages are over the series where the "
+        "model had a band (a level with too few calibration errors in every fold gets none, "
+        "shown as -; the table's *points* column counts points with an 80% band). A LabError "
+        f"(too short for 3 folds, or over the work budget LSTM_LAB_MAX_WORK = "
+        f"{limits.max_work:.0e}) is reported as *could not run*"
+        + (f"; --quick skips series of {LONG_SERIES:,} points or more" if quick else "") + ".")
+    report.line(f"Targets (issue #16): the 80% interval covers "
+                f"{INTERVAL_TARGETS[0.8][0]:g}-{INTERVAL_TARGETS[0.8][1]:g}% and the 95% interval "
+                f"{INTERVAL_TARGETS[0.95][0]:g}-{INTERVAL_TARGETS[0.95][1]:g}% of backtest points "
+                "on average across series, for the networks and for the baselines.")
+    target_rows = []
+    for setting, name in INTERVAL_SETTINGS.items():
+        for group, models in (("networks", NETS), ("baselines", BASELINES)):
+            for m in models:
+                cells = [name, group, MODEL_LABELS[m]]
+                for level in INTERVAL_LEVELS:
+                    t = targets[f"intervals_{setting}_{m}_{conformal.level_key(level)}"]
+                    cells += [t["value"], verdict(t["met"])]
+                target_rows.append(cells)
+    lo80, hi80 = INTERVAL_TARGETS[0.8]
+    lo95, hi95 = INTERVAL_TARGETS[0.95]
+    report.table(["setting", "group", "model", f"80% coverage (target {lo80:g}-{hi80:g}%)",
+                  "80% result", f"95% coverage (target {lo95:g}-{hi95:g}%)", "95% result"],
+                 target_rows)
+    report.line("### Averages across series")
+    avg_rows = []
+    for setting, name in INTERVAL_SETTINGS.items():
+        for m in ALL_MODELS:
+            d80, d95 = (summary[setting][m][conformal.level_key(v)] for v in INTERVAL_LEVELS)
+            avg_rows.append([name, MODEL_LABELS[m], d80["series"], d80["coverage"],
+                             d80["min"], d80["max"], d80["width_vs_sn"], d95["series"],
+                             d95["coverage"], d95["min"], d95["max"], d95["width_vs_sn"]])
+    report.table(["setting", "model", "series 80", "coverage 80 %", "min", "max",
+                  "80 x SN width", "series 95", "coverage 95 %", "min", "max",
+                  "95 x SN width"], avg_rows, digits=1)
+    for setting, name in INTERVAL_SETTINGS.items():
+        report.line(f"### {name[0].upper() + name[1:]}: per series")
+        cov_rows, width_rows = [], []
+        for r in (r for r in rows if r["setting"] == setting):
+            if "error" in r:
+                cov_rows.append([r["file"], r.get("points", "-"), r.get("test", "-"), "-",
+                                 "could not run", *(["-"] * (2 * len(ALL_MODELS) - 1))])
+                width_rows.append([r["file"], *(["-"] * 2 * len(ALL_MODELS))])
+                continue
+            b = r["bands"]
+
+            def cell(m, key, what, b=b):
+                if m not in b or not b[m][key]["points"]:
+                    return "-"
+                return b[m][key][what]
+
+            points = max((b[m]["80"]["points"] for m in b), default=0)
+            cov_rows.append([r["file"], r["points"], r["test"], points,
+                             *(cell(m, k, "coverage") for m in ALL_MODELS for k in ("80", "95"))])
+            width_rows.append([r["file"], *(cell(m, k, "width") for m in ALL_MODELS
+                                            for k in ("80", "95"))])
+        short = {"lstm": "LSTM", "mlp": "MLP", "naive": "Naive", "seasonal_naive": "SN",
+                 "holt_winters": "HW", "sarima": "SARIMA"}
+        report.line("Coverage (%) of the 80% and 95% intervals:")
+        report.table(["series", "points", "test", "points with a band",
+                      *(f"{short[m]} {k}" for m in ALL_MODELS for k in ("80", "95"))],
+                     cov_rows, digits=1)
+        report.line("Mean width (series units):")
+        report.table(["series", *(f"{short[m]} {k}" for m in ALL_MODELS for k in ("80", "95"))],
+                     width_rows, digits=3)
+        for r in rows:
+            if r["setting"] == setting and "error" in r:
+                report.line(f"- `{r['file']}` could not run: {r['error']}")
+    return {"rows": rows, "summary": summary, "targets": targets, "total_s": total_s,
+            "markdown": "\n".join(report.parts)}
+
+
+def write_intervals_region(path: Path, section: dict, header: dict, command: str) -> None:
+    """Put section 8 between its markers in ``path``, leaving everything else as it is (before
+    the discussion marker when the markers are not there yet)."""
+    machine = ", ".join(f"{k} {v}" for k, v in header.items() if k != "date")
+    body = section["markdown"].replace(
+        "\n", f"\n\n- Command: `{command}` ({section['total_s'] / 60:.1f} min)\n"
+              f"- Date: {header['date']}\n- Machine: {machine}\n", 1)
+    region = f"{INTERVALS_START}\n{body}\n{INTERVALS_END}"
+    old = path.read_text() if path.exists() else ""
+    if INTERVALS_START in old and INTERVALS_END in old:
+        before, rest = old.split(INTERVALS_START, 1)
+        text = before + region + rest.split(INTERVALS_END, 1)[1]
+    elif DISCUSSION_MARKER in old:
+        before, after = old.split(DISCUSSION_MARKER, 1)
+        text = before.rstrip("\n") + "\n\n" + region + "\n\n" + DISCUSSION_MARKER + after
+    else:
+        text = old + ("\n" if old else "") + region + "\n"
+    path.write_text(text)
+    print(f"Wrote section 8 of {path}")
+
+
 # --- output ----------------------------------------------------------------------------------------
 
 def write_markdown(path: Path, header: dict, report: Report, targets: dict, command: str,
@@ -639,8 +882,19 @@ def main() -> None:
     parser.add_argument("--json", metavar="PATH", help="also write the numbers as JSON")
     parser.add_argument("--markdown", metavar="PATH",
                         help=f"write the Markdown report here (full run default: {DOC})")
+    parser.add_argument("--only", choices=("intervals",),
+                        help="run only this section and rewrite only its marked region of the "
+                             f"Markdown report ({INTERVALS_START} ... {INTERVALS_END})")
+    parser.add_argument("--series", nargs="+", metavar="FILE",
+                        help="with --only intervals: only these files of tests/data (to time "
+                             "one series); writes Markdown only when --markdown is given")
     args = parser.parse_args()
-    markdown = Path(args.markdown) if args.markdown else (None if args.quick else DOC)
+    if args.series and args.only != "intervals":
+        parser.error("--series works with --only intervals.")
+    if args.series and set(args.series) - {name for name, _, _ in REAL_SERIES}:
+        parser.error("--series takes files of section 4's list, e.g. airline-passengers.csv.")
+    markdown = Path(args.markdown) if args.markdown else (
+        None if args.quick or args.series else DOC)
     seeds = SEEDS[:2] if args.quick else SEEDS
     target_seeds = TARGET_SEEDS[:1] if args.quick else TARGET_SEEDS
     sizes = ENSEMBLE_SIZES[:2] if args.quick else ENSEMBLE_SIZES
@@ -656,6 +910,23 @@ def main() -> None:
         header.pop(key, None)
     print_header("LSTM Lab forecast-quality benchmark", header)
 
+    if args.only == "intervals":
+        section = prediction_intervals(args.quick, tuple(args.series or ()))
+        header["load average (end)"] = load_average()
+        print("\n=== Targets (section 8) ===")
+        print_table(["target", "measured", "result"],
+                    [[t["target"], t["value"], verdict(t["met"])]
+                     for t in section["targets"].values()])
+        print(f"\nTotal time: {section['total_s'] / 60:.1f} min")
+        command = (".venv/bin/python bench/quality.py --only intervals"
+                   + (" --quick" if args.quick else "")
+                   + (" --series " + " ".join(args.series) if args.series else ""))
+        if markdown:
+            write_intervals_region(markdown, section, header, command)
+        write_json(args.json, {"header": header, "intervals": {
+            k: v for k, v in section.items() if k != "markdown"}})
+        return
+
     report = Report()
     sections = {"airline_12_step": airline_multistep(report, seeds),
                 "airline_67_33": airline_tutorial(report),
@@ -666,6 +937,7 @@ def main() -> None:
                                       sections["season_ahead"], target_seeds, sizes)
     sections["es_hybrid"] = es_hybrid(report, sections["season_ahead"], target_seeds,
                                       target_seeds[:1])
+    sections["intervals"] = prediction_intervals(args.quick)
     for key in ("airline_12_step", "season_ahead"):     # fitted runs: not JSON
         sections[key].pop("runs")
     order = ("season_ahead", "real_series", "airline_12_step", "airline_67_33", "damped_sine")
@@ -679,11 +951,14 @@ def main() -> None:
     print(f"\nTotal time: {total_s / 60:.1f} min")
 
     command = ".venv/bin/python bench/quality.py" + (" --quick" if args.quick else "")
+    intervals = sections.pop("intervals")
     if markdown:
         write_markdown(markdown, header, report, targets, command, total_s)
+        write_intervals_region(markdown, intervals, header, command)
+    intervals.pop("markdown")
     write_json(args.json, {"header": header, "default_config": ExperimentConfig().to_dict(),
                            "seeds": list(seeds), "total_s": total_s, "targets": targets,
-                           **sections})
+                           **sections, "intervals": intervals})
 
 
 if __name__ == "__main__":
