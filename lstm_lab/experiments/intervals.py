@@ -23,6 +23,8 @@ from typing import Any
 
 import numpy as np
 
+from lstm_lab.errors import DataError
+
 CALIBRATION_SHARE = 0.2          # of the training part held back to calibrate, at least
 MAX_CALIBRATION_ORIGINS = 200    # forecast origins calibrated from, at most
 
@@ -122,7 +124,14 @@ def calibrate(make_model: Callable[[], Any], train: np.ndarray, horizon: int,
                            {level_key(v): [float("nan")] * horizon for v in levels},
                            [too_short_note(label, n, head_needed, levels[0])])
     model = make_model()
-    (fit or (lambda m, v: m.fit(v)))(model, train[: n - points])
+    try:
+        (fit or (lambda m, v: m.fit(v)))(model, train[: n - points])
+    except DataError as err:      # the head is too short for this model after all
+        return Calibration(levels, 0, [0] * horizon,
+                           {level_key(v): [float("nan")] * horizon for v in levels},
+                           [f"{label}: no prediction interval. Fitted on the {n - points} "
+                            f"training points before its calibration tail, it could not "
+                            f"start: {err}"])
     origins = np.arange(n - points, n)
     origins = origins[origins >= getattr(model, "first_origin_", 0)]
     forecast = np.asarray((predict or (lambda m, v, o: m.predict(v, o)))(model, train, origins),

@@ -356,7 +356,8 @@ def calibrate_model(name: str, model: Any, config: ExperimentConfig, train: np.n
     spec = get_spec(name)
     network = spec.kind == "network"
     lag = getattr(getattr(model, "transform_", None), "lag", 0)
-    head_needed = spec.min_points(config, season, lag) + config.horizon + 1
+    as_fitted = config.replace(window=getattr(model, "window", config.window))  # tuning's variant
+    head_needed = spec.min_points(as_fitted, season, lag) + config.horizon + 1
 
     def fresh() -> Any:
         copy = type(model)(**init_params(model))

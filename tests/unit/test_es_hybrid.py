@@ -212,8 +212,11 @@ CLI = ["run", "--horizon", "12", "--test-size", "12", "--models", "lstm", "--epo
 def test_the_cli_names_the_es_lstm_ensemble(capsys) -> None:
     assert main(CLI) == 0
     out = capsys.readouterr().out
-    rows = [line for line in out.splitlines() if line.startswith("ES-LSTM (3 seeds)")]
-    assert len(rows) == 1
+    metrics, _, interval_table = out.partition("Prediction intervals")
+    rows = [line for line in metrics.splitlines() if line.startswith("ES-LSTM (3 seeds)")]
+    assert len(rows) == 1                          # one metrics row, then one per level
+    assert [line.split()[3] for line in interval_table.splitlines()
+            if line.startswith("ES-LSTM (3 seeds)")] == ["80%", "95%"]
     assert "transform: log_es" in out
 
 

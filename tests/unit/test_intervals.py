@@ -469,3 +469,21 @@ def test_result_json_round_trip_keeps_bands_and_calibration() -> None:
         np.testing.assert_array_equal(again.calibration[model].halfwidth(0.95),
                                       result.calibration[model].halfwidth(0.95))
 
+
+
+def test_a_model_that_cannot_fit_the_head_gets_a_note_and_no_band() -> None:
+    """A model needing more points than the head leaves (a tuned variant's longer window) gets
+    no band and says why; it never falls back to in-sample errors."""
+    from lstm_lab.errors import DataError
+
+    class TooShort(NaiveForecaster):
+        def fit(self, values, on_epoch=None, should_stop=None):
+            raise DataError(f"needs 99 points, has {len(values)}")
+
+    calibration = conformal.calibrate(lambda: TooShort(horizon=2), np.arange(60.0), 2,
+                                      (0.8, 0.95), head_needed=5, label="Picky")
+    assert calibration.points == 0 and calibration.counts == [0, 0]
+    assert all(np.isnan(calibration.halfwidth(v)).all() for v in (0.8, 0.95))
+    assert calibration.notes == ["Picky: no prediction interval. Fitted on the 40 training "
+                                 "points before its calibration tail, it could not start: "
+                                 "needs 99 points, has 40"]
