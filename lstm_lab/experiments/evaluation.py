@@ -19,7 +19,6 @@ from lstm_lab.data.series import Series
 from lstm_lab.errors import ConfigError, DataError
 from lstm_lab.experiments import intervals as conformal
 from lstm_lab.experiments.config import ExperimentConfig
-from lstm_lab.experiments.export import forecast_csv
 from lstm_lab.experiments.metrics import METRICS, evaluate
 from lstm_lab.experiments.training import (
     MODEL_LABELS,
@@ -196,10 +195,6 @@ class FutureForecast:
         """A model's display name, as ``ExperimentResult.label`` gives it."""
         used = self.config.replace(transform=self.transform) if self.transform else self.config
         return model_label(model, used)
-
-    def to_csv(self) -> str:
-        """The forecasts and their bands as a formula-safe CSV (``export.forecast_csv``)."""
-        return forecast_csv(self)
 
 
 def forecast_future(config: ExperimentConfig, series: Series, steps: int | None = None,

@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from lstm_lab.data.series import Series
-from lstm_lab.experiments import evaluation, plots
+from lstm_lab.experiments import evaluation, export, plots
 from lstm_lab.experiments.config import ExperimentConfig
 from lstm_lab.ui import live, state, widgets
 from lstm_lab.ui.text import plain
@@ -144,8 +144,8 @@ def _draw_future(future: evaluation.FutureForecast, best: str | None = None) -> 
     for model, info in future.tuning.items():
         st.caption(f"Tuning: {future.label(model)} kept **{info['chosen']}** "
                    f"(validation RMSE {info['scores'].get(info['chosen'], float('nan')):.4g}).")
-    st.download_button("Forecast CSV", future.to_csv(), "lstm_lab_forecast.csv", "text/csv",
-                       icon=":material/download:")
+    st.download_button("Forecast CSV", export.forecast_csv(future), "lstm_lab_forecast.csv",
+                       "text/csv", icon=":material/download:")
 
 
 def _frame(rows: dict) -> pd.DataFrame:

@@ -459,5 +459,5 @@ def test_forecast_ahead_of_an_ensemble_has_its_spread_and_its_bands() -> None:
     assert spread["low"].shape == spread["high"].shape == (3,)
     assert np.all(band["low"] < future.forecasts["mlp"].to_numpy())
     assert np.all(future.forecasts["mlp"].to_numpy() < band["high"])
-    header = future.to_csv().splitlines()[0].split(",")
+    header = forecast_csv(future).splitlines()[0].split(",")
     assert "mlp lower 80" in header and "mlp upper 95" in header
