@@ -147,7 +147,7 @@ def test_a_gru_run_is_called_gru_on_cards_sidebar_downloads_and_backtest() -> No
               "transform": "log_seasonal_diff"}
     first = make_app(params)    # AppTest keeps the sidebar of a session's first run only
     first.switch_page("pages/train.py").run()
-    assert "window 12 · horizon 1 · 2×8 GRU · 8 epochs · seed 0" in texts(first.sidebar.markdown)
+    assert "window 12 · horizon 1 · 2×8 GRU · 8 epochs · seed 0 · 80/95% bands" in texts(first.sidebar.markdown)
     at = _view("Compare", params)
     at.button(key="FormSubmitter:train_form-Train").click().run()
     wait_for_training(at)
