@@ -89,7 +89,7 @@ def fmt(value, digits: int = 2) -> str:
 def print_table(columns: Sequence[str], rows: Sequence[Sequence], digits: int = 2) -> None:
     """A plain fixed-width table; the first column is left-aligned, the others right-aligned."""
     cells = [[fmt(v, digits) for v in row] for row in rows]
-    widths = [max(len(c), *(len(r[i]) for r in cells)) for i, c in enumerate(columns)]
+    widths = [max([len(c), *(len(r[i]) for r in cells)]) for i, c in enumerate(columns)]
     line = " | ".join(c.ljust(w) if i == 0 else c.rjust(w)
                       for i, (c, w) in enumerate(zip(columns, widths)))
     print(line)

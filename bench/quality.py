@@ -46,6 +46,7 @@ writing Markdown only with --markdown.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import statistics
 import sys
@@ -707,8 +708,6 @@ def interval_targets(summary: dict) -> dict:
 def prediction_intervals(quick: bool, only_series: tuple[str, ...] | None = None) -> dict:
     """Section 8: coverage and width of the 80% and 95% conformal intervals over rolling-origin
     backtests (run_backtest, refit=True, 3 folds), every model, seed 0."""
-    report = Report()
-    limits = get_limits()
     started = time.perf_counter()
     rows = []
     for setting, name, series, config, error in interval_settings(quick, only_series):
@@ -732,9 +731,18 @@ def prediction_intervals(quick: bool, only_series: tuple[str, ...] | None = None
             if m in row["bands"] and row["bands"][m]["95"]["points"] else f"{m} -"
             for m in ALL_MODELS)) + f" ({row['seconds']:.0f} s)", flush=True)
     summary = interval_summary(rows)
-    targets = interval_targets(summary)
-    total_s = time.perf_counter() - started
+    section = {"rows": rows, "summary": summary, "targets": interval_targets(summary),
+               "total_s": time.perf_counter() - started, "quick": quick}
+    section["markdown"] = intervals_markdown(section)
+    return section
 
+
+def intervals_markdown(section: dict) -> str:
+    """Section 8 in Markdown, from what ``prediction_intervals`` measured (or its JSON)."""
+    report = Report()
+    limits = get_limits()
+    rows, summary, targets = section["rows"], section["summary"], section["targets"]
+    quick = section.get("quick", False)
     report.section(
         "8. Prediction intervals: coverage over rolling-origin backtests",
         "Each model's conformal intervals (issue #16; `lstm_lab/experiments/intervals.py`: a "
@@ -777,13 +785,17 @@ def prediction_intervals(quick: bool, only_series: tuple[str, ...] | None = None
     for setting, name in INTERVAL_SETTINGS.items():
         for m in ALL_MODELS:
             d80, d95 = (summary[setting][m][conformal.level_key(v)] for v in INTERVAL_LEVELS)
+            ratio = [None if d["width_vs_sn"] is None else f"{d['width_vs_sn']:.2f}"
+                     for d in (d80, d95)]
             avg_rows.append([name, MODEL_LABELS[m], d80["series"], d80["coverage"],
-                             d80["min"], d80["max"], d80["width_vs_sn"], d95["series"],
-                             d95["coverage"], d95["min"], d95["max"], d95["width_vs_sn"]])
+                             d80["min"], d80["max"], ratio[0], d95["series"],
+                             d95["coverage"], d95["min"], d95["max"], ratio[1]])
     report.table(["setting", "model", "series 80", "coverage 80 %", "min", "max",
                   "80 x SN width", "series 95", "coverage 95 %", "min", "max",
                   "95 x SN width"], avg_rows, digits=1)
     for setting, name in INTERVAL_SETTINGS.items():
+        if not any(r["setting"] == setting for r in rows):
+            continue
         report.line(f"### {name[0].upper() + name[1:]}: per series")
         cov_rows, width_rows = [], []
         for r in (r for r in rows if r["setting"] == setting):
@@ -814,10 +826,22 @@ def prediction_intervals(quick: bool, only_series: tuple[str, ...] | None = None
         report.table(["series", *(f"{short[m]} {k}" for m in ALL_MODELS for k in ("80", "95"))],
                      width_rows, digits=3)
         for r in rows:
-            if r["setting"] == setting and "error" in r:
+            if r["setting"] != setting:
+                continue
+            if "error" in r:
                 report.line(f"- `{r['file']}` could not run: {r['error']}")
-    return {"rows": rows, "summary": summary, "targets": targets, "total_s": total_s,
-            "markdown": "\n".join(report.parts)}
+                continue
+            fewer = {}
+            for m in ALL_MODELS:
+                for key, b in r["bands"].get(m, {}).items():
+                    if b["points"] < b["of"]:
+                        fewer.setdefault((key, b["points"], b["of"]), []).append(MODEL_LABELS[m])
+            for (key, got, of), models in fewer.items():
+                report.line(f"- `{r['file']}`: the {key}% band of {', '.join(models)} covers "
+                            f"{got} of the {of} backtest points (a fold whose calibration had "
+                            f"fewer than {conformal.errors_needed(int(key) / 100)} errors per "
+                            "step has none there); its coverage is over those points.")
+    return "\n".join(report.parts)
 
 
 def write_intervals_region(path: Path, section: dict, header: dict, command: str) -> None:
@@ -885,12 +909,23 @@ def main() -> None:
     parser.add_argument("--only", choices=("intervals",),
                         help="run only this section and rewrite only its marked region of the "
                              f"Markdown report ({INTERVALS_START} ... {INTERVALS_END})")
+    parser.add_argument("--render", metavar="JSON",
+                        help="with --only intervals: write section 8 from the JSON an earlier "
+                             "run wrote (--json), without running anything")
     parser.add_argument("--series", nargs="+", metavar="FILE",
                         help="with --only intervals: only these files of tests/data (to time "
                              "one series); writes Markdown only when --markdown is given")
     args = parser.parse_args()
-    if args.series and args.only != "intervals":
-        parser.error("--series works with --only intervals.")
+    if (args.series or args.render) and args.only != "intervals":
+        parser.error("--series and --render work with --only intervals.")
+    if args.render:
+        saved = json.loads(Path(args.render).read_text())
+        section = saved["intervals"]
+        section["markdown"] = intervals_markdown(section)
+        write_intervals_region(Path(args.markdown) if args.markdown else DOC, section,
+                               saved["header"], section.get(
+                                   "command", ".venv/bin/python bench/quality.py --only intervals"))
+        return
     if args.series and set(args.series) - {name for name, _, _ in REAL_SERIES}:
         parser.error("--series takes files of section 4's list, e.g. airline-passengers.csv.")
     markdown = Path(args.markdown) if args.markdown else (
@@ -921,6 +956,7 @@ def main() -> None:
         command = (".venv/bin/python bench/quality.py --only intervals"
                    + (" --quick" if args.quick else "")
                    + (" --series " + " ".join(args.series) if args.series else ""))
+        section["command"] = command
         if markdown:
             write_intervals_region(markdown, section, header, command)
         write_json(args.json, {"header": header, "intervals": {
