@@ -29,7 +29,7 @@ The former --alternatives sections (transforms, network settings, tuning on/off,
 longley.csv) were dropped: with ensembles they took long and sections 5-7 answer the question
 they asked.
 
-Usage (from the repository root; about 25 minutes on 2 cores):
+Usage (from the repository root; about 2 hours on 2 cores, section 8 alone about 55 minutes):
     .venv/bin/python bench/quality.py [--quick] [--json PATH] [--markdown PATH]
     .venv/bin/python bench/quality.py --only intervals [--series FILE ...] [--quick] [...]
 
