@@ -266,15 +266,14 @@ def forecast_future(config: ExperimentConfig, series: Series, steps: int | None 
             extended = np.concatenate([extended, block])
         out[name] = extended[len(values): len(values) + steps]
         if config.intervals:
+            label = model_label(name, config.replace(transform=transform or config.transform))
             try:
                 calibration = calibrate_model(name, model, as_run, values, season, started,
-                                              limits, should_stop, deadline,
-                                              model_label(name, config.replace(
-                                                  transform=transform or config.transform)))
+                                              limits, should_stop, deadline, label)
             except FitStopped as err:
                 stopped = stopped or err.by_user
-                notes.append(f"{model_label(name, config)}: no prediction interval, because "
-                             f"its calibration was cut short. {err}")
+                notes.append(f"{label}: no prediction interval, because its calibration was "
+                             f"cut short. {err}")
             else:
                 notes += calibration.notes
                 ahead = np.arange(steps)

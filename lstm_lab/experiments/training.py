@@ -371,9 +371,12 @@ def calibrate_model(name: str, model: Any, config: ExperimentConfig, train: np.n
 
     def fit(copy: Any, head: np.ndarray) -> None:
         copy.fit(head, should_stop=should_stop)
-        if network and (copy.stopped_by_user_ or copy.timed_out_):
-            raise FitStopped("Training its calibration copy was stopped.",
-                             by_user=bool(copy.stopped_by_user_))
+        if network and copy.stopped_by_user_:
+            raise FitStopped("Training its calibration copy was stopped.", by_user=True)
+        if network and copy.timed_out_:
+            raise FitStopped(f"Training its calibration copy reached the run's time limit of "
+                             f"{limits.max_train_seconds} s ({env_var('max_train_seconds')}).",
+                             by_user=False)
 
     def predict(copy: Any, values: np.ndarray, origins: np.ndarray) -> np.ndarray:
         members = _predict(copy, network, values, origins, should_stop, deadline, limits)

@@ -118,8 +118,9 @@ def test_forecast_ahead_stops_when_should_stop_turns_true() -> None:
     assert list(future.forecasts.columns) == ["time", "naive", "mlp"]
     assert np.isfinite(future.forecasts["mlp"]).all()
     # the MLP's calibration copy polls the same Stop: no band, said so, never a made-up one
+    assert future.label("mlp") == "ES-MLP (3 seeds)"
     assert future.notes == [
-        "MLP (3 seeds): no prediction interval, because its calibration was cut short. "
+        "ES-MLP (3 seeds): no prediction interval, because its calibration was cut short. "
         "Training its calibration copy was stopped.",
         "Not fitted, because fitting was stopped: LSTM."]
     assert list(future.intervals) == ["naive"]
@@ -164,11 +165,12 @@ def test_forecast_ahead_networks_share_the_training_time_limit(monkeypatch) -> N
         f"{future.label(name)} stopped at the time limit of 7 s (LSTM_LAB_MAX_TRAIN_SECONDS)"
         for name in ("mlp", "lstm")]
     # ...and neither gets a band: its calibration copy timed out, or never started
-    for name, note in zip(("MLP", "LSTM"), future.notes[1::2], strict=True):
+    for name, note in zip(("mlp", "lstm"), future.notes[1::2], strict=True):
         label, said = note.split(": ", 1)
-        assert name in label and "(3 seeds)" in label
+        assert label == future.label(name)           # named as its time-limit note names it
         assert said.startswith("no prediction interval, because its calibration was cut short. ")
-        assert said.endswith(("Training its calibration copy was stopped.",
+        assert said.endswith(("Training its calibration copy reached the run's time limit of "
+                              "7 s (LSTM_LAB_MAX_TRAIN_SECONDS).",
                               "The run's time limit of 7 s (LSTM_LAB_MAX_TRAIN_SECONDS) was "
                               "reached first."))
     assert len(future.notes) == 4
