@@ -319,14 +319,7 @@ def _check_intervals(bands: Any, preds: dict, metrics: dict, levels: set[str]) -
                                   max_items=MAX_INTERVAL_LEVELS).items():
             _check_level(key, f"a level of intervals.{model}", levels)
             what = f"intervals.{model}.{key}"
-            _mapping(band, what, ("low", "high"))
-            for side in ("low", "high"):
-                values = band.get(side)
-                if not isinstance(values, list) or len(values) != rows:
-                    raise DataError(f"{what}.{side} must be a list of {rows:,} values, one per "
-                                    "prediction row (null where there is no band)")
-                for value in values:
-                    _number(value, f"{what}.{side}", missing=True)
+            _check_low_high(band, what, rows, " (null where there is no band)")
             for i, (low, high) in enumerate(zip(band["low"], band["high"], strict=True)):
                 if low is not None and high is not None and low > high:
                     raise DataError(f"{what} has its low above its high at prediction row "
@@ -401,14 +394,20 @@ def _check_spread(spread: Any, preds: dict, metrics: dict) -> None:
     for model, bands in _mapping(spread, "spread", NEURAL_MODELS).items():
         if model not in metrics:
             raise DataError(f"spread.{model} belongs to no network of the run")
-        _mapping(bands, f"spread.{model}", ("low", "high"))
-        for side in ("low", "high"):
-            values = bands.get(side)
-            if not isinstance(values, list) or len(values) != rows:
-                raise DataError(f"spread.{model}.{side} must be a list of {rows:,} values, one "
-                                "per prediction row")
-            for value in values:
-                _number(value, f"spread.{model}.{side}", missing=True)
+        _check_low_high(bands, f"spread.{model}", rows)
+
+
+def _check_low_high(band: Any, what: str, rows: int, missing: str = "") -> None:
+    """A band (an interval, an ensemble's spread): "low" and "high", each a list of one number
+    or null per prediction row."""
+    _mapping(band, what, ("low", "high"))
+    for side in ("low", "high"):
+        values = band.get(side)
+        if not isinstance(values, list) or len(values) != rows:
+            raise DataError(f"{what}.{side} must be a list of {rows:,} values, one per "
+                            f"prediction row{missing}")
+        for value in values:
+            _number(value, f"{what}.{side}", missing=True)
 
 
 def _check_validation(checks: Any, metrics: dict, max_points: int) -> None:
