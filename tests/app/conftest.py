@@ -20,6 +20,15 @@ def make_app(params: dict[str, str] | None = None) -> AppTest:
     return at
 
 
+def train_page(params: dict[str, str] | None = None) -> AppTest:
+    """The Train & compare page opened from a link with ``params``, drawn without an error."""
+    at = make_app(params)
+    at.run()
+    at.switch_page("pages/train.py").run()
+    assert not at.exception
+    return at
+
+
 def wait_for_training(at: AppTest, timeout: float = 180.0) -> AppTest:
     """Rerun the page until this session's training job has finished and its results render."""
     if "lab.job" not in at.session_state:

@@ -3,20 +3,12 @@
 from __future__ import annotations
 
 from lstm_lab.experiments.config import field_range
-from tests.app.conftest import QUICK, make_app, texts, wait_for_training
+from tests.app.conftest import QUICK, make_app, texts, train_page, wait_for_training
 from tests.conftest import requires_tf
 
 
-def _train_page(params: dict[str, str] | None = None):
-    at = make_app(params)
-    at.run()
-    at.switch_page("pages/train.py").run()
-    assert not at.exception
-    return at
-
-
 def test_the_form_sets_ensemble_size_combination_and_the_es_hybrid() -> None:
-    at = _train_page()
+    at = train_page()
     size = next(n for n in at.number_input if n.label == "Ensemble size")
     assert (size.min, size.max, size.value) == (*field_range("members"), 3)
     combine = next(r for r in at.radio if r.label == "Combine members by")
@@ -35,7 +27,7 @@ def test_the_form_sets_ensemble_size_combination_and_the_es_hybrid() -> None:
 
 @requires_tf
 def test_an_ensemble_run_shows_its_band_note_and_validation_lines() -> None:
-    at = _train_page({**QUICK, "members": "2", "models": "lstm,naive",
+    at = train_page({**QUICK, "members": "2", "models": "lstm,naive",
                       "validation_fraction": "0.2"})
     at.button(key="FormSubmitter:train_form-Train").click().run()
     at = wait_for_training(at)

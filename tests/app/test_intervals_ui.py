@@ -9,7 +9,7 @@ import numpy as np
 
 from lstm_lab.experiments import plots
 from lstm_lab.experiments.intervals import INTERVAL_HELP
-from tests.app.conftest import make_app, texts, wait_for_training
+from tests.app.conftest import make_app, texts, train_page, wait_for_training
 
 # baselines only: a run takes well under a second; airline, one season ahead
 FAST = {"models": "naive,seasonal_naive,holt_winters", "horizon": "12", "test_size": "12"}
@@ -17,16 +17,8 @@ EXPLANATION = ("Shaded: where each model's forecast errors from the end of the t
                "the value will be, 80% and 95% of the time")
 
 
-def _train_page(params: dict[str, str] | None = None):
-    at = make_app(params)
-    at.run()
-    at.switch_page("pages/train.py").run()
-    assert not at.exception
-    return at
-
-
 def _trained(params: dict[str, str]):
-    at = _train_page(params)
+    at = train_page(params)
     at.button(key="FormSubmitter:train_form-Train").click().run()
     at = wait_for_training(at)
     assert not at.exception and not at.error
@@ -57,7 +49,7 @@ def _chart(at, key: str = "forecast_chart") -> dict:
 
 
 def test_the_form_offers_levels_and_submits_them() -> None:
-    at = _train_page({"models": "naive"})
+    at = train_page({"models": "naive"})
     levels = _levels(at)
     assert levels.value == [0.8, 0.95]
     assert levels.options == ["80%", "90%", "95%", "99%"]
@@ -70,10 +62,10 @@ def test_the_form_offers_levels_and_submits_them() -> None:
 
 
 def test_the_link_carries_the_levels_and_none() -> None:
-    at = _train_page({"intervals": "0.85"})
+    at = train_page({"intervals": "0.85"})
     assert _levels(at).value == [0.85]                  # a level between the usual ones is kept
     assert "85%" in _levels(at).options
-    at = _train_page({"intervals": "none"})
+    at = train_page({"intervals": "none"})
     assert _levels(at).value == [] and at.session_state["lab.config"].intervals == ()
     bad = make_app({"intervals": "1.5"})
     bad.run()
@@ -159,7 +151,7 @@ def test_a_model_without_a_band_gets_its_calibration_note_under_the_chart() -> N
 
 
 def test_the_backtest_draws_each_folds_bands_and_scores_them_per_fold() -> None:
-    at = _train_page(FAST)
+    at = train_page(FAST)
     at.segmented_control(key="train.view").set_value("Backtest").run()
     (run,) = [b for b in at.button if b.label == "Run backtest"]
     run.click().run()
@@ -183,7 +175,7 @@ def test_the_backtest_draws_each_folds_bands_and_scores_them_per_fold() -> None:
 
 
 def test_forecast_ahead_fans_the_bands_out_from_the_last_value() -> None:
-    at = _train_page(FAST)
+    at = train_page(FAST)
     at.segmented_control(key="train.view").set_value("Forecast ahead").run()
     (steps,) = [n for n in at.number_input if n.label == "Steps ahead"]
     steps.set_value(18).run()
