@@ -358,34 +358,69 @@ def small_sweep(series, base) -> SweepResult:
     return run_sweep(base, series, {"window": (3, 4), "seed": (0, 1), "horizon": (1, 2)})
 
 
-def test_heatmap_shows_the_best_score_per_cell(small_sweep) -> None:
+def test_heatmap_shows_the_mean_over_seeds_per_cell(small_sweep) -> None:
     fig = sweep.heatmap_figure(small_sweep, "window", "horizon", "naive")
     heat = fig.data[0]
     assert np.asarray(heat.z).shape == (2, 2)          # y (horizon) rows x x (window) columns
     frame = small_sweep.frame()
-    cell = frame[(frame["window"] == 4) & (frame["horizon"] == 2)]["naive.rmse"].min()
+    cell = frame[(frame["window"] == 4) & (frame["horizon"] == 2)]["naive.rmse"].mean()
     assert np.asarray(heat.z)[1, 1] == pytest.approx(cell)
-    assert "best over seed" in fig.layout.title.text
+    # the seed varies along with other settings: its values are repeats, not an axis
+    assert small_sweep.settings == ["window", "horizon"]
+    assert fig.layout.title.text == ("Naive (last value) test RMSE by Window and Horizon, "
+                                     "mean of 2 seeds")
+    assert (fig.layout.xaxis.title.text, fig.layout.yaxis.title.text) == ("Window", "Horizon")
     [star] = [a for a in fig.layout.annotations if "best" in a.text]
     iy, ix = np.unravel_index(np.nanargmin(np.asarray(heat.z, dtype=float)), (2, 2))
     assert (star.x, star.y) == (ix, iy)            # by position: "4" is not category #4
-    with pytest.raises(ConfigError, match="two different swept settings"):
+    with pytest.raises(ConfigError, match="two different swept settings among Window, "
+                                          "Horizon. Received: Window and Window."):
         sweep.heatmap_figure(small_sweep, "window", "window", "naive")
 
 
 def test_parallel_coordinates_has_one_axis_per_setting_plus_the_score(small_sweep) -> None:
     fig = sweep.parallel_figure(small_sweep, "naive", "mae")
     dims = fig.data[0].dimensions
-    assert [d.label for d in dims] == ["window", "seed", "horizon", "MAE Naive (last value)"]
+    assert [d.label for d in dims] == ["Window", "Seed", "Horizon", "MAE Naive (last value)"]
     assert len(dims[0].values) == 8
 
 
 def test_config_differences_lists_only_what_differs() -> None:
     a, b = ExperimentConfig(), ExperimentConfig(window=6, units=64)
     diff = sweep.config_differences({"#1": a, "#2": b, "#3": a})
-    assert list(diff.index) == ["window", "units"]
-    assert diff.loc["window"].tolist() == ["12", "6", "12"]
+    assert list(diff.index) == ["Window", "Units per layer"]
+    assert diff.loc["Window"].tolist() == ["12", "6", "12"]
     assert sweep.config_differences({"#1": a, "#2": a}).empty
+
+
+def test_config_differences_list_only_settings_that_act_on_the_runs() -> None:
+    one = ExperimentConfig(dataset="csv", csv_path="passengers.csv", sine_period=40.0,
+                           models=("naive", "seasonal_naive"))
+    two = one.replace(csv_path="car_sales.csv", sine_period=12.0, seed=3, epochs=7,
+                      architecture="gru", units=8)
+    diff = sweep.config_differences({"#1": one, "#2": two})
+    # sine settings between two CSV runs, and network settings of runs without a network,
+    # change nothing: only the file differs
+    assert list(diff.index) == ["File"]
+    assert diff.loc["File"].tolist() == ["passengers.csv", "car_sales.csv"]
+    # a sine run next to a CSV run: the data differs; the sine's settings have one sine run
+    sine = ExperimentConfig(dataset="damped_sine", sine_period=12.0, models=one.models)
+    assert list(sweep.config_differences({"#1": one, "#2": sine}).index) == ["Data"]
+    both = sweep.config_differences({"#1": sine, "#2": sine.replace(sine_period=40.0)})
+    assert both.loc["Sine period"].tolist() == ["12", "40"]
+    # networks: their settings count, named for people; a run without one shows "—"
+    gru = ExperimentConfig(architecture="gru", layers=2, models=("lstm", "naive"), members=1)
+    lstm = gru.replace(architecture="lstm", layers=1, seed=4, validation_fraction=0.2)
+    diff = sweep.config_differences({"#1": gru, "#2": lstm, "#3": one})
+    assert diff.loc["Architecture"].tolist() == ["GRU", "LSTM", "—"]
+    assert diff.loc["Recurrent layers"].tolist() == ["2", "1", "—"]
+    assert diff.loc["Validation share"].tolist() == ["10%", "20%", "—"]
+    assert diff.loc["Models"].tolist() == ["GRU ×2, Naive (last value)",
+                                           "LSTM, Naive (last value)",
+                                           "Naive (last value), Seasonal naive"]
+    text = " ".join(map(str, [*diff.index, *diff.to_numpy().ravel()]))
+    for raw in ("seasonal_naive", "sine_", "validation_fraction", "None", "True", "e+"):
+        assert raw not in text
 
 
 def test_overlay_figures_have_one_trace_per_run(series, base) -> None:
@@ -481,3 +516,124 @@ def test_a_gru_sweep_names_its_network_gru(base) -> None:
     mixed = {"#1": result.runs[0], "#2": result.runs[1]}
     assert sweep.models_label("lstm", [r.config for r in mixed.values()]) == "GRU"
     assert sweep.models_label("lstm", [base, base.replace(architecture="gru")]) == "LSTM / GRU"
+
+
+# --- seeds per setting and the seed noise (#17) --------------------------------------------------
+
+def test_seeds_per_setting_repeat_every_setting_with_the_next_seeds(series, base) -> None:
+    plan = plan_sweep(base.replace(seed=5), series, {"window": (3, 4), "horizon": (1, 2)},
+                      seeds=3)
+    assert plan.size == 12 and plan.seeds == 3
+    assert [(r.values["window"], r.config.seed) for r in plan.runs[:4]] == [
+        (3, 5), (3, 6), (3, 7), (3, 5)]
+    assert plan.summary() == "2 × 2 = 4 settings × 3 seeds = 12 runs"
+    assert list(plan.frame().columns) == ["window", "horizon", "seed", "status", "work",
+                                          "reason"]
+    # a grid that varies the seed itself: its seeds are the repeats
+    assert plan_sweep(base, series, {"seed": (0, 1), "window": (3, 4)}, seeds=3).size == 4
+    with pytest.raises(ConfigError, match=r"^This sweep has 16 settings × 3 seeds = 48 runs; "
+                                          r"at most 36 are allowed \(LSTM_LAB_MAX_SWEEP_RUNS\)\. "
+                                          r"Try fewer values per setting or fewer seeds per "
+                                          r"setting\.$"):
+        plan_sweep(base, series, {"window": (1, 2, 3, 4), "horizon": (1, 2, 3, 4)}, seeds=3)
+    with pytest.raises(ConfigError, match=r"^Seeds per setting must be a whole number from 1 "
+                                          r"to 5\. Received: 9$"):
+        plan_sweep(base, series, {"window": (3, 4)}, seeds=9)
+
+
+def test_a_sweep_with_two_seeds_trains_each_setting_twice(series, base) -> None:
+    result = run_sweep(base, series, {"window": (3, 4)}, seeds=2)
+    assert [(r.values, r.config.seed) for r in result.runs] == [
+        ({"window": 3}, 0), ({"window": 3}, 1), ({"window": 4}, 0), ({"window": 4}, 1)]
+    assert result.repeats == 2 and result.settings == ["window"]
+    cells = result.cells("naive")
+    assert cells["n"].tolist() == [2, 2]
+
+
+def _noisy_gru_sweep(base) -> SweepResult:
+    """window 6 / 12 x layers 1 / 2, two seeds each, a GRU's RMSE: seeds 24 apart everywhere
+    (sd 16.97); (12, 1) is 23 above the best (6, 1), within the noise; the rest 73+ above."""
+    scores = {(6, 1): (1707, 1731), (12, 1): (1730, 1754), (6, 2): (1797, 1821),
+              (12, 2): (1780, 1804)}
+    runs, run_id = [], 0
+    for (window, layers), pair in scores.items():
+        for seed, score in enumerate(pair):
+            run_id += 1
+            config = base.replace(architecture="gru", layers=layers, window=window, seed=seed,
+                                  models=("lstm", "naive"), members=1)
+            runs.append(sweep.SweepRun(config, {"window": window, "layers": layers}, sweep.DONE,
+                                       {"lstm": {"rmse": float(score), "mae": 1.0, "mape": 1.0,
+                                                 "mase": 1.0},
+                                        "naive": {"rmse": 3000.0, "mae": 1.0, "mape": 1.0,
+                                                  "mase": 1.0}}, run_id=run_id))
+    return SweepResult(runs[0].config, {"window": (6, 12), "layers": (1, 2)}, runs, "s2", "x")
+
+
+def test_the_seed_noise_marks_settings_within_it_as_about_best(base) -> None:
+    result = _noisy_gru_sweep(base)
+    assert result.noise("lstm") == pytest.approx(24 / np.sqrt(2))
+    cells = result.cells("lstm")
+    assert [(c["window"], c["layers"]) for _, c in cells.iterrows()] == [
+        (6, 1), (12, 1), (12, 2), (6, 2)]
+    assert cells["mean"].tolist() == [1719, 1742, 1792, 1809]
+    assert cells["near_best"].tolist() == [True, True, False, False]
+    assert cells["best_run"].tolist() == [1, 3, 7, 5]          # each setting's best seed
+    best = result.best_setting("lstm")
+    assert (best["window"], best["layers"], best["n"]) == (6, 1, 2)
+
+
+def test_the_heatmap_reads_noise_as_noise(base) -> None:
+    result = _noisy_gru_sweep(base)
+    fig = sweep.heatmap_figure(result, "window", "layers", "lstm")
+    heat = fig.data[0]
+    # one hue, never red against green
+    colours = [c for _, c in heat.colorscale]
+    assert colours == ["#3f88c5", "#f4f8fc"]
+    assert "RdYlGn" not in fig.to_json()
+    # the colour range spans at least four noise widths: 1719-1809 over at least 68
+    assert heat.zmin == 1719 and heat.zmax >= 1719 + 4 * result.noise("lstm") - 1e-9
+    assert [list(row) for row in heat.text] == [["1,719 ± 17", "1,742 ± 17<br>≈ best"],
+                                                ["1,809 ± 17", "1,792 ± 17"]]
+    [star] = [a for a in fig.layout.annotations if "best" in a.text]
+    assert (star.text, star.x, star.y) == ("★ best", 0, 0)
+    assert fig.layout.title.text == ("GRU test RMSE by Window and Recurrent layers, "
+                                     "mean of 2 seeds")
+    assert "LSTM" not in fig.to_json()
+
+
+def test_one_seed_per_setting_marks_nothing_as_about_best(base) -> None:
+    result = _noisy_gru_sweep(base)
+    result.runs = [r for r in result.runs if r.config.seed == 0]
+    assert np.isnan(result.noise("lstm")) and result.repeats == 1
+    assert result.cells("lstm")["near_best"].tolist() == [False] * 4
+    fig = sweep.heatmap_figure(result, "window", "layers", "lstm")
+    assert "≈ best" not in fig.to_json() and "±" not in fig.to_json()
+    assert fig.layout.title.text.endswith(", one seed each")
+
+
+def test_numbers_and_spreads_are_written_for_people() -> None:
+    assert sweep.spread_text(1719.3, 12.2) == "1,719 ± 12"
+    assert sweep.spread_text(0.05234, 0.00113) == "0.0523 ± 0.0011"
+    assert sweep.spread_text(52.14, float("nan")) == "52.1"
+    assert sweep.people_number(-1234567.8) == "\u22121,234,568"
+    assert sweep.fmt_value(100_000_000_000) == "100,000,000,000"
+    assert sweep.fmt_value(0.003) == "0.003"
+    assert sweep.fmt_value((0.8, 0.95), "intervals") == "80%, 95%"
+    assert sweep.fmt_value("cnn_lstm", "architecture") == "CNN-LSTM"
+    assert sweep.setting_name("learning_rate") == "Learning rate"
+
+
+def test_runs_on_different_data_get_a_panel_and_an_axis_each(series, base) -> None:
+    small = make_tiny_series(name="passengers")
+    large = make_tiny_series(make_tiny_series().values * 40 + 5000, name="car sales")
+    results = {"#1": run_experiment(base, small), "#2": run_experiment(base, large),
+               "#3": run_experiment(base.replace(seed=1), small)}
+    fig = sweep.overlay_forecast_figure(results, "naive")
+    assert [(t.name, t.yaxis) for t in fig.data] == [
+        ("actual", "y"), ("actual (car sales)", "y2"), ("#1", "y"), ("#2", "y2"), ("#3", "y")]
+    assert fig.layout.yaxis.title.text == "passengers"
+    assert fig.layout.yaxis2.title.text == "car sales"
+    assert [a.text for a in fig.layout.annotations][:2] == ["passengers", "car sales"]
+    assert "2 data sets, one panel each" in fig.layout.title.text
+    one = sweep.overlay_forecast_figure({"#1": results["#1"], "#3": results["#3"]}, "naive")
+    assert {t.yaxis for t in one.data} == {None} and "yaxis2" not in one.layout.to_plotly_json()
