@@ -31,6 +31,7 @@ from __future__ import annotations
 import itertools
 import math
 import os
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -39,7 +40,9 @@ from typing import Any
 
 from lstm_lab.data.series import Series
 from lstm_lab.errors import LabError
+from lstm_lab.experiments import estimate
 from lstm_lab.experiments.config import ExperimentConfig
+from lstm_lab.experiments.estimate import JobCost
 from lstm_lab.experiments.training import ExperimentResult, run_experiment
 from lstm_lab.limits import Limits, env_var, get_limits
 from lstm_lab.models.base import EpochInfo
@@ -83,6 +86,9 @@ class TrainingJob:
     variant_index: int = 0
     units_done: int = 0                # networks (or variants) finished in this stage
     stage: str = ""                    # e.g. "fold 2 of 3" for multi-stage tasks
+    cost: JobCost | None = None        # what it should take (estimate.py); None: unknown
+    expected_seconds: float = 0.0      # its running time estimated when it was submitted
+    cold_start: bool = False           # it started before TensorFlow was imported
     stages_done: int = 0
     stages_total: int = 1
     histories: dict[str, dict[str, list[float]]] = field(default_factory=dict)
@@ -131,6 +137,12 @@ class TrainingJob:
             if info.val_loss is not None:
                 hist["val_loss"].append(info.val_loss)
             hist["epochs"] = info.epochs
+
+    def elapsed(self) -> float:
+        """Seconds since it started running (0 while queued)."""
+        if self.started_at is None:
+            return 0.0
+        return (self.finished_at or time.monotonic()) - self.started_at
 
     def progress(self) -> float:
         """Share of the work done (0..1): networks (and, with tuning, their variants) trained one
@@ -181,6 +193,7 @@ class JobRunner:
         self._waiting: list[TrainingJob] = []
         self._running: list[TrainingJob] = []
         self._durations: list[float] = []
+        self.rates = estimate.RATES
         self._lock = threading.Condition(threading.Lock())
         for i in range(self.max_concurrent):
             threading.Thread(target=self._work, name=f"lstm-lab-trainer-{i}", daemon=True).start()
@@ -191,8 +204,13 @@ class JobRunner:
     def submit(self, config: ExperimentConfig, series: Series,
                task: Callable[[TrainingJob], Any] | None = None,
                label: str = "Training", owner: str | None = None,
-               client: str | None = None) -> TrainingJob:
+               client: str | None = None, cost: JobCost | None = None) -> TrainingJob:
         """Queue a job; ``task(job)`` replaces the default experiment (backtests, forecasts).
+
+        ``cost`` (``estimate.py``) is what the job should take; without one, a job with the
+        default task is counted as a comparison of its config, any other as unknown (the queue
+        then counts it at the typical duration of the latest jobs). Every job that finishes
+        unstopped adds its seconds per work unit to ``estimate.RATES``.
 
         With an ``owner``, that owner's earlier unfinished job is taken out of the queue (or
         stopped, when running); the new job's ``replaced`` says which ("cancelled" or "stopped").
@@ -207,7 +225,10 @@ class JobRunner:
                 same way); nothing is queued or stopped.
         """
         limits = self._limits()
-        job = TrainingJob(config, series, task, label, owner, client, _runner=self)
+        if cost is None and task is None and config is not None and series is not None:
+            cost = estimate.compare_cost(config, series)
+        job = TrainingJob(config, series, task, label, owner, client, _runner=self, cost=cost)
+        job.expected_seconds = self.rates.seconds(cost) if cost is not None else 0.0
         with self._lock:
             mine = [j for j in self._waiting + self._running if owner is not None
                     and j.owner == owner and not j.stop_event.is_set()]
@@ -274,14 +295,37 @@ class JobRunner:
         """Whole seconds until ``finishing`` jobs should have ended (called under the lock)."""
         return max(1, math.ceil(self._typical() * finishing / self.max_concurrent))
 
+    def _expected(self, job: TrainingJob) -> float:
+        """A job's whole running time: its estimate, else the typical duration (lock held)."""
+        return job.expected_seconds or self._typical()
+
+    def _left(self, job: TrainingJob) -> float:
+        """Seconds a running job should still take (lock held): at least a second."""
+        return max(1.0, self._expected(job) - job.elapsed())
+
     def estimated_wait(self, job: TrainingJob) -> float:
-        """Seconds until the job should start: jobs ahead x typical duration / workers."""
-        ahead = self.position(job)
-        if not ahead:
-            return 0.0
+        """Seconds until the job should start: what the running jobs have left, then the jobs
+        ahead of it one after another, spread over the workers (``estimate.queue_wait``)."""
         with self._lock:
-            typical, running = self._typical(), len(self._running)
-        return typical * (ahead - 1 + running) / self.max_concurrent
+            if job not in self._waiting:
+                return 0.0
+            ahead = self._waiting[:self._waiting.index(job)]
+            return estimate.queue_wait([self._left(r) for r in self._running],
+                                       [self._expected(j) for j in ahead], self.max_concurrent)
+
+    def wait_for_new(self) -> tuple[float, int]:
+        """(seconds, jobs ahead) for a job submitted now: it would wait behind every job
+        waiting (0 seconds when a worker is free)."""
+        with self._lock:
+            ahead = len(self._waiting)
+            return estimate.queue_wait([self._left(r) for r in self._running],
+                                       [self._expected(j) for j in self._waiting],
+                                       self.max_concurrent), ahead
+
+    def time_left(self, job: TrainingJob) -> float:
+        """Seconds the job should still take once started (its whole estimate while queued)."""
+        with self._lock:
+            return self._left(job) if job in self._running else self._expected(job)
 
     def busy(self) -> tuple[int, int]:
         with self._lock:
@@ -326,6 +370,7 @@ class JobRunner:
                 self._waiting.remove(job)
                 self._running.append(job)
                 job.status, job.started_at = RUNNING, time.monotonic()
+                job.cold_start = "tensorflow" not in sys.modules
             seconds = self._limits().max_job_seconds
             clock = threading.Timer(seconds, self._time_out, (job, seconds))
             clock.daemon = True
@@ -352,6 +397,9 @@ class JobRunner:
                     self._running.remove(job)
                     if job.status == DONE and not job.stop_event.is_set():
                         self._durations.append(job.finished_at - job.started_at)
+                        if job.cost is not None:
+                            self.rates.record(job.cost, job.finished_at - job.started_at,
+                                              job.cold_start)
                     self._lock.notify_all()   # the owner's next job may start now
 
 
