@@ -16,7 +16,6 @@ from lstm_lab.experiments.export import forecast_csv, write_run
 from lstm_lab.experiments.intervals import interval_metric_name
 from lstm_lab.experiments.sources import load_series
 from lstm_lab.experiments.training import bands_to_plain, run_experiment
-from lstm_lab.models.registry import model_label
 from lstm_lab.store.tables import interval_levels
 
 # What `run --json` prints of a result: its metrics (prediction intervals' coverage, width and
@@ -46,6 +45,8 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         data = result.to_dict()
         out = {k: data[k] for k in JSON_KEYS}
+        out["architecture"] = config.architecture          # beside the stable keys: lstm is...
+        out["labels"] = {m: result.label(m) for m in result.models}   # ..."GRU ×2"
         if future is not None:
             frame = future.forecasts.assign(time=future.forecasts["time"].astype(str))
             out["future"] = frame.to_dict(orient="list")
@@ -55,7 +56,10 @@ def run(args: argparse.Namespace) -> int:
         print(format_table(result))
         if future is not None:
             print(f"\nForecast of the next {steps} points (models fitted on all the data):")
-            print(future.forecasts.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
+            shown = future.forecasts.rename(columns={m: future.label(m)
+                                                     for m in future.forecasts.columns
+                                                     if m != "time"})
+            print(shown.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
             if future.intervals:
                 print(f"Prediction intervals of the first {min(steps, config.horizon)} step(s), "
                       "per model and level: future.csv (with --out) or --json.")
@@ -97,18 +101,20 @@ def _report_backtest(backtest: BacktestResult, args: argparse.Namespace) -> int:
           f"{int(cfg.test_size)} points, horizon {cfg.horizon}, "
           f"{'refit every fold' if backtest.refit else 'fitted once'}")
     for fold in backtest.folds:
-        scores = "  ".join(f"{m} {v['rmse']:.3f}" for m, v in fold["metrics"].items())
+        scores = "  ".join(f"{backtest.label(m)} {v['rmse']:.3f}"
+                           for m, v in fold["metrics"].items())
         head = f"fold {fold['fold']}: {fold['start']} .. {fold['end']}  "
         print(f"{head}RMSE  {scores}")
         for key in interval_levels(fold["metrics"].values()):
             name = interval_metric_name("coverage", float(key) / 100)
-            cover = "  ".join(f"{m} {_percent(v.get(name))}" for m, v in fold["metrics"].items())
+            cover = "  ".join(f"{backtest.label(m)} {_percent(v.get(name))}"
+                              for m, v in fold["metrics"].items())
             print(f"{'':<{len(head)}}coverage {key}%  {cover}")
     print(f"{'model':<22}{'RMSE mean':>11}{'± std':>9}{'MASE mean':>11}")
     for model, row in summary.iterrows():
-        print(f"{model_label(model, cfg):<22}{row['rmse mean']:>11.3f}{row['rmse std']:>9.3f}"
+        print(f"{backtest.label(model):<22}{row['rmse mean']:>11.3f}{row['rmse std']:>9.3f}"
               f"{row['mase mean']:>11.3f}")
-    means = {model_label(m, cfg): {k: v for k, v in row.items() if isinstance(k, str)}
+    means = {backtest.label(m): {k: v for k, v in row.items() if isinstance(k, str)}
              for m, row in summary.iterrows()}
     calibrated = ("each fold's band calibrated on its own training part" if backtest.refit
                   else "every fold's band from fold 1's calibration")

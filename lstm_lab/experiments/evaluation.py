@@ -47,7 +47,7 @@ StageHook = Callable[[str, int, int], None]   # (label, stages done, stages in a
 class BacktestResult:
     config: ExperimentConfig
     refit: bool
-    folds: list[dict[str, Any]]        # fold, train_size, start, end, metrics {model: {...}}
+    folds: list[dict[str, Any]]        # fold, train_size, origin, start, end, metrics {model: ...}
     predictions: pd.DataFrame          # time, actual, fold, one column per model (test blocks)
     series_name: str = ""
     stopped_by_user: bool = False
@@ -147,7 +147,9 @@ def run_backtest(config: ExperimentConfig, series: Series, folds: int = 3, refit
                 band = per_level[conformal.level_key(v)]
                 metrics[m].update(conformal.score(actual, band["low"], band["high"], v))
         fold_bands.append(bands)
-        fold_rows.append({"fold": k + 1, "train_size": start, "start": _when(series.index[start]),
+        fold_rows.append({"fold": k + 1, "train_size": start,
+                          "origin": _when(series.index[start - 1]),  # its last training point
+                          "start": _when(series.index[start]),
                           "end": _when(series.index[end - 1]), "metrics": metrics,
                           "tuning": {m: t["chosen"] for m, t in first.tuning.items()}})
         frames.append(pd.DataFrame({"time": series.index[start:end], "actual": actual,

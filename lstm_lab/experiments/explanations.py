@@ -5,6 +5,16 @@ from __future__ import annotations
 
 from lstm_lab.data.windows import direct, explain_auto_transform
 from lstm_lab.experiments.training import ExperimentResult
+from lstm_lab.experiments.tuning import TRANSFORM_WORDS
+
+
+def transform_name(kind: str) -> str:
+    """A transform as a person reads it, never its key: "Seasonal difference of logs",
+    "Auto (chosen from the data)"."""
+    if kind == "auto":
+        return "Auto (chosen from the data)"
+    words = TRANSFORM_WORDS.get(kind, kind.replace("_", " "))
+    return words[:1].upper() + words[1:]
 
 
 def transform_reason(result: ExperimentResult) -> str:

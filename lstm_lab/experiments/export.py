@@ -66,7 +66,7 @@ def predictions_frame(result: ExperimentResult) -> pd.DataFrame:
     for column, values in band_columns(result.intervals, models).items():
         frame[column] = values
     frame["split"] = preds["split"].to_numpy()
-    return frame
+    return _with_architecture(frame, models, result.label)
 
 
 def predictions_csv(result: ExperimentResult) -> str:
@@ -81,6 +81,15 @@ def forecast_frame(future: FutureForecast) -> pd.DataFrame:
     models = [c for c in frame.columns if c != "time"]
     for column, values in band_columns(future.intervals, models).items():
         frame[column] = values
+    return _with_architecture(frame, models, future.label)
+
+
+def _with_architecture(frame: pd.DataFrame, models: Sequence[str], label) -> pd.DataFrame:
+    """The machine keys stay as column names (``lstm`` is the recurrent network whatever its
+    architecture); with the network among ``models``, a last ``architecture`` column names it as
+    the run did ("GRU ×2") on every row, so a file read on its own still says what ``lstm`` was."""
+    if "lstm" in models:
+        frame["architecture"] = label("lstm")
     return frame
 
 
@@ -102,9 +111,12 @@ def _safe_csv(frame: pd.DataFrame) -> str:
 
 def metrics_json(result: ExperimentResult) -> str:
     """Metrics, config, timings and versions: everything but the per-point predictions (and
-    bands); each model's interval calibration (half-widths per level and horizon step) too."""
+    bands); each model's interval calibration (half-widths per level and horizon step) too; the
+    network's ``architecture`` and every model's display name (``labels``) beside the keys."""
     data = result.to_dict()
-    keep = ("config", "metrics", "timings", "versions", "epochs_run", "n_params", "series_name",
+    data["architecture"] = result.config.architecture
+    data["labels"] = {m: result.label(m) for m in result.models}   # lstm -> "GRU ×2"
+    keep = ("architecture", "labels", "config", "metrics", "timings", "versions", "epochs_run", "n_params", "series_name",
             "data_fingerprint", "n_points", "n_train", "season", "stopped_by_user", "skipped",
             "transform", "tuning", "validation", "calibration")
     return json.dumps({k: data[k] for k in keep}, indent=2, sort_keys=True)

@@ -24,6 +24,7 @@ from lstm_lab.experiments.intervals import (
     interval_metric_name,
     level_key,
 )
+from lstm_lab.experiments.metrics import fmt_number, fmt_percent
 from lstm_lab.experiments.training import ExperimentResult
 from lstm_lab.models.registry import MODEL_COLOURS, REGISTRY, by_kind, model_label
 
@@ -54,12 +55,25 @@ def _layout(fig: go.Figure, title: str, y_title: str = "", height: int = 380,
     ``y_title`` are escaped here (``safe_text``): pass them as plain text."""
     legend = (dict(orientation="h", y=-0.22, yanchor="top", x=0, xanchor="left") if legend_below
               else dict(orientation="h", y=1.0, yanchor="bottom", x=0, xanchor="left"))
+    short = axis_title(y_title, height)
     fig.update_layout(title=dict(text=safe_text(title), x=0.01, xanchor="left", y=0.98,
                                  yanchor="top", yref="container"), height=height,
                       margin=dict(l=10, r=10, t=50 if legend_below else 80, b=10),
                       template="plotly_white",
-                      legend=legend, hovermode="x unified", yaxis_title=safe_text(y_title))
+                      legend=legend, hovermode="x unified", yaxis_title=safe_text(short))
+    if short != y_title:     # the full name where the axis shows a cut one: in the hover
+        for trace in fig.data:
+            if trace.name in ("actual", safe_text(y_title)) and trace.hovertemplate is None:
+                trace.hovertemplate = f"{safe_text(y_title)}: %{{y:,.4~g}}<extra></extra>"
     return fig
+
+
+def axis_title(text: str, height: int = 380) -> str:
+    """A y-axis title short enough to stay beside the plot at this chart height (a long column
+    name would run up into the chart's title): cut with "…" (the hover names it in full)."""
+    text = str(text)
+    limit = max(12, (height - 150) // 8)
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
 def _step(n: int) -> int:
@@ -329,26 +343,67 @@ def _skill(rmse_value: float, reference: float | None) -> float:
     return (1 - rmse_value / reference) * 100 if reference else np.nan
 
 
+def reference_baseline(result: ExperimentResult) -> str | None:
+    """The simple baseline a run is judged against: seasonal naive when the horizon covers a
+    season (a network must beat repeating last season), else whichever of naive and seasonal
+    naive erred less; None when the run has neither."""
+    simple = {m: result.metrics[m]["rmse"] for m in ("naive", "seasonal_naive")
+              if m in result.metrics and np.isfinite(result.metrics[m].get("rmse", np.nan))}
+    if not simple:
+        return None
+    if "seasonal_naive" in simple and result.season > 1 and result.config.horizon >= result.season:
+        return "seasonal_naive"
+    return min(simple, key=simple.get)
+
+
+def baseline_words(result: ExperimentResult, model: str) -> str:
+    """A baseline named inside a sentence: "seasonal naive", "naive"."""
+    return {"naive": "naive", "seasonal_naive": "seasonal naive"}.get(model, result.label(model))
+
+
+def reference_sentence(result: ExperimentResult) -> str:
+    """Which baseline the summary compares against, and why (one sentence; "" without one)."""
+    ref = reference_baseline(result)
+    if ref is None:
+        return ""
+    if ref == "seasonal_naive":
+        what = f"repeating the value one season ({result.season} steps) earlier"
+        why = ("the horizon covers a whole season" if result.config.horizon >= result.season
+               else "it erred less than repeating the last value")
+    else:
+        what = "repeating the last value"
+        why = ("the series has no season" if result.season <= 1 or "seasonal_naive"
+               not in result.metrics else "it erred less than seasonal naive")
+    return (f"Against **{baseline_words(result, ref)}** ({what}), the strongest simple "
+            f"baseline here: {why}.")
+
+
 def skill_sentences(result: ExperimentResult) -> list[str]:
-    """Plain-language comparison of each network with the naive 'repeat last value' forecast."""
-    naive = result.metrics.get("naive")
+    """Plain-language comparison of every other model with the strongest simple baseline for
+    the task (``reference_baseline``), networks first; a network that loses is told so."""
+    ref = reference_baseline(result)
+    if ref is None:
+        return []
+    base = result.metrics[ref]["rmse"]
+    words = baseline_words(result, ref)
     out = []
-    # networks first, then classical models, then baselines; each against the naive one
     for model in [m for m in by_kind("network") + by_kind("classical") + by_kind("baseline")
-                  if m != "naive"]:
-        if model not in result.metrics or not naive:
+                  if m != ref and m in result.metrics]:
+        score = result.metrics[model]["rmse"]
+        if not np.isfinite(score) or not base:
             continue
-        ratio = result.metrics[model]["rmse"] / naive["rmse"]
+        change = (score / base - 1) * 100
         label = result.label(model)
-        if ratio < 0.98:
-            out.append(f"**{label}** errs {(1 - ratio) * 100:.0f}% less than simply repeating "
-                       f"the last value (RMSE {result.metrics[model]['rmse']:.3g} vs "
-                       f"{naive['rmse']:.3g}).")
-        elif ratio > 1.02:
-            out.append(f"**{label}** is {(ratio - 1) * 100:.0f}% *worse* than simply repeating the "
-                       f"last value — the model has not earned its cost here.")
+        numbers = f"(RMSE {fmt_number(score)} vs {fmt_number(base)})"
+        if change <= -2:
+            out.append(f"**{label}** errs {fmt_percent(-change)} less than {words} {numbers}.")
+        elif change >= 2:
+            cost = (" — the network has not earned its cost here"
+                    if model in by_kind("network") else "")
+            out.append(f"**{label}** is {fmt_percent(change)} *worse* than {words} "
+                       f"{numbers}{cost}.")
         else:
-            out.append(f"**{label}** is about as good as repeating the last value.")
+            out.append(f"**{label}** is about as good as {words} {numbers}.")
     return out
 
 

@@ -8,6 +8,7 @@ import streamlit as st
 from lstm_lab.data.series import Series
 from lstm_lab.experiments import evaluation, export, plots
 from lstm_lab.experiments.config import ExperimentConfig
+from lstm_lab.experiments.metrics import fmt_number
 from lstm_lab.ui import live, state, widgets
 from lstm_lab.ui.text import plain
 
@@ -73,21 +74,20 @@ def _draw_backtest(backtest: evaluation.BacktestResult) -> None:
               for column, metric in plots.interval_columns(levels).items()
               if f"{metric} mean" in summary.columns}
     table = summary[["rmse mean", "rmse std", "mae mean", "mase mean", "mase std",
-                     *scored.values()]].rename(columns={v: k for k, v in scored.items()})
+                     *scored.values()]].rename(columns={**SUMMARY_COLUMNS,
+                                                        **{v: k for k, v in scored.items()}})
     table.index = [name(m) for m in table.index]
     st.markdown("**Over all folds** (mean ± standard deviation; MASE below 1 beats seasonal "
                 "naive's in-sample error)")
-    st.dataframe(widgets.styled(table).highlight_min(subset=["rmse mean", "mase mean"],
-                                                     color="#d1fadf"),
+    st.dataframe(widgets.styled(table).highlight_min(subset=["RMSE mean", "MASE mean"],
+                                                     color="#d1fadf"), width="stretch",
                  column_config=widgets.column_help(plots.interval_column_help(levels, " mean")))
-    per_fold = {f"fold {f['fold']} ({f['start']} – {f['end']})":
-                {name(m): v["rmse"] for m, v in f["metrics"].items()}
-                for f in backtest.folds}
-    st.markdown("**RMSE per fold**")
-    st.dataframe(_frame(per_fold).style.format("{:.3f}", na_rep="—"))
+    st.markdown("**RMSE per fold** (each fold trains on the data up to its origin and forecasts "
+                "its test block)")
+    st.dataframe(widgets.styled(fold_table(backtest)), width="stretch", hide_index=True)
     if scored:
         st.markdown("**Prediction intervals per fold** (coverage should be near its level)")
-        st.dataframe(widgets.styled(interval_folds(backtest)), hide_index=True,
+        st.dataframe(widgets.styled(interval_folds(backtest)), hide_index=True, width="stretch",
                      column_config=widgets.column_help(plots.interval_column_help(levels)))
     kept = {f"fold {f['fold']}": {name(m): v for m, v in f["tuning"].items()}
             for f in backtest.folds if f.get("tuning")}
@@ -95,6 +95,20 @@ def _draw_backtest(backtest: evaluation.BacktestResult) -> None:
         st.markdown("**What tuning kept in each fold** (each fold chooses on its own training "
                     "part's validation windows)")
         st.table(_frame(kept))
+
+
+SUMMARY_COLUMNS = {"rmse mean": "RMSE mean", "rmse std": "RMSE std", "mae mean": "MAE mean",
+                   "mase mean": "MASE mean", "mase std": "MASE std"}
+
+
+def fold_table(backtest: evaluation.BacktestResult) -> pd.DataFrame:
+    """One row per fold: its origin (the last point it trained on) and test block as dates when
+    the series has them, then each model's RMSE, named as the run named it ("GRU ×2")."""
+    rows = [{"fold": f"fold {f['fold']}", "origin": f.get("origin", "—"),
+             "test from": f["start"], "test to": f["end"],
+             **{backtest.label(m): v["rmse"] for m, v in f["metrics"].items()}}
+            for f in backtest.folds]
+    return pd.DataFrame(rows)
 
 
 def interval_folds(backtest: evaluation.BacktestResult) -> pd.DataFrame:
@@ -142,10 +156,16 @@ def _draw_future(future: evaluation.FutureForecast, best: str | None = None) -> 
     st.caption("There is no truth to score these against yet: the backtest tells how far to "
                "trust them.")
     for model, info in future.tuning.items():
+        score = info["scores"].get(info["chosen"], float("nan"))
         st.caption(f"Tuning: {future.label(model)} kept **{info['chosen']}** "
-                   f"(validation RMSE {info['scores'].get(info['chosen'], float('nan')):.4g}).")
-    st.download_button("Forecast CSV", export.forecast_csv(future), "lstm_lab_forecast.csv",
-                       "text/csv", icon=":material/download:")
+                   f"(validation RMSE {fmt_number(score)}).")
+    network = f"_{future.config.architecture}" if "lstm" in models else ""
+    others = len(models) - 1
+    named = (f" ({future.label('lstm')}" + (f" and {others} more" if others else "") + ")"
+             if "lstm" in models else "")
+    st.download_button(f"Forecast CSV{named}", export.forecast_csv(future),
+                       f"lstm_lab_forecast{network}.csv", "text/csv",
+                       icon=":material/download:")
 
 
 def _frame(rows: dict) -> pd.DataFrame:

@@ -26,9 +26,9 @@ from lstm_lab.experiments.config import (
     field_help,
     field_range,
 )
-from lstm_lab.experiments.explanations import transform_reason
+from lstm_lab.experiments.explanations import transform_name, transform_reason
 from lstm_lab.experiments.intervals import level_key
-from lstm_lab.experiments.metrics import METRIC_HELP
+from lstm_lab.experiments.metrics import METRIC_HELP, fmt_delta, fmt_number, fmt_percent
 from lstm_lab.experiments.sources import load_series
 from lstm_lab.experiments.training import ExperimentResult
 from lstm_lab.models.architectures import ARCHITECTURES, architecture_keras_code, ensemble_size
@@ -94,12 +94,14 @@ def config_form(cfg: ExperimentConfig, series: Series) -> ExperimentConfig | Non
         test_size = c1.number_input("Test size (points)", int(lo), int(hi), int(count),
                                     help=field_help("test_size"))
         transform = c2.selectbox("Transform", TRANSFORMS, TRANSFORMS.index(cfg.transform),
-                                 help=transform_help())
+                                 format_func=transform_name, help=TRANSFORM_TIP)
         c1, c2 = st.columns(2)
         strategy = c1.radio("Multi-step strategy", STRATEGIES, STRATEGIES.index(cfg.strategy),
                             horizontal=True, help=field_help("strategy"))
         tuning_choice = c2.radio("Tuning", TUNING, TUNING.index(cfg.tuning), horizontal=True,
-                                 help=field_help("tuning"))
+                                 help=TUNING_TIP)
+        with st.expander("About the transforms and tuning"):
+            st.markdown(transform_help())
         st.markdown("**Recurrent network**")
         architecture = st.selectbox("Architecture", ARCHITECTURE_CHOICES,
                                     ARCHITECTURE_CHOICES.index(cfg.architecture),
@@ -141,8 +143,9 @@ def config_form(cfg: ExperimentConfig, series: Series) -> ExperimentConfig | Non
                 "Validation share", *fitted("validation_fraction", cfg.validation_fraction), 0.05,
                 help=field_help("validation_fraction"))
             seed = c2.number_input("Seed", *fitted("seed", cfg.seed), help=field_help("seed"))
-        models = st.multiselect("Models", MODELS, list(cfg.models),
-                                format_func=lambda m: model_label(m, cfg), help=field_help("models"))
+        # pills, not a multiselect: every name shows whole in the narrow column ("SARIMA")
+        models = st.pills("Models", MODELS, selection_mode="multi", default=list(cfg.models),
+                          format_func=lambda m: model_label(m, cfg), help=field_help("models"))
         levels = st.multiselect("Prediction intervals", level_choices(cfg.intervals),
                                 list(cfg.intervals), format_func=lambda v: f"{level_key(v)}%",
                                 max_selections=MAX_INTERVAL_LEVELS,
@@ -166,11 +169,20 @@ def config_form(cfg: ExperimentConfig, series: Series) -> ExperimentConfig | Non
         return None
 
 
+TRANSFORM_TIP = ("How the values are changed before the networks see them (undone before "
+                 "scoring). Each choice is explained under About the transforms and tuning.")
+TUNING_TIP = ("Auto: when the horizon covers a season, each network also tries longer-window "
+              "variants and keeps the best on validation (up to 3× the training time). Off: "
+              "the settings as given.")
+
+
 def transform_help() -> str:
-    """The transform select's help: the field's own help, then every option on its line (the
-    ES hybrid's es/log_es included), as ``windows.TRANSFORM_HELP`` words them."""
-    return (field_help("transform") + "\n\n"
-            + "\n".join(f"- **{k}**: {v}" for k, v in TRANSFORM_HELP.items()))
+    """The detail the short tooltips leave out: the field's own help, every transform on its
+    line by name (the ES hybrid's included, as ``windows.TRANSFORM_HELP`` words them), and
+    tuning."""
+    return ("**Transform.** " + field_help("transform") + "\n\n"
+            + "\n".join(f"- **{transform_name(k)}**: {v}" for k, v in TRANSFORM_HELP.items())
+            + "\n\n**Tuning.** " + field_help("tuning"))
 
 
 def fitted(name: str, value, lo=None, hi=None) -> tuple:
@@ -254,11 +266,9 @@ def render_results(result: ExperimentResult) -> None:
     best = result.best_model("rmse")
     per_row = 3 if len(result.metrics) > 4 else len(result.metrics)  # labels stay readable
     cols = [col for _ in range(0, len(result.metrics), per_row) for col in st.columns(per_row)]
-    naive = result.metrics.get("naive", {}).get("rmse")
     for col, (model, m) in zip(cols, result.metrics.items()):
-        delta = None if naive is None or model == "naive" else f"{m['rmse'] - naive:+.3g} vs naive"
-        col.metric(result.label(model) + (" ★" if model == best else ""), f"{m['rmse']:.4g}",
-                   delta, delta_color="inverse", help="Test RMSE (lower is better)")
+        col.metric(result.label(model) + (" ★" if model == best else ""),
+                   f"RMSE {fmt_number(m['rmse'])}", **metric_delta(result, model))
     forecast_chart(result)
     st.markdown("**Test metrics** (★ = lowest RMSE)")
     table = plots.metrics_table(result)
@@ -269,29 +279,34 @@ def render_results(result: ExperimentResult) -> None:
         st.caption(interval_table_caption(result.config.intervals))
     left, right = st.columns([3, 2])
     with left:
+        lead = plots.reference_sentence(result)
+        if lead:
+            st.markdown(lead)
         for sentence in plots.skill_sentences(result):
             st.markdown(f"- {sentence}")
     with right:
         st.caption(" · ".join(f"**{k.upper()}**: {v}" for k, v in METRIC_HELP.items()))
         nets = ", ".join(f"{result.label(m)}: {result.n_params[m]:,} weights, "
-                         f"{result.epochs_run[m]} epochs" for m in result.n_params)
+                         f"{result.epochs_run[m]:,} epochs" for m in result.n_params)
         if nets:
             st.caption(nets)
         if result.transform:
             why = transform_reason(result)
             why = f" {why}" if why else ""
             mlp = result.tuning.get("mlp", {}).get("transform", result.transform)
-            other = (f" The MLP kept **{mlp}** ({TRANSFORM_HELP[mlp]})."
+            other = (f" The MLP kept **{transform_name(mlp).lower()}** ({TRANSFORM_HELP[mlp]})."
                      if mlp != result.transform and "lstm" in result.histories else "")
-            st.caption(f"Target transform: **{result.transform}** "
+            st.caption(f"Target transform: **{transform_name(result.transform)}** "
                        f"({TRANSFORM_HELP[result.transform]}).{why}{other}")
         for model, info in result.tuning.items():
             st.caption(f"Tuning: {result.label(model)} kept **{info['chosen']}**.")
         for line in validation_lines(result):
             st.caption(line)
-        timings = ", ".join(f"{result.label(k[:-6])} {v:.2f} s" for k, v in result.timings.items()
+        timings = ", ".join(f"{result.label(k[:-6])} {fmt_number(v)} s"
+                            for k, v in result.timings.items()
                             if k.endswith("_fit_s") and k[:-6] in result.n_params)
-        st.caption(f"Training time: {timings or '—'}; total {result.timings['total_s']:.2f} s")
+        st.caption(f"Training time: {timings or '—'}; total "
+                   f"{fmt_number(result.timings['total_s'])} s")
     if result.tuning:
         with st.expander("How tuning chose each network's settings"):
             st.caption("The horizon covers a whole season, so each network trained its settings "
@@ -348,10 +363,38 @@ def chart_captions(banded: Sequence[str], intervals: dict, spread: dict, cfg: Ex
 
 
 def styled(table):
-    """A metrics table's look: three decimals, coverage (a percentage) with one, "—" for none."""
+    """A metrics table's look: numbers as people read them (``fmt_number``: thousands
+    separators, three significant digits, never 1.8e+03), percentages (coverage, skill) with
+    one decimal, "—" for none."""
     numbers = [c for c in table.columns if pd.api.types.is_numeric_dtype(table[c])]
-    return table.style.format({c: "{:.1f}" if str(c).split(" ")[1:2] == ["coverage"]
-                               else "{:.3f}" for c in numbers}, na_rep="—")
+    return table.style.format({c: _percent_cell if _is_percent(c) else fmt_number
+                               for c in numbers}, na_rep="—")
+
+
+def _is_percent(column: object) -> bool:
+    words = str(column).split(" ")
+    return words[1:2] == ["coverage"] or "%" in words
+
+
+def _percent_cell(value: float) -> str:
+    return fmt_percent(value).rstrip("%")
+
+
+def metric_delta(result: ExperimentResult, model: str) -> dict:
+    """A metric card's delta against the run's reference baseline (``plots.reference_baseline``):
+    "−1,777 (−49.8%) vs seasonal naive", green when lower, red when higher; and its help."""
+    ref = plots.reference_baseline(result)
+    help_text = "Test RMSE: root mean squared error on the held-out part (lower is better)."
+    if ref is None or model == ref:
+        return {"help": help_text + (" The reference the others are compared with."
+                                     if model == ref else "")}
+    score, base = result.metrics[model]["rmse"], result.metrics[ref]["rmse"]
+    worse = score > base
+    return {"delta": f"{fmt_delta(score, base)} vs {plots.baseline_words(result, ref)}",
+            "delta_color": "gray" if score == base else ("red" if worse else "green"),
+            "delta_arrow": "off" if score == base else ("up" if worse else "down"),
+            "help": help_text + f" The change is against {plots.baseline_words(result, ref)}, "
+                                "the strongest simple baseline for this forecast."}
 
 
 def column_help(helps: dict[str, str]) -> dict:
@@ -370,8 +413,8 @@ def validation_lines(result: ExperimentResult) -> list[str]:
     """One line per network: its RMSE on its own validation windows (inside the training part)
     against seasonal naive's from the same origins (the notes say when it did worse)."""
     simple = "seasonal naive" if result.season > 1 else "naive"
-    return [f"{result.label(model)} validation: RMSE {check['rmse']:.4g} vs {simple} "
-            f"{check['seasonal_naive_rmse']:.4g} over {check['origins']} origins"
+    return [f"{result.label(model)} validation: RMSE {fmt_number(check['rmse'])} vs {simple} "
+            f"{fmt_number(check['seasonal_naive_rmse'])} over {check['origins']:,} origins"
             for model, check in result.validation.items() if check]
 
 

@@ -22,7 +22,7 @@ from lstm_lab.experiments.export import (
     write_run,
 )
 from lstm_lab.experiments.training import run_experiment
-from tests.conftest import make_tiny_series, make_tiny_values
+from tests.conftest import FAST, make_tiny_series, make_tiny_values, requires_tf
 
 
 @pytest.fixture
@@ -160,3 +160,25 @@ def test_a_failed_write_leaves_the_old_file_and_no_temporary_one(tmp_path, monke
         export.write_text_atomically(target, "new")
     assert target.read_text(encoding="utf-8") == "old"
     assert [p.name for p in tmp_path.iterdir()] == ["runs.json"]
+
+
+@requires_tf
+def test_files_name_the_architecture_beside_the_stable_keys() -> None:
+    from lstm_lab.experiments.evaluation import forecast_future
+
+    config = ExperimentConfig(window=4, test_size=6, architecture="gru", layers=2, members=1,
+                              models=("naive", "lstm"), transform="none", **FAST)
+    result = run_experiment(config, make_tiny_series())
+    frame = predictions_frame(result)
+    assert list(frame.columns) == ["time", "actual", "naive", "lstm",
+                                   *[c for c in frame.columns if " lower " in c or " upper " in c],
+                                   "split", "architecture"]
+    assert set(frame["architecture"]) == {"GRU ×2"}
+    data = json.loads(metrics_json(result))
+    assert data["architecture"] == "gru"
+    assert data["labels"] == {"naive": "Naive (last value)", "lstm": "GRU ×2"}
+    assert set(data["metrics"]) == {"naive", "lstm"}          # the keys stay as they were
+    future = forecast_future(config, make_tiny_series(), steps=2)
+    rows = _rows(export.forecast_csv(future))
+    assert rows[0][:3] == ["time", "naive", "lstm"] and rows[0][-1] == "architecture"
+    assert {r[-1] for r in rows[1:]} == {"GRU ×2"}

@@ -7,7 +7,18 @@ import math
 import numpy as np
 import pytest
 
-from lstm_lab.experiments.metrics import METRIC_HELP, METRICS, evaluate, mae, mape, mase, rmse
+from lstm_lab.experiments.metrics import (
+    METRIC_HELP,
+    METRICS,
+    evaluate,
+    fmt_delta,
+    fmt_number,
+    fmt_percent,
+    mae,
+    mape,
+    mase,
+    rmse,
+)
 
 ACTUAL = np.array([1.0, 2.0, 4.0])
 PREDICTED = np.array([2.0, 2.0, 2.0])      # errors 1, 0, -2
@@ -58,3 +69,33 @@ def test_evaluate_returns_every_metric() -> None:
     assert result == pytest.approx({"rmse": math.sqrt(5 / 3), "mae": 1.0, "mape": 50.0,
                                     "mase": 0.25})
     assert all(type(v) is float for v in result.values())
+
+
+# --- numbers for people ------------------------------------------------------------------------
+@pytest.mark.parametrize(("value", "text"), [
+    (1793.4, "1,793"), (1787.0, "1,787"), (52.123, "52.1"), (39.5, "39.5"), (23.44, "23.4"),
+    (0.012345, "0.0123"), (0.5, "0.500"), (9.99996, "10.0"), (999.7, "1,000"), (0.0, "0"),
+    (-3567.2, "\u22123,567"), (1e11, "100 billion"), (1.234e11, "123 billion"),
+    (2.5e12, "2.50 trillion"), (1.5e-7, "1.50 × 10⁻⁷"), (float("nan"), "—"), (None, "—")])
+def test_fmt_number_reads_like_a_person_writes(value, text) -> None:
+    assert fmt_number(value) == text
+
+
+def test_fmt_number_never_writes_a_python_literal() -> None:
+    for value in (1.8e3, 1.79e3, 1e11, -3.57e3, 123456789.0, 3e-9, 1e20, float("inf")):
+        shown = fmt_number(value)
+        assert "e+" not in shown and "e-" not in shown and "inf" not in shown
+        assert shown != "None" and shown != "nan"
+
+
+def test_fmt_percent_and_fmt_delta() -> None:
+    assert fmt_percent(31.94) == "31.9%"
+    assert fmt_percent(-48.04, signed=True) == "\u221248.0%"
+    assert fmt_percent(12.0, signed=True) == "+12.0%"
+    assert fmt_percent(248.2) == "248%"
+    assert fmt_percent(float("nan")) == "—"
+    # the card: "-3.57e+03 vs naive" becomes a difference and its relative size
+    assert fmt_delta(3863.0, 7430.0) == "\u22123,567 (\u221248.0%)"
+    assert fmt_delta(52.1, 39.5) == "+12.6 (+31.9%)"
+    assert fmt_delta(5.0, 0.0) == "+5.00"
+    assert fmt_delta(5.0, 5.0) == "0 (0%)"

@@ -99,20 +99,76 @@ def test_loss_figure_draws_train_and_validation() -> None:
     assert fig.layout.yaxis.type == "log"
 
 
-def test_skill_sentences_say_how_each_model_compares_with_repeating_the_last_value(
-        naive_result) -> None:
+def _scored(rmse: float) -> dict[str, float]:
+    return {"rmse": rmse, "mae": rmse, "mape": 1.0, "mase": 1.0}
+
+
+def _with(result, metrics: dict[str, float], horizon: int = 1, season: int = 12,
+          architecture: str = "lstm", layers: int = 1):
     from dataclasses import replace
 
-    def scored(rmse: float) -> dict[str, float]:
-        return {"rmse": rmse, "mae": rmse, "mape": 1.0, "mase": 1.0}
+    config = result.config.replace(horizon=horizon, architecture=architecture, layers=layers)
+    return replace(result, config=config, season=season,
+                   metrics={m: _scored(v) for m, v in metrics.items()})
 
-    result = replace(naive_result, metrics={"naive": scored(50.0), "lstm": scored(17.0),
-                                            "mlp": scored(60.0), "sarima": scored(50.5)})
+
+def test_without_a_season_the_summary_compares_with_repeating_the_last_value(
+        naive_result) -> None:
+    result = _with(naive_result, {"naive": 50.0, "lstm": 17.0, "mlp": 60.0, "sarima": 50.5},
+                   season=1)
+    assert plots.reference_baseline(result) == "naive"
+    assert plots.reference_sentence(result) == (
+        "Against **naive** (repeating the last value), the strongest simple baseline here: the "
+        "series has no season.")
     assert plots.skill_sentences(result) == [
-        "**LSTM** errs 66% less than simply repeating the last value (RMSE 17 vs 50).",
-        "**MLP** is 20% *worse* than simply repeating the last value — the model has not earned "
+        "**LSTM** errs 66.0% less than naive (RMSE 17.0 vs 50.0).",
+        "**MLP** is 20.0% *worse* than naive (RMSE 60.0 vs 50.0) — the network has not earned "
         "its cost here.",
-        "**SARIMA** is about as good as repeating the last value."]
+        "**SARIMA** is about as good as naive (RMSE 50.5 vs 50.0)."]
+
+
+def test_a_network_that_loses_to_seasonal_naive_is_told_so_even_when_it_beats_naive(
+        naive_result) -> None:
+    # the run: 48% better than repeating the last value, 31.9% worse than last season
+    result = _with(naive_result, {"naive": 100.2, "seasonal_naive": 39.5, "lstm": 52.1},
+                   horizon=12, architecture="gru", layers=2)
+    assert plots.reference_baseline(result) == "seasonal_naive"
+    assert plots.reference_sentence(result) == (
+        "Against **seasonal naive** (repeating the value one season (12 steps) earlier), the "
+        "strongest simple baseline here: the horizon covers a whole season.")
+    sentences = plots.skill_sentences(result)
+    assert sentences[0] == ("**GRU ×2** is 31.9% *worse* than seasonal naive (RMSE 52.1 vs "
+                            "39.5) — the network has not earned its cost here.")
+    assert sentences[1] == "**Naive (last value)** is 154% *worse* than seasonal naive (RMSE " \
+                           "100 vs 39.5)."
+    assert not any("less than" in s for s in sentences)
+
+
+def test_a_short_horizon_compares_with_the_better_of_naive_and_seasonal_naive(
+        naive_result) -> None:
+    better_naive = _with(naive_result, {"naive": 30.0, "seasonal_naive": 40.0, "lstm": 35.0})
+    assert plots.reference_baseline(better_naive) == "naive"
+    assert plots.skill_sentences(better_naive)[0].startswith("**LSTM** is 16.7% *worse* than "
+                                                             "naive")
+    better_seasonal = _with(naive_result, {"naive": 50.0, "seasonal_naive": 40.0, "lstm": 35.0})
+    assert plots.reference_baseline(better_seasonal) == "seasonal_naive"
+    assert plots.skill_sentences(better_seasonal)[0] == (
+        "**LSTM** errs 12.5% less than seasonal naive (RMSE 35.0 vs 40.0).")
+    # a horizon of a whole season: seasonal naive, even where naive erred less
+    assert plots.reference_baseline(_with(naive_result, {"naive": 30.0, "seasonal_naive": 40.0},
+                                          horizon=12)) == "seasonal_naive"
+
+
+def test_a_long_y_axis_title_is_cut_so_it_stays_clear_of_the_chart_title() -> None:
+    name = "Monthly average retail price of unleaded gasoline in US cities (dollars per gallon)"
+    series = Series(np.arange(30, dtype=float), pd.RangeIndex(30), name=name)
+    fig = plots.series_figure(series)
+    shown = fig.layout.yaxis.title.text
+    assert shown.endswith("…") and len(shown) <= (380 - 150) // 8
+    assert name.startswith(shown[:-1])
+    assert name in fig.data[0].hovertemplate            # the full name, in the hover
+    short = Series(np.arange(30, dtype=float), pd.RangeIndex(30), name="passengers")
+    assert plots.series_figure(short).layout.yaxis.title.text == "passengers"
 
 
 HOSTILE = '<a href="https://x">y</a>'
@@ -142,7 +198,9 @@ def test_user_text_never_reaches_plotly_as_markup() -> None:
         assert "&lt;a href=" in text
     series_fig = figures[0]
     assert series_fig.data[0].name == plots.safe_text(series.name)
-    assert series_fig.layout.yaxis.title.text == '&lt;a href="https://x"&gt;y&lt;/a&gt;&lt;b&gt;bold&lt;/b&gt;'
+    # the axis shows the name cut to fit (escaped after the cut), the hover the whole of it
+    assert series_fig.layout.yaxis.title.text == '&lt;a href="https://x"&gt;y&lt;/a&gt;&lt;b…'
+    assert '&lt;b&gt;bold&lt;/b&gt;' in series_fig.data[0].hovertemplate
     assert series_fig.layout.title.text.startswith("&lt;a href=")
     assert plots.safe_text("GRU ×2 & MLP") == "GRU ×2 &amp; MLP"
 
