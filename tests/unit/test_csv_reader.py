@@ -24,6 +24,7 @@ from lstm_lab.data.csv_reader import (
     AmbiguousColumnError,
     CsvColumns,
     CsvLoad,
+    code_words,
     inspect_csv,
     load_csv,
     read_csv_series,
@@ -445,7 +446,8 @@ REFUSED = [
     ("bad-values-error", b"date,v\n2020-01-01,1\n2020-01-02,?2\n2020-01-03,\n2020-01-04,4\n",
      {"bad_values": "error"}, "2 empty or unreadable cell(s): line 3 ('?2'), line 4 (empty cell)"),
     ("duplicate-time", b"date,v\n2020-01-01,1\n2020-01-02,2\n2020-01-02,3\n", {},
-     "first 2020-01-02 on lines 3, 4. Keep one row per time, or pass duplicates='mean'"),
+     'first 2020-01-02 on lines 3, 4. Keep one row per time, or set "Repeated times" under '
+     'Cleaning options to "average them" or "keep the last".'),
     ("mixed-day-first", b"date,v\n13/01/2020,1\n01/13/2020,2\n", {},
      "mixes day-first and month-first dates ('13/01/2020' and '01/13/2020')"),
     ("bad-date-cell", b"Month,v\n2020-01,1\n2020-02,2\nTotal,3\n", {},
@@ -640,3 +642,63 @@ def test_clean_series_round_trip_exactly(case) -> None:
     assert list(series.index) == list(times)
     assert series.values.tolist() == values
     assert series.freq is not None
+
+
+# ---------------------------------------------------------------------------------------------
+# Hints name the Data page's Cleaning options; the parsed rows' preview
+
+
+def test_the_gap_warning_names_the_fill_gaps_toggle_and_code_words_gives_the_keyword() -> None:
+    result = load_csv(DATA / "daily-min-temperatures.csv")
+    gaps = next(note for note in result.warnings if "gap(s)" in note)
+    assert gaps.endswith('turn on "Fill gaps by interpolation" under Cleaning options to '
+                         "interpolate them.")
+    assert "fill_gaps" not in gaps
+    assert code_words(gaps).endswith("pass fill_gaps=True to interpolate them.")
+
+
+@pytest.mark.parametrize(("raw", "options", "ui", "code"), [
+    (b"date,v\n2020-01-01,1\n2020-01-02,2\n2020-01-02,3\n", {},
+     'set "Repeated times" under Cleaning options to "average them" or "keep the last"',
+     "pass duplicates='mean' or 'last'"),
+    (b"date,v\n2020-01-01,1\n2020-01-02,?\n2020-01-03,3\n", {"bad_values": "error"},
+     'set "Unreadable or empty cells" under Cleaning options to "interpolate (warn)" or '
+     '"drop the rows"', "pass bad_values='interpolate' or 'drop'"),
+    (b"date,v\n2020-01-01,\n2020-01-02,2\n2020-01-03,3\n", {},
+     'set "Unreadable or empty cells" under Cleaning options to "drop the rows"',
+     "pass bad_values='drop'"),
+])
+def test_refusals_name_the_cleaning_control_that_would_help(raw, options, ui, code) -> None:
+    with pytest.raises(DataError) as info:
+        load(raw, **options)
+    message = str(info.value)
+    assert ui in message and "=" not in message.split(". ")[-1]
+    assert code in code_words(message) and ui not in code_words(message)
+
+
+def test_the_preview_shows_first_and_last_rows_with_line_time_value_and_repairs() -> None:
+    rows = ["date,v"] + [f"2020-01-{d:02d},{d}" for d in range(1, 13) if d != 5]
+    rows[3] = "2020-01-03,?"                    # line 4: unreadable, interpolated
+    result = load("\n".join(rows) + "\n", fill_gaps=True)
+    assert len(result.series) == 12 and result.n_rows_read == 11
+    assert result.n_filled == 2 and result.n_left_out == 0
+    table = result.preview(rows=3)
+    assert list(table.columns) == ["Point", "Line in file", "Time", "v", "Note"]
+    assert table["Point"].tolist() == [1, 2, 3, 10, 11, 12]
+    assert table["Line in file"].tolist() == [2, 3, 4, 10, 11, 12]
+    assert table["Time"].iloc[0] == pd.Timestamp("2020-01-01")
+    assert table["v"].tolist() == [1.0, 2.0, 3.0, 10.0, 11.0, 12.0]
+    assert table["Note"].tolist()[:3] == ["", "", "empty or unreadable: interpolated"]
+    whole = result.preview(rows=10)
+    assert len(whole) == 12
+    gap = whole[whole["Time"] == pd.Timestamp("2020-01-05")].iloc[0]
+    assert pd.isna(gap["Line in file"]) and gap["Note"] == "missing time: interpolated"
+    assert gap["v"] == 5.0
+
+
+def test_rows_dropped_or_merged_are_counted_as_left_out() -> None:
+    text = "date,v\n2020-01-01,1\n2020-01-02,?\n2020-01-03,3\n2020-01-03,5\n2020-01-04,4\n"
+    result = load(text, bad_values="drop", duplicates="mean")
+    assert result.n_rows_read == 5 and len(result.series) == 3
+    assert result.n_left_out == 2 and result.n_filled == 0
+    assert result.series.values.tolist() == [1.0, 4.0, 4.0]

@@ -26,7 +26,7 @@ def test_damped_sine_defaults() -> None:
     series = make_damped_sine()
     assert len(series) == 400
     assert list(series.index[:3]) == [0, 1, 2]
-    assert series.freq is None and series.season == 1
+    assert series.freq is None and series.season == 40   # found in its values: the period
 
 
 def test_damped_sine_is_seeded() -> None:

@@ -6,7 +6,15 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from lstm_lab.data.series import Series, infer_freq
+from lstm_lab.data.series import (
+    Series,
+    freq_words,
+    infer_freq,
+    infer_season,
+    max_season,
+    season_refusal,
+    season_words,
+)
 from lstm_lab.errors import DataError
 
 
@@ -86,3 +94,101 @@ def test_fingerprint_tracks_values_and_dates() -> None:
     assert base.fingerprint() == same.fingerprint()
     assert base.fingerprint() != changed_value.fingerprint()
     assert base.fingerprint() != shifted.fingerprint()
+
+
+# --- season found in the values of an undated series; frequency and season in words ----------
+
+def _noise(n: int, seed: int) -> np.ndarray:
+    return np.random.default_rng(seed).normal(size=n)
+
+
+def _ar1(phi: float, n: int, seed: int) -> np.ndarray:
+    shocks, out = _noise(n, seed), np.zeros(n)
+    for i in range(1, n):
+        out[i] = phi * out[i - 1] + shocks[i]
+    return out
+
+
+@pytest.mark.parametrize("period", [12, 25, 40, 60])
+def test_a_repeating_undated_series_gets_its_period_as_season(period) -> None:
+    from lstm_lab.data.datasets import make_damped_sine
+
+    for seed in range(3):
+        series = make_damped_sine(length=10 * period, period=period, noise=0.2, seed=seed)
+        assert abs(series.season - period) <= 1, (period, seed, series.season)
+        assert series.season_source == "pattern"
+
+
+def test_the_default_damped_sine_has_season_40_and_its_backtest_heads_keep_it() -> None:
+    from lstm_lab.data.datasets import make_damped_sine
+
+    series = make_damped_sine()
+    assert series.season == 40
+    assert series.head(100).season == 40          # not looked for again in 100 points
+
+
+@pytest.mark.parametrize("values", [
+    _noise(200, 0), _noise(5000, 1), np.cumsum(_noise(300, 2)), np.cumsum(_noise(3000, 3)),
+    _ar1(0.9, 500, 4), np.arange(100.0), np.full(50, 3.0), 5 + 0.1 * np.arange(80.0)])
+def test_no_clear_repetition_gives_no_season(values) -> None:
+    assert infer_season(values) == 1
+    series = Series(values, pd.RangeIndex(len(values)))
+    assert series.season == 1 and series.season_source == "none"
+
+
+def test_dates_decide_the_season_before_the_values() -> None:
+    from lstm_lab.data.datasets import make_damped_sine
+
+    sine = make_damped_sine()
+    dated = Series(sine.values, pd.date_range("2000-01-01", periods=400, freq="D"), freq="D")
+    assert dated.season == 7 and dated.season_source == "dates"
+    irregular = Series(sine.values, pd.date_range("2000-01-01", periods=400, freq="D"))
+    assert irregular.season == 1                      # dates that tell no season: not guessed
+    assert Series(sine.values, range(400), season_override=20).season == 20
+
+
+def test_a_season_longer_than_the_classical_limit_is_not_inferred(monkeypatch) -> None:
+    from lstm_lab.data.datasets import make_damped_sine
+
+    values = make_damped_sine(length=800, period=80, seed=0).values
+    assert infer_season(values) == 80
+    assert Series(values, range(800)).season == 1     # above the 60 Holt-Winters fits
+    monkeypatch.setenv("LSTM_LAB_MAX_CLASSICAL_SEASON", "100")
+    assert Series(values, range(800)).season == 80
+
+
+@pytest.mark.parametrize(("freq", "words"), [
+    ("MS", "monthly (month start)"), ("ME", "monthly (month end)"), ("2MS", "every 2 months (month start)"),
+    ("QS-OCT", "quarterly (quarter start, years starting in October)"),
+    ("QE-DEC", "quarterly (quarter end)"), ("W-SUN", "weekly (weeks ending Sunday)"),
+    ("D", "daily"), ("B", "business days"), ("h", "hourly"), ("15min", "every 15 minutes"),
+    ("YS-JAN", "yearly (year start)"), ("s", "every second"),
+    (None, "no dates (the row order is the time)")])
+def test_frequency_in_words(freq, words) -> None:
+    assert freq_words(freq) == words
+
+
+def test_irregular_dates_in_words() -> None:
+    assert freq_words(None, dated=True) == "irregular dates"
+
+
+def test_season_in_words_says_where_it_comes_from() -> None:
+    from lstm_lab.data.datasets import load_air_passengers, make_damped_sine
+
+    air, sine = load_air_passengers(), make_damped_sine()
+    assert season_words(air) == "12 (monthly data, a year)"
+    assert season_words(sine) == "40 (the values repeat about every 40 points)"
+    daily = Series(np.arange(400.0), pd.date_range("2000-01-01", periods=400), freq="D")
+    assert season_words(daily) == "7 (daily data, a week)"
+    assert season_words(daily, 365) == "365 (daily data, a year)"
+    assert season_words(sine, 20) == "20 points"
+    flat = Series(_noise(100, 0), range(100))
+    assert season_words(flat) == "none (no dates and no repeating pattern in the values)"
+
+
+def test_a_season_the_training_part_cannot_hold_twice_is_refused_in_a_sentence() -> None:
+    assert max_season(120) == 60 and season_refusal(60, 120) is None
+    assert season_refusal(80, 120) == (
+        "A season of 80 points cannot be seen in a training part of 120 points, which must hold "
+        "it at least twice: set a season of 60 or less, or 0 to detect it.")
+    assert season_refusal(365, 3626) is None

@@ -9,6 +9,10 @@ duplicates="error", fill_gaps=False, *, limits=None) -> CsvLoad``
     footers skipped, ...) for the caller to show. Nothing is printed or logged.
 ``read_csv_series(source, column=None, date_column=None, name=None, **options) -> Series``
     ``load_csv(...).series``, for callers that do not show warnings (datasets, CLI).
+``code_words(message)``
+    A message's hints name the Data page's Cleaning options ('turn on "Fill gaps by
+    interpolation" under Cleaning options'); this rewrites them as keyword arguments
+    (``fill_gaps=True``) for Python callers. ``CsvLoad.preview()`` is the parsed rows' table.
 ``inspect_csv(source) -> CsvColumns(columns, numeric_columns, date_column)``
     The column lists and the guessed date column, without reading the values: for pickers.
 ``AmbiguousColumnError(DataError)``
@@ -65,7 +69,18 @@ from lstm_lab.data.csv_reader.loading import (
     load_csv,
     read_csv_series,
 )
+from lstm_lab.data.csv_reader.options import (
+    BAD_VALUE_LABELS,
+    BAD_VALUES_LABEL,
+    CLEANING_OPTIONS,
+    DUPLICATE_LABELS,
+    DUPLICATES_LABEL,
+    FILL_GAPS_LABEL,
+    code_words,
+)
 from lstm_lab.data.csv_reader.source import CsvSource
 
-__all__ = ["BAD_VALUE_POLICIES", "DUPLICATE_POLICIES", "ROW_NUMBER", "AmbiguousColumnError",
-           "CsvColumns", "CsvLoad", "CsvSource", "inspect_csv", "load_csv", "read_csv_series"]
+__all__ = ["BAD_VALUES_LABEL", "BAD_VALUE_LABELS", "BAD_VALUE_POLICIES", "CLEANING_OPTIONS",
+           "DUPLICATES_LABEL", "DUPLICATE_LABELS", "DUPLICATE_POLICIES", "FILL_GAPS_LABEL",
+           "ROW_NUMBER", "AmbiguousColumnError", "CsvColumns", "CsvLoad", "CsvSource",
+           "code_words", "inspect_csv", "load_csv", "read_csv_series"]

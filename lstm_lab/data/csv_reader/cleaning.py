@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from lstm_lab.data.csv_reader.columns import Roles
+from lstm_lab.data.csv_reader.options import choose, turn_on_fill_gaps
 from lstm_lab.data.csv_reader.table import Table, examples
 from lstm_lab.data.csv_reader.times import time_values
 from lstm_lab.data.series import Series, infer_freq
@@ -15,7 +16,10 @@ from lstm_lab.errors import DataError
 
 
 def build_series(table: Table, roles: Roles, label: str, bad_values: str, duplicates: str,
-                  fill_gaps: bool, notes: list[str]) -> Series:
+                  fill_gaps: bool, notes: list[str]) -> tuple[Series, np.ndarray, np.ndarray]:
+    """The Series, and for each of its points the file line it came from (NaN: a filled gap;
+    the first line of repeated rows averaged into one) and whether its value was interpolated (an empty or unreadable
+    cell, or a filled gap)."""
     value = roles.value
     numbers = _checked_numbers(table, value, label)
     frame = pd.DataFrame({"value": numbers.to_numpy(), "cell": table.frame[value].to_numpy(),
@@ -41,8 +45,10 @@ def build_series(table: Table, roles: Roles, label: str, bad_values: str, duplic
         index = pd.Index(frame["time"].astype("int64"), name="period")
     else:
         index = pd.DatetimeIndex(frame["time"], name=roles.time)
-    return Series(frame["value"].to_numpy(float), index, name=value, freq=_freq(index),
-                  source=label, season_override=12 if period else None)
+    series = Series(frame["value"].to_numpy(float), index, name=value, freq=_freq(index),
+                    source=label, season_override=12 if period else None)
+    filled = frame["filled"].to_numpy(bool) if "filled" in frame else np.zeros(len(frame), bool)
+    return series, frame["line"].to_numpy(float), filled
 
 
 def _checked_numbers(table: Table, column: str, label: str) -> pd.Series:
@@ -78,8 +84,8 @@ def _apply_bad_value_policy(frame: pd.DataFrame, column: str, policy: str, label
     where = examples(frame["line"].to_numpy()[bad], frame["cell"].to_numpy()[bad])
     if policy == "error":
         raise DataError(f"{label}: column '{column}' has {int(bad.sum())} empty or unreadable "
-                        f"cell(s): {where}. Fix them, or pass bad_values='interpolate' or "
-                        "'drop'.")
+                        f"cell(s): {where}. Fix them, or "
+                        f"{choose('bad_values', 'interpolate', 'drop')}.")
     notes.append(f"Dropped {int(bad.sum())} row(s) with an empty or unreadable value in "
                  f"'{column}': {where}.")
     return frame[~bad]
@@ -107,8 +113,8 @@ def _merge_duplicates(frame: pd.DataFrame, column: str, policy: str, label: str,
     n_times = frame["time"][repeated].nunique()
     if policy == "error":
         raise DataError(f"{label}: {n_times} time(s) appear more than once in column '{column}', "
-                        f"first {where}. Keep one row per time, or pass duplicates='mean' "
-                        "(average them) or 'last' (keep the last row).")
+                        f"first {where}. Keep one row per time, or "
+                        f"{choose('duplicates', 'mean', 'last')}.")
     if policy == "last":
         frame = frame.drop_duplicates("time", keep="last")
     else:
@@ -130,8 +136,8 @@ def _handle_gaps(frame: pd.DataFrame, column: str, fill: bool, notes: list[str])
     shown = ", ".join(_time_text(t) for t in missing[:5]) + (", ..." if len(missing) > 5 else "")
     if not fill:
         notes.append(f"'{column}' has {len(missing)} gap(s) in its {step} sequence: {shown}. They "
-                     "are left out, so time is not evenly spaced there; pass fill_gaps=True to "
-                     "interpolate them.")
+                     "are left out, so time is not evenly spaced there; "
+                     f"{turn_on_fill_gaps()} to interpolate them.")
         return frame
     notes.append(f"Filled {len(missing)} missing {step} time point(s) in '{column}' ({shown}) by "
                  "linear interpolation.")
@@ -191,15 +197,16 @@ def _interpolate(frame: pd.DataFrame, column: str, label: str, notes: list[str])
             where = examples([frame["line"].iloc[position]], [frame["cell"].iloc[position]])
             raise DataError(f"{label}: the {which} value of column '{column}', at {where}, is "
                             "empty or unreadable and cannot be interpolated: it has a neighbour "
-                            "on one side only. Fix that cell, or pass bad_values='drop' to drop "
-                            "such rows.")
+                            "on one side only. Fix that cell, or "
+                            f"{choose('bad_values', 'drop')}.")
     own = missing & frame["line"].notna().to_numpy()
     if own.any():
         where = examples(frame["line"].to_numpy()[own], frame["cell"].to_numpy()[own])
         notes.append(f"Filled {int(own.sum())} empty or unreadable value(s) in '{column}' by "
-                     f"linear interpolation: {where}. Pass bad_values='drop' or 'error' to change "
-                     "this.")
+                     f"linear interpolation: {where}. To change this, "
+                     f"{choose('bad_values', 'drop', 'error')}.")
     frame = frame.copy()
+    frame["filled"] = missing
     frame["value"] = frame["value"].interpolate(method="linear")
     return frame
 

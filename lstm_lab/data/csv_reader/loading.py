@@ -3,11 +3,15 @@ order (source -> rows -> table -> columns -> times -> cleaning)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import NamedTuple
+
+import numpy as np
+import pandas as pd
 
 from lstm_lab.data.csv_reader.cleaning import build_series
 from lstm_lab.data.csv_reader.columns import find_roles, refuse_unclear_value_column
+from lstm_lab.data.csv_reader.options import BAD_VALUE_POLICIES, DUPLICATE_POLICIES
 from lstm_lab.data.csv_reader.rows import first_lines, split_rows
 from lstm_lab.data.csv_reader.source import CsvSource, decode, read_source, source_label
 from lstm_lab.data.csv_reader.table import Table, build_table, has_padding
@@ -15,8 +19,6 @@ from lstm_lab.data.series import Series
 from lstm_lab.errors import ConfigError, DataError
 from lstm_lab.limits import Limits, get_limits
 
-BAD_VALUE_POLICIES = ("interpolate", "drop", "error")
-DUPLICATE_POLICIES = ("error", "mean", "last")
 _INSPECT_LINES = 5_000      # inspect_csv judges the columns from this many first lines
 
 
@@ -27,6 +29,8 @@ class CsvLoad:
     ``columns`` lists every column (empty trailing ones dropped), ``numeric_columns`` those that
     could be the value column, ``date_column`` the time column used (None: row numbers; for a
     year + quarter/month pair, the year column), ``n_rows_read`` the data rows in the file.
+    ``lines`` gives each point's line in the file (NaN for a filled gap; the first line of
+    repeated rows averaged into one) and ``filled`` whether its value was interpolated; ``preview`` shows them.
     """
 
     series: Series
@@ -35,6 +39,39 @@ class CsvLoad:
     numeric_columns: list[str]
     date_column: str | None
     n_rows_read: int
+    lines: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    filled: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))
+
+    @property
+    def n_filled(self) -> int:
+        """Points whose value was interpolated (empty or unreadable cells, filled gaps)."""
+        return int(np.count_nonzero(self.filled))
+
+    @property
+    def n_left_out(self) -> int:
+        """Data rows of the file not kept as points of their own (dropped for an unreadable
+        value, or merged into another row with the same time)."""
+        kept = int(np.count_nonzero(~np.isnan(self.lines))) if len(self.lines) else \
+            len(self.series)
+        return max(0, self.n_rows_read - kept)
+
+    def preview(self, rows: int = 5) -> pd.DataFrame:
+        """The first and last ``rows`` points as parsed: file line, time, value and what was
+        done to it (all points when there are at most ``2 * rows``)."""
+        series = self.series
+        n = len(series)
+        keep = np.arange(n) if n <= 2 * rows else np.r_[0:rows, n - rows:n]
+        lines = self.lines if len(self.lines) == n else np.full(n, np.nan)
+        filled = self.filled if len(self.filled) == n else np.zeros(n, bool)
+        notes = np.where(filled & np.isnan(lines), "missing time: interpolated",
+                         np.where(filled, "empty or unreadable: interpolated", ""))
+        return pd.DataFrame({
+            "Point": keep + 1,
+            "Line in file": pd.array([None if np.isnan(v) else int(v) for v in lines[keep]],
+                                     dtype="Int64"),
+            "Time": series.index[keep],
+            series.name: series.values[keep],
+            "Note": notes[keep]})
 
 
 class CsvColumns(NamedTuple):
@@ -79,10 +116,11 @@ def load_csv(source: CsvSource, column: str | None = None, date_column: str | No
     roles = find_roles(table, column, date_column, label)
     if roles.value is None:
         refuse_unclear_value_column(table, roles, label)
-    series = build_series(table, roles, label, bad_values, duplicates, fill_gaps, notes)
+    series, lines, filled = build_series(table, roles, label, bad_values, duplicates, fill_gaps,
+                                         notes)
     return CsvLoad(series=series, warnings=notes, columns=table.columns,
                    numeric_columns=roles.numeric, date_column=roles.time,
-                   n_rows_read=len(table.frame))
+                   n_rows_read=len(table.frame), lines=lines, filled=filled)
 
 
 def read_csv_series(source: CsvSource, column: str | None = None, date_column: str | None = None,
