@@ -3,7 +3,7 @@
 import streamlit as st
 
 from lstm_lab.experiments.config import ExperimentConfig
-from lstm_lab.ui import state
+from lstm_lab.ui import live, state
 from lstm_lab.ui.entry import ensure_entrypoint
 
 ensure_entrypoint()
@@ -28,7 +28,8 @@ left, right = st.columns([2, 3])
 with left:
     st.markdown("**Try it now:** the airline passengers series, the last 24 months held out, "
                 "a one-layer LSTM with 32 units against the MLP and naive forecasts. "
-                "It trains in a few seconds.")
+                f"It takes {live.default_run_words()} on this server (a rough estimate from "
+                "the speed of its latest trainings; the first one also loads TensorFlow).")
     if st.button("Train the default experiment", type="primary", icon=":material/play_arrow:"):
         state.set_config(ExperimentConfig())
         state.request_autostart()

@@ -13,7 +13,8 @@ state.show_notices()
 series = widgets.require_series()
 cfg = state.config()
 
-controls, results = st.columns([1, 2.6], gap="medium")
+# wide enough that the form's labels do not wrap and the units slider has room (1400 and 1280 px)
+controls, results = st.columns([1.3, 2.4], gap="medium")
 with controls:
     st.caption(f"Data: **{plain(series.name, None)}** — {len(series):,} points"
                + (f", {series.freq} frequency" if series.freq else ""))
@@ -23,6 +24,11 @@ if submitted is not None:
     cfg = submitted
 if submitted is not None or state.take_autostart():
     live.start_training(cfg, series)
+with controls:   # right under the Train button: how long it takes, then how it is going
+    job, _ = state.job()
+    if job is None or job.finished:
+        live.estimate_caption(live.compare_cost(cfg, series))
+    live.status_panel()
 
 with results:
     running = live.active_job_panel()

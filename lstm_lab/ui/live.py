@@ -9,8 +9,9 @@ import streamlit as st
 from lstm_lab import store
 from lstm_lab.data.series import Series
 from lstm_lab.errors import LabError
-from lstm_lab.experiments import plots, training
+from lstm_lab.experiments import estimate, plots, training
 from lstm_lab.experiments.config import ExperimentConfig
+from lstm_lab.experiments.estimate import JobCost
 from lstm_lab.experiments.jobs import DONE, FAILED, QUEUED, REPLACED, TrainingJob
 from lstm_lab.experiments.training import model_label
 from lstm_lab.ui import cache, state
@@ -19,10 +20,12 @@ from lstm_lab.ui.owner import session_client, session_owner
 POLL_SECONDS = 0.5          # a running job: progress bar and live loss chart
 QUEUE_POLL_SECONDS = 1.0    # a waiting job: its place changes only when a job ends
 LESSON_POLL_SECONDS = 0.2   # a Learn experiment the page waits for
+STATUS_POLL_SECONDS = 1.0   # the status panel under the Train button
+STATUS_KEY = "train-status"  # its container: CSS class st-key-train-status
 
 
 def start_training(cfg: ExperimentConfig, series: Series, kind: str = "compare",
-                   task=None, label: str = "Training") -> None:
+                   task=None, label: str = "Training", cost: JobCost | None = None) -> None:
     """Reuse a finished identical run, else queue a new job as this session's one job.
 
     ``kind`` tells apart what is run on the same config ("compare", a backtest, a forecast);
@@ -30,7 +33,8 @@ def start_training(cfg: ExperimentConfig, series: Series, kind: str = "compare",
     and a browser with ``LSTM_LAB_MAX_JOBS_PER_CLIENT`` jobs already (from any tab) are refused
     at once (the page shows why), not after a wait in the queue. The queue keeps one job per
     owner: this session's earlier job, from any tab or page, is stopped or leaves the queue, and
-    the page says which; the new one starts once a stopped one has returned.
+    the page says which; the new one starts once a stopped one has returned. ``cost``
+    (``estimate.py``): what the job should take; default, a comparison of ``cfg``.
     """
     key = state.run_key(cfg, series.fingerprint(), kind)
     if state.get_run(key) is not None:
@@ -46,7 +50,8 @@ def start_training(cfg: ExperimentConfig, series: Series, kind: str = "compare",
         task = lambda job: store.run_and_save(  # noqa: E731
             job.config, job.series, owner, job.on_epoch, job.stop_event.is_set)
     try:
-        job = submit(cfg, series, task, label)
+        job = submit(cfg, series, task, label,
+                     cost or (estimate.compare_cost(cfg, series) if kind == "compare" else None))
     except LabError as err:  # the server is full, or this browser has its share of it
         state.set_failure(key, str(err))
         return
@@ -56,13 +61,14 @@ def start_training(cfg: ExperimentConfig, series: Series, kind: str = "compare",
     state.set_job(job, key)
 
 
-def submit(cfg: ExperimentConfig | None, series: Series | None, task, label: str) -> TrainingJob:
+def submit(cfg: ExperimentConfig | None, series: Series | None, task, label: str,
+           cost: JobCost | None = None) -> TrainingJob:
     """Queue ``task(job)`` as this session's one job, under this browser's address (see
     ``owner.session_client``: a classroom behind one NAT/proxy address shares its cap); a
     notice says what became of its earlier job. Raises QueueFullError or ClientBusyError (both
     LabErrors) when the server is full or this browser has its jobs already."""
     job = cache.job_runner().submit(cfg, series, task, label, owner=session_owner(),
-                                    client=session_client())
+                                    client=session_client(), cost=cost)
     if job.replaced:
         state.add_notice(REPLACED_NOTICES[job.replaced], "info")
     return job
@@ -76,7 +82,8 @@ REPLACED_NOTICES = {
 }
 
 
-def run_in_queue(key: str, label: str, spinner: str, experiment) -> None:
+def run_in_queue(key: str, label: str, spinner: str, experiment,
+                 cost: JobCost | None = None) -> None:
     """Run ``experiment(job)`` (a Learn page experiment) as this session's job in the server's
     queue and wait for it here; its result goes to ``st.session_state[key]``.
 
@@ -84,7 +91,8 @@ def run_in_queue(key: str, label: str, spinner: str, experiment) -> None:
     A LabError is shown as a message, never a traceback.
     """
     try:
-        st.session_state[key + JOB_SUFFIX] = submit(None, None, experiment, label)
+        st.session_state[key + JOB_SUFFIX] = submit(None, None, experiment, label,
+                                                    cost or estimate.lesson_cost(label))
     except LabError as err:
         st.error(str(err))
         return
@@ -111,8 +119,8 @@ def wait_in_queue(key: str, spinner: str) -> None:
             if runner.waiting_for_owner(found):
                 place.caption(WAITING_FOR_OWNER)
             elif ahead:
-                place.caption(f"Waiting in the training queue: place {ahead}, about "
-                              f"{runner.estimated_wait(found):.0f} s.")
+                place.caption(f"Waiting in the training queue: place {ahead}, "
+                              f"{estimate.about(runner.estimated_wait(found))}.")
             else:
                 place.empty()
             time.sleep(LESSON_POLL_SECONDS)
@@ -161,8 +169,9 @@ def _queued_panel() -> None:
         if runner.waiting_for_owner(job):
             head.markdown(f"**{WAITING_FOR_OWNER}**")
         else:
-            head.markdown(f"**Waiting in the training queue: place {place} of {waiting}** — "
-                          f"about {wait:.0f} s. {running} training(s) running on this server.")
+            many = "trainings" if running != 1 else "training"
+            head.markdown(f"**Waiting in the training queue: place {place:,} of {waiting:,}** — "
+                          f"{estimate.about(wait)}. {running:,} {many} running on this server.")
         head.progress(0.0, text="Queued")
         _stop_button(stop, job)
 
@@ -201,9 +210,84 @@ def _live_panel() -> None:
                             key=f"live_{job.id}")
 
 
-def _stop_button(column, job) -> None:
-    if column.button("Stop", icon=":material/stop_circle:", key=f"stop_{job.id}",
+def _stop_button(column, job, where: str = "") -> None:
+    if column.button("Stop", icon=":material/stop_circle:", key=f"stop{where}_{job.id}",
                      help="End training now and keep what was learned so far "
                           "(a queued run leaves the queue)."):
         job.request_stop()
         st.toast("Stopping after the current batch of epochs…")
+
+
+# --- before and right after pressing a button ---------------------------------------------------
+
+def estimate_caption(cost: JobCost, where=None) -> str:
+    """Write, beside a button, how long its job should take on this server (``cost``) and the
+    queue ahead of it now; returns the sentence."""
+    runner = cache.job_runner()
+    wait, ahead = runner.wait_for_new()
+    text = estimate.sentence(runner.rates.seconds(cost), wait, ahead)
+    (where or st).caption(text, help=ESTIMATE_HELP)
+    return text
+
+
+def compare_cost(cfg: ExperimentConfig, series: Series) -> JobCost:
+    """What Train (one comparison of every model) costs on ``series``."""
+    return estimate.compare_cost(cfg, series)
+
+
+def default_run_words() -> str:
+    """How long Home's default experiment takes on this server: "about 20 s"."""
+    cost = estimate.compare_cost(ExperimentConfig(), cache.air_passengers())
+    return estimate.about(cache.job_runner().rates.seconds(cost))
+
+
+ESTIMATE_HELP = ("From the work this job counts (weights × steps × windows × epochs, early "
+                 "stopping included), at the speed this server's latest jobs ran, plus model "
+                 "building and the classical fits, and the jobs waiting ahead of it.")
+
+
+def status_panel() -> None:
+    """Right under the Train button, where the eye is after pressing it: this session's job,
+    its place in the queue or its progress, elapsed and expected time, and Stop. Drawn on the
+    rerun the press starts, before the results column (which may be off screen)."""
+    job, _ = state.job()
+    if job is None or job.finished:
+        return
+    _status_fragment()
+
+
+@st.fragment(run_every=STATUS_POLL_SECONDS)
+def _status_fragment() -> None:
+    job, _ = state.job()
+    if job is None or job.finished:
+        return      # the results column's fragment saves the result and reruns the page
+    with st.container(border=True, key=STATUS_KEY):
+        head, stop = st.columns([4, 1.3], vertical_alignment="center")
+        head.markdown(status_line(job))
+        head.progress(0.0 if job.status == QUEUED else job.progress())
+        _stop_button(stop, job, "_status")
+
+
+def status_line(job: TrainingJob) -> str:
+    """One line on a job: its queue place and wait, or its stage, elapsed and expected time."""
+    runner = cache.job_runner()
+    if job.status == QUEUED:
+        if runner.waiting_for_owner(job):
+            return f"**Starting soon** — {WAITING_FOR_OWNER}"
+        place = runner.position(job)
+        wait = runner.estimated_wait(job)
+        return (f"**Queued: place {place:,}** — starts in {estimate.about(wait)}, then takes "
+                f"{estimate.about(runner.time_left(job), 'roughly')}.")
+    elapsed = job.elapsed()
+    left = runner.time_left(job)
+    stage = f" · {job.stage}" if job.stage else ""
+    if job.expected_seconds and elapsed > job.expected_seconds * 1.2:
+        return (f"**{job.label}{stage}** — {_clock(elapsed)} so far, longer than the "
+                f"{estimate.about(job.expected_seconds, 'roughly')} expected.")
+    return (f"**{job.label}{stage}** — {_clock(elapsed)} so far, "
+            f"{estimate.about(left)} left.")
+
+
+def _clock(seconds: float) -> str:
+    seconds = int(seconds)
+    return f"{seconds} s" if seconds < 60 else f"{seconds // 60} min {seconds % 60:02d} s"
