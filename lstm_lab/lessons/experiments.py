@@ -2,84 +2,75 @@
 
 from __future__ import annotations
 
-import numpy as np
+import math
+
 import pandas as pd
 import plotly.graph_objects as go
 
 from lstm_lab.data.series import Series
 from lstm_lab.errors import ConfigError
 from lstm_lab.experiments.config import ExperimentConfig
-from lstm_lab.experiments.metrics import rmse
 from lstm_lab.experiments.training import run_experiment
 from lstm_lab.models.architectures import ARCHITECTURES, count_params
 from lstm_lab.models.base import StopFlag
 from lstm_lab.models.internals import recurrent_layers
 from lstm_lab.models.networks import lstm_params, mlp_params
-from lstm_lab.models.neural import LSTMForecaster, MLPForecaster
+
+SERIES_COUNTS = (1, 2, 4, 8, 16, 32, 64)
 
 
-def parameter_table(window: int = 12, units: int = 32, max_series: int = 16) -> pd.DataFrame:
-    """How each network grows with parallel input series and with the window."""
+def parameter_table(window: int = 12, units: int = 32,
+                    series: tuple[int, ...] = SERIES_COUNTS) -> pd.DataFrame:
+    """How each network grows with parallel input series (and, for the MLP, with the window)."""
     rows = []
-    for n in (1, 2, 4, 8, max_series):
+    for n in series:
         rows.append({"parallel series": n, "window": window,
                      "MLP inputs": window * n, "MLP weights": mlp_params(n, window, units),
                      "LSTM inputs per step": n, "LSTM weights": lstm_params(n, units)})
     return pd.DataFrame(rows)
 
 
+def weights_crossing(window: int, units: int) -> float | None:
+    """The number of parallel series at which the MLP's weights overtake the LSTM's, or None
+    when they never do (a window of 4 or less: the MLP adds ``window x units`` weights per
+    series, the LSTM ``4 x units``).
+
+    MLP: window·n·u + 2u + 1; LSTM: 4u(n + u + 1) + u + 1; equal at n = (4u + 3) / (window - 4).
+    """
+    if window <= 4:
+        return None
+    return (4 * units + 3) / (window - 4)
+
+
+def scaling_caption(window: int, units: int, largest: int = SERIES_COUNTS[-1]) -> str:
+    """What the weights chart shows, in numbers, including where the LSTM is the larger one."""
+    lstm_start = lstm_params(1, units)
+    per_mlp, per_lstm = window * units, 4 * units
+    grows = (f"Each extra series adds {per_mlp:,} weights to the MLP (window {window} × "
+             f"{units} units) and {per_lstm:,} to the LSTM (4 gates × {units} units), whatever "
+             "the window.")
+    crossing = weights_crossing(window, units)
+    if crossing is None:
+        return (f"{grows} With a window of {window} the MLP stays the smaller network for any "
+                "number of series: the LSTM's gates cost more than a window this short.")
+    first = math.floor(crossing) + 1
+    if first > largest:
+        return (f"{grows} The LSTM is the larger network up to {largest} series here "
+                f"({lstm_start:,} weights for 1 series: its 4 gates each read the previous "
+                f"state); the MLP would overtake it at {first:,} series. A longer window brings "
+                "that point closer.")
+    return (f"{grows} The LSTM starts larger ({lstm_start:,} weights against the MLP's "
+            f"{mlp_params(1, window, units):,} for 1 series: its 4 gates each read the previous "
+            f"state), and stays larger up to {math.floor(crossing):,} series; from {first:,} "
+            f"series on the MLP is larger, and at {largest} series it has "
+            f"{mlp_params(largest, window, units) / lstm_params(largest, units):.1f}× the LSTM's "
+            "weights.")
+
+
 def window_growth(windows=(3, 6, 12, 24, 48, 96), units: int = 32) -> pd.DataFrame:
     return pd.DataFrame({"window": list(windows),
                          "MLP weights": [mlp_params(1, w, units) for w in windows],
                          "LSTM weights": [lstm_params(1, units)] * len(windows)})
-
-
-def _shuffled(cls, permutation: np.ndarray):
-    """A forecaster class that reorders every input window by one fixed permutation.
-
-    For the MLP the first layer's initial weights are reordered the same way, so the shuffled
-    network starts as exactly the same function: any difference after training would have to
-    come from the order itself. (An LSTM shares its weights across steps; there is no such map.)
-    """
-
-    class Shuffled(cls):
-        def _build(self):
-            model = super()._build()
-            if isinstance(self, MLPForecaster):
-                kernel = model.get_layer("dense_1").kernel
-                kernel.assign(kernel.numpy()[permutation])
-            return model
-
-        def _inputs(self, X: np.ndarray) -> np.ndarray:
-            return super()._inputs(X[:, permutation])
-
-    return Shuffled
-
-
-def order_experiment(series: Series, window: int = 12, test_size: int = 24, epochs: int = 150,
-                     seed: int = 0, should_stop: StopFlag | None = None) -> pd.DataFrame:
-    """Test RMSE of MLP and LSTM fed windows in time order vs with their points shuffled.
-
-    The MLP gives the same result either way (to float rounding): it never knew the order. The
-    LSTM reads the window step by step, so shuffling the steps changes what it learns.
-    ``should_stop`` (Stop, a job's time limit) ends each network's training early.
-    """
-    values = series.values
-    n_train = len(values) - test_size
-    origins = np.arange(n_train, len(values))
-    permutation = np.random.default_rng(seed).permutation(window)
-    kwargs = dict(window=window, horizon=1, transform="log_diff" if values.min() > 0 else "diff",
-                  season=series.season, units=32, epochs=epochs, batch_size=16,
-                  learning_rate=3e-3, patience=30, validation_fraction=0.1, seed=seed)
-    rows = []
-    for label, cls in (("MLP", MLPForecaster), ("LSTM", LSTMForecaster)):
-        for order in ("in time order", "points shuffled"):
-            model_class = _shuffled(cls, permutation) if order == "points shuffled" else cls
-            model = model_class(**kwargs)
-            model.fit(values[:n_train], should_stop=should_stop)
-            pred = model.predict(values, origins)[:, 0]
-            rows.append({"model": label, "inputs": order, "test RMSE": rmse(values[n_train:], pred)})
-    return pd.DataFrame(rows)
 
 
 # --- the five limitations as live experiments (figures built here, shown by the Learn page) ----
@@ -94,36 +85,122 @@ def _look(fig, title: str, height: int = 340, y_title: str = ""):
     return fig
 
 
-def weights_figure(table: pd.DataFrame, x: str, title: str, height: int = 320):
-    """MLP and LSTM weight counts against ``x`` (parallel series, or the window)."""
+def weights_figure(table: pd.DataFrame, x: str, title: str, height: int = 320,
+                   crossing: float | None = None):
+    """MLP and LSTM weight counts against ``x`` (parallel series, or the window); ``crossing``
+    (an ``x`` where the MLP overtakes the LSTM) is marked by a dashed line."""
     fig = go.Figure()
     for model, color in (("MLP", MLP_COLOR), ("LSTM", LSTM_COLOR)):
         fig.add_trace(go.Scatter(x=table[x], y=table[f"{model} weights"], mode="lines+markers",
                                  name=f"{model} weights", line=dict(color=color, width=2.5)))
+    if crossing is not None and table[x].min() <= crossing <= table[x].max():
+        fig.add_vline(x=crossing, line_dash="dash", line_color=OTHER_COLOR,
+                      annotation_text=f"MLP larger from {math.floor(crossing) + 1:,} {x} on",
+                      annotation_position="top left")
     fig.update_xaxes(title_text=x)
+    fig.update_yaxes(tickformat=",")
     return _look(fig, title, height=height, y_title="trainable weights")
 
 
 def echo_figure(table: pd.DataFrame):
     """Accuracy vs k for the LSTM and the MLP (``tasks.echo_experiment``), chance as a line and
-    the MLP's window shaded."""
+    the k the MLP's window holds shaded and named."""
     fig = go.Figure()
     for model, color in (("LSTM", LSTM_COLOR), ("MLP", MLP_COLOR)):
         part = table[table["model"] == model]
+        name = f"MLP (window {table.attrs['window']})" if model == "MLP" and "window" in \
+            table.attrs else model
         fig.add_trace(go.Scatter(x=part["k"], y=part["accuracy"], mode="lines+markers",
-                                 name=model, line=dict(color=color, width=2.5)))
+                                 name=name, line=dict(color=color, width=2.5)))
     inside = table.loc[table["in MLP window"], "k"]
+    window = table.attrs.get("window")
     if len(inside):
+        label = (f"the MLP's window of {window} holds k = 0 … {window - 1}" if window
+                 else "inside the MLP's window")
         fig.add_vrect(x0=inside.min() - 0.5, x1=inside.max() + 0.5, line_width=0, layer="below",
-                      fillcolor="rgba(31,119,180,0.08)", annotation_text="inside the MLP's window",
+                      fillcolor="rgba(31,119,180,0.08)", annotation_text=label,
                       annotation_position="bottom left")
     chance = table.attrs.get("chance")
     if chance:
         fig.add_hline(y=chance, line_dash="dot", line_color=OTHER_COLOR,
-                      annotation_text="chance", annotation_position="top right")
-    fig.update_xaxes(title_text="k: how many steps back the answer lies", dtick=1)
+                      annotation_text=f"chance ({chance:.0%})", annotation_position="top right")
+    fig.update_xaxes(title_text="k = how many steps back the symbol to recall is "
+                                "(k = 1: the one just before; k = 0 would be the current one)",
+                     dtick=1)
     fig.update_yaxes(range=[0, 1.05], tickformat=".0%")
     return _look(fig, "Recall the value k steps back", y_title="test accuracy")
+
+
+def _span(values: pd.Series) -> str:
+    """A percentage, or its min–max over seeds when they differ."""
+    lo, hi = round(100 * values.min()), round(100 * values.max())
+    return f"{lo}%" if lo == hi else f"{lo}–{hi}%"
+
+
+def echo_caption(table: pd.DataFrame) -> str:
+    """The echo result in numbers: the MLP inside and beyond its window, the LSTM for every k."""
+    window, chance = table.attrs["window"], table.attrs["chance"]
+    mlp, lstm = table[table["model"] == "MLP"], table[table["model"] == "LSTM"]
+    inside, beyond = mlp[mlp["in MLP window"]], mlp[~mlp["in MLP window"]]
+    parts = []
+    if len(inside):
+        parts.append(f"the MLP (window {window}) sees the symbols of k = 0 … {window - 1} and "
+                     f"recalls them {_span(inside['accuracy'])} of the time")
+    if len(beyond):
+        parts.append(f"for k ≥ {window} the symbol has left its window: "
+                     f"{_span(beyond['accuracy'])}, chance is {chance:.0%}")
+    parts.append(f"the LSTM recalls {_span(lstm['accuracy'])} for k = {lstm['k'].min()} … "
+                 f"{lstm['k'].max()}, carrying the symbol in its state")
+    text = "; ".join(parts)
+    return (f"{text[0].upper()}{text[1:]}. Trained in {table.attrs['seconds']:.1f} s.")
+
+
+def order_figure(table: pd.DataFrame):
+    """``tasks.order_experiment``: mean test accuracy per model, in time order and shuffled,
+    with the seeds' lowest and highest as error bars and chance as a line."""
+    fig = go.Figure()
+    for inputs, color in (("in time order", "#2ca02c"), ("steps shuffled", "#ff7f0e")):
+        part = (table[table["inputs"] == inputs].groupby("model", sort=False)["accuracy"]
+                .agg(["mean", "min", "max"]).reindex(["MLP", "LSTM"]))
+        fig.add_trace(go.Bar(
+            x=part.index, y=part["mean"], name=inputs, marker_color=color,
+            text=[f"{v:.0%}" for v in part["mean"]], textposition="inside",
+            error_y=dict(type="data", symmetric=False, array=part["max"] - part["mean"],
+                         arrayminus=part["mean"] - part["min"], color="#333")))
+    chance = table.attrs.get("chance")
+    if chance:
+        fig.add_hline(y=chance, line_dash="dot", line_color=OTHER_COLOR,
+                      annotation_text=f"chance ({chance:.0%})", annotation_position="top right")
+    seeds = table["seed"].nunique()
+    fig.update_layout(barmode="group")
+    fig.update_yaxes(range=[0, 1.05], tickformat=".0%")
+    title = "Was the latest spike up or down? Steps in time order vs shuffled"
+    if seeds > 1:
+        title += f" ({seeds} seeds: bars lowest–highest)"
+    return _look(fig, title, y_title="test accuracy")
+
+
+def order_caption(table: pd.DataFrame) -> str:
+    """The shuffle result in numbers (the seeds' spread when they differ), and what it means."""
+    acc = table.groupby(["model", "inputs"])["accuracy"]
+    spans = {key: _span(values) for key, values in acc}
+    means = acc.mean()
+    seeds = table["seed"].nunique()
+
+    def change(model: str) -> str:
+        before, after = means[model, "in time order"], means[model, "steps shuffled"]
+        points = 100 * (after - before)
+        if abs(points) < 1:
+            return "no change"
+        return f"{abs(points):.0f} points {'lower' if points < 0 else 'higher'} on average"
+
+    mlp = (f"MLP {spans['MLP', 'in time order']} → {spans['MLP', 'steps shuffled']} right "
+           f"({change('MLP')}: it never knew which step came first)")
+    lstm = (f"LSTM {spans['LSTM', 'in time order']} → {spans['LSTM', 'steps shuffled']} "
+            f"({change('LSTM')}: it reads the steps in order, and the order was the answer)")
+    runs = f" Ranges: the lowest and highest of {seeds} seeds;" if seeds > 1 else ""
+    return (f"Shuffled the window's steps: {mlp}; {lstm}.{runs} chance is "
+            f"{table.attrs['chance']:.0%}. Trained in {table.attrs['seconds']:.1f} s.")
 
 
 def variable_length_figure(table: pd.DataFrame):
@@ -232,11 +309,48 @@ def train_small_lstm(series: Series, config=None, should_stop: StopFlag | None =
     return run_experiment(config or small_lstm_config(), series, should_stop=should_stop)
 
 
+def _openable(result) -> bool:
+    forecaster = (getattr(result, "forecasters", None) or {}).get("lstm")
+    return hasattr(forecaster, "model_") and bool(recurrent_layers(forecaster.model_))
+
+
+def run_description(result) -> str:
+    """A run named for people: its recurrent network by architecture and depth ("GRU ×2"),
+    and its series ("LSTM ×2 on airline passengers")."""
+    name = result.label("lstm") if "lstm" in getattr(result, "models", []) else "a run"
+    series = getattr(result, "series_name", "")
+    return f"{name} on {series}" if series else name
+
+
 def latest_lstm_run(runs: dict):
-    """The most recently stored run that still holds a fitted network with LSTM layers (a GRU
-    has none to open), or None."""
-    for result in reversed(list(runs.values())):
-        forecaster = (getattr(result, "forecasters", None) or {}).get("lstm")
-        if hasattr(forecaster, "model_") and recurrent_layers(forecaster.model_):
-            return result
-    return None
+    """The latest stored run, when it holds a fitted network with LSTM layers; otherwise None
+    (an older run is never shown in its place: ``latest_run_note`` says why)."""
+    if not runs:
+        return None
+    latest = list(runs.values())[-1]
+    return latest if _openable(latest) else None
+
+
+def latest_run_note(runs: dict) -> str | None:
+    """Why the latest run cannot be opened in the gates view (one plain sentence), or None
+    when it can (or when there is no run yet)."""
+    if not runs:
+        return None
+    latest = list(runs.values())[-1]
+    if _openable(latest):
+        return None
+    models = getattr(latest, "models", [])
+    if "lstm" not in models:
+        return ("Your latest run on Train & compare trained no recurrent network (only "
+                f"{', '.join(latest.label(m) for m in models) or 'baselines'}), so there are no "
+                "gates to show; add the recurrent network to its Models to look inside it here.")
+    spec = ARCHITECTURES.get(getattr(latest.config, "architecture", ""))
+    kind = spec.short if spec is not None else "network of this kind"
+    forecaster = (getattr(latest, "forecasters", None) or {}).get("lstm")
+    if not hasattr(forecaster, "model_"):
+        return (f"Your latest run ({run_description(latest)}) was loaded without its trained "
+                "network, so there is nothing to open; train it again on Train & compare to "
+                "look inside it here.")
+    return (f"Your latest run ({run_description(latest)}) has no LSTM cell state or gates to "
+            f"show here: a {kind} is not an LSTM; pick the architecture LSTM (or BiLSTM, CNN-LSTM, "
+            "encoder-decoder) on Train & compare to look inside your own run.")

@@ -148,6 +148,196 @@ def _echo_windows(X: np.ndarray, Y: np.ndarray, positions: np.ndarray, window: i
     return W.reshape(-1, window * X.shape[-1])                          # [n * T', window * V]
 
 
+# --- order: the latest spike -----------------------------------------------------------------------
+
+
+def make_latest_spike(n_windows: int, window: int, seed: int = 0, spikes: tuple[int, int] = (2, 5),
+                      noise: float = 0.3) -> tuple[np.ndarray, np.ndarray]:
+    """Windows of small noise with a few spikes, up or down; the answer: was the LATEST spike up?
+
+    Order decides the answer: the same values in another order can have another latest spike.
+    Each window holds ``spikes[0]`` to ``spikes[1]`` spikes (height 2 to 3, up or down, at
+    distinct random steps) on Gaussian noise of standard deviation ``noise``.
+
+    Returns:
+        X: (n_windows, window) float32, time running left to right.
+        y: (n_windows,) int64, 1 when the latest (rightmost) spike goes up, else 0.
+
+    Example: [0.1, 2.5, -0.2, -2.8, 0.0] gives 0 (the dip at step 4 came after the spike).
+    """
+    lo, hi = spikes
+    if not 1 <= lo <= hi <= window:
+        raise ConfigError(f"Need 1 <= fewest spikes <= most spikes <= window = {window}. "
+                          f"Received: spikes={spikes}")
+    rng = np.random.default_rng(seed)
+    X = rng.normal(0, noise, (n_windows, window)).astype("float32")
+    counts = rng.integers(lo, hi + 1, n_windows)
+    # distinct random steps per window: the first `count` of a random ordering of the steps
+    ranks = rng.random((n_windows, window)).argsort(axis=1).argsort(axis=1)
+    spiky = ranks < counts[:, None]                                    # [n, window]
+    signs = rng.choice([-1.0, 1.0], (n_windows, window))
+    X = np.where(spiky, signs * rng.uniform(2, 3, (n_windows, window)), X).astype("float32")
+    latest = window - 1 - spiky[:, ::-1].argmax(axis=1)               # rightmost spike's step
+    y = (signs[np.arange(n_windows), latest] > 0).astype("int64")
+    return X, y
+
+
+def order_experiment(seeds: Sequence[int] = (0, 1, 2), window: int = 16, units: int = 16,
+                     n_train: int = 2000, n_test: int = 1000, steps: int = 400,
+                     batch_size: int = 64, learning_rate: float = 0.02,
+                     should_stop: StopFlag | None = None) -> pd.DataFrame:
+    """Accuracy of an MLP and an LSTM on ``make_latest_spike``, windows in time order vs with
+    their steps shuffled (one fixed permutation per seed, the same in training and test).
+
+    Shuffled, the MLP learns exactly the same function (its first layer's initial weights are
+    permuted with the inputs, so it starts as the same network, and it has no notion of which
+    input came first); the LSTM reads the steps in the order given, so the shuffle takes away
+    what it relies on. Every (model, order, seed) is its own network with its own weights; all of
+    one model's networks train side by side as one batched model (one step costs about what one
+    network's does), on the same mini-batches.
+
+    Returns:
+        Columns ``model`` ("MLP" | "LSTM"), ``inputs`` ("in time order" | "steps shuffled"),
+        ``seed``, ``accuracy`` (fresh test windows); ``attrs``: ``chance`` (0.5), ``seconds``,
+        ``window``, ``units``, ``steps``.
+    """
+    seeds = [int(s) for s in seeds]
+    if not seeds:
+        raise ConfigError("Give at least one seed, e.g. seeds=(0, 1, 2).")
+    start = time.perf_counter()
+    orders = ("in time order", "steps shuffled")
+    perms, train_x, test_x, train_y, test_y = [], [], [], [], []
+    for seed in seeds:
+        perm = np.random.default_rng([seed, 7]).permutation(window)
+        X, y = make_latest_spike(n_train, window, seed)
+        Xt, yt = make_latest_spike(n_test, window, seed + 10_000)
+        for order in orders:
+            p = perm if order == "steps shuffled" else np.arange(window)
+            perms.append(p)
+            train_x.append(X[:, p]), test_x.append(Xt[:, p])
+            train_y.append(y), test_y.append(yt)
+    X, Xt = np.stack(train_x, axis=1), np.stack(test_x, axis=1)         # [n, G, window]
+    Y, Yt = np.stack(train_y, axis=1), np.stack(test_y, axis=1)         # [n, G]
+    groups = len(perms)
+
+    import keras
+
+    rows = []
+    for label in ("MLP", "LSTM"):
+        keras.utils.set_random_seed(seeds[0])
+        inputs = keras.Input((groups, window), name="windows")
+        if label == "MLP":
+            hidden = _GroupDense(2 * units, seeds, perms, activation="relu", name="dense_1")(inputs)
+        else:
+            hidden = _GroupLSTM(units, seeds, name="lstm")(inputs)
+        model = keras.Model(inputs, _GroupDense(2, seeds, name="answer")(hidden))
+        _train(model, X, Y, "sparse_ce", steps, batch_size, learning_rate, seeds[0], should_stop)
+        hits = _predict(model, Xt).argmax(-1) == Yt                       # [n_test, G]
+        for g in range(groups):
+            rows.append({"model": label, "inputs": orders[g % 2], "seed": seeds[g // 2],
+                         "accuracy": float(hits[:, g].mean())})
+    table = pd.DataFrame(rows)
+    table.attrs.update(chance=0.5, seconds=time.perf_counter() - start, window=window,
+                       units=units, steps=steps)
+    return table
+
+
+def order_summary(table: pd.DataFrame) -> pd.DataFrame:
+    """``order_experiment``'s accuracies per model and order over the seeds: mean, min, max."""
+    summary = (table.groupby(["model", "inputs"], sort=False)["accuracy"]
+               .agg(["mean", "min", "max"]).reset_index())
+    summary.attrs.update(table.attrs, seeds=int(table["seed"].nunique()))
+    return summary
+
+
+def _member_init(kind: str, shape: tuple[int, ...], seeds: Sequence[int]) -> np.ndarray:
+    """Initial weights of a group of networks: two per seed (time order, shuffled), the pair
+    drawn from the same seed, so that both start as the same network."""
+    import keras
+
+    make = {"glorot": keras.initializers.GlorotUniform,
+            "orthogonal": keras.initializers.Orthogonal}[kind]
+    return np.stack([np.asarray(make(seed=1000 * seed + 1)(shape), dtype="float32")
+                     for seed in seeds for _ in range(2)])
+
+
+def _group_layers():
+    """The two batched layers of ``order_experiment`` (Keras is imported only when it trains)."""
+    import keras
+    import tensorflow as tf
+
+    class GroupDense(keras.layers.Layer):
+        """One Dense per group: [B, G, inputs] -> [B, G, outputs]. With ``perms``, group g's
+        initial kernel rows are permuted as its inputs were (the same network, reordered)."""
+
+        def __init__(self, outputs, seeds, perms=None, activation=None, **kwargs):
+            super().__init__(**kwargs)
+            self.outputs, self.seeds, self.perms = outputs, list(seeds), perms
+            self.activation = keras.activations.get(activation)
+
+        def build(self, input_shape):
+            kernel = _member_init("glorot", (input_shape[-1], self.outputs), self.seeds)
+            if self.perms is not None:
+                kernel = np.stack([k[p] for k, p in zip(kernel, self.perms)])
+            self.kernel = self.add_weight(name="kernel", shape=kernel.shape,
+                                          initializer=keras.initializers.Constant(kernel))
+            self.bias = self.add_weight(name="bias", shape=(len(kernel), self.outputs),
+                                        initializer="zeros")
+
+        def call(self, x):
+            return self.activation(tf.einsum("bgi,gio->bgo", x, self.kernel) + self.bias)
+
+    class GroupLSTM(keras.layers.Layer):
+        """One LSTM per group, each reading its own series of one value per step: [B, G, T]
+        -> last hidden state [B, G, units]. Keras' LSTM equations, gate order (i, f, c, o) and
+        initial weights (Glorot kernel, orthogonal recurrent kernel, forget bias 1)."""
+
+        def __init__(self, units, seeds, **kwargs):
+            super().__init__(**kwargs)
+            self.units, self.seeds = units, list(seeds)
+
+        def build(self, input_shape):
+            u = self.units
+            kernel = _member_init("glorot", (1, 4 * u), self.seeds)[:, 0]        # [G, 4u]
+            rec = _member_init("orthogonal", (u, 4 * u), self.seeds)            # [G, u, 4u]
+            bias = np.zeros((len(kernel), 4 * u), dtype="float32")
+            bias[:, u:2 * u] = 1.0
+            self.kernel = self.add_weight(name="kernel", shape=kernel.shape,
+                                          initializer=keras.initializers.Constant(kernel))
+            self.recurrent_kernel = self.add_weight(
+                name="recurrent_kernel", shape=rec.shape,
+                initializer=keras.initializers.Constant(rec))
+            self.bias = self.add_weight(name="bias", shape=bias.shape,
+                                        initializer=keras.initializers.Constant(bias))
+
+        def call(self, x):
+            u = self.units
+            batch = tf.shape(x)[0]
+            z = (tf.transpose(x, (2, 1, 0))[..., None] * self.kernel[None, :, None, :]
+                 + self.bias[None, :, None, :])                           # [T, G, B, 4u]
+            recurrent = self.recurrent_kernel
+
+            def step(state, z_input):
+                h, c = state
+                i, f, g, o = tf.split(z_input + tf.matmul(h, recurrent), 4, axis=-1)
+                c = tf.sigmoid(f) * c + tf.sigmoid(i) * tf.tanh(g)
+                return tf.sigmoid(o) * tf.tanh(c), c
+
+            zeros = tf.zeros((len(self.seeds) * 2, batch, u), dtype=z.dtype)
+            hs, _ = tf.scan(step, z, initializer=(zeros, zeros))           # [T, G, B, u]
+            return tf.transpose(hs[-1], (1, 0, 2))                         # [B, G, u]
+
+    return GroupDense, GroupLSTM
+
+
+def _GroupDense(*args, **kwargs):
+    return _group_layers()[0](*args, **kwargs)
+
+
+def _GroupLSTM(*args, **kwargs):
+    return _group_layers()[1](*args, **kwargs)
+
+
 # --- parallel input series: messy scaling --------------------------------------------------------
 
 

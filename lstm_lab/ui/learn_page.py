@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import math
 
-import plotly.express as px
 import streamlit as st
 
 from lstm_lab.errors import LabError
 from lstm_lab.experiments.config import ExperimentConfig
+from lstm_lab.experiments.explanations import transform_name
 from lstm_lab.experiments.training import ExperimentResult
 from lstm_lab.lessons import experiments as lessons
 from lstm_lab.lessons import tasks
@@ -40,9 +40,11 @@ def stateless_section() -> None:
     st.subheader("1 · Stateless: no memory beyond the window")
     c1, c2 = st.columns([2, 3])
     c1.markdown("**The echo task.** A stream of random symbols (4 kinds) goes by; at every step, "
-                "name the symbol seen *k* steps ago. The MLP sees a fixed window of the last few "
-                "symbols; anything older is gone. The LSTM reads the whole stream one symbol at a "
-                "time and can *carry* a symbol in its cell state for as long as it needs.")
+                "name the symbol seen *k* steps ago (*k* = 1: the one just before). The MLP sees "
+                "a fixed window of the latest symbols: a window of 5 holds the current one and "
+                "the 4 before it, so it can answer up to *k* = 4 and nothing older. The LSTM "
+                "reads the whole stream one symbol at a time and can *carry* a symbol in its "
+                "cell state for as long as it needs.")
     echo_window = c1.select_slider("MLP window", [3, 5, 8], 5, key=state.KEY_LEARN_ECHO_WINDOW,
                                    help="How many of the latest symbols the MLP sees at once.")
     c1.caption("Trains one LSTM and one MLP on 2,000 sequences of 25 symbols, k = 1 … 10 "
@@ -55,34 +57,32 @@ def stateless_section() -> None:
         c2.info(_PRESS)
         return
     c2.plotly_chart(lessons.echo_figure(echo), key="echo_chart")
-    c2.caption(f"MLP window {echo.attrs['window']}: it is perfect while the answer is inside "
-               "its window and at chance "
-               f"({echo.attrs['chance']:.0%}) beyond; the LSTM keeps recalling. "
-               f"Trained in {echo.attrs['seconds']:.1f} s.")
+    c2.caption(lessons.echo_caption(echo))
 
 
 def order_section() -> None:
     """2 · Shuffled windows: the same forecast for the MLP, another one for the LSTM."""
     st.subheader("2 · Blind to order")
     c1, c2 = st.columns([2, 3])
-    c1.markdown("The MLP sees the window all at once; nothing marks which value came first. "
-                "Shuffle the points of every window the same way and it learns *exactly* the same "
-                "forecast — it never used the order. The LSTM reads the window step by step, "
-                "carrying its state forward, so for it the order *is* information: shuffled, it "
-                "learns something else.")
-    c1.caption("Trains 4 small networks on the airline series (a few seconds).")
-    airline = cache.air_passengers()  # read here: the experiment runs in a worker thread
+    c1.markdown("**The task.** Each window of 16 steps holds small noise and 2 to 5 spikes, some "
+                "up, some down; the answer is whether the *latest* spike went up. Only the order "
+                "of the values tells which spike is the latest. The MLP sees the window all at "
+                "once, one input per step, and nothing marks which step came first. The LSTM "
+                "reads the steps in order and can simply overwrite its memory at every spike.")
+    c1.markdown("**The shuffle.** Reorder the steps of every window by one fixed permutation, in "
+                "training and in testing. The MLP learns *exactly* the same thing (its inputs "
+                "were never ordered for it); the LSTM loses the order it reads.")
+    c1.caption("Trains an MLP and an LSTM per order and seed, 3 seeds, on 2,000 windows "
+               "(a few seconds).")
     _run_live(c1, "Run the shuffle experiment", ":material/shuffle:",
-              "Training MLP and LSTM, ordered and shuffled…", state.KEY_LEARN_ORDER,
-              lambda stop: lessons.order_experiment(airline, should_stop=stop))
+              "Training MLPs and LSTMs, in time order and shuffled…", state.KEY_LEARN_ORDER,
+              lambda stop: tasks.order_experiment(should_stop=stop))
     table = state.result(state.KEY_LEARN_ORDER)
     if table is None:
         c2.info(_PRESS)
         return
-    fig = px.bar(table, x="model", y="test RMSE", color="inputs", barmode="group",
-                 title="Same data, inputs in time order vs shuffled", template="plotly_white",
-                 height=320, text_auto=".1f")
-    c2.plotly_chart(fig, key="order_chart")
+    c2.plotly_chart(lessons.order_figure(table), key="order_chart")
+    c2.caption(lessons.order_caption(table))
 
 
 @st.fragment
@@ -104,11 +104,14 @@ def _scaling_section() -> int:
     table = lessons.parameter_table(window, units)
     c1.markdown("With several input series, the MLP's input is *window × series* wide; its "
                 "weights grow with both. The LSTM takes one vector of *series* values per step: "
-                "its size does not depend on the window at all.")
-    c2.plotly_chart(lessons.weights_figure(table, "parallel series",
-                                           "Trainable weights vs number of parallel series"),
-                    key="params_chart")
-    c2.table(table.set_index("parallel series"))
+                "its size does not depend on the window at all. It pays more up front (4 gates, "
+                "each reading the previous state), so for a few series it is the larger one.")
+    c2.plotly_chart(lessons.weights_figure(
+        table, "parallel series", f"Trainable weights vs number of parallel series (window "
+        f"{window}, {units} units)", crossing=lessons.weights_crossing(window, units)),
+        key="params_chart")
+    c2.caption(lessons.scaling_caption(window, units))
+    c2.table(table.set_index("parallel series").style.format("{:,}"))
     n_series = c1.select_slider("Input series", [2, 4, 8, 16], 8,
                                 key=state.KEY_LEARN_PARALLEL_SERIES,
                                 help="How many parallel input series predict the one target.")
@@ -190,10 +193,16 @@ def inside_the_lstm_section() -> None:
                 "Stacked layers (*Train & compare → LSTM layers*) let the lower layer track fast, "
                 "step-to-step patterns while the upper one, reading the lower layer's sequence, "
                 "models slower ones such as the seasonal cycle.")
-    latest = lessons.latest_lstm_run(state.runs())
+    runs = state.runs()
+    latest = lessons.latest_lstm_run(runs)
+    note = lessons.latest_run_note(runs)
+    if note:
+        st.info(note)
     small = _small_lstm()
+    latest_label = (f"your latest run on Train & compare ({lessons.run_description(latest)})"
+                    if latest is not None else "")
     choices = {label: run for label, run in (
-        ("your latest run on Train & compare", latest),
+        (latest_label, latest),
         ("the small LSTM trained here (8 units, airline passengers)", small)) if run is not None}
     if not choices:
         st.info("Train an LSTM on *Train & compare*, or press the button for a small one here.")
@@ -233,8 +242,10 @@ def _internals_view(run: ExperimentResult, source: str) -> None:
                        help="The LSTM reads the window of points just before it.")
     network = run.forecasters["lstm"].model_
     layers = internals.recurrent_layers(network)
+    position = {name: f"layer {i} of {len(layers)}" for i, name in enumerate(layers, 1)}
     layer = c2.selectbox("LSTM layer", layers,
                          index=layers.index(internals.default_layer(network)),
+                         format_func=position.get,
                          key=state.learn_layer_key(len(layers))) if len(layers) > 1 else None
     try:
         found = internals.internals_for_result(run, origin, layer=layer)
@@ -247,10 +258,14 @@ def _internals_view(run: ExperimentResult, source: str) -> None:
               else "Prediction", f"{prediction:,.1f}",
               None if math.isnan(actual) else f"{prediction - actual:+,.1f} vs actual "
               f"{actual:,.1f}", delta_color="off")
+    where = (f", LSTM {position.get(found['layer'], 'layer 1 of 1')}" if len(layers) > 1
+             else "")
+    transform = (f"the series after its transform ({transform_name(run.transform).lower()}), "
+                 "standardised" if run.transform and run.transform != "none"
+                 else "the series' values, standardised")
     st.caption(f"Showing {source}: window {run.network_config().window}, "
-               f"{found['h'].shape[1]} units, "
-               f"layer '{found['layer']}'. The inputs are the '{run.transform}'-transformed, "
-               "standardised values the network reads.")
+               f"{found['h'].shape[1]} units{where}. The inputs are what the network reads: "
+               f"{transform}.")
     st.plotly_chart(internals.internals_figure(found), key="internals_chart")
 
 

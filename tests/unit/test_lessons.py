@@ -2,19 +2,78 @@
 
 from __future__ import annotations
 
+import pandas as pd
 import pytest
 
-from lstm_lab.data.datasets import load_air_passengers
 from lstm_lab.lessons import experiments as lessons
 from tests.conftest import requires_tf
 
 
-def test_mlp_is_blind_to_the_order_of_its_inputs() -> None:
-    table = lessons.order_experiment(load_air_passengers(), epochs=5).set_index(["model", "inputs"])
-    rmse = table["test RMSE"]
-    assert len(rmse) == 4
-    assert rmse["MLP", "points shuffled"] == pytest.approx(rmse["MLP", "in time order"], rel=1e-4)
-    assert rmse["LSTM", "points shuffled"] != pytest.approx(rmse["LSTM", "in time order"], rel=1e-4)
+def _order_table() -> pd.DataFrame:
+    rows = []
+    for seed, (mlp, lstm_time, lstm_shuffled) in enumerate([(0.91, 1.0, 0.84), (0.93, 1.0, 0.9),
+                                                          (0.92, 0.998, 0.8)]):
+        rows += [{"model": "MLP", "inputs": "in time order", "seed": seed, "accuracy": mlp},
+                 {"model": "MLP", "inputs": "steps shuffled", "seed": seed, "accuracy": mlp},
+                 {"model": "LSTM", "inputs": "in time order", "seed": seed, "accuracy": lstm_time},
+                 {"model": "LSTM", "inputs": "steps shuffled", "seed": seed,
+                  "accuracy": lstm_shuffled}]
+    table = pd.DataFrame(rows)
+    table.attrs.update(chance=0.5, seconds=3.24, window=16)
+    return table
+
+
+def test_order_caption_states_the_result_in_numbers_with_the_seeds_spread() -> None:
+    caption = lessons.order_caption(_order_table())
+    assert caption == (
+        "Shuffled the window's steps: MLP 91–93% → 91–93% right (no change: it never knew which "
+        "step came first); LSTM 100% → 80–90% (15 points lower on average: it reads the steps "
+        "in order, and the order was the answer). Ranges: the lowest and highest of 3 seeds; "
+        "chance is 50%. Trained in 3.2 s.")
+
+
+def test_order_figure_bars_are_means_with_the_seeds_range() -> None:
+    fig = lessons.order_figure(_order_table())
+    ordered, shuffled = fig.data
+    assert ordered.name == "in time order" and list(ordered.x) == ["MLP", "LSTM"]
+    assert list(shuffled.y) == pytest.approx([0.92, (0.84 + 0.9 + 0.8) / 3])
+    assert list(shuffled.error_y.arrayminus) == pytest.approx([0.01, 0.8467 - 0.8], abs=1e-3)
+    assert "3 seeds" in fig.layout.title.text
+
+
+def test_echo_caption_explains_k_with_numbers() -> None:
+    table = pd.DataFrame({"k": [1, 1, 4, 4, 5, 5, 10, 10], "model": ["LSTM", "MLP"] * 4,
+                          "accuracy": [1.0, 1.0, 0.99, 1.0, 0.98, 0.27, 0.97, 0.24],
+                          "in MLP window": [True, True, True, True, False, False, False, False]})
+    table.attrs.update(chance=0.25, seconds=2.04, window=5)
+    assert lessons.echo_caption(table) == (
+        "The MLP (window 5) sees the symbols of k = 0 … 4 and recalls them 100% of the time; "
+        "for k ≥ 5 the symbol has left its window: 24–27%, chance is 25%; the LSTM recalls "
+        "97–100% for k = 1 … 10, carrying the symbol in its state. Trained in 2.0 s.")
+    fig = lessons.echo_figure(table)
+    assert fig.layout.xaxis.title.text.startswith("k = how many steps back the symbol")
+    assert [t.name for t in fig.data] == ["LSTM", "MLP (window 5)"]
+    texts = [a.text for a in fig.layout.annotations]
+    assert "the MLP's window of 5 holds k = 0 … 4" in texts and "chance (25%)" in texts
+
+
+def test_weights_crossing_is_where_the_mlp_overtakes_the_lstm() -> None:
+    crossing = lessons.weights_crossing(12, 32)
+    assert crossing == pytest.approx(131 / 8)
+    assert lessons.mlp_params(16, 12, 32) < lessons.lstm_params(16, 32)
+    assert lessons.mlp_params(17, 12, 32) > lessons.lstm_params(17, 32)
+    assert lessons.weights_crossing(4, 32) is None             # never: 4 x units per series each
+    caption = lessons.scaling_caption(12, 32)
+    assert ("stays larger up to 16 series; from 17 series on the MLP is larger, and at 64 "
+            "series it has 2.0× the LSTM's weights") in caption
+    assert "adds 384 weights to the MLP (window 12 × 32 units) and 128 to the LSTM" in caption
+    assert "stays the smaller network for any number of series" in lessons.scaling_caption(3, 32)
+    assert "would overtake it at 33 series" in lessons.scaling_caption(8, 32, largest=16)
+    table = lessons.parameter_table(12, 32)
+    fig = lessons.weights_figure(table, "parallel series", "t", crossing=crossing)
+    assert fig.layout.shapes[0].x0 == pytest.approx(crossing)
+    assert fig.layout.annotations[0].text == "MLP larger from 17 parallel series on"
+    assert table["parallel series"].max() == 64
 
 
 def test_parameter_table_grows_for_the_mlp_only_with_the_window() -> None:

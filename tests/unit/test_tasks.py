@@ -77,6 +77,76 @@ def test_echo_sweep_the_lstm_carries_what_the_mlp_window_drops() -> None:
     assert table.attrs["seconds"] < 30                         # ~2-3 s on 2 cores
 
 
+# --- order: the latest spike ------------------------------------------------------------------------
+
+
+def _latest_spike_by_hand(window: np.ndarray) -> int:
+    """Read the answer back from the values: the rightmost value beyond the noise."""
+    spikes = [v for v in window if abs(v) > 1.9]        # spikes are 2..3 high, the noise 0.3
+    return int(spikes[-1] > 0)
+
+
+def test_latest_spike_windows_and_answers_by_hand() -> None:
+    X, y = tasks.make_latest_spike(400, 12, seed=3, spikes=(2, 5))
+    assert X.shape == (400, 12) and X.dtype == np.float32 and y.shape == (400,)
+    counts = (np.abs(X) >= 2).sum(axis=1)
+    assert counts.min() >= 2 and counts.max() <= 5
+    assert [_latest_spike_by_hand(w) for w in X] == y.tolist()
+    assert 0.35 < y.mean() < 0.65                       # up and down about equally often
+    np.testing.assert_array_equal(tasks.make_latest_spike(400, 12, seed=3)[0], X)
+
+
+def test_latest_spike_the_order_decides_the_answer() -> None:
+    """The same values in another order give another answer for many windows: the target is a
+    function of the order, not of the set of values."""
+    X, y = tasks.make_latest_spike(500, 16, seed=0)
+    reversed_answers = np.array([_latest_spike_by_hand(w) for w in X[:, ::-1]])
+    changed = (reversed_answers != y).mean()
+    assert changed > 0.3                                # first and latest spike disagree
+    perm = np.random.default_rng(1).permutation(16)
+    shuffled_answers = np.array([_latest_spike_by_hand(w) for w in X[:, perm]])
+    assert (shuffled_answers != y).mean() > 0.2
+
+
+@pytest.mark.parametrize("spikes", [(0, 2), (3, 2), (1, 20)])
+def test_latest_spike_refuses_impossible_spike_counts(spikes) -> None:
+    with pytest.raises(ConfigError, match="Need 1 <= fewest spikes <= most spikes <= window"):
+        tasks.make_latest_spike(5, 8, spikes=spikes)
+
+
+@requires_tf
+def test_order_experiment_table_and_the_mlp_learns_the_same_either_way() -> None:
+    table = tasks.order_experiment(seeds=(0, 1), window=8, units=4, n_train=128, n_test=200,
+                                   steps=30)
+    assert list(table.columns) == ["model", "inputs", "seed", "accuracy"]
+    assert table["model"].tolist() == ["MLP"] * 4 + ["LSTM"] * 4
+    assert table["inputs"].tolist() == ["in time order", "steps shuffled"] * 4
+    assert table["seed"].tolist() == [0, 0, 1, 1] * 2
+    assert table["accuracy"].between(0, 1).all()
+    acc = table.set_index(["model", "seed", "inputs"])["accuracy"]
+    for seed in (0, 1):   # the shuffled MLP starts as the same network and sees the same batches
+        assert acc["MLP", seed, "steps shuffled"] == pytest.approx(
+            acc["MLP", seed, "in time order"], abs=0.011)
+    assert table.attrs["chance"] == 0.5 and table.attrs["window"] == 8
+
+
+def test_order_experiment_needs_a_seed() -> None:
+    with pytest.raises(ConfigError, match="at least one seed"):
+        tasks.order_experiment(seeds=())
+
+
+@requires_tf
+@pytest.mark.slow
+def test_order_the_lstm_reads_the_order_and_the_mlp_cannot_across_seeds() -> None:
+    table = tasks.order_experiment()    # the Learn page's settings: 3 seeds, window 16
+    acc = table.pivot_table(index="seed", columns=["model", "inputs"], values="accuracy")
+    lstm, mlp = acc["LSTM"], acc["MLP"]
+    assert (lstm["in time order"] > 0.97).all()                     # it reads the order
+    assert (lstm["in time order"] > mlp["in time order"] + 0.04).all()
+    assert (lstm["steps shuffled"] < lstm["in time order"] - 0.05).all()   # the shuffle hurts
+    assert ((mlp["steps shuffled"] - mlp["in time order"]).abs() < 0.011).all()   # no change
+
+
 # --- parallel series -------------------------------------------------------------------------------
 
 
@@ -194,7 +264,7 @@ def _echo_table() -> pd.DataFrame:
 
 def test_learn_figures_are_plotly_figures_with_both_models() -> None:
     fig = lessons.echo_figure(_echo_table())
-    assert isinstance(fig, go.Figure) and [t.name for t in fig.data] == ["LSTM", "MLP"]
+    assert isinstance(fig, go.Figure) and [t.name for t in fig.data] == ["LSTM", "MLP (window 5)"]
     varlen = pd.DataFrame({"length": [3, 12, 20], "trained on this length": [True, True, False],
                            "LSTM MAE": [0.01, 0.02, 0.04], "MLP MAE": [0.01, 0.02, np.nan],
                            "MLP can take it": [True, True, False],
@@ -218,21 +288,45 @@ def test_architecture_table_lists_the_family_with_weights() -> None:
     assert "cannot split this window" in lines[3]
 
 
+class _Run:
+    """A stand-in for an ExperimentResult: what the Learn page reads of one."""
+
+    def __init__(self, architecture: str = "lstm", layers: int = 1, model=None,
+                 models=("lstm", "naive"), fitted: bool = True) -> None:
+        from lstm_lab.experiments.config import ExperimentConfig
+
+        self.config = ExperimentConfig(architecture=architecture, layers=layers, members=1,
+                                       models=tuple(models))
+        self.models, self.series_name = list(models), "airline passengers"
+        self.forecasters = ({"lstm": type("F", (), {"model_": model})()}
+                            if fitted and "lstm" in models else {})
+
+    def label(self, key: str) -> str:
+        from lstm_lab.models.registry import model_label
+
+        return model_label(key, self.config)
+
+
 @requires_tf
-def test_latest_lstm_run_skips_runs_without_a_fitted_lstm() -> None:
+def test_latest_run_is_shown_only_when_it_is_an_lstm_and_says_why_not() -> None:
     from lstm_lab.models.architectures import build_gru
     from lstm_lab.models.networks import build_lstm
 
-    def run(**forecasters):
-        return type("R", (), {"forecasters": forecasters})()
-
-    def fitted(model):
-        return type("F", (), {"model_": model})()
-
-    with_lstm = run(lstm=fitted(build_lstm(4, 1, units=2)))
-    gru = run(lstm=fitted(build_gru(4, 1, units=2)))           # architecture=gru: no LSTM layer
-    mlp_only, read_back = run(mlp=fitted(None)), run()
-    assert lessons.latest_lstm_run({}) is None
-    runs = {"a": with_lstm, "b": gru, "c": mlp_only, "d": read_back}
-    assert lessons.latest_lstm_run(runs) is with_lstm
+    lstm = _Run(model=build_lstm(4, 1, units=2))
+    gru = _Run("gru", layers=2, model=build_gru(4, 1, units=2))
+    assert lessons.latest_lstm_run({}) is None and lessons.latest_run_note({}) is None
+    assert lessons.latest_lstm_run({"a": lstm}) is lstm
+    assert lessons.latest_run_note({"a": lstm}) is None
+    assert lessons.run_description(lstm) == "LSTM on airline passengers"
+    # the latest run is a GRU: no older LSTM in its place, and a sentence naming the GRU
+    assert lessons.latest_lstm_run({"a": lstm, "b": gru}) is None
+    note = lessons.latest_run_note({"a": lstm, "b": gru})
+    assert note.startswith("Your latest run (GRU ×2 on airline passengers) has no LSTM cell "
+                           "state or gates to show here: a GRU is not an LSTM;")
+    assert "LSTM ×" not in note
+    baselines = _Run(models=("naive", "seasonal_naive"))
+    note = lessons.latest_run_note({"a": lstm, "b": baselines})
+    assert "trained no recurrent network (only Naive" in note and "seasonal_naive" not in note
+    read_back = _Run(fitted=False)
+    assert "loaded without its trained network" in lessons.latest_run_note({"b": read_back})
     assert lessons.small_lstm_config().models == ("lstm",)
