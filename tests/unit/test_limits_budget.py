@@ -302,6 +302,6 @@ def test_the_test_size_named_fits_and_twice_it_does_not() -> None:
     fits = int(re.search(r"at most ([\d,]+) points", str(info.value)).group(1).replace(",", ""))
     assert 1_000 < fits < 99_000
     assert preflight(config.replace(test_size=float(fits)), series, limits) == \
-        (100_000 - fits, 1)
+        (100_000 - fits, 50)   # the season is found in the values
     with pytest.raises(ConfigError, match="forecasting"):
         preflight(config.replace(test_size=float(2 * fits)), series, limits)
