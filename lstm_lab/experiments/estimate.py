@@ -209,7 +209,7 @@ def queue_wait(running_left: list[float], ahead: list[float], workers: int) -> f
     ``running_left`` seconds left of the running jobs and ``workers`` at work."""
     workers = max(1, workers)
     free = sorted(max(0.0, s) for s in running_left)[:workers]
-    free += [0.0] * (workers - len(free))
+    free = sorted(free + [0.0] * (workers - len(free)))
     for seconds in ahead:
         free[0] += seconds
         free.sort()
