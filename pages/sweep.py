@@ -23,9 +23,10 @@ st.caption(f"Data: **{plain(series.name, None)}** — {len(series):,} points. Ev
            f"{', '.join(model_label(m, cfg) for m in cfg.models)}); tuning is off, so each run "
            "trains exactly its settings.")
 spec = history.grid_inputs(cfg)
+seeds = history.seeds_input(spec)
 plan = None
 try:
-    plan = sweep.plan_sweep(cfg, series, sweep.parse_grid(spec))
+    plan = sweep.plan_sweep(cfg, series, sweep.parse_grid(spec), seeds=seeds)
 except LabError as err:   # may quote a series name: shown as typed
     st.error(plain(err, None))
 if plan is not None:

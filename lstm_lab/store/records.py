@@ -21,6 +21,7 @@ from lstm_lab.errors import DataError
 from lstm_lab.experiments.config import NEURAL_MODELS, ExperimentConfig
 from lstm_lab.experiments.export import model_bytes
 from lstm_lab.experiments.training import MODEL_LABELS, ExperimentResult
+from lstm_lab.models.architectures import get_architecture
 from lstm_lab.models.base import to_plain
 from lstm_lab.models.registry import get_spec
 from lstm_lab.store.stored_network import StoredNetwork
@@ -72,10 +73,15 @@ class RunSummary:
         return format_when(self.created_at)
 
     def label(self) -> str:
-        """``#12 · Passengers · window 12 · 1×32 · seed 0``: short, for pickers and legends."""
+        """``#12 · Passengers · window 12 · GRU 2×32 · 200 epochs · seed 0``: short, for
+        pickers and legends (a run without networks stops after the window)."""
         c = self.config
-        return (f"#{self.id} · {self.series_name} · window {c.window} · "
-                f"{c.layers}×{c.units} · {c.epochs} epochs · seed {c.seed}")
+        text = f"#{self.id} · {self.series_name} · window {c.window:,}"
+        if "lstm" in c.models:
+            text += f" · {get_architecture(c.architecture).short} {c.layers}×{c.units:,}"
+        elif not any(m in NEURAL_MODELS for m in c.models):
+            return text
+        return text + f" · {c.epochs:,} epochs · seed {c.seed:,}"
 
     def best_model(self, metric: str = "rmse") -> str | None:
         scored = {m: v.get(metric) for m, v in self.metrics.items()

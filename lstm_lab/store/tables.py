@@ -18,6 +18,7 @@ from lstm_lab.experiments.export import defuse
 from lstm_lab.experiments.intervals import INTERVAL_METRICS
 from lstm_lab.experiments.metrics import METRICS
 from lstm_lab.experiments.training import MODEL_LABELS
+from lstm_lab.models.registry import model_label
 from lstm_lab.store.records import RunSummary
 
 TABLE_MODELS = ("lstm", "mlp", "naive", "seasonal_naive", "holt_winters", "sarima")
@@ -103,3 +104,39 @@ def runs_csv(summaries: Sequence[RunSummary], owner: str | None = None) -> str:
         writer.writerow(["" if v is None or (isinstance(v, float) and math.isnan(v))
                          else defuse(v) if isinstance(v, str) else v for v in row])
     return buffer.getvalue()
+
+
+def history_frame(summaries: Sequence[RunSummary], me: str | None = None) -> pd.DataFrame:
+    """The History page's table: ``runs_frame`` for people. An ``architecture`` column names
+    each run's recurrent network by its architecture and depth ("GRU ×2"; "—" without one), the
+    networks' RMSE columns by the architectures present ("RMSE LSTM / GRU"), ``best`` by the
+    run's own names, the data in words, scores to three significant digits."""
+    from lstm_lab.experiments.sweep import DATA_NAMES, models_label  # plotly: pages only
+
+    frame = runs_frame(summaries, me)
+    configs = [s.config for s in summaries]
+    frame.insert(frame.columns.get_loc("series") + 1, "architecture",
+                 [model_label("lstm", c) if "lstm" in c.models else "—" for c in configs])
+    frame["dataset"] = [DATA_NAMES.get(v, v) for v in frame["dataset"]]
+    frame["best"] = [model_label(b, s.config) if (b := s.best_model()) else ""
+                     for s in summaries]
+    renames = {}
+    for model in TABLE_MODELS:
+        column = f"{metric_title('rmse')} {MODEL_LABELS[model]}"
+        if column in frame:
+            frame[column] = [round_significant(v) for v in frame[column]]
+            used = [c for c in configs if model in c.models] or configs
+            renames[column] = f"{metric_title('rmse')} {models_label(model, used)}"
+    return frame.rename(columns=renames)
+
+
+def round_significant(value: Any, digits: int = 3) -> float:
+    """``value`` rounded to ``digits`` significant digits, its whole part kept (1,719.4 ->
+    1,719; 0.012345 -> 0.0123); NaN for no number."""
+    try:
+        value = float(value)
+    except (TypeError, ValueError):
+        return math.nan
+    if not math.isfinite(value) or value == 0:
+        return value
+    return round(value, max(0, digits - 1 - int(math.floor(math.log10(abs(value))))))

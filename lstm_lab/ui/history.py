@@ -14,6 +14,7 @@ any call that renders markdown.
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Sequence
 
 import pandas as pd
@@ -29,8 +30,15 @@ from lstm_lab.experiments.metrics import METRIC_HELP, METRICS
 from lstm_lab.experiments.training import MODEL_LABELS, ExperimentResult
 from lstm_lab.limits import env_var, get_limits
 from lstm_lab.models.registry import model_label
-from lstm_lab.store import RunStore, RunSummary, get_store, runs_frame
-from lstm_lab.store.tables import INTERVAL_NAME, interval_levels, interval_metrics, metric_title
+from lstm_lab.store import RunStore, RunSummary, get_store
+from lstm_lab.store.tables import (
+    INTERVAL_NAME,
+    history_frame,
+    interval_levels,
+    interval_metrics,
+    metric_title,
+    round_significant,
+)
 from lstm_lab.ui import live, state
 from lstm_lab.ui.owner import session_owner, set_session_owner
 from lstm_lab.ui.text import plain
@@ -137,16 +145,21 @@ def apply_filters(summaries: Sequence[RunSummary], filters: dict) -> list[RunSum
 
 
 def runs_table(summaries: Sequence[RunSummary], owner: str) -> None:
-    """The sortable table (click a column header to sort)."""
-    frame = runs_frame(summaries, owner)
-    config = {"id": st.column_config.NumberColumn("run", format="#%d", width="small"),
+    """The sortable table (click a column header to sort), as wide as the page: it scrolls
+    sideways inside itself, the run number pinned at the left."""
+    frame = history_frame(summaries, owner)
+    number = st.column_config.NumberColumn
+    config = {"id": number("run", format="#%d", width="small", pinned=True),
+              "when": st.column_config.TextColumn("when"),
+              "dataset": st.column_config.TextColumn("data"),
               "shared": st.column_config.CheckboxColumn("shared", width="small"),
               "mine": st.column_config.CheckboxColumn("mine", width="small"),
-              "time s": st.column_config.NumberColumn("time s", format="%.1f")}
+              "time s": number("time (s)", format="%.1f")}
     for column in frame.columns:
         if column.startswith("RMSE "):
-            config[column] = st.column_config.NumberColumn(column, format="%.3f")
-    st.dataframe(frame, hide_index=True, column_config=config, key="history.table")
+            config[column] = number(column, format="localized")
+    st.dataframe(frame, hide_index=True, column_config=config, key="history.table",
+                 width="stretch")
 
 
 def pick_runs(summaries: Sequence[RunSummary]) -> list[int]:
@@ -178,13 +191,15 @@ def comparison(results: dict[str, ExperimentResult]) -> None:
     """Settings that differ, overlaid forecasts and loss curves, a metrics bar chart (point
     metrics, and the coverage, width and Winkler score of the runs' prediction intervals), and
     the prediction intervals' scores side by side."""
-    st.markdown("**Settings that differ** (highlighted where a run differs from the first)")
+    different_data_warning(results)
+    st.markdown("**Settings that differ** (highlighted where a run differs from the first; "
+                "only settings that act on these runs are listed)")
     configs = {label: r.config for label, r in results.items()}
     diff = sweep.config_differences(configs)
     fingerprints = [r.data_fingerprint for r in results.values()]
     if len(set(fingerprints)) > 1:
-        diff.loc["data"] = [f"{r.series_name} ({r.data_fingerprint[:8]})"
-                            for r in results.values()]
+        diff.loc["Series"] = [f"{r.series_name} ({r.data_fingerprint[:8]})"
+                              for r in results.values()]
     if diff.empty:
         st.caption("None: every setting and the data are the same"
                    + (" — only the training (seed, library versions) can differ."
@@ -193,7 +208,8 @@ def comparison(results: dict[str, ExperimentResult]) -> None:
         first = diff.columns[0]
         st.dataframe(diff.style.apply(
             lambda row: ["" if col == first or row[col] == row[first]
-                         else "background-color: #fde68a" for col in row.index], axis=1))
+                         else "background-color: #fde68a" for col in row.index], axis=1),
+            width="stretch", key="history.diff")
     models = [m for m in MODEL_LABELS if any(m in r.metrics for r in results.values())]
     networks = [m for m in ("lstm", "mlp") if m in models]
     configs = [r.config for r in results.values()]
@@ -218,6 +234,25 @@ def comparison(results: dict[str, ExperimentResult]) -> None:
     with right:
         st.plotly_chart(metrics_figure(results, metric), key="history.metrics")
     interval_comparison(results)
+
+
+def different_data_warning(results: dict[str, ExperimentResult]) -> None:
+    """When the picked runs forecast different series, say which, and how the page shows them."""
+    groups: dict[str, list[str]] = {}
+    names: dict[str, str] = {}
+    for label, result in results.items():
+        groups.setdefault(result.data_fingerprint, []).append(label)
+        names.setdefault(result.data_fingerprint, result.series_name)
+    if len(groups) < 2:
+        return
+    named = "; ".join(f"{plain(names[f], 60)} ({', '.join(labels)})"
+                      for f, labels in groups.items())
+    same_name = len(set(names.values())) < len(names)
+    st.warning(f"These runs use different data: {named}"
+               + (" (same name, different values)" if same_name else "")
+               + ". Each series gets its own panel with its own axis below, and their errors "
+               "are in each series' own units: compare runs of the same series, not across.",
+               icon=":material/warning:")
 
 
 def metrics_figure(results: dict[str, ExperimentResult], metric: str):
@@ -263,9 +298,13 @@ def interval_comparison(results: dict[str, ExperimentResult]) -> None:
                "2 / (1 - level) times each miss; lower is better."
                + (f" No intervals in {', '.join(without)}." if without else ""))
     number = st.column_config.NumberColumn
-    st.dataframe(pd.DataFrame(rows), hide_index=True, key="history.intervals", column_config={
-        "coverage %": number("coverage %", format="%.1f"),
-        "width": number("width", format="%.3f"), "Winkler": number("Winkler", format="%.3f")})
+    frame = pd.DataFrame(rows)
+    for column in ("width", "Winkler"):
+        frame[column] = [round_significant(v) for v in frame[column]]
+    st.dataframe(frame, hide_index=True, key="history.intervals", width="stretch",
+                 column_config={"coverage %": number("coverage %", format="%.1f"),
+                                "width": number("width", format="localized"),
+                                "Winkler": number("Winkler", format="localized")})
 
 
 def run_actions(store: RunStore, selected: Sequence[RunSummary], owner: str) -> None:
@@ -352,51 +391,70 @@ def export_import(store: RunStore, ids: Sequence[int], owner: str) -> None:
 
 # --- sweeps --------------------------------------------------------------------------------------
 
-DEFAULT_AXES = {"window": "6, 12, 24", "layers": "1, 2, 3", "units": "16, 32, 64"}
+DEFAULT_AXES = {"window": "6, 12, 24", "layers": "1, 2"}
+DEFAULT_SEEDS = 2     # 3 x 2 settings x 2 seeds = 12 runs: well inside a sweep's 36
 
 
 def grid_inputs(cfg: ExperimentConfig) -> dict[str, str]:
     """Which settings to vary and their values, as ``{field: "v1, v2, ..."}``."""
     axes = st.multiselect("Settings to vary", sweep.SWEEP_FIELDS, default=list(DEFAULT_AXES),
-                          key="sweep.axes", max_selections=4,
-                          help="Every combination of the values is one run; every other setting "
-                               "is the current one from Train & compare.")
+                          key="sweep.axes", max_selections=4, format_func=sweep.setting_name,
+                          help="Every combination of the values is one setting; every other "
+                               "setting is the current one from Train & compare.")
     spec = {}
     cols = st.columns(max(1, len(axes)))
     for col, name in zip(cols, axes):
         default = DEFAULT_AXES.get(name, _fmt(getattr(cfg, name)))
-        spec[name] = col.text_input(name, default, key=f"sweep.values.{name}",
-                                    max_chars=MAX_GRID_CHARS,
+        spec[name] = col.text_input(sweep.setting_name(name), default,
+                                    key=f"sweep.values.{name}", max_chars=MAX_GRID_CHARS,
                                     help="Comma-separated values, e.g. " + default)
     return spec
 
 
+def seeds_input(spec: dict[str, str]) -> int:
+    """How many times each setting trains (seeds base, base + 1, ...), to show the seed noise."""
+    if "seed" in spec:
+        st.caption("The seed is one of the settings you vary, so its values are the repeats: "
+                   "each other setting trains once per seed.")
+        return 1
+    return int(st.number_input(
+        "Seeds per setting", 1, sweep.MAX_SEEDS, DEFAULT_SEEDS, key="sweep.seeds",
+        help="Each setting trains this many times from different seeds. Networks differ from "
+             "seed to seed: the spread between seeds shows which differences between settings "
+             "are real and which are noise (1: no way to tell)."))
+
+
 def sweep_preview(plan: sweep.SweepPlan) -> None:
     c1, c2, c3 = st.columns(3)
-    c1.metric("Runs in the grid", plan.size)
-    c2.metric("Will train", len(plan.runnable))
-    c3.metric("Skipped (budget or data)", len(plan.refused))
-    st.caption(f"Grid: {plan.summary()}. Budget per network: {plan.max_work:.1e} weight "
-               "updates.")
+    c1.metric("Runs in the grid", f"{plan.size:,}")
+    c2.metric("Will train", f"{len(plan.runnable):,}")
+    c3.metric("Skipped (budget or data)", f"{len(plan.refused):,}")
+    st.caption(f"Grid: {plan.summary()}. Budget per network: "
+               f"{sweep.fmt_value(plan.max_work)} weight updates.")
     if plan.refused:
         with st.expander(f"{len(plan.refused)} configuration(s) will be skipped",
                          icon=":material/block:"):
             frame = plan.frame()
-            st.dataframe(frame[frame["status"] != sweep.OK], hide_index=True)
+            frame = frame[frame["status"] != sweep.OK]
+            shown = frame.rename(columns={**{a: sweep.setting_name(a) for a in plan.grid},
+                                          "seed": "Seed", "status": "why skipped",
+                                          "work": "weight updates", "reason": "details"})
+            st.dataframe(shown, hide_index=True, width="stretch", column_config={
+                "weight updates": st.column_config.NumberColumn(format="localized")})
 
 
 def start_sweep(base: ExperimentConfig, series: Series, plan: sweep.SweepPlan,
                 owner: str) -> None:
     """Queue the sweep as one training job; each finished run is saved to the store."""
-    store, grid = get_store(), plan.grid
+    store, grid, seeds = get_store(), plan.grid, plan.seeds
     first = plan.runnable[0].config   # what the live panel and the queue's checks look at
-    kind = "sweep:" + json.dumps({k: [_fmt(v) for v in vals] for k, vals in grid.items()},
-                                 sort_keys=True)
+    kind = "sweep:" + json.dumps({**{k: [_fmt(v) for v in vals] for k, vals in grid.items()},
+                                  "(seeds)": seeds}, sort_keys=True)
 
     def task(job):
         return sweep.run_sweep(base, job.series, grid, on_stage=job.on_stage,
                                on_epoch=job.on_epoch, should_stop=job.stop_event.is_set,
-                               store=store, owner=owner)
+                               store=store, owner=owner, seeds=seeds)
 
     live.start_training(first, series, kind, task=task, label="Sweep")
     st.session_state[KEY_LAST_SWEEP] = state.run_key(first, series.fingerprint(), kind)
@@ -430,7 +488,8 @@ def pick_sweep(store: RunStore, owner: str,
 
 
 def sweep_results(store: RunStore, result: sweep.SweepResult, owner: str) -> None:
-    """Best config, heatmap, parallel coordinates and the table of runs."""
+    """Best setting (mean ± seed spread, and which others are within the noise), heatmap,
+    parallel coordinates, the table of settings and the table of runs."""
     if result.stopped_by_user:
         st.warning(f"The sweep was stopped: {len(result.done)} of {len(result.runs)} runs "
                    "finished (and are saved).")
@@ -442,34 +501,93 @@ def sweep_results(store: RunStore, result: sweep.SweepResult, owner: str) -> Non
     c1, c2, c3, c4 = st.columns(4)
     model = c1.selectbox("Model", models, index=models.index(networks[0]) if networks else 0,
                          format_func=result.label, key="sweep.model")
-    metric = c2.selectbox("Metric", METRICS, format_func=str.upper, key="sweep.metric")
-    axes = result.axes
-    x = c3.selectbox("Across", axes, index=0, key="sweep.x") if axes else None
+    metric = c2.selectbox("Metric", METRICS, format_func=sweep.metric_name, key="sweep.metric")
+    axes = result.settings
+    x = c3.selectbox("Across", axes, index=0, key="sweep.x",
+                     format_func=sweep.setting_name) if axes else None
     rest = [a for a in axes if a != x]
-    y = c4.selectbox("Down", rest, index=0, key="sweep.y") if rest else None
-    best = result.best(model, metric)
+    y = c4.selectbox("Down", rest, index=0, key="sweep.y",
+                     format_func=sweep.setting_name) if rest else None
+    name = sweep.metric_name(metric)
+    cells = result.cells(model, metric)
+    best = result.best_setting(model, metric)
     if best is not None:
+        values = {a: best[a] for a in axes}
+        config = next(r.config for r in result.done
+                      if all(r.values.get(a) == v for a, v in values.items()))
+        seeds = (f" (mean of {int(best['n'])} seeds)" if best["n"] > 1 else "")
+        near = int(cells["near_best"].iloc[1:].sum())
+        best_run = None if pd.isna(best["best_run"]) else int(best["best_run"])
         left, right = st.columns([3, 1], vertical_alignment="center")
-        left.success(f"**Best {model_label(model, best.config)} {metric.upper()}: "
-                     f"{best.metrics[model][metric]:.4g}** with "
-                     f"{sweep.describe_values(best.values)}"
-                     + (f" (run #{best.run_id})." if best.run_id else "."),
+        left.success(f"**Best {plain(model_label(model, config), None)} {name}: "
+                     f"{sweep.spread_text(best['mean'], best['sd'])}**{seeds} with "
+                     f"{plain(describe_setting(values), None)}"
+                     + (f"; its best seed is run #{best_run}." if best_run is not None
+                        else "."),
                      icon=":material/trophy:")
-        if best.run_id and right.button("Open the best in Train & compare",
-                                        icon=":material/open_in_new:", key="sweep.open_best"):
-            reopen(store, best.run_id, owner)
+        if best_run is not None and right.button(
+                "Open the best in Train & compare", icon=":material/open_in_new:",
+                key="sweep.open_best"):
+            reopen(store, best_run, owner)
+        st.caption(noise_caption(result, model, metric, near))
     if x is not None and y is not None:
         st.plotly_chart(sweep.heatmap_figure(result, x, y, model, metric), key="sweep.heatmap")
-    if axes:
+    if result.axes:
         st.plotly_chart(sweep.parallel_figure(result, model, metric), key="sweep.parallel")
+    if not cells.empty:
+        st.markdown("**Settings, best first**")
+        table = cells.rename(columns={a: sweep.setting_name(a) for a in axes})
+        table[f"{name} {result.label(model)}"] = [sweep.spread_text(m, sd) for m, sd
+                                                  in zip(cells["mean"], cells["sd"])]
+        table["≈ best"] = ["★ best" if i == 0 else "≈ best" if near else ""
+                           for i, near in enumerate(cells["near_best"])]
+        shown = [sweep.setting_name(a) for a in axes] + [f"{name} {result.label(model)}",
+                                                          "≈ best", "n"]
+        for a in axes:
+            table[sweep.setting_name(a)] = [sweep.fmt_value(v, a) for v in cells[a]]
+        st.dataframe(table[shown], hide_index=True, key="sweep.cells", width="stretch",
+                     column_config={"n": st.column_config.NumberColumn(
+                         "runs", help="Finished runs (seeds) of this setting")})
+    st.markdown("**Every run**")
     frame = result.frame()
-    shown = [*axes, "status", "run_id", *[f"{m}.{metric}" for m in models], "note"]
-    table = frame[shown].rename(columns={f"{m}.{metric}": f"{metric.upper()} {result.label(m)}"
-                                         for m in models})
-    formats = {c: st.column_config.NumberColumn(c, format="%.3f") for c in table.columns
-               if c.startswith(metric.upper() + " ")}
-    st.dataframe(table, hide_index=True, key="sweep.table", column_config={
-        "run_id": st.column_config.NumberColumn("run", format="#%d"), **formats})
+    columns = [c for c in dict.fromkeys([*result.axes, "seed", "status", "run_id"])
+               if c in frame]
+    shown = [*columns, *[f"{m}.{metric}" for m in models], "note"]
+    table = frame[shown].rename(columns={
+        **{f"{m}.{metric}": f"{name} {result.label(m)}" for m in models},
+        **{a: sweep.setting_name(a) for a in columns if a not in ("status", "run_id")}})
+    for a in result.axes:
+        if a != "seed":
+            table[sweep.setting_name(a)] = [sweep.fmt_value(v, a) for v in frame[a]]
+    for m in models:
+        table[f"{name} {result.label(m)}"] = [round_significant(v) for v in frame[f"{m}.{metric}"]]
+    number = st.column_config.NumberColumn
+    st.dataframe(table, hide_index=True, key="sweep.table", width="stretch", column_config={
+        "run_id": number("run", format="#%d", pinned=True),
+        **{f"{name} {result.label(m)}": number(format="localized") for m in models}})
+
+
+def describe_setting(values: dict) -> str:
+    """``window 12, recurrent layers 2``: a setting in words."""
+    return ", ".join(f"{sweep.setting_name(k).lower()} {sweep.fmt_value(v, k)}"
+                     for k, v in values.items())
+
+
+def noise_caption(result: sweep.SweepResult, model: str, metric: str, near: int) -> str:
+    """What the seed noise is and what it means for the ranking, in one or two sentences."""
+    name = sweep.metric_name(metric)
+    noise = result.noise(model, metric)
+    if result.repeats < 2 or not math.isfinite(noise):
+        return (f"Each setting trained once: the seed noise is unknown, so differences of a "
+                f"few percent in {name} may be chance. Train 2 or more seeds per setting to "
+                "see it.")
+    text = (f"Seed noise: {name} varies by about {sweep.people_number(noise)} (standard "
+            f"deviation) between seeds of the same setting. ")
+    if near > 0:
+        return text + (f"{near} other setting{'s are' if near > 1 else ' is'} within that "
+                       "noise of the best (≈ best): the sweep cannot tell "
+                       f"{'them' if near > 1 else 'it'} apart from the best.")
+    return text + "Every other setting is worse by more than the noise."
 
 
 def _fmt(value) -> str:

@@ -91,7 +91,7 @@ def test_comparing_two_runs_shows_differences_charts_and_actions(runs) -> None:
     assert not at.exception
     assert at.subheader[0].value == "Comparing 2 runs"
     diff = at.dataframe[1].value
-    assert diff.index.tolist() == ["window", "seed"]
+    assert diff.index.tolist() == ["Window"]     # the seed changes no naive forecast
     assert diff.columns.tolist() == [f"#{runs['mine0']}", f"#{runs['mine1']}"]
     assert len(at.get("plotly_chart")) == 2          # forecasts and metrics (naive: no loss)
     assert "has no loss curve" in at.info[0].value
@@ -287,7 +287,7 @@ def test_a_hostile_series_name_is_plain_text_in_the_table_and_the_picker(store) 
     assert not at.exception
     assert table(at)["series"].tolist() == [hostile]           # a dataframe cell: plain text
     picker = at.multiselect(key="history.selected")
-    assert picker.options == [f"#{run_id} · {hostile} · window 4 · 1×4 · 3 epochs · seed 0"]
+    assert picker.options == [f"#{run_id} · {hostile} · window 4"]     # no network to name
     markdown = [m.value for m in at.markdown] + [c.value for c in at.caption]
     assert not any("http://evil" in m for m in markdown)
 
@@ -342,7 +342,8 @@ def test_comparing_runs_offers_and_shows_their_prediction_intervals(store) -> No
     at = page()
     at.multiselect(key="history.selected").set_value(list(ids.values())).run()
     assert not at.exception
-    assert at.dataframe[1].value.loc["intervals"].tolist() == ["0.8,0.95", "0.9", "none"]
+    assert at.dataframe[1].value.loc["Prediction intervals"].tolist() == ["80%, 95%", "90%",
+                                                                           "none"]
     metric = at.selectbox(key="history.metric")
     assert metric.options == ["RMSE", "MAE", "MAPE", "MASE", "coverage 80%", "width 80%",
                               "Winkler 80%", "coverage 90%", "width 90%", "Winkler 90%",
@@ -364,3 +365,85 @@ def test_comparing_runs_offers_and_shows_their_prediction_intervals(store) -> No
     assert ninety["coverage %"].tolist() == pytest.approx(
         [results["ninety"].metrics[m]["coverage_90"] for m in NAIVE])
     assert f"No intervals in #{ids['none']}." in " ".join(texts(at.caption))
+
+
+# --- reading runs honestly (#17) -----------------------------------------------------------------
+
+def _on(series_name: str, scale: float = 1.0, **changes):
+    values = make_tiny_series().values * scale
+    cfg = ExperimentConfig(**{"window": 4, "test_size": 6, "models": NAIVE, **FAST, **changes})
+    return run_experiment(cfg, make_tiny_series(values, name=series_name))
+
+
+def test_runs_on_different_data_are_named_and_drawn_on_their_own_axes(store) -> None:
+    ids = [store.save_run(_on("passengers"), ME), store.save_run(_on("car sales", 40.0), ME)]
+    at = page()
+    at.multiselect(key="history.selected").set_value(ids).run()
+    assert not at.exception
+    [warning] = [w.value for w in at.warning if "different data" in w.value]
+    assert warning.startswith(f"These runs use different data: passengers (#{ids[0]}); "
+                              f"car sales (#{ids[1]}).")
+    assert "its own panel with its own axis" in warning
+    chart = next(json.loads(c.proto.spec) for c in at.get("plotly_chart")
+                 if "forecasts of the test part" in c.proto.spec)
+    assert chart["layout"]["yaxis"]["title"]["text"] == "passengers"
+    assert chart["layout"]["yaxis2"]["title"]["text"] == "car sales"
+    axes = {t["name"]: t.get("yaxis", "y") for t in chart["data"]}
+    assert axes == {"actual": "y", "actual (car sales)": "y2", f"#{ids[0]}": "y",
+                    f"#{ids[1]}": "y2"}
+    assert at.dataframe[1].value.loc["Series"].tolist() == [
+        f"passengers ({store.load_run(ids[0], ME).data_fingerprint[:8]})",
+        f"car sales ({store.load_run(ids[1], ME).data_fingerprint[:8]})"]
+
+
+def test_runs_on_the_same_data_share_one_panel_without_a_warning(runs) -> None:
+    at = page()
+    at.multiselect(key="history.selected").set_value([runs["mine0"], runs["mine1"]]).run()
+    assert not [w for w in at.warning if "different data" in w.value]
+    chart = next(json.loads(c.proto.spec) for c in at.get("plotly_chart")
+                 if "forecasts of the test part" in c.proto.spec)
+    assert "yaxis2" not in chart["layout"]
+
+
+def test_two_csv_runs_list_no_sine_or_network_settings_as_differences(store) -> None:
+    csv = {"dataset": "csv", "column": "value"}
+    ids = [store.save_run(_on("sales", csv_path="sales.csv", sine_period=40.0, **csv), ME),
+           store.save_run(_on("sales", csv_path="sales.csv", sine_period=12.0, seed=4,
+                              epochs=9, units=8, architecture="gru", **csv), ME)]
+    at = page()
+    at.multiselect(key="history.selected").set_value(ids).run()
+    assert not at.exception
+    assert not [d for d in at.dataframe if "Sine period" in d.value.index.tolist()]
+    assert ("None: every setting and the data are the same — only the training (seed, "
+            "library versions) can differ.") in texts(at.caption)
+
+
+def test_the_runs_table_pins_the_run_number_and_formats_numbers(runs) -> None:
+    """(That the tables fit the page is measured in the browser:
+    tests/e2e/test_sweep_history_browser.py.)"""
+    at = page()
+    at.multiselect(key="history.selected").set_value([runs["mine0"], runs["mine1"]]).run()
+    assert len(at.dataframe) == 3              # runs, differences, intervals
+    config = json.loads(at.dataframe[0].proto.columns)
+    assert config["RMSE Naive (last value)"]["type_config"]["format"] == "localized"
+    assert config["id"]["pinned"] is True      # the run number stays in view when it scrolls
+
+
+@requires_tf
+def test_the_runs_table_names_each_runs_architecture(store) -> None:
+    gru = ExperimentConfig(window=4, test_size=6, models=("lstm", "naive"), architecture="gru",
+                           layers=2, members=1, **FAST)
+    ids = [store.save_run(run_experiment(gru, make_tiny_series()), ME),
+           store.save_run(_naive(0), ME)]
+    at = page()
+    assert not at.exception
+    frame = table(at)
+    assert frame["architecture"].tolist() == ["—", "GRU ×2"]      # newest first
+    assert "RMSE GRU" in frame.columns and not [c for c in frame if "LSTM" in c]
+    assert frame["dataset"].tolist() == ["Airline passengers"] * 2
+    assert frame["best"].iloc[1] in ("GRU ×2", "Naive (last value)")
+    rmse = frame["RMSE GRU"].iloc[1]
+    assert rmse == float(f"{rmse:.3g}")                            # three significant digits
+    picker = at.multiselect(key="history.selected")
+    assert picker.options == [f"#{ids[1]} · tiny · window 4",
+                              f"#{ids[0]} · tiny · window 4 · GRU 2×4 · 3 epochs · seed 0"]
