@@ -180,7 +180,12 @@ def transform_help() -> str:
     """The detail the short tooltips leave out: the field's own help, every transform on its
     line by name (the ES hybrid's included, as ``windows.TRANSFORM_HELP`` words them), and
     tuning."""
-    return ("**Transform.** " + field_help("transform") + "\n\n"
+    return ("**Transform.** How the values are changed before scaling (undone before the "
+            "metrics). Auto picks the ES hybrid (of logs for positive data) for a direct "
+            "forecast of a seasonal "
+            "series with three seasons of training data; otherwise logs for positive data, then "
+            "a seasonal difference when the changes repeat each season, else a first "
+            "difference.\n\n"
             + "\n".join(f"- **{transform_name(k)}**: {v}" for k, v in TRANSFORM_HELP.items())
             + "\n\n**Tuning.** " + field_help("tuning"))
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import time
 
+from lstm_lab.experiments.metrics import fmt_number
 from tests.app.conftest import QUICK, make_app, texts, wait_for_training
 
 # the models' order on the page; their names are the run's (a network's says its transform and
@@ -29,7 +30,11 @@ def test_default_training_shows_metrics_for_all_models() -> None:
     labels = [m.label.replace(" ★", "") for m in at.metric]
     assert labels == [result.label(m) for m in MODEL_KEYS]
     assert labels[:4] == ["Naive (last value)", "Seasonal naive", "Holt-Winters", "SARIMA"]
-    assert all(math.isfinite(float(m.value)) for m in at.metric)
+    # every card names its metric, and the number is written for people ("RMSE 23.4")
+    assert all(m.value.startswith("RMSE ") and "e+" not in m.value for m in at.metric)
+    assert [m.value for m in at.metric] == [f"RMSE {fmt_number(result.metrics[k]['rmse'])}"
+                                            for k in MODEL_KEYS]
+    assert all(math.isfinite(result.metrics[k]["rmse"]) for k in MODEL_KEYS)
     assert sum("★" in m.label for m in at.metric) == 1
     assert "**Test metrics** (★ = lowest RMSE)" in texts(at.markdown)
     table = at.dataframe[0].value
@@ -48,7 +53,7 @@ def test_default_training_shows_metrics_for_all_models() -> None:
     # the transform auto chose, and why, in words: the ES hybrid for a direct forecast of a
     # seasonal series with at least 3 seasons of training data (one step too)
     assert result.transform == "log_es"
-    assert any(c.startswith("Target transform: **log_es**") and
+    assert any(c.startswith("Target transform: **ES hybrid of logs**") and
                "the series has a season of 12 and at least 3 seasons to learn it from, so it "
                "uses the ES hybrid" in c
                for c in texts(at.caption))

@@ -32,7 +32,10 @@ def test_backtest_view_runs_every_fold_and_summarises() -> None:
     short = model_label("lstm", at.session_state["lab.config"])     # "LSTM (3 seeds)"
     (lstm,) = [m for m in summary.index if m in (short, f"ES-{short}")]
     assert list(summary.index) == ["Seasonal naive", lstm]
-    assert len(per_fold) == 3 and per_fold.index[0].startswith("fold 1 (1958-01-01")
+    # each fold by its dates: the origin (its last training point) and its test block
+    assert list(per_fold.columns[:4]) == ["fold", "origin", "test from", "test to"]
+    assert per_fold.iloc[0, :4].tolist() == ["fold 1", "1957-12-01", "1958-01-01", "1958-12-01"]
+    assert len(per_fold) == 3
     # seasonal naive's fold RMSEs are textbook values (12-step, Dec 1957/58/59 seasons)
     assert [round(v, 3) for v in per_fold["Seasonal naive"]] == [17.012, 49.254, 50.708]
     # a 12-step forecast of monthly data is tuned: each fold says which variant it kept

@@ -204,8 +204,8 @@ def test_training_shows_results_and_chart(page: Page) -> None:
     picker.get_by_role("button", name=re.compile(r"^Remove ")).click()
     expect(fills).to_have_count(0)
     expect(legend).to_have_count(7)
-    main(page).get_by_test_id("stButtonGroup").get_by_role(
-        "button", name="Naive (last value)").click()
+    main(page).get_by_test_id("stButtonGroup").filter(has_text="Forecasts on the chart").get_by_role(
+        "button", name="Naive (last value)").click()       # the chart's pills, not the form's
     expect(legend).to_have_count(6)
     expect(metrics).to_have_count(6)                     # the results themselves are unchanged
     expect_no_exception(page)
