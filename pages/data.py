@@ -1,4 +1,5 @@
-"""Data: choose the series, shape the sine, or upload a CSV; preview the split and one window."""
+"""Data: choose the series, shape the sine, or upload a CSV; set the season and test size; preview
+the parsed rows, the split and one window."""
 
 import streamlit as st
 
@@ -24,4 +25,7 @@ if cfg != state.config():
 series = widgets.current_series(cfg)
 if series is None:
     st.stop()
+cfg = data_page.split_controls(cfg, series)
+if cfg != state.config():
+    state.set_config(cfg)
 data_page.series_preview(cfg, series)

@@ -1,5 +1,6 @@
 """The Data page's widgets: the series picker, the sine's shape, the CSV upload with its column
-pickers and cleaning options, and the preview of the split and one window.
+pickers and cleaning options, the season and test size, the parsed rows, and the preview of the
+split and one window.
 
 Each input function takes the config and returns it changed by the widgets; the page stores it.
 Widget bounds come from the config's ranges (``widgets.fitted``); widget keys live in ui/state.py.
@@ -8,20 +9,32 @@ Messages and notes quote file names and header cells: they are shown with ``text
 
 from __future__ import annotations
 
+import numpy as np
+import pandas as pd
 import streamlit as st
 
-from lstm_lab.data.csv_reader import BAD_VALUE_POLICIES, DUPLICATE_POLICIES, ROW_NUMBER
-from lstm_lab.data.series import Series
+from lstm_lab.data.csv_reader import (
+    BAD_VALUE_LABELS,
+    BAD_VALUE_POLICIES,
+    BAD_VALUES_LABEL,
+    CLEANING_OPTIONS,
+    DUPLICATE_LABELS,
+    DUPLICATE_POLICIES,
+    DUPLICATES_LABEL,
+    FILL_GAPS_LABEL,
+    ROW_NUMBER,
+    CsvLoad,
+)
+from lstm_lab.data.series import Series, freq_words
 from lstm_lab.errors import LabError
 from lstm_lab.experiments import plots
 from lstm_lab.experiments.config import ExperimentConfig, field_help
 from lstm_lab.limits import get_limits
-from lstm_lab.ui import cache, state, text, widgets
+from lstm_lab.ui import cache, controls, state, text, widgets
 from lstm_lab.ui.state import seed_widget
 
-_BAD_VALUE_LABELS = {"interpolate": "interpolate (warn)", "drop": "drop the rows",
-                     "error": "stop and show them"}
-_DUPLICATE_LABELS = {"error": "refuse", "mean": "average them", "last": "keep the last"}
+ROW_NUMBER_LABEL = "none: the row order is the time"
+PREVIEW_ROWS = 5      # first and last rows in the parsed rows' table
 
 
 def dataset_choice(cfg: ExperimentConfig) -> str:
@@ -125,7 +138,10 @@ def _column_pickers(cfg: ExperimentConfig, upload: dict, found) -> tuple:
                             key=seed_widget(state.KEY_DATA_DATE_COLUMN,
                                             initial_date if initial_date in date_choices
                                             else ROW_NUMBER),
-                            help=field_help("date_column"))
+                            format_func=lambda c: ROW_NUMBER_LABEL if c == ROW_NUMBER else c,
+                            help="The column holding the dates; it is detected when one looks "
+                                 f"like dates. Choose \"{ROW_NUMBER_LABEL}\" to ignore the "
+                                 "dates and count the rows instead.")
     try:   # names from the file: the config caps their length and refuses control characters
         cfg = cfg.replace(dataset="csv", csv_path=upload["name"], column=value_col or "",
                           date_column=date_col)
@@ -155,34 +171,64 @@ def _ask_for_value_column(cfg: ExperimentConfig, upload: dict, numeric: list[str
 
 def _cleaning_options() -> None:
     """What to do with unreadable cells, repeated times and gaps; kept in the session."""
-    with st.expander("Cleaning options"):
+    with st.expander(CLEANING_OPTIONS):
         options = state.csv_options()
         c1, c2, c3 = st.columns(3)
         bad_values = c1.radio(
-            "Unreadable or empty cells", BAD_VALUE_POLICIES,
+            BAD_VALUES_LABEL, BAD_VALUE_POLICIES,
             key=seed_widget(state.KEY_DATA_BAD_VALUES, options["bad_values"]),
-            format_func=_BAD_VALUE_LABELS.get,
+            format_func=BAD_VALUE_LABELS.get,
             help="Cells such as '?0.2' or blanks in the value column. The warning lists them.")
         duplicates = c2.radio(
-            "Repeated times", DUPLICATE_POLICIES,
+            DUPLICATES_LABEL, DUPLICATE_POLICIES,
             key=seed_widget(state.KEY_DATA_DUPLICATES, options["duplicates"]),
-            format_func=_DUPLICATE_LABELS.get, help="Several rows with the same date.")
-        fill_gaps = c3.toggle("Fill gaps by interpolation",
+            format_func=DUPLICATE_LABELS.get, help="Several rows with the same date.")
+        fill_gaps = c3.toggle(FILL_GAPS_LABEL,
                               key=seed_widget(state.KEY_DATA_FILL_GAPS, options["fill_gaps"]),
                               help="Missing dates in a regular series (e.g. a skipped day) are "
                                    "reported; on, they are filled by linear interpolation.")
         state.set_csv_options(bad_values=bad_values, duplicates=duplicates, fill_gaps=fill_gaps)
 
 
+def split_controls(cfg: ExperimentConfig, series: Series) -> ExperimentConfig:
+    """The season (auto, or an override) and the test size, with what they mean for this series.
+
+    A value the series cannot take is refused in a sentence and the config keeps its old value.
+    """
+    n = len(series)
+    c1, c2 = st.columns(2)
+    season = controls.season_input(cfg, series, c1, key=seed_widget(
+        state.data_widget_key("season"), int(cfg.season)))
+    test_size = controls.test_size_input(cfg, n, c2, key=seed_widget(
+        state.data_widget_key("test_size"), float(cfg.test_size)))
+    refusal = controls.test_size_problem(test_size, n)
+    if refusal:
+        st.error(refusal, icon=":material/error:")
+    else:
+        cfg = cfg.replace(test_size=test_size)
+    refusal = controls.season_problem(season, series, cfg)
+    if refusal:
+        st.error(refusal, icon=":material/error:")
+    else:
+        cfg = cfg.replace(season=season)
+    c1.caption(f"Season — {controls.season_caption(cfg.season, series)}")
+    c2.caption(f"Test part — {controls.test_size_words(cfg.test_size, n)}")
+    return cfg
+
+
 def series_preview(cfg: ExperimentConfig, series: Series) -> None:
-    """Points, frequency, season and split; the series with its test part; one window."""
+    """Points, frequency, season and split; the parsed rows; the series with its test part; one
+    window."""
     n_test = min(cfg.test_count(len(series)), len(series) - 2)
     c1, c2, c3, c4 = st.columns(4)
     c1.metric("Points", f"{len(series):,}")
-    c2.metric("Frequency", series.freq or "none (index)",
-              help="Detected from the dates; sets the season used by seasonal naive and MASE.")
-    c3.metric("Season", series.season)
+    c2.metric("Frequency", freq_words(series.freq, isinstance(series.index, pd.DatetimeIndex)),
+              help="Detected from the dates; it sets the season used by seasonal naive, MASE, "
+                   "Holt-Winters and SARIMA.")
+    c3.metric("Season", f"{cfg.season or series.season:,}" if (cfg.season or series.season) > 1
+              else "none", help=f"Season {controls.season_caption(cfg.season, series)}.")
     c4.metric("Train / test", f"{len(series) - n_test:,} / {n_test:,}")
+    rows_preview(cfg, series)
     st.plotly_chart(plots.series_figure(series, n_test), key="series_chart")
     window = min(cfg.window, max(1, len(series) // 3))
     horizon = min(cfg.horizon, max(1, len(series) - window))   # the example fits in the series
@@ -190,3 +236,47 @@ def series_preview(cfg: ExperimentConfig, series: Series) -> None:
     st.caption(f"With window {window} and horizon {horizon}, the networks learn from every such "
                "slice of the training part. Change them on **Train & compare**.")
     st.page_link("pages/train.py", label="Train on this series", icon=":material/arrow_forward:")
+
+
+def rows_preview(cfg: ExperimentConfig, series: Series) -> None:
+    """The first and last rows as parsed (a CSV's file line, time, value and repairs), the count
+    of rows and what was left out or filled."""
+    info = _upload_info(cfg)
+    with st.expander(f"Parsed rows: the first and last {PREVIEW_ROWS}", expanded=info is not None):
+        if info is not None:
+            table = info.preview(PREVIEW_ROWS)
+            st.caption(text.plain(_rows_summary(info), None))
+        else:
+            n = len(series)
+            keep = np.arange(n) if n <= 2 * PREVIEW_ROWS else \
+                np.r_[0:PREVIEW_ROWS, n - PREVIEW_ROWS:n]
+            table = pd.DataFrame({"Point": keep + 1, "Time": series.index[keep],
+                                  series.name: series.values[keep]})
+            st.caption(f"{n:,} points, nothing left out or filled.")
+        if isinstance(series.index, pd.DatetimeIndex):
+            table["Time"] = table["Time"].dt.strftime(
+                "%Y-%m-%d" if (series.index == series.index.normalize()).all()
+                else "%Y-%m-%d %H:%M:%S")
+        else:
+            table = table.rename(columns={"Time": "Time (step)"})
+        st.dataframe(table, hide_index=True, key="rows_preview")
+
+
+def _upload_info(cfg: ExperimentConfig) -> CsvLoad | None:
+    """The parsed upload the config names (cached), or None for a built-in series."""
+    upload = state.upload()
+    if cfg.dataset != "csv" or upload is None:
+        return None
+    try:
+        return cache.parse_upload(upload["data"], upload["name"], cfg.column or None,
+                                  cfg.date_column or None, **state.csv_options())
+    except LabError:
+        return None
+
+
+def _rows_summary(info: CsvLoad) -> str:
+    """"144 data rows read, 144 points; none left out, none filled." and the like."""
+    left, filled = info.n_left_out, info.n_filled
+    return (f"{info.n_rows_read:,} data rows read, {len(info.series):,} points; "
+            f"{f'{left:,} left out (dropped or merged)' if left else 'none left out'}, "
+            f"{f'{filled:,} filled by interpolation' if filled else 'none filled'}.")
