@@ -155,6 +155,45 @@ def echo_caption(table: pd.DataFrame) -> str:
     return (f"{text[0].upper()}{text[1:]}. Trained in {table.attrs['seconds']:.1f} s.")
 
 
+def variable_length_caption(table: pd.DataFrame) -> str:
+    """``tasks.variable_length_demo`` in numbers: the LSTM on seen and unseen lengths, the MLP
+    on the lengths it can take, guessing 0.5 for scale."""
+    seen = table[table["trained on this length"]]
+    unseen = table[~table["trained on this length"]]
+    too_long = table.loc[~table["MLP can take it"], "length"].tolist()
+    lo, hi = int(seen["length"].min()), int(seen["length"].max())
+    text = (f"Mean absolute error: the LSTM {seen['LSTM MAE'].mean():.3f} on the lengths it "
+            f"trained on ({lo}–{hi})")
+    if len(unseen):
+        text += (f" and {unseen['LSTM MAE'].mean():.3f} on lengths it never saw "
+                 f"({', '.join(str(n) for n in unseen['length'])})")
+    text += f"; the MLP {table['MLP MAE'].mean():.3f} on the lengths it can take"
+    if too_long:
+        text += (f", and it cannot read {', '.join(str(n) for n in too_long)} at all: it is "
+                 f"sized for {hi} inputs")
+    return (f"{text}. Always guessing 0.5 errs {table['guess 0.5 MAE'].mean():.3f}. The LSTM "
+            "gets less exact far outside its training lengths, but one network reads them all.")
+
+
+def output_length_caption(errors: pd.DataFrame, horizon: int) -> str:
+    """``tasks.output_length_demo`` in numbers: RMSE over the trained steps and beyond."""
+    trained = f"RMSE steps 1-{horizon} (trained)"
+    beyond = f"RMSE steps {horizon + 1}+ (never trained)"
+    enc = errors[errors["model"].str.startswith("encoder-decoder")]
+    mlp = errors[errors["model"].str.startswith("MLP")]
+    lengths = ", ".join(str(n) for n in enc["output steps"])
+    text = (f"The same encoder-decoder weights gave {lengths} steps. RMSE over the "
+            f"{horizon} steps it trained for: encoder-decoder "
+            f"{enc.loc[enc['output steps'] >= horizon, trained].mean():.3f}, MLP "
+            f"{mlp[trained].mean():.3f}")
+    far = enc[beyond].dropna()
+    if len(far):
+        text += (f"; past step {horizon} the decoder keeps going but drifts (RMSE "
+                 f"{far.mean():.3f}), where the MLP gives nothing: its output layer has exactly "
+                 f"{horizon} outputs")
+    return text + "."
+
+
 def order_figure(table: pd.DataFrame):
     """``tasks.order_experiment``: mean test accuracy per model, in time order and shuffled,
     with the seeds' lowest and highest as error bars and chance as a line."""

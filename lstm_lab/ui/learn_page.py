@@ -9,6 +9,7 @@ server's training queue as this session's one job and leaves its result in sessi
 from __future__ import annotations
 
 import math
+import os
 
 import streamlit as st
 
@@ -22,6 +23,20 @@ from lstm_lab.models import internals
 from lstm_lab.ui import cache, live, state, text
 
 _PRESS = "Press the button to run it live."
+# LSTM_LAB_LEARN_QUICK=1: every lesson trains a few steps on little data (its numbers mean
+# little); for the browser tests and for a demo on a machine far too busy to train
+_QUICK = {
+    "echo_experiment": dict(n_train=64, n_test=32, steps=5, units=4),
+    "order_experiment": dict(seeds=(0, 1), n_train=64, n_test=64, steps=5, units=4),
+    "parallel_experiment": dict(length=80, epochs=2),
+    "variable_length_demo": dict(n_train=64, n_test=16, steps=5, units=4),
+    "output_length_demo": dict(n_points=80, epochs=2, units=4),
+}
+
+
+def _sized(name: str) -> dict:
+    """The settings ``LSTM_LAB_LEARN_QUICK`` shrinks lesson ``name`` to, or none."""
+    return _QUICK[name] if os.environ.get("LSTM_LAB_LEARN_QUICK") == "1" else {}
 _SMALL_LSTM_SPINNER = "Training a small LSTM on the airline series…"
 
 
@@ -51,7 +66,8 @@ def stateless_section() -> None:
                "(a few seconds).")
     _run_live(c1, "Run the echo experiment", ":material/replay:",
               "Training an LSTM and an MLP on the echo task…", state.KEY_LEARN_ECHO,
-              lambda stop: tasks.echo_experiment(window=echo_window, should_stop=stop))
+              lambda stop: tasks.echo_experiment(**_sized("echo_experiment"), window=echo_window,
+                                                 should_stop=stop))
     echo = state.result(state.KEY_LEARN_ECHO)
     if echo is None:
         c2.info(_PRESS)
@@ -76,7 +92,8 @@ def order_section() -> None:
                "(a few seconds).")
     _run_live(c1, "Run the shuffle experiment", ":material/shuffle:",
               "Training MLPs and LSTMs, in time order and shuffled…", state.KEY_LEARN_ORDER,
-              lambda stop: tasks.order_experiment(should_stop=stop))
+              lambda stop: tasks.order_experiment(**_sized("order_experiment"),
+                                                  should_stop=stop))
     table = state.result(state.KEY_LEARN_ORDER)
     if table is None:
         c2.info(_PRESS)
@@ -121,17 +138,22 @@ def _scaling_section() -> int:
     _run_live(c1, "Train both on parallel series", ":material/stacked_line_chart:",
               f"Training an MLP and an LSTM on {n_series} input series…",
               state.KEY_LEARN_PARALLEL,
-              lambda stop: tasks.parallel_experiment(n_series=n_series, window=live_window,
+              lambda stop: tasks.parallel_experiment(**_sized("parallel_experiment"),
+                                                     n_series=n_series, window=live_window,
                                                      units=live_units, should_stop=stop))
     trained = state.result(state.KEY_LEARN_PARALLEL)
     if trained is not None:
         c2.dataframe(trained, hide_index=True, width="stretch",
                      column_config={"test RMSE": st.column_config.NumberColumn(format="%.3f")})
+        rows = trained.set_index("model")
         c2.caption(f"{trained.attrs['n_series']} series × window {trained.attrs['window']}: the "
-                   "MLP's first layer reads every value of every series at once; the LSTM reads "
-                   f"one row of {trained.attrs['n_series']} values per step. (The target's "
-                   f"spread is {trained.attrs['target_std']:.2f}: an RMSE well below it means "
-                   "the network learned.)")
+                   f"MLP's first layer reads all {rows.loc['MLP', 'first-layer input width']:,} "
+                   f"values at once with {rows.loc['MLP', 'weights (Keras)']:,} weights; the LSTM "
+                   f"reads one row of {trained.attrs['n_series']} values per step with "
+                   f"{rows.loc['LSTM', 'weights (Keras)']:,}. Test RMSE: MLP "
+                   f"{rows.loc['MLP', 'test RMSE']:.3f}, LSTM {rows.loc['LSTM', 'test RMSE']:.3f} "
+                   f"(the target's spread is {trained.attrs['target_std']:.2f}: an RMSE well "
+                   "below it means the network learned).")
     return units
 
 
@@ -151,13 +173,12 @@ def _input_size_section(units: int) -> None:
     c1.caption("Trains one LSTM and one MLP on 2,000 sequences (a few seconds).")
     _run_live(c1, "Run the variable-length demo", ":material/straighten:",
               "Training on sequences of different lengths…", state.KEY_LEARN_VARLEN,
-              lambda stop: tasks.variable_length_demo(should_stop=stop))
+              lambda stop: tasks.variable_length_demo(**_sized("variable_length_demo"),
+                                                      should_stop=stop))
     by_length = state.result(state.KEY_LEARN_VARLEN)
     if by_length is not None:
         c2.plotly_chart(lessons.variable_length_figure(by_length), key="varlen_chart")
-        c2.caption("The LSTM reads every length unpadded, even ones it never saw (it gets less "
-                   "exact far outside its training lengths); the MLP, sized for 12 inputs, has "
-                   "no way to read 16.")
+        c2.caption(lessons.variable_length_caption(by_length))
 
 
 def output_size_section() -> None:
@@ -172,14 +193,14 @@ def output_size_section() -> None:
     c1.caption("Trains an encoder-decoder and an MLP (a few seconds).")
     _run_live(c1, "Run the output-length demo", ":material/format_list_numbered:",
               "Training an encoder-decoder LSTM and an MLP…", state.KEY_LEARN_OUTLEN,
-              lambda stop: tasks.output_length_demo(should_stop=stop))
+              lambda stop: tasks.output_length_demo(**_sized("output_length_demo"),
+                                                    should_stop=stop))
     found = state.result(state.KEY_LEARN_OUTLEN)
     if found is not None:
         forecasts, errors = found
         c2.plotly_chart(lessons.output_length_figure(forecasts, horizon=12), key="outlen_chart")
         c2.dataframe(errors, hide_index=True, width="stretch")
-        c2.caption("Past the 12 steps it was trained on, the decoder keeps going but drifts: it "
-                   "can emit any length, and is accurate on the lengths it was trained for.")
+        c2.caption(lessons.output_length_caption(errors, horizon=12))
 
 
 def inside_the_lstm_section() -> None:

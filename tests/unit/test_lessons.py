@@ -115,3 +115,28 @@ def test_the_live_experiments_training_loop_stops_between_chunks() -> None:
     for a, b in zip(stopped, two_chunks):
         np.testing.assert_array_equal(a, b)
     assert not all(np.array_equal(a, c) for a, c in zip(stopped, all_steps))
+
+
+def test_variable_length_and_output_length_captions_state_numbers() -> None:
+    import numpy as np
+
+    varlen = pd.DataFrame({"length": [3, 12, 20], "trained on this length": [True, True, False],
+                           "LSTM MAE": [0.01, 0.03, 0.05], "MLP MAE": [0.02, 0.04, np.nan],
+                           "MLP can take it": [True, True, False],
+                           "guess 0.5 MAE": [0.1, 0.06, 0.05]})
+    assert lessons.variable_length_caption(varlen) == (
+        "Mean absolute error: the LSTM 0.020 on the lengths it trained on (3–12) and 0.050 on "
+        "lengths it never saw (20); the MLP 0.030 on the lengths it can take, and it cannot "
+        "read 20 at all: it is sized for 12 inputs. Always guessing 0.5 errs 0.070. The LSTM "
+        "gets less exact far outside its training lengths, but one network reads them all.")
+    errors = pd.DataFrame({
+        "model": ["encoder-decoder, 6 steps", "encoder-decoder, 12 steps",
+                  "encoder-decoder, 24 steps", "MLP, 12 steps"],
+        "output steps": [6, 12, 24, 12],
+        "RMSE steps 1-12 (trained)": [0.05, 0.1, 0.1, 0.08],
+        "RMSE steps 13+ (never trained)": [np.nan, np.nan, 0.4, np.nan]})
+    assert lessons.output_length_caption(errors, 12) == (
+        "The same encoder-decoder weights gave 6, 12, 24 steps. RMSE over the 12 steps it "
+        "trained for: encoder-decoder 0.100, MLP 0.080; past step 12 the decoder keeps going "
+        "but drifts (RMSE 0.400), where the MLP gives nothing: its output layer has exactly 12 "
+        "outputs.")
