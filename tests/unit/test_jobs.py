@@ -368,3 +368,34 @@ def test_one_browser_never_holds_two_workers_its_second_tab_waits() -> None:
         job.request_stop()
     for job in (second, classmate):
         _wait(job)
+
+
+def test_the_wait_counts_each_job_ahead_by_its_own_estimate(gated) -> None:
+    from lstm_lab.experiments.estimate import JobCost, RateBook
+
+    started, release = gated
+    runner = JobRunner(max_concurrent=1)
+    runner.rates = RateBook()
+    series = make_tiny_series()
+    short, long = JobCost("compare", fixed=10.0), JobCost("compare", fixed=100.0)
+    first = runner.submit(ExperimentConfig(seed=0), series, cost=short)
+    time.sleep(0.2)
+    assert first.status == RUNNING and first.expected_seconds == pytest.approx(10.0)
+    second = runner.submit(ExperimentConfig(seed=1), series, cost=long)
+    third = runner.submit(ExperimentConfig(seed=2), series, cost=short)
+    assert 9.0 < runner.estimated_wait(second) < 10.0       # what the running job has left
+    assert runner.estimated_wait(third) == pytest.approx(runner.estimated_wait(second) + 100.0,
+                                                         abs=0.5)
+    wait, ahead = runner.wait_for_new()
+    assert ahead == 2 and wait == pytest.approx(runner.estimated_wait(third) + 10.0, abs=0.5)
+    assert runner.time_left(second) == pytest.approx(100.0)
+    # a job without a cost of its own, and the default task: a comparison of its config
+    plain = runner.submit(ExperimentConfig(seed=3), series)
+    assert plain.cost is not None and plain.cost.kind == "compare" and plain.expected_seconds > 0
+    third.request_stop()                                   # leaves the queue: teaches nothing
+    release.set()
+    for job in (first, second, plain):
+        _wait(job)
+    # three finished jobs took a second or so each: this server's rate is now far faster
+    assert runner.rates.rate("compare") < runner.rates.default / 5
+    assert runner.rates.seconds(long) < 20.0
