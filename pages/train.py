@@ -27,7 +27,7 @@ if submitted is not None or state.take_autostart():
 with controls:   # right under the Train button: how long it takes, then how it is going
     job, _ = state.job()
     if job is None or job.finished:
-        live.estimate_caption(live.compare_cost(cfg, series))
+        live.estimate_caption(cfg=cfg, series=series)
     live.status_panel()
 
 with results:

@@ -50,8 +50,7 @@ def start_training(cfg: ExperimentConfig, series: Series, kind: str = "compare",
         task = lambda job: store.run_and_save(  # noqa: E731
             job.config, job.series, owner, job.on_epoch, job.stop_event.is_set)
     try:
-        job = submit(cfg, series, task, label,
-                     cost or (estimate.compare_cost(cfg, series) if kind == "compare" else None))
+        job = submit(cfg, series, task, label, cost or job_cost(kind, cfg, series))
     except LabError as err:  # the server is full, or this browser has its share of it
         state.set_failure(key, str(err))
         return
@@ -220,9 +219,45 @@ def _stop_button(column, job, where: str = "") -> None:
 
 # --- before and right after pressing a button ---------------------------------------------------
 
-def estimate_caption(cost: JobCost, where=None) -> str:
-    """Write, beside a button, how long its job should take on this server (``cost``) and the
-    queue ahead of it now; returns the sentence."""
+def estimate_caption(where=None, cfg: ExperimentConfig | None = None,
+                     series: Series | None = None, kind: str = "compare",
+                     cells: list[ExperimentConfig] | None = None) -> str:
+    """Write, beside a button (in ``where``, a column; default: the page), how long its job
+    should take on this server and the queue ahead of it now; returns the sentence.
+
+    ``kind`` is the job's as ``start_training`` gets it: "compare", "backtest:<folds>:<refit
+    0/1>", "future:<steps>", "sweep:..." (with ``cells``, the configs that will train), or
+    "lesson:<name>" for a Learn experiment (no config). A sweep with no cells to train
+    writes nothing."""
+    if kind.startswith("sweep"):
+        if not cells:
+            return ""
+        st.session_state[SWEEP_CELLS] = list(cells)   # for the job's own cost once pressed
+    return cost_caption(job_cost(kind, cfg, series, cells), where)
+
+
+SWEEP_CELLS = "lab.estimate.sweep_cells"   # the cells the sweep's estimate counted
+
+
+def job_cost(kind: str, cfg: ExperimentConfig | None = None, series: Series | None = None,
+             cells: list[ExperimentConfig] | None = None) -> JobCost:
+    """What a job of ``kind`` (see ``estimate_caption``) should cost."""
+    head, _, rest = kind.partition(":")
+    if head == "lesson" or cfg is None or series is None:
+        return estimate.lesson_cost(rest or kind)
+    if head == "backtest":
+        folds, _, refit = rest.partition(":")
+        return estimate.backtest_cost(cfg, series, int(folds or 3), refit != "0")
+    if head == "future":
+        return estimate.future_cost(cfg, series, int(rest or cfg.horizon))
+    if head == "sweep":
+        return estimate.sweep_cost(list(cells or st.session_state.get(SWEEP_CELLS) or [cfg]),
+                                   series)
+    return estimate.compare_cost(cfg, series)
+
+
+def cost_caption(cost: JobCost, where=None) -> str:
+    """Write how long a job of ``cost`` should take, with the queue ahead of it now."""
     runner = cache.job_runner()
     wait, ahead = runner.wait_for_new()
     text = estimate.sentence(runner.rates.seconds(cost), wait, ahead)

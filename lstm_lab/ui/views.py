@@ -51,6 +51,7 @@ def _backtest(cfg: ExperimentConfig, series: Series, running: bool) -> None:
             evaluation.run_backtest(job.config, job.series, folds, refit, job.on_epoch,
                                     job.stop_event.is_set, job.on_stage)))
         st.rerun()
+    live.estimate_caption(c3, cfg, series, kind)
     _show_stored(state.run_key(cfg, series.fingerprint(), kind), running, _draw_backtest,
                  "Press **Run backtest**: the settings on the left are used for every fold.")
 
@@ -133,6 +134,7 @@ def _future(cfg: ExperimentConfig, series: Series, running: bool) -> None:
             evaluation.forecast_future(job.config, job.series, steps, job.on_epoch,
                                        job.stop_event.is_set)))
         st.rerun()
+    live.estimate_caption(c2, cfg, series, kind)
     compared = state.get_run(state.run_key(cfg, series.fingerprint()))
     best = compared.best_model("rmse") if compared is not None and compared.metrics else None
     _show_stored(state.run_key(cfg, series.fingerprint(), kind), running,
