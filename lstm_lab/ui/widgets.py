@@ -33,7 +33,7 @@ from lstm_lab.experiments.sources import load_series
 from lstm_lab.experiments.training import ExperimentResult
 from lstm_lab.models.architectures import ARCHITECTURES, architecture_keras_code, ensemble_size
 from lstm_lab.models.registry import model_label
-from lstm_lab.ui import cache, state
+from lstm_lab.ui import cache, controls, state
 from lstm_lab.ui.text import code_span, plain
 
 DATASET_LABELS = {"air_passengers": "Airline passengers (monthly, 1949–1960)",
@@ -90,9 +90,8 @@ def config_form(cfg: ExperimentConfig, series: Series) -> ExperimentConfig | Non
                                  help=field_help("window"))
         horizon = c2.number_input("Horizon", *fitted("horizon", cfg.horizon, hi=n // 3),
                                   help=field_help("horizon"))
-        lo, hi, count = fitted("test_size", cfg.test_count(n), lo=1, hi=n - 4)
-        test_size = c1.number_input("Test size (points)", int(lo), int(hi), int(count),
-                                    help=field_help("test_size"))
+        test_size = controls.test_size_input(cfg, n, c1)     # points or a share
+        season = controls.season_input(cfg, series, c2)      # 0 = auto
         transform = c2.selectbox("Transform", TRANSFORMS, TRANSFORMS.index(cfg.transform),
                                  format_func=transform_name, help=TRANSFORM_TIP)
         c1, c2 = st.columns(2)
@@ -156,6 +155,7 @@ def config_form(cfg: ExperimentConfig, series: Series) -> ExperimentConfig | Non
         return None
     try:
         return cfg.replace(window=int(window), horizon=int(horizon), test_size=float(test_size),
+                           season=int(season),
                            transform=transform, strategy=strategy, tuning=tuning_choice,
                            architecture=architecture, layers=int(layers), units=int(units),
                            members=int(members), combine=combine,

@@ -35,7 +35,7 @@ def test_data_page_previews_air_passengers_with_split() -> None:
     at.switch_page("pages/data.py").run()
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Points"] == "144"
-    assert metrics["Frequency"] == "MS"
+    assert metrics["Frequency"] == "monthly (month start)"
     assert metrics["Season"] == "12"
     assert metrics["Train / test"] == "120 / 24"
 
@@ -75,10 +75,11 @@ def test_train_form_bounds_are_the_configs_ranges_narrowed_by_the_series() -> No
     at.switch_page("pages/train.py").run()
     assert not at.exception
     number = {n.label: n for n in at.number_input}
-    window, horizon, test_size = number["Window"], number["Horizon"], number["Test size (points)"]
+    window, horizon = number["Window"], number["Horizon"]
+    test_size = number["Test size (points, or a share below 1)"]
     assert (window.min, window.max, window.value) == (1, 141, 141)       # 144 points - 3
     assert (horizon.min, horizon.max, horizon.value) == (1, 48, 48)      # 144 // 3
-    assert (test_size.min, test_size.max, test_size.value) == (1, 140, 140)
+    assert (test_size.min, test_size.max, test_size.value) == (0.01, 140, 140)   # or a share
     seed = number["Seed"]
     assert (seed.min, seed.max, seed.value) == (*field_range("seed"), 2**31 - 1)
     for label, name in (("Recurrent layers", "layers"), ("Dropout", "dropout"),
