@@ -107,7 +107,10 @@ def _option(f: Field) -> dict:
 
 
 def _number(value: float) -> str:
-    return f"{value:g}" if isinstance(value, float) else str(value)
+    """A bound or default for people: 1,000,000 (not 1e+06), 0.003, 1e-06, 2,147,483,647."""
+    if isinstance(value, float) and not value.is_integer():
+        return f"{value:g}"
+    return f"{int(value):,}"
 
 
 def config_from_args(args: argparse.Namespace) -> ExperimentConfig:

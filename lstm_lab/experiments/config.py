@@ -52,7 +52,8 @@ class ExperimentConfig:
     """One experiment. Frozen (hashable); validated on construction.
 
     ``test_size`` is a count of points when >= 1 and a fraction of the series when below 1.
-    ``season`` 0 means "infer from the dates" (12 for monthly data, 1 when unknown).
+    ``season`` 0 means "detect it" (``Series.season``: 12 for monthly data; for a series without
+    dates, the period its values clearly repeat with; 1 when there is none).
     """
 
     # --- data -------------------------------------------------------------------------------
@@ -76,7 +77,8 @@ class ExperimentConfig:
                             "at once) or recursive (it predicts one step and is fed its own "
                             "predictions).")
     test_size: float = _num(24.0, 0.01, 1_000_000.0,
-                            "Held-out tail: a count of points (>= 1) or a fraction (< 1).")
+                            "Held-out tail the models are scored on: a number of points (e.g. "
+                            "24) or a share of the series below 1 (e.g. 0.2 for the last 20%).")
     transform: str = _choice("auto", TRANSFORMS,
                              "Target transform before scaling; undone before metrics. auto: for a "
                              "direct forecast of a seasonal series with 3 seasons of training "
@@ -85,7 +87,12 @@ class ExperimentConfig:
                              "learns the rest); otherwise log for positive data, then a seasonal "
                              "difference when the changes repeat each season, else a first "
                              "difference.")
-    season: int = _num(0, 0, 1000, "Season length for seasonal naive and MASE; 0 infers it.")
+    season: int = _num(0, 0, 1000, "Season length in points, for seasonal naive, MASE, "
+                                    "Holt-Winters, SARIMA and seasonal differences. 0 detects it: "
+                                    "from the dates (12 for monthly data, 7 for daily), or, "
+                                    "without dates, from a clearly repeating pattern in the "
+                                    "values. Set it to override, e.g. 365 for daily data with a "
+                                    "yearly cycle; the training part must hold it twice.")
     tuning: str = _choice("off", TUNING,
                           "auto: when a direct forecast's horizon covers a whole season, each "
                           "network is also "

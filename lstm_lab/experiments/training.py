@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 import sklearn
 
-from lstm_lab.data.series import Series
+from lstm_lab.data.series import Series, season_refusal
 from lstm_lab.data.windows import TargetTransform, direct, resolve_transform, window_count
 from lstm_lab.errors import ConfigError, DataError, TrainingError
 from lstm_lab.experiments import intervals as conformal
@@ -432,6 +432,8 @@ def preflight(config: ExperimentConfig, series: Series,
     n_train = training_size(config, n)
     n_test = n - n_train
     season = season_of(config, series)
+    if config.season and season_refusal(config.season, n_train):   # a set season, too long
+        raise ConfigError(season_refusal(config.season, n_train))
     check_season(config.models, season, inferred=not config.season, limits=limits)
     out_of_reach = beyond_test_cap(config.models, n_test, limits)
     if out_of_reach and set(config.models) <= set(out_of_reach):
