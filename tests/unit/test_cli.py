@@ -237,3 +237,32 @@ def test_training_leaves_stderr_empty() -> None:
     assert done.returncode == 0, done.stderr
     assert done.stderr == ""
     assert done.stdout.splitlines()[0] == "Passengers: 144 points, 120 train, 24 test, horizon 1"
+
+
+def test_season_and_a_test_share_are_options_and_a_too_long_season_is_one_sentence(
+        capsys) -> None:
+    args = build_parser().parse_args(["run", "--season", "365", "--test-size", "0.2"])
+    assert config_from_args(args) == ExperimentConfig(season=365, test_size=0.2)
+    with pytest.raises(SystemExit) as info:
+        main(["run", "--season", "100", *NAIVE])          # 144 points, 120 for training
+    assert info.value.code == 2
+    assert capsys.readouterr().err == (
+        "error: A season of 100 points cannot be seen in a training part of 120 points, which "
+        "must hold it at least twice: set a season of 60 or less, or 0 to detect it.\n")
+
+
+def test_a_set_season_and_a_share_reach_the_run(capsys) -> None:
+    code = main(["run", "--dataset", "damped_sine", "--season", "20", "--test-size", "0.1",
+                 "--json", *NAIVE])
+    assert code == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["config"]["season"] == 20 and result["config"]["test_size"] == 0.1
+    assert (result["n_points"], result["n_train"]) == (400, 360)     # the last 10% held out
+
+
+def test_help_bounds_read_as_numbers_for_people(capsys) -> None:
+    with pytest.raises(SystemExit):
+        main(["run", "--help"])
+    out = " ".join(capsys.readouterr().out.split())
+    assert "(0.01 to 1,000,000; default: 24)" in out and "e+" not in out
+    assert "0 detects it" in out and "e.g. 0.2 for the last 20%" in out
