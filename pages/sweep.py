@@ -37,6 +37,8 @@ if st.button("Run sweep", type="primary", icon=":material/grid_view:", key="swee
              disabled=running or plan is None or not plan.runnable):
     history.start_sweep(cfg, series, plan, owner)
     st.rerun()
+live.estimate_caption(cfg=cfg, series=series, kind="sweep",
+                      cells=[r.config for r in plan.runnable] if plan is not None else [])
 
 result = history.pick_sweep(store, owner, history.latest_sweep())
 if result is not None:

@@ -48,6 +48,7 @@ def _run_live(column, label: str, icon: str, spinner: str, key: str, experiment)
         live.run_in_queue(key, label, spinner, lambda job: experiment(job.stop_event.is_set))
     else:
         live.wait_in_queue(key, spinner)  # queued before a rerun cut the wait short
+    live.estimate_caption(column, kind=f"lesson:{label}")
 
 
 def stateless_section() -> None:

@@ -20,6 +20,11 @@ def _estimates(at) -> list[str]:
     return [c for c in texts(at.caption) if c.startswith("Roughly ")]
 
 
+def _number(at, label: str):
+    (found,) = [n for n in at.number_input if n.label == label]
+    return found
+
+
 def _expected(cfg: ExperimentConfig, series=None) -> str:
     series = series if series is not None else load_series(cfg)
     return estimate.about(estimate.RATES.seconds(estimate.compare_cost(cfg, series)), "Roughly")
@@ -95,3 +100,43 @@ def test_home_promises_the_estimated_time_of_the_default_run() -> None:
     (promise,) = [m for m in texts(at.markdown) if m.startswith("**Try it now:**")]
     assert f"It takes {words} on this server" in promise
     assert "a few seconds" not in promise
+
+
+def test_backtest_and_forecast_ahead_say_how_long_beside_their_buttons() -> None:
+    at = train_page({**QUICK, "test_size": "12"})
+    cfg = at.session_state["lab.config"]
+    series = load_series(cfg)
+    at.segmented_control(key="train.view").set_value("Backtest").run()
+    assert not at.exception
+    train, three = _estimates(at)                   # Train's, then Run backtest's
+    assert train.startswith(_expected(cfg, series))
+    assert ROUGHLY.match(three), three
+    cost = estimate.backtest_cost(cfg, series, 3, True)
+    assert three.startswith(estimate.about(estimate.RATES.seconds(cost), "Roughly"))
+    _number(at, "Folds").set_value(6).run()          # more folds, more time
+    six = _estimates(at)[1]
+    assert (estimate.RATES.seconds(estimate.backtest_cost(cfg, series, 6, True))
+            > estimate.RATES.seconds(cost))
+    assert six.startswith(estimate.about(
+        estimate.RATES.seconds(estimate.backtest_cost(cfg, series, 6, True)), "Roughly"))
+    at.segmented_control(key="train.view").set_value("Forecast ahead").run()
+    assert not at.exception
+    ahead = _estimates(at)[1]
+    steps = int(_number(at, "Steps ahead").value)
+    assert ahead.startswith(estimate.about(
+        estimate.RATES.seconds(estimate.future_cost(cfg, series, steps)), "Roughly"))
+
+
+def test_learn_experiments_and_the_sweep_say_how_long_beside_their_buttons() -> None:
+    at = make_app()
+    at.run()
+    at.switch_page("pages/learn.py").run()
+    assert not at.exception
+    lines = _estimates(at)
+    experiments = [b.label for b in at.button if b.label.startswith(("Run ", "Train both"))]
+    assert len(lines) == len(experiments) >= 3
+    assert all(ROUGHLY.match(line) for line in lines), lines
+    at.switch_page("pages/sweep.py").run()
+    assert not at.exception
+    (line,) = _estimates(at)
+    assert ROUGHLY.match(line), line
