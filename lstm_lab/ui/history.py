@@ -519,7 +519,7 @@ def sweep_results(store: RunStore, result: sweep.SweepResult, owner: str) -> Non
         near = int(cells["near_best"].iloc[1:].sum())
         best_run = None if pd.isna(best["best_run"]) else int(best["best_run"])
         left, right = st.columns([3, 1], vertical_alignment="center")
-        left.success(f"**Best {plain(model_label(model, config), None)} {name}: "
+        left.success(f"**Best {model_label(model, config)} {name}: "
                      f"{sweep.spread_text(best['mean'], best['sd'])}**{seeds} with "
                      f"{plain(describe_setting(values), None)}"
                      + (f"; its best seed is run #{best_run}." if best_run is not None

@@ -8,6 +8,7 @@ naive models (no TensorFlow) unless marked.
 
 from __future__ import annotations
 
+import json
 import time
 from pathlib import Path
 
@@ -61,10 +62,13 @@ def run_sweep(at: AppTest) -> AppTest:
 def test_the_default_grid_is_previewed_before_anything_trains(store) -> None:
     at = page()
     assert not at.exception
-    assert [t.label for t in at.text_input] == ["window", "layers", "units"]
-    assert metrics(at) == {"Runs in the grid": "27", "Will train": "27",
+    assert [t.label for t in at.text_input] == ["Window", "Recurrent layers"]
+    assert at.number_input(key="sweep.seeds").value == 2
+    assert metrics(at) == {"Runs in the grid": "12", "Will train": "12",
                            "Skipped (budget or data)": "0"}
-    assert "3 × 3 × 3 = 27 runs" in " ".join(texts(at.caption))
+    caption = " ".join(texts(at.caption))
+    assert "Grid: 3 × 2 = 6 settings × 2 seeds = 12 runs. " in caption
+    assert "Budget per network: 100,000,000,000 weight updates." in caption
     assert not at.button(key="sweep.run").disabled
     assert store.list_runs(ME) == []
 
@@ -74,10 +78,12 @@ def test_configs_over_the_budget_are_flagged_in_the_preview(store, monkeypatch) 
     at = page(ExperimentConfig(epochs=20, models=("lstm",)))
     shown = metrics(at)
     assert int(shown["Skipped (budget or data)"]) > 0
-    assert int(shown["Will train"]) + int(shown["Skipped (budget or data)"]) == 27
+    assert int(shown["Will train"]) + int(shown["Skipped (budget or data)"]) == 12
     assert at.expander[0].label.endswith("configuration(s) will be skipped")
     skipped = at.dataframe[0].value
-    assert set(skipped["status"]) == {"over budget"}
+    assert skipped.columns.tolist() == ["Window", "Recurrent layers", "Seed", "why skipped",
+                                        "weight updates", "details"]
+    assert set(skipped["why skipped"]) == {"over budget"}
 
 
 def test_bad_values_are_one_error_and_nothing_can_start(store) -> None:
@@ -91,13 +97,18 @@ def test_bad_values_are_one_error_and_nothing_can_start(store) -> None:
 def test_a_grid_over_the_cap_is_refused(store, monkeypatch) -> None:
     monkeypatch.setenv("LSTM_LAB_MAX_SWEEP_RUNS", "10")
     at = page()
-    assert (plain("27 runs; at most 10 are allowed (LSTM_LAB_MAX_SWEEP_RUNS)", None)
-            in at.error[0].value)
+    assert at.error[0].value == plain(
+        "This sweep has 6 settings × 2 seeds = 12 runs; at most 10 are allowed "
+        "(LSTM_LAB_MAX_SWEEP_RUNS). Try fewer values per setting or fewer seeds per setting.",
+        None)
     assert at.button(key="sweep.run").disabled
+    at.number_input(key="sweep.seeds").set_value(1).run()       # 6 runs fit
+    assert not at.error and not at.button(key="sweep.run").disabled
 
 
 def test_a_sweep_trains_saves_and_shows_the_best_config(store) -> None:
     at = set_grid(page(), {"window": "6, 12", "horizon": "1, 3"})
+    at.number_input(key="sweep.seeds").set_value(1).run()
     assert metrics(at)["Runs in the grid"] == "4"
     run_sweep(at)
     assert not at.exception
@@ -105,12 +116,13 @@ def test_a_sweep_trains_saves_and_shows_the_best_config(store) -> None:
     assert len(saved) == 4 and len({s.sweep for s in saved}) == 1
     assert len(at.get("plotly_chart")) == 2             # heatmap and parallel coordinates
     assert at.success[0].value.startswith("**Best Naive (last value) RMSE: ")
+    assert "Each setting trained once: the seed noise is unknown" in " ".join(texts(at.caption))
     results = at.dataframe[-1].value
     assert len(results) == 4 and set(results["status"]) == {"done"}
     at.selectbox(key="sweep.model").set_value("seasonal_naive").run()
     # ties (seasonal naive ignores the window) go to the first run in grid order
     best = min(sorted(saved, key=lambda s: s.id), key=lambda s: s.metrics["seasonal_naive"]["rmse"])
-    assert f"(run #{best.id})" in at.success[0].value
+    assert f"its best seed is run #{best.id}." in at.success[0].value
     at.button(key="sweep.open_best").click().run()
     assert not at.exception
     cfg = at.session_state["lab.config"]
@@ -134,6 +146,7 @@ def test_an_lstm_sweep_reports_its_stages(store) -> None:
     cfg = ExperimentConfig(epochs=2, units=4, mlp_units=4, patience=0, validation_fraction=0.0,
                            models=("lstm", "naive"))
     at = set_grid(page(cfg), {"units": "2, 4"})
+    at.number_input(key="sweep.seeds").set_value(1).run()
     at.button(key="sweep.run").click().run()
     job = at.session_state["lab.job"]
     assert job.stages_total in (1, 2)                   # 2 once the first run has started
@@ -217,7 +230,7 @@ def test_grid_inputs_are_bounded_and_too_many_values_are_refused(store) -> None:
     """Pasting "1," thousands of times once held the server for a minute per rerun: each input
     takes at most 200 characters, and more values than a sweep may run are refused at once."""
     at = page()
-    assert [t.max_chars for t in at.text_input] == [200, 200, 200]
+    assert [t.max_chars for t in at.text_input] == [200, 200]
     at.text_input(key="sweep.values.window").input("1," * 100).run()
     assert not at.exception
     assert at.error[0].value == plain("`window` has 100 values, but a sweep has at most 36 runs "
@@ -229,7 +242,8 @@ def test_grid_inputs_are_bounded_and_too_many_values_are_refused(store) -> None:
 def test_a_gru_sweep_calls_its_network_gru(store) -> None:
     cfg = ExperimentConfig(epochs=2, units=4, mlp_units=4, patience=0, validation_fraction=0.0,
                            architecture="gru", models=("lstm", "naive"), members=1)
-    at = set_grid(page(cfg), {"layers": "1, 2"})
+    at = set_grid(page(cfg), {"layers": "1, 2", "units": "2, 4"})
+    at.number_input(key="sweep.seeds").set_value(1).run()
     at.button(key="sweep.run").click().run()
     job = at.session_state["lab.job"]
     deadline = time.monotonic() + 180      # no reruns meanwhile (see the LSTM sweep's test)
@@ -242,3 +256,57 @@ def test_a_gru_sweep_calls_its_network_gru(store) -> None:
     assert at.success[0].value.startswith(("**Best GRU RMSE: ", "**Best GRU ×2 RMSE: "))
     assert "RMSE GRU" in at.dataframe[-1].value.columns
     assert not [s for s in texts(at.success) if "LSTM" in s]
+    charts = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+    assert charts[0]["layout"]["title"]["text"].startswith(
+        "GRU test RMSE by Recurrent layers and Units per layer")
+    assert not [c for c in charts if "LSTM" in json.dumps(c)]
+    assert not [d for d in at.dataframe if [c for c in d.value.columns if "LSTM" in c]]
+
+
+def test_the_sweep_shows_the_seed_noise_and_what_is_within_it(store, monkeypatch) -> None:
+    """Two seeds per setting: the best is written mean ± spread, a setting within the seed
+    noise of the best is marked ≈ best, and the heatmap's colours are one hue."""
+    from lstm_lab.experiments import sweep
+
+    real = sweep.run_experiment
+    scores = {(6, 1): (1707, 1731), (12, 1): (1730, 1754), (6, 3): (1797, 1821),
+              (12, 3): (1780, 1804)}
+
+    def with_seed_noise(config, series, on_epoch=None, should_stop=None):
+        result = real(config, series)
+        result.metrics["naive"]["rmse"] = float(scores[config.window, config.horizon][config.seed])
+        return result
+
+    monkeypatch.setattr(sweep, "run_experiment", with_seed_noise)
+    at = set_grid(page(), {"window": "6, 12", "horizon": "1, 3"})
+    assert metrics(at)["Runs in the grid"] == "8"
+    run_sweep(at)
+    assert not at.exception
+    best = min((s for s in store.list_runs(ME) if s.config.window == 6 and s.config.horizon == 1),
+               key=lambda s: s.metrics["naive"]["rmse"])
+    assert at.success[0].value == (f"**Best Naive (last value) RMSE: 1,719 ± 17** (mean of 2 "
+                                   f"seeds) with window 6, horizon 1; its best seed is run "
+                                   f"#{best.id}.")
+    caption = next(c for c in texts(at.caption) if c.startswith("Seed noise"))
+    assert caption == ("Seed noise: RMSE varies by about 17.0 (standard deviation) between seeds "
+                       "of the same setting. 1 other setting is within that noise of the best "
+                       "(≈ best): the sweep cannot tell it apart from the best.")
+    cells = next(d.value for d in at.dataframe if "≈ best" in d.value.columns)
+    assert cells.columns.tolist() == ["Window", "Horizon", "RMSE Naive (last value)", "≈ best",
+                                      "n"]
+    assert cells["RMSE Naive (last value)"].tolist() == ["1,719 ± 17", "1,742 ± 17",
+                                                         "1,792 ± 17", "1,809 ± 17"]
+    assert cells["≈ best"].tolist() == ["★ best", "≈ best", "", ""]
+    at.selectbox(key="sweep.x").set_value("window").run()
+    at.selectbox(key="sweep.y").set_value("horizon").run()
+    heatmap = json.loads(at.get("plotly_chart")[0].proto.spec)
+    assert heatmap["layout"]["title"]["text"] == ("Naive (last value) test RMSE by Window and "
+                                                  "Horizon, mean of 2 seeds")
+    assert heatmap["data"][0]["colorscale"] == [[0.0, "#3f88c5"], [1.0, "#f4f8fc"]]
+    assert heatmap["data"][0]["text"] == [["1,719 ± 17", "1,742 ± 17<br>≈ best"],
+                                          ["1,809 ± 17", "1,792 ± 17"]]
+    runs = at.dataframe[-1].value
+    assert runs["Seed"].tolist() == [0, 1] * 4
+    page_text = " ".join([*texts(at.caption), *texts(at.success), *texts(at.markdown)])
+    for raw in ("seasonal_naive", "e+", "None", "True"):
+        assert raw not in page_text
