@@ -267,8 +267,9 @@ def season_words(series: Series, season: int | None = None) -> str:
     if value <= 1:
         if season is not None:
             return "none (1: each point is compared with the one before)"
-        where = f"{adjective} data" if series.freq else ("no dates" if not dated else IRREGULAR)
-        return f"none ({where} and no repeating pattern in the values)"
+        if not dated:
+            return "none (no dates and no repeating pattern in the values)"
+        return f"none ({f'{adjective} data' if series.freq else IRREGULAR}: set it if the values repeat)"
     span = _SEASON_SPAN.get((adjective, value))
     if series.freq and (season is not None or series.season_source == "dates"):
         return f"{value:,} ({adjective} data{', ' + span if span else ''})"

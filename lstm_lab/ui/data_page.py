@@ -245,7 +245,7 @@ def rows_preview(cfg: ExperimentConfig, series: Series) -> None:
     with st.expander(f"Parsed rows: the first and last {PREVIEW_ROWS}", expanded=info is not None):
         if info is not None:
             table = info.preview(PREVIEW_ROWS)
-            st.caption(text.plain(_rows_summary(info), None))
+            st.caption(_rows_summary(info))
         else:
             n = len(series)
             keep = np.arange(n) if n <= 2 * PREVIEW_ROWS else \

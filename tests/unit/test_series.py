@@ -192,3 +192,11 @@ def test_a_season_the_training_part_cannot_hold_twice_is_refused_in_a_sentence()
         "A season of 80 points cannot be seen in a training part of 120 points, which must hold "
         "it at least twice: set a season of 60 or less, or 0 to detect it.")
     assert season_refusal(365, 3626) is None
+
+
+def test_dated_series_without_a_season_say_so_without_claiming_a_pattern_search() -> None:
+    irregular = Series(np.arange(5.0), pd.DatetimeIndex(
+        ["2000-01-01", "2000-01-03", "2000-01-04", "2000-01-09", "2000-01-10"]))
+    assert season_words(irregular) == "none (irregular dates: set it if the values repeat)"
+    yearly = Series(np.arange(5.0), pd.date_range("2000", periods=5, freq="YS"), freq="YS-JAN")
+    assert season_words(yearly) == "none (yearly data: set it if the values repeat)"
