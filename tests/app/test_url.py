@@ -15,7 +15,7 @@ def test_url_restores_the_config_and_the_controls() -> None:
     at.switch_page("pages/train.py").run()
     assert at.number_input[0].value == 6                 # Window
     assert at.slider[0].value == 2                       # Recurrent layers
-    assert at.multiselect[0].value == ["lstm", "naive"]
+    assert [w.value for w in at.button_group if w.label == "Models"] == [["lstm", "naive"]]
 
 
 def test_config_is_written_back_to_the_url_in_canonical_form() -> None:
@@ -56,3 +56,25 @@ def test_a_10000_character_csv_path_is_ignored_and_not_written_back() -> None:
         "(CLI: --dataset PATH.csv)."]
     assert {k: at.query_params[k] for k in at.query_params} == {"window": "6"}
     assert at.session_state["lab.config"].dataset == "air_passengers"
+
+
+def test_a_season_in_the_link_sets_the_override_on_the_data_page() -> None:
+    at = make_app({"dataset": "damped_sine", "season": "20"})
+    at.run()
+    assert at.session_state["lab.config"].season == 20
+    at.switch_page("pages/data.py").run()
+    assert not at.exception
+    (season,) = [n for n in at.number_input if n.label == "Season (0 = auto)"]
+    assert season.value == 20
+    assert {m.label: m.value for m in at.metric}["Season"] == "20"
+    assert ("Season — set to 20 points; auto would be 40 (the values repeat about every 40 "
+            "points)") in texts(at.caption)
+    season.set_value(0).run()                                 # back to auto
+    assert at.session_state["lab.config"].season == 0
+
+
+def test_a_season_above_the_fields_range_in_the_link_is_clamped_with_a_note() -> None:
+    at = make_app({"season": "5000"})
+    at.run()
+    assert at.session_state["lab.config"].season == 1000
+    assert any("`season=5000` from the link is out of range" in w for w in texts(at.warning))
