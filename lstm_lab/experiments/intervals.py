@@ -10,6 +10,14 @@ value with probability at least L. The test part is never read. The model that f
 test part is then fitted on the whole training part as before, so a band is slightly
 conservative (the calibration copy saw less data).
 
+Errors are measured on the scale the model forecasts on (its ``error_scale``): ``"absolute"``
+(actual - forecast, a band forecast +/- q) for most models; ``"log"`` for a model that forecasts
+log values (SARIMA on a positive series, Holt-Winters with log=True), whose errors grow with the
+series' level: log(actual / forecast), a band from forecast * exp(-q) to forecast * exp(q). On a
+growing series, absolute errors from the calibration tail (a lower level) are too small for the
+test part (a higher one) and such a band under-covers; ratios carry over. The guarantee is the
+same, for that error.
+
 A step with too few errors for a level (fewer than ``errors_needed(level)``: 4 for 80%, 19
 for 95%) gets no band at that level and a note, never a made-up one.
 """
@@ -27,6 +35,7 @@ from lstm_lab.errors import DataError
 
 CALIBRATION_SHARE = 0.2          # of the training part held back to calibrate, at least
 MAX_CALIBRATION_ORIGINS = 200    # forecast origins calibrated from, at most
+ERROR_SCALES = ("absolute", "log")   # how a model's errors are measured (module docstring)
 
 
 def level_key(level: float) -> str:
@@ -70,6 +79,7 @@ class Calibration:
     counts: list[int]                             # errors per horizon step
     halfwidths: dict[str, list[float]]            # level_key -> per step (NaN: no band)
     notes: list[str] = field(default_factory=list)
+    error_scale: str = "absolute"                 # "log": half-widths are of log(actual/forecast)
 
     def halfwidth(self, level: float) -> np.ndarray:
         return np.asarray(self.halfwidths.get(level_key(level), []), dtype="float64")
@@ -83,13 +93,17 @@ class Calibration:
         h = np.full(steps.shape, np.nan)
         inside = steps < width.size
         h[inside] = width[steps[inside]]
+        forecast = np.asarray(forecast, dtype="float64")
+        if self.error_scale == "log":
+            with np.errstate(all="ignore"):
+                return forecast * np.exp(-h), forecast * np.exp(h)
         return forecast - h, forecast + h
 
     def to_dict(self) -> dict[str, Any]:
         return {"levels": list(self.levels), "points": self.points, "counts": self.counts,
                 "halfwidths": {k: [None if not np.isfinite(x) else float(x) for x in v]
                                for k, v in self.halfwidths.items()},
-                "notes": list(self.notes)}
+                "notes": list(self.notes), "error_scale": self.error_scale}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Calibration:
@@ -97,7 +111,8 @@ class Calibration:
                    counts=[int(c) for c in data["counts"]],
                    halfwidths={str(k): [np.nan if x is None else float(x) for x in v]
                                for k, v in data["halfwidths"].items()},
-                   notes=[str(n) for n in data.get("notes", [])])
+                   notes=[str(n) for n in data.get("notes", [])],
+                   error_scale=str(data.get("error_scale", "absolute")))
 
 
 def calibrate(make_model: Callable[[], Any], train: np.ndarray, horizon: int,
@@ -105,7 +120,8 @@ def calibrate(make_model: Callable[[], Any], train: np.ndarray, horizon: int,
               predict: Callable[[Any, np.ndarray, np.ndarray], np.ndarray] | None = None,
               fit: Callable[[Any, np.ndarray], Any] | None = None) -> Calibration:
     """Fit ``make_model()`` on the head of ``train``, forecast every origin of its tail and
-    turn the errors into half-widths per level and horizon step.
+    turn the errors, on the model's ``error_scale`` (default ``"absolute"``), into half-widths
+    per level and horizon step.
 
     Args:
         head_needed: the fewest points the model needs to fit and forecast (what ``preflight``
@@ -138,7 +154,14 @@ def calibrate(make_model: Callable[[], Any], train: np.ndarray, horizon: int,
                           dtype="float64")[:, :horizon]
     index = origins[:, None] + np.arange(horizon)
     actual = np.where(index < n, train[np.minimum(index, n - 1)], np.nan)
+    scale = getattr(model, "error_scale", "absolute")
+    if scale not in ERROR_SCALES:
+        raise ValueError(f"error_scale must be one of {', '.join(ERROR_SCALES)}; "
+                         f"{label} has {scale!r}.")
     errors = actual - forecast                                  # [origins, horizon], NaN past n
+    if scale == "log":                                          # NaN where a value is not > 0
+        with np.errstate(all="ignore"):
+            errors = np.log(np.where((actual > 0) & (forecast > 0), actual / forecast, np.nan))
     counts = [int(np.isfinite(errors[:, h]).sum()) for h in range(horizon)]
     halfwidths = {level_key(v): [conformal_halfwidth(errors[:, h], v) for h in range(horizon)]
                   for v in levels}
@@ -147,7 +170,7 @@ def calibrate(make_model: Callable[[], Any], train: np.ndarray, horizon: int,
         missing = [h + 1 for h in range(horizon) if not np.isfinite(halfwidths[level_key(v)][h])]
         if missing:
             notes.append(missing_steps_note(label, v, missing, counts, horizon))
-    return Calibration(levels, points, counts, halfwidths, notes)
+    return Calibration(levels, points, counts, halfwidths, notes, scale)
 
 
 def too_short_note(label: str, n_train: int, head_needed: int, level: float) -> str:

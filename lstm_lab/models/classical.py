@@ -392,6 +392,14 @@ class HoltWintersForecaster:
         check_fitted(self, "params_")
         return f"Holt-Winters: {self._describe()}"
 
+    @property
+    def error_scale(self) -> str:
+        """How its conformal calibration measures errors (``intervals.calibrate``): ``"log"``
+        (log(actual / forecast)) when it forecasts log values -- its errors then grow with the
+        series' level, and absolute errors from the calibration tail would be too small for a
+        test part at a higher level -- else ``"absolute"``."""
+        return "log" if self.log else "absolute"
+
     def _states(self, z: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Level and trend after each point of ``z``, and all seasonal indices (initial first).
 
@@ -590,6 +598,11 @@ class SarimaForecaster:
     def description_(self) -> str:
         check_fitted(self, "params_")
         return self._describe(self.order_, self.seasonal_order_)
+
+    @property
+    def error_scale(self) -> str:
+        """As ``HoltWintersForecaster.error_scale``: ``"log"`` on log values."""
+        return "log" if self.log else "absolute"
 
     def _model(self, z: np.ndarray):
         from statsmodels.tsa.statespace.sarimax import SARIMAX

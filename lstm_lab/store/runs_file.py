@@ -23,7 +23,7 @@ from lstm_lab.experiments.config import (
     ExperimentConfig,
     field_range,
 )
-from lstm_lab.experiments.intervals import INTERVAL_METRICS, level_key
+from lstm_lab.experiments.intervals import ERROR_SCALES, INTERVAL_METRICS, level_key
 from lstm_lab.experiments.metrics import METRICS
 from lstm_lab.experiments.training import MODEL_LABELS, count_weights
 from lstm_lab.limits import env_var, get_limits
@@ -49,7 +49,7 @@ RESULT_KEYS = frozenset({
 # older exports lack these
 OPTIONAL_RESULT_KEYS = frozenset({"notes", "transform", "tuning", "time_dtype", "spread",
                                   "validation", "intervals", "calibration"})
-CALIBRATION_KEYS = ("levels", "points", "counts", "halfwidths", "notes")
+CALIBRATION_KEYS = ("levels", "points", "counts", "halfwidths", "notes", "error_scale")
 MAX_METRICS = len(METRICS) + len(INTERVAL_METRICS) * MAX_INTERVAL_LEVELS   # of one model
 TRANSFORM_KEYS = ("kind", "season", "trend", "alpha", "level0", "indices", "beta", "phi",
                   "trend0")
@@ -363,6 +363,9 @@ def _check_calibration(calibration: Any, metrics: dict, levels: set[str],
             for width in widths:
                 _number(width, f"{what}.halfwidths.{key}", low=0, missing=True)
         _check_notes(info.get("notes", []), f"{what}.notes")
+        if info.get("error_scale", "absolute") not in ERROR_SCALES:
+            raise DataError(f"{what}.error_scale must be one of {', '.join(ERROR_SCALES)}; got "
+                            f"{_short(info['error_scale'])}")
 
 
 def _check_predictions(preds: Any, max_points: int) -> None:

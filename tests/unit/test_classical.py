@@ -285,3 +285,53 @@ def test_importing_the_module_does_not_load_statsmodels() -> None:
                           text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout.strip().splitlines()[-1]) is False
+
+
+def test_a_model_forecasting_log_values_is_calibrated_on_log_errors(tmp_path) -> None:
+    """SARIMA on a positive series forecasts log values: its conformal band is the forecast
+    times exp(-q) .. exp(q) (q from log(actual / forecast) in the calibration tail), kept
+    through the run store; on a series with values <= 0 it is forecast +/- q, as Holt-Winters'
+    (raw values) is."""
+    from lstm_lab.data.series import Series
+    from lstm_lab.experiments.config import ExperimentConfig
+    from lstm_lab.experiments.training import run_experiment
+    from lstm_lab.store import RunStore
+
+    assert SarimaForecaster().error_scale == "log"
+    assert SarimaForecaster(log=False).error_scale == "absolute"
+    assert HoltWintersForecaster().error_scale == "absolute"
+    assert HoltWintersForecaster(log=True).error_scale == "log"
+
+    air = load_air_passengers()
+    config = ExperimentConfig(test_size=12, horizon=12, models=("holt_winters", "sarima"))
+    result = run_experiment(config, air)
+    assert result.calibration["sarima"].error_scale == "log"
+    assert result.calibration["holt_winters"].error_scale == "absolute"
+    test = (result.predictions["split"] == "test").to_numpy()
+    for model, expected in (("sarima", "log"), ("holt_winters", "absolute")):
+        forecast = result.predictions[model].to_numpy()[test]
+        q = result.calibration[model].halfwidth(0.8)
+        band = result.intervals[model]["80"]
+        low, high = band["low"][test], band["high"][test]
+        if expected == "log":
+            np.testing.assert_allclose(low, forecast * np.exp(-q))
+            np.testing.assert_allclose(high, forecast * np.exp(q))
+            assert np.all(high - forecast > forecast - low)
+        else:
+            np.testing.assert_allclose(high - forecast, q)
+            np.testing.assert_allclose(forecast - low, q)
+
+    store = RunStore(tmp_path / "runs.sqlite3")
+    doc = json.loads(store.export_runs([store.save_run(result, "a" * 32)]))
+    assert doc["runs"][0]["result"]["calibration"]["sarima"]["error_scale"] == "log"
+    ids = store.import_runs(json.dumps(doc), "b" * 32).ids
+    loaded = store.load_run(ids[0], "b" * 32)
+    assert loaded.calibration["sarima"].to_dict() == result.calibration["sarima"].to_dict()
+    doc["runs"][0]["result"]["calibration"]["sarima"]["error_scale"] = "square"
+    with pytest.raises(DataError, match=r"calibration\.sarima\.error_scale must be one of "
+                                        r"absolute, log; got 'square'"):
+        store.import_runs(json.dumps(doc), "b" * 32)
+
+    shifted = Series(air.values - 200.0, air.index, name="shifted", freq=air.freq)
+    below = run_experiment(config.replace(models=("sarima",)), shifted)
+    assert below.calibration["sarima"].error_scale == "absolute"

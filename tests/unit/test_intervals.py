@@ -100,6 +100,64 @@ def test_band_is_the_forecast_plus_minus_its_steps_halfwidth() -> None:
     assert (again.levels, again.points, again.counts) == ((0.8,), 10, [10, 9, 8])
 
 
+def test_a_log_scale_band_is_the_forecast_times_exp_of_minus_and_plus_its_halfwidth() -> None:
+    cal = conformal.Calibration((0.8,), 10, [10, 9], {"80": [0.1, np.nan]}, error_scale="log")
+    low, high = cal.band(np.array([100.0, 100.0, 50.0]), np.array([0, 1, 0]), 0.8)
+    np.testing.assert_allclose(low, [100 * math.exp(-0.1), np.nan, 50 * math.exp(-0.1)])
+    np.testing.assert_allclose(high, [100 * math.exp(0.1), np.nan, 50 * math.exp(0.1)])
+    assert high[0] - 100 > 100 - low[0]             # wider above: a ratio, not a difference
+    plain = json.loads(json.dumps(cal.to_dict(), allow_nan=False))
+    assert plain["error_scale"] == "log"
+    assert conformal.Calibration.from_dict(plain).band(np.array([100.0]), np.array([0]),
+                                                       0.8)[1][0] == pytest.approx(high[0])
+    del plain["error_scale"]                         # a run saved before error scales
+    assert conformal.Calibration.from_dict(plain).error_scale == "absolute"
+
+
+class _LogNaive(NaiveForecaster):
+    """Naive, calibrated on log errors (as a model that forecasts log values is)."""
+
+    error_scale = "log"
+
+
+def test_calibrate_measures_a_log_models_errors_as_log_ratios() -> None:
+    """On 1, 2, 4, 8, ... naive's forecast h + 1 steps ahead is off by a factor 2 ** (h + 1)
+    at every origin, while its absolute error doubles from one origin to the next."""
+    train = 2.0 ** np.arange(50)
+    cal = conformal.calibrate(lambda: _LogNaive(horizon=2), train, 2, (0.8,), 5, "Naive")
+    assert cal.error_scale == "log" and cal.counts == [10, 9]
+    np.testing.assert_allclose(cal.halfwidths["80"], [math.log(2), 2 * math.log(2)])
+    plain = conformal.calibrate(lambda: NaiveForecaster(horizon=2), train, 2, (0.8,), 5,
+                                "Naive")
+    assert plain.error_scale == "absolute"
+    assert plain.halfwidths["80"][0] == 2.0 ** 47    # the 9th smallest of 2 ** 39 ... 2 ** 48
+
+
+def test_log_errors_cover_a_growing_series_where_absolute_errors_do_not() -> None:
+    """A series growing 1% a step with 5% noise (multiplicative): a naive forecast's absolute
+    errors grow with the level, so half-widths from the calibration tail are too small for the
+    test part that follows; its relative errors do not grow, and their band covers its level."""
+    n_train, n_test, seeds = 400, 100, range(8)
+    covered = {("log", 0.8): [], ("log", 0.95): [], ("absolute", 0.8): [],
+               ("absolute", 0.95): []}
+    for seed in seeds:
+        t = np.arange(n_train + n_test)
+        values = 100 * np.exp(0.01 * t + np.random.default_rng(seed).normal(0, 0.05, t.size))
+        train, test = values[:n_train], values[n_train:]
+        forecast = values[n_train - 1:-1]                         # naive, one step ahead
+        for model in (_LogNaive, NaiveForecaster):
+            cal = conformal.calibrate(lambda m=model: m(horizon=1), train, 1, (0.8, 0.95), 5,
+                                      "Naive")
+            for level in (0.8, 0.95):
+                low, high = cal.band(forecast, np.zeros(n_test, dtype=int), level)
+                covered[cal.error_scale, level].append(np.mean((test >= low) & (test <= high)))
+    n_cal = len(seeds) * conformal.calibration_points(n_train, 1, (0.95,), 5)
+    for level in (0.8, 0.95):
+        tolerance = _tolerance(level, len(seeds) * n_test, n_cal)
+        assert abs(np.mean(covered["log", level]) - level) <= tolerance, covered["log", level]
+        assert np.mean(covered["absolute", level]) < level - tolerance
+
+
 class _Recording(NaiveForecaster):
     """Naive, remembering the length of what it was fitted on."""
 
