@@ -111,14 +111,14 @@ def history_filters(summaries: Sequence[RunSummary]) -> dict:
     c1, c2, c3, c4, c5 = st.columns([2, 1, 1, 1, 2])
     filters: dict = {}
     datasets = sorted({s.config.dataset for s in summaries})
-    chosen = c1.multiselect("Dataset", datasets, key="history.f.dataset",
-                            placeholder="all")
+    chosen = c1.multiselect("Data", datasets, key="history.f.dataset", placeholder="all",
+                            format_func=lambda d: sweep.DATA_NAMES.get(d, d))
     if chosen:
         filters["dataset"] = chosen
     for col, name in ((c2, "window"), (c3, "layers"), (c4, "units")):
         values = sorted({getattr(s.config, name) for s in summaries})
-        picked = col.multiselect(name.capitalize(), values, key=f"history.f.{name}",
-                                 placeholder="all")
+        picked = col.multiselect(sweep.setting_name(name), values, key=f"history.f.{name}",
+                                 placeholder="all", format_func=lambda v: f"{v:,}")
         if picked:
             filters[name] = picked
     sweeps = sorted({s.sweep for s in summaries if s.sweep})

@@ -80,6 +80,8 @@ def test_a_session_sees_its_runs_and_the_shared_ones_only(runs) -> None:
 
 def test_filters_narrow_the_table(runs) -> None:
     at = page()
+    data = at.multiselect(key="history.f.dataset")
+    assert (data.label, data.options) == ("Data", ["Airline passengers"])   # not a raw key
     at.multiselect(key="history.f.window").set_value([6]).run()
     assert table(at)["id"].tolist() == [runs["mine1"]]
     assert "1 of 3 runs" in texts(at.caption)[0]
