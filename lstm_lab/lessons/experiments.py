@@ -125,8 +125,7 @@ def echo_figure(table: pd.DataFrame):
         fig.add_hline(y=chance, line_dash="dot", line_color=OTHER_COLOR,
                       annotation_text=f"chance ({chance:.0%})", annotation_position="top right")
     fig.update_xaxes(title_text="k = how many steps back the symbol to recall is "
-                                "(k = 1: the one just before; k = 0 would be the current one)",
-                     dtick=1)
+                                "(k = 1: the one just before)", dtick=1)
     fig.update_yaxes(range=[0, 1.05], tickformat=".0%")
     return _look(fig, "Recall the value k steps back", y_title="test accuracy")
 

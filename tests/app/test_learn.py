@@ -27,11 +27,14 @@ TINY = {
     "variable_length_demo": partial(tasks.variable_length_demo, n_train=64, n_test=16, steps=3,
                                     units=4),
     "output_length_demo": partial(tasks.output_length_demo, n_points=80, epochs=2, units=4),
+    "order_experiment": partial(tasks.order_experiment, seeds=(0, 1), window=8, units=4,
+                                n_train=64, n_test=50, steps=3),
 }
 
 
 def _learn(session: dict | None = None):
     at = make_app()
+    at.default_timeout = 240   # a lesson's first click imports TensorFlow on a shared 2-core box
     for key, value in (session or {}).items():
         at.session_state[key] = value
     at.run()
@@ -74,6 +77,7 @@ def test_five_limits_each_have_a_section() -> None:
     ("echo_experiment", "Run the echo experiment", "Recall the value k steps back"),
     ("variable_length_demo", "Run the variable-length demo", "Average of a sequence"),
     ("output_length_demo", "Run the output-length demo", "One encoder-decoder"),
+    ("order_experiment", "Run the shuffle experiment", "Was the latest spike up or down?"),
 ])
 def test_each_experiment_runs_live_and_draws_its_chart(name: str, button: str,
                                                        chart_title: str) -> None:
@@ -87,6 +91,37 @@ def test_each_experiment_runs_live_and_draws_its_chart(name: str, button: str,
     assert any(chart_title in c["layout"]["title"]["text"] for c in charts)
     at.run()  # a rerun (any other widget) keeps the result on screen
     assert len(_charts(at)) == before + 1
+
+
+_PCT = r"\d{1,3}(–\d{1,3})?%"
+
+
+@requires_tf
+def test_each_lesson_states_its_result_in_numbers() -> None:
+    at = _learn()
+    for name, button in (("echo_experiment", "Run the echo experiment"),
+                         ("order_experiment", "Run the shuffle experiment")):
+        with patch(f"lstm_lab.lessons.tasks.{name}", TINY[name]):
+            _button(at, button).click().run()
+        assert not at.exception and not at.error
+    captions = texts(at.caption)
+    echo = next(c for c in captions if c.startswith("The MLP (window 5) sees the symbols of k"))
+    assert re.fullmatch(rf"The MLP \(window 5\) sees the symbols of k = 0 … 4 and recalls them "
+                        rf"{_PCT} of the time; for k ≥ 5 the symbol has left its window: {_PCT}, "
+                        rf"chance is 25%; the LSTM recalls {_PCT} for k = 1 … 10, carrying the "
+                        r"symbol in its state\. Trained in \d+\.\d s\.", echo)
+    order = next(c for c in captions if c.startswith("Shuffled the window's steps"))
+    assert re.fullmatch(rf"Shuffled the window's steps: MLP {_PCT} → {_PCT} right \((no change|"
+                        r"\d+ points (lower|higher) on average): it never knew which step came "
+                        rf"first\); LSTM {_PCT} → {_PCT} \(.*\)\. Ranges: the lowest and "
+                        r"highest of 2 seeds; chance is 50%\. Trained in \d+\.\d s\.", order)
+    assert at.session_state["learn.order"]["seed"].nunique() == 2
+    # the scaling caption needs no training: window 12, 32 units cross at 17 series
+    scaling = next(c for c in captions if c.startswith("Each extra series adds"))
+    assert "adds 384 weights to the MLP" in scaling and "from 17 series on the MLP" in scaling
+    params = next(c for c in _charts(at) if "Trainable weights vs number of parallel series"
+                  in c["layout"]["title"]["text"])
+    assert params["layout"]["annotations"][0]["text"] == "MLP larger from 17 parallel series on"
 
 
 @requires_tf
@@ -112,7 +147,7 @@ def test_parallel_experiment_uses_the_chosen_series_and_reports_weights() -> Non
     assert live["first-layer input width"].tolist() == [12 * 4, 4]   # window 12, 4 series
     assert (live["weights (Keras)"] == live["weights (formula)"]).all()
     # the parameter table is still there, for the default window
-    assert at.table[0].value["MLP inputs"].tolist() == [12, 24, 48, 96, 192]
+    assert at.table[0].value["MLP inputs"].tolist() == [12, 24, 48, 96, 192, 384, 768]
 
 
 _SMALL = lessons.small_lstm_config()
@@ -153,17 +188,39 @@ def test_inside_the_lstm_opens_the_latest_train_run_and_its_layers() -> None:
     assert "Train a small LSTM here" in [b.label for b in at.button]
     assert not at.radio                                        # only one LSTM to look at
     layer = at.selectbox(key="learn.layer.2")
-    assert layer.options == ["lstm_1", "lstm_2"] and layer.value == "lstm_2"
+    assert layer.options == ["layer 1 of 2", "layer 2 of 2"] and layer.value == "lstm_2"
     layer.set_value("lstm_1").run()
     assert not at.exception
-    assert any("layer 'lstm_1'" in c and "latest run on Train & compare" in c
-               for c in texts(at.caption))
+    assert result.label("lstm").startswith("LSTM ×2")
+    latest = f"your latest run on Train & compare ({result.label('lstm')} on tiny)"
+    assert any(c.startswith(f"Showing {latest}: window 4") and "LSTM layer 1 of 2" in c
+               and "lstm_1" not in c for c in texts(at.caption))
     # with a small one trained too, a radio chooses between them
     with patch("lstm_lab.lessons.experiments.small_lstm_config", _small_config):
         _button(at, "Train a small LSTM here").click().run()
     assert at.radio(key="learn.which").options == [
-        "your latest run on Train & compare",
-        "the small LSTM trained here (8 units, airline passengers)"]
+        latest, "the small LSTM trained here (8 units, airline passengers)"]
+
+
+@requires_tf
+def test_a_latest_gru_run_is_named_and_never_replaced_by_an_older_lstm() -> None:
+    from lstm_lab.experiments.training import run_experiment
+
+    series = make_tiny_series()
+    older = run_experiment(ExperimentConfig(window=4, test_size=6, models=("lstm",), **FAST),
+                           series)
+    gru = run_experiment(ExperimentConfig(window=4, test_size=6, layers=2, architecture="gru",
+                                          models=("lstm", "naive"), **FAST), series)
+    at = _learn({"lab.runs": {"compare|old": older, "compare|new": gru}})
+    notes = [i for i in texts(at.info) if i.startswith("Your latest run")]
+    assert gru.label("lstm").startswith("GRU ×2")
+    assert notes == [f"Your latest run ({gru.label('lstm')} on tiny) has no LSTM cell state or "
+                     "gates to show here: a GRU is not an LSTM; pick the architecture LSTM (or "
+                     "BiLSTM, CNN-LSTM, encoder-decoder) on Train & compare to look inside your "
+                     "own run."]
+    assert not any("latest run on Train & compare" in c for c in texts(at.caption))
+    assert not at.radio                                        # the older LSTM is not offered
+    assert not [c for c in _charts(at) if "Inside LSTM layer" in c["layout"]["title"]["text"]]
 
 
 # --- the live experiments share the server's training queue and its rules ------------------------
