@@ -278,7 +278,7 @@ def render_results(result: ExperimentResult) -> None:
     st.markdown("**Test metrics** (★ = lowest RMSE)")
     table = plots.metrics_table(result)
     st.dataframe(styled(table).highlight_min(subset=["RMSE", "MAE", "MAPE %", "MASE"],
-                                             color="#d1fadf"),
+                                             color="#d1fadf"), width="stretch",
                  column_config=column_help(plots.interval_column_help(result.config.intervals)))
     if result.config.intervals:
         st.caption(interval_table_caption(result.config.intervals))

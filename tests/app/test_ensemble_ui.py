@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from lstm_lab.experiments.config import field_range
+from lstm_lab.experiments.metrics import fmt_number
 from tests.app.conftest import QUICK, make_app, texts, train_page, wait_for_training
 from tests.conftest import requires_tf
 
@@ -47,8 +48,8 @@ def test_an_ensemble_run_shows_its_band_note_and_validation_lines() -> None:
     bands.set_value(["naive"]).run()
     assert not any(c.startswith("Hatched:") for c in texts(at.caption))
     check = result.validation["lstm"]
-    line = (f"{name} validation: RMSE {check['rmse']:.4g} vs seasonal naive "
-            f"{check['seasonal_naive_rmse']:.4g} over {check['origins']} origins")
+    line = (f"{name} validation: RMSE {fmt_number(check['rmse'])} vs seasonal naive "
+            f"{fmt_number(check['seasonal_naive_rmse'])} over {check['origins']} origins")
     assert line in captions
 
 

@@ -116,15 +116,16 @@ def test_the_metrics_table_scores_each_level_with_help() -> None:
                for c in texts(at.caption))
 
 
-def test_metrics_tables_show_three_decimals_and_coverage_with_one() -> None:
+def test_metrics_tables_show_three_significant_digits_and_coverage_with_one() -> None:
     import pandas as pd
 
     from lstm_lab.ui.widgets import styled
 
-    table = pd.DataFrame({"RMSE": [12.34567], "80% coverage": [83.33333],
-                          "95% width": [float("nan")], "model": ["Holt-Winters"]})
+    table = pd.DataFrame({"RMSE": [12.34567, 1793.4], "80% coverage": [83.33333, 50.0],
+                          "95% width": [float("nan"), 1.8e3], "model": ["Holt-Winters", "x"]})
     html = styled(table).to_html()
-    assert ">12.346<" in html and ">83.3<" in html and ">—<" in html and ">Holt-Winters<" in html
+    assert ">12.3<" in html and ">83.3<" in html and ">—<" in html and ">Holt-Winters<" in html
+    assert ">1,793<" in html and ">1,800<" in html and "e+" not in html     # never 1.8e+03
 
 
 def test_without_intervals_the_page_has_no_bands_nor_scores() -> None:

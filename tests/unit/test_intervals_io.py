@@ -189,8 +189,8 @@ def test_the_backtest_shows_coverage_per_fold_and_in_its_summary(monkeypatch, ca
         for offset, key in enumerate(LEVELS, 1):
             line = lines[head + offset].strip()
             assert line.startswith(f"coverage {key}%  ")
-            for model in NAIVE:
-                shown = line.split(f" {model} ")[1].split("%")[0]
+            for model in NAIVE:      # each model named as the run names it ("Seasonal naive")
+                shown = line.split(f" {backtest.label(model)} ")[1].split("%")[0]
                 assert float(shown) == pytest.approx(fold["metrics"][model][f"coverage_{key}"],
                                                      abs=0.05)
     rows = _interval_rows(lines)
