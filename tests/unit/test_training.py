@@ -52,6 +52,11 @@ def test_all_four_models_are_scored(full_run) -> None:
             if math.isnan(half):
                 assert all(math.isnan(scores[f"{m}_{level}"])
                            for m in ("coverage", "width", "winkler")), (name, level)
+            elif result.calibration[name].error_scale == "log":   # forecast * exp(+/- half)
+                test = (result.predictions["split"] == "test").to_numpy()
+                forecast = result.predictions[name].to_numpy()[test]
+                assert scores[f"width_{level}"] == pytest.approx(
+                    2 * math.sinh(half) * forecast.mean()), (name, level)
             else:
                 assert scores[f"width_{level}"] == pytest.approx(2 * half), (name, level)
                 assert 0 <= scores[f"coverage_{level}"] <= 100
