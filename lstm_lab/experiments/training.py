@@ -23,7 +23,7 @@ from lstm_lab.errors import ConfigError, DataError, TrainingError
 from lstm_lab.experiments import intervals as conformal
 from lstm_lab.experiments import tuning, validation
 from lstm_lab.experiments.config import ExperimentConfig
-from lstm_lab.experiments.metrics import evaluate
+from lstm_lab.experiments.metrics import evaluate, fmt_number
 from lstm_lab.experiments.split import season_of, training_size
 from lstm_lab.limits import Limits, env_var, get_limits
 from lstm_lab.models.architectures import (
@@ -615,7 +615,8 @@ def check_budget(config: ExperimentConfig, n_train: int, season: int,
                    + fix[0].lower() + fix[1:])
         raise ConfigError(
             f"This run is too big for this server: the {model_label(model, config)} needs about "
-            f"{work:.1e} weight updates and the budget is {limits.max_work:.1e} (set by "
+            f"{fmt_number(work, 2)} weight updates and the budget is "
+            f"{fmt_number(limits.max_work, 2)} (set by "
             f"{env_var('max_work')}). {fix}: now {size}.")
 
 
@@ -642,9 +643,11 @@ def _forecast_over_budget(config: ExperimentConfig, model: str, n_train: int, n_
            "network smaller" if lo else
            f"No test size fits beside its training: make the network smaller (now {size})")
     return (f"This run is too big for this server: forecasting {n_test:,} test points with the "
-            f"{label} adds about {forecast:.1e} to the {trained:.1e} its training needs "
+            f"{label} adds about {fmt_number(forecast, 2)} to the {fmt_number(trained, 2)} its "
+            "training needs "
             "(weights x steps x windows, a forecast counting a third of a training step), and "
-            f"the budget is {limits.max_work:.1e} (set by {env_var('max_work')}). {fix}.")
+            f"the budget is {fmt_number(limits.max_work, 2)} (set by {env_var('max_work')}). "
+            f"{fix}.")
 
 
 def count_weights(config: ExperimentConfig, season: int) -> dict[str, int]:

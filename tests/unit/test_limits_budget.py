@@ -68,7 +68,8 @@ def test_a_huge_run_is_refused_before_training_naming_the_knobs() -> None:
     with pytest.raises(ConfigError) as info:
         check_budget(config, n_train=120, season=12, limits=Limits())
     message = str(info.value)
-    assert message.startswith("This run is too big for this server: the LSTM needs about 2.4e+13")
+    assert message.startswith("This run is too big for this server: the LSTM needs about 24 "
+                              "trillion weight updates")
     assert "LSTM_LAB_MAX_WORK" in message and "units 1024" in message
 
 
@@ -283,9 +284,9 @@ def test_a_run_whose_forecasts_are_over_the_budget_is_refused_before_training(
         run_experiment(config, long_sine())
     message = str(info.value)
     assert message.startswith("This run is too big for this server: forecasting 99,000 test "
-                              "points with the LSTM ×2 adds about 3.4e+12 to the 4.5e+10 its "
+                              "points with the LSTM ×2 adds about 3.4 trillion to the 45 billion its "
                               "training needs")
-    assert "the budget is 1.0e+11 (set by LSTM_LAB_MAX_WORK)" in message
+    assert "the budget is 100 billion (set by LSTM_LAB_MAX_WORK)" in message
     # a shorter test part leaves a longer training part: 5,000 windows are over the budget too
     assert message.endswith("No test size fits beside its training: make the network smaller "
                             "(now units 128, layers 2, window 512).")
