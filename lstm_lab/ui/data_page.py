@@ -222,9 +222,10 @@ def series_preview(cfg: ExperimentConfig, series: Series) -> None:
     n_test = min(cfg.test_count(len(series)), len(series) - 2)
     c1, c2, c3, c4 = st.columns(4)
     c1.metric("Points", f"{len(series):,}")
-    c2.metric("Frequency", freq_words(series.freq, isinstance(series.index, pd.DatetimeIndex)),
-              help="Detected from the dates; it sets the season used by seasonal naive, MASE, "
-                   "Holt-Winters and SARIMA.")
+    words = freq_words(series.freq, isinstance(series.index, pd.DatetimeIndex))
+    c2.metric("Frequency", words.split(" (")[0],     # the detail in the help: a metric is narrow
+              help=f"{words[0].upper()}{words[1:]}. Detected from the dates; it sets the season "
+                   "used by seasonal naive, MASE, Holt-Winters and SARIMA.")
     c3.metric("Season", f"{cfg.season or series.season:,}" if (cfg.season or series.season) > 1
               else "none", help=f"Season {controls.season_caption(cfg.season, series)}.")
     c4.metric("Train / test", f"{len(series) - n_test:,} / {n_test:,}")

@@ -41,7 +41,9 @@ def _upload(name: str, content: bytes):
 def test_the_airline_series_shows_its_season_and_frequency_in_words_and_its_rows() -> None:
     at = _data_page()
     metrics = _metrics(at)
-    assert (metrics["Frequency"], metrics["Season"]) == ("monthly (month start)", "12")
+    assert (metrics["Frequency"], metrics["Season"]) == ("monthly", "12")
+    (frequency,) = [m for m in at.metric if m.label == "Frequency"]
+    assert frequency.proto.help.startswith("Monthly (month start). Detected from the dates")
     assert "Season — auto: 12 (monthly data, a year)" in texts(at.caption)
     assert "Test part — 24 points (17% of 144)" in texts(at.caption)
     assert _number(at, SEASON).value == 0 and _number(at, TEST_SIZE).value == 24.0
@@ -56,7 +58,7 @@ def test_the_airline_series_shows_its_season_and_frequency_in_words_and_its_rows
 def test_the_damped_sine_gets_its_period_as_season_and_an_override_is_kept() -> None:
     at = _data_page({"dataset": "damped_sine"})
     assert _metrics(at)["Season"] == "40"
-    assert _metrics(at)["Frequency"] == "no dates (the row order is the time)"
+    assert _metrics(at)["Frequency"] == "no dates"
     assert "Season — auto: 40 (the values repeat about every 40 points)" in texts(at.caption)
     _number(at, SEASON).set_value(20).run()
     assert at.session_state["lab.config"].season == 20

@@ -35,7 +35,7 @@ def test_data_page_previews_air_passengers_with_split() -> None:
     at.switch_page("pages/data.py").run()
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Points"] == "144"
-    assert metrics["Frequency"] == "monthly (month start)"
+    assert metrics["Frequency"] == "monthly"
     assert metrics["Season"] == "12"
     assert metrics["Train / test"] == "120 / 24"
 

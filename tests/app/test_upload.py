@@ -26,7 +26,7 @@ def test_clean_upload_previews_the_series() -> None:
     assert not at.error
     metrics = {m.label: m.value for m in at.metric}
     assert (metrics["Points"], metrics["Frequency"], metrics["Season"]) == \
-        ("144", "monthly (month start)", "12")
+        ("144", "monthly", "12")
     cfg = at.session_state["lab.config"]
     assert (cfg.dataset, cfg.csv_path, cfg.column) == ("csv", "airline.csv", "Passengers")
     assert at.selectbox[0].value == "Passengers"       # value column picker
@@ -89,7 +89,7 @@ def test_row_number_choice_ignores_the_date_column_and_a_bad_choice_keeps_the_pi
     at.selectbox[1].set_value("(row number)").run()
     assert not at.exception and not at.error
     assert {m.label: m.value for m in at.metric}["Frequency"] == \
-        "no dates (the row order is the time)"
+        "no dates"
     assert at.session_state["lab.config"].date_column == "(row number)"
     raw = b"date,note,value\n" + b"".join(
         f"2020-01-{d:02d},n{d},{d}\n".encode() for d in range(1, 29))
