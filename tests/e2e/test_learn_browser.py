@@ -29,7 +29,7 @@ from tests.e2e.test_browser import (
 
 pytestmark = pytest.mark.e2e
 
-PCT = r"\d{1,3}%(–\d{1,3}%)?"
+PCT = r"\d{1,3}(–\d{1,3})?%"
 NUM = r"\d+\.\d{3}"
 # (button, the caption it brings, as a regular expression on the caption's text)
 LESSONS = [
