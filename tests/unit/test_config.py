@@ -227,3 +227,20 @@ def test_nan_inf_and_negative_link_values() -> None:
         "`seed=-3` from the link is out of range [0, 2147483647]; using 0.",
         "`sine_length=-1e308` from the link is out of range [40, 100000]; using 40.",
     ]
+
+
+def test_test_size_is_points_or_a_share_and_its_help_says_both() -> None:
+    assert ExperimentConfig(test_size=0.2).test_count(144) == 29      # the last 20%
+    assert ExperimentConfig(test_size=24).test_count(144) == 24
+    text = field_help("test_size")
+    assert "a number of points (e.g. 24)" in text and "0.2 for the last 20%" in text
+
+
+def test_season_is_a_setting_with_auto_and_a_link_carries_it() -> None:
+    assert ExperimentConfig().season == 0
+    config, notes = ExperimentConfig.from_query_params({"season": "365"})
+    assert config.season == 365 and not notes
+    assert config.to_query_params() == {"season": "365"}
+    text = field_help("season")
+    assert "0 detects it" in text and "365 for daily data" in text
+    assert "twice" in text               # the limit the Data page and the CLI refuse beyond
