@@ -89,6 +89,7 @@ class TrainingJob:
     cost: JobCost | None = None        # what it should take (estimate.py); None: unknown
     expected_seconds: float = 0.0      # its running time estimated when it was submitted
     cold_start: bool = False           # it started before TensorFlow was imported
+    not_before: float = 0.0            # time.monotonic() before which it does not start
     stages_done: int = 0
     stages_total: int = 1
     histories: dict[str, dict[str, list[float]]] = field(default_factory=dict)
@@ -204,13 +205,18 @@ class JobRunner:
     def submit(self, config: ExperimentConfig, series: Series,
                task: Callable[[TrainingJob], Any] | None = None,
                label: str = "Training", owner: str | None = None,
-               client: str | None = None, cost: JobCost | None = None) -> TrainingJob:
+               client: str | None = None, cost: JobCost | None = None,
+               grace: float = 0.0) -> TrainingJob:
         """Queue a job; ``task(job)`` replaces the default experiment (backtests, forecasts).
 
         ``cost`` (``estimate.py``) is what the job should take; without one, a job with the
         default task is counted as a comparison of its config, any other as unknown (the queue
         then counts it at the typical duration of the latest jobs). Every job that finishes
         unstopped adds its seconds per work unit to ``estimate.RATES``.
+
+        ``grace``: seconds the job waits before it may start, so the page that queued it can
+        show its status first (a starting job imports TensorFlow and traces its networks, which
+        holds the interpreter and slows the server's replies for seconds).
 
         With an ``owner``, that owner's earlier unfinished job is taken out of the queue (or
         stopped, when running); the new job's ``replaced`` says which ("cancelled" or "stopped").
@@ -228,6 +234,7 @@ class JobRunner:
         if cost is None and task is None and config is not None and series is not None:
             cost = estimate.compare_cost(config, series)
         job = TrainingJob(config, series, task, label, owner, client, _runner=self, cost=cost)
+        job.not_before = job.submitted_at + grace
         job.expected_seconds = self.rates.seconds(cost) if cost is not None else 0.0
         with self._lock:
             mine = [j for j in self._waiting + self._running if owner is not None
@@ -281,9 +288,16 @@ class JobRunner:
     def _next(self) -> TrainingJob | None:
         """The first waiting job whose owner and browser have no job running (the lock is held):
         one browser never holds two workers, so its second tab's job cannot crowd out another
-        student's on a small server -- it waits for the first one instead."""
-        return next((j for j in self._waiting
-                     if not self._owner_busy(j) and not self._client_busy(j)), None)
+        student's on a small server -- it waits for the first one instead. A job in its grace
+        period (``submit``) waits too."""
+        now = time.monotonic()
+        return next((j for j in self._waiting if j.not_before <= now
+                     and not self._owner_busy(j) and not self._client_busy(j)), None)
+
+    def _sleep(self) -> None:
+        """Wait for a change, or until the next job's grace period ends (the lock is held)."""
+        graces = [j.not_before for j in self._waiting if j.not_before > time.monotonic()]
+        self._lock.wait(max(0.01, min(graces) - time.monotonic()) if graces else None)
 
     def _typical(self) -> float:
         """Median duration of the latest finished jobs (capped by the time limit)."""
@@ -366,7 +380,7 @@ class JobRunner:
         while True:
             with self._lock:
                 while (job := self._next()) is None:
-                    self._lock.wait()
+                    self._sleep()
                 self._waiting.remove(job)
                 self._running.append(job)
                 job.status, job.started_at = RUNNING, time.monotonic()

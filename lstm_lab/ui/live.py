@@ -21,6 +21,7 @@ POLL_SECONDS = 0.5          # a running job: progress bar and live loss chart
 QUEUE_POLL_SECONDS = 1.0    # a waiting job: its place changes only when a job ends
 LESSON_POLL_SECONDS = 0.2   # a Learn experiment the page waits for
 STATUS_POLL_SECONDS = 1.0   # the status panel under the Train button
+START_GRACE = 0.5           # a job waits this long to start, so its status reaches the page first
 STATUS_KEY = "train-status"  # its container: CSS class st-key-train-status
 
 
@@ -67,7 +68,7 @@ def submit(cfg: ExperimentConfig | None, series: Series | None, task, label: str
     notice says what became of its earlier job. Raises QueueFullError or ClientBusyError (both
     LabErrors) when the server is full or this browser has its jobs already."""
     job = cache.job_runner().submit(cfg, series, task, label, owner=session_owner(),
-                                    client=session_client(), cost=cost)
+                                    client=session_client(), cost=cost, grace=START_GRACE)
     if job.replaced:
         state.add_notice(REPLACED_NOTICES[job.replaced], "info")
     return job
@@ -301,6 +302,18 @@ def _status_fragment() -> None:
         head.markdown(status_line(job))
         head.progress(0.0 if job.status == QUEUED else job.progress())
         _stop_button(stop, job, "_status")
+        if st.session_state.get(SCROLLED) != job.id:   # once per job: bring it into view
+            st.session_state[SCROLLED] = job.id
+            st.html(SCROLL_INTO_VIEW, unsafe_allow_javascript=True)
+
+
+SCROLLED = "lab.status_scrolled"   # the job whose status panel was scrolled into view
+# The Train button sits at the bottom of a long form, often at the bottom edge of the screen:
+# the panel under it would be just out of sight.
+# the panel's height settles as its parts arrive: scroll again a few times in its first second
+SCROLL_INTO_VIEW = ("<script>for (const ms of [0, 150, 400, 900]) setTimeout(() => "
+                    f"document.querySelector('.st-key-{STATUS_KEY}')"
+                    "?.scrollIntoView({block: 'nearest'}), ms);</script>")
 
 
 def status_line(job: TrainingJob) -> str:

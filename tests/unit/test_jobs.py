@@ -399,3 +399,19 @@ def test_the_wait_counts_each_job_ahead_by_its_own_estimate(gated) -> None:
     # three finished jobs took a second or so each: this server's rate is now far faster
     assert runner.rates.rate("compare") < runner.rates.default / 5
     assert runner.rates.seconds(long) < 20.0
+
+
+def test_a_job_in_its_grace_period_waits_before_it_starts(gated) -> None:
+    started, release = gated
+    runner = JobRunner(max_concurrent=1)
+    series = make_tiny_series()
+    job = runner.submit(ExperimentConfig(seed=7), series, grace=1.0)
+    time.sleep(0.3)
+    assert started == [] and job.status == QUEUED       # the page shows its status first
+    deadline = time.monotonic() + 30
+    while not started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert started == [7] and job.started_at - job.submitted_at >= 1.0
+    release.set()
+    _wait(job)
+    assert job.status == DONE
