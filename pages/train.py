@@ -13,8 +13,9 @@ state.show_notices()
 series = widgets.require_series()
 cfg = state.config()
 
-# wide enough that the form's labels do not wrap and the units slider has room (1400 and 1280 px)
-controls, results = st.columns([1.3, 2.4], gap="medium")
+# wide enough that the form's labels fit one line and the units slider has room (at 1280 px:
+# 132 px for it, 112 at [1.3, 2.4]; a longer label like the test size still takes two)
+controls, results = st.columns([1.6, 2.4], gap="medium")
 with controls:
     st.caption(f"Data: **{plain(series.name, None)}** — {len(series):,} points"
                + (f", {series.freq} frequency" if series.freq else ""))
