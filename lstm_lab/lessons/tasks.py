@@ -182,8 +182,8 @@ def make_latest_spike(n_windows: int, window: int, seed: int = 0, spikes: tuple[
     return X, y
 
 
-def order_experiment(seeds: Sequence[int] = (0, 1, 2), window: int = 16, units: int = 16,
-                     n_train: int = 2000, n_test: int = 1000, steps: int = 400,
+def order_experiment(seeds: Sequence[int] = (0, 1, 2), window: int = 12, units: int = 12,
+                     n_train: int = 2000, n_test: int = 1000, steps: int = 250,
                      batch_size: int = 64, learning_rate: float = 0.02,
                      should_stop: StopFlag | None = None) -> pd.DataFrame:
     """Accuracy of an MLP and an LSTM on ``make_latest_spike``, windows in time order vs with

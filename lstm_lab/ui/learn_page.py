@@ -81,7 +81,7 @@ def order_section() -> None:
     """2 · Shuffled windows: the same forecast for the MLP, another one for the LSTM."""
     st.subheader("2 · Blind to order")
     c1, c2 = st.columns([2, 3])
-    c1.markdown("**The task.** Each window of 16 steps holds small noise and 2 to 5 spikes, some "
+    c1.markdown("**The task.** Each window of 12 steps holds small noise and 2 to 5 spikes, some "
                 "up, some down; the answer is whether the *latest* spike went up. Only the order "
                 "of the values tells which spike is the latest. The MLP sees the window all at "
                 "once, one input per step, and nothing marks which step came first. The LSTM "
@@ -200,7 +200,10 @@ def output_size_section() -> None:
     if found is not None:
         forecasts, errors = found
         c2.plotly_chart(lessons.output_length_figure(forecasts, horizon=12), key="outlen_chart")
-        c2.dataframe(errors, hide_index=True, width="stretch")
+        number = st.column_config.NumberColumn
+        c2.dataframe(errors, hide_index=True, width="stretch", column_config={
+            "RMSE steps 1-12 (trained)": number("RMSE 1–12 (trained)", format="%.3f"),
+            "RMSE steps 13+ (never trained)": number("RMSE 13+ (untrained)", format="%.3f")})
         c2.caption(lessons.output_length_caption(errors, horizon=12))
 
 

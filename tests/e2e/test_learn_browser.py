@@ -99,3 +99,10 @@ def test_each_lesson_button_brings_its_caption_in_numbers(learn_page: Page) -> N
     assert main(page).get_by_text(re.compile(r"\bNone\b|\bnan\b|e\+\d")).count() == 0
     shot: Path = save_screenshot(page, "learn_lessons.png")
     assert shot.stat().st_size > 10_000
+    # the first two lessons, as a reader scrolled to them sees them
+    main(page).get_by_role("heading", name="1 · Stateless: no memory beyond the window") \
+        .scroll_into_view_if_needed()
+    save_screenshot(page, "learn_echo_and_shuffle.png")
+    page.set_viewport_size({"width": 1280, "height": 720})
+    main(page).get_by_role("heading", name="2 · Blind to order").scroll_into_view_if_needed()
+    save_screenshot(page, "learn_shuffle_laptop.png")

@@ -138,7 +138,7 @@ def test_order_experiment_needs_a_seed() -> None:
 @requires_tf
 @pytest.mark.slow
 def test_order_the_lstm_reads_the_order_and_the_mlp_cannot_across_seeds() -> None:
-    table = tasks.order_experiment()    # the Learn page's settings: 3 seeds, window 16
+    table = tasks.order_experiment()    # the Learn page's settings: 3 seeds, window 12
     acc = table.pivot_table(index="seed", columns=["model", "inputs"], values="accuracy")
     lstm, mlp = acc["LSTM"], acc["MLP"]
     assert (lstm["in time order"] > 0.97).all()                     # it reads the order
