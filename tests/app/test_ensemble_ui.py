@@ -15,8 +15,10 @@ def test_the_form_sets_ensemble_size_combination_and_the_es_hybrid() -> None:
     combine = next(r for r in at.radio if r.label == "Combine members by")
     assert list(combine.options) == ["median", "mean"] and combine.value == "mean"
     transform = next(s for s in at.selectbox if s.label == "Transform")
-    assert {"es", "log_es"} <= set(transform.options)
-    assert "**es**: the ES hybrid" in transform.help and "**log_es**:" in transform.help
+    # offered by name; the short tooltip leaves each one's detail to the About expander
+    assert {"ES hybrid", "ES hybrid of logs"} <= set(transform.options)
+    assert any("- **ES hybrid**: the ES hybrid" in t and "- **ES hybrid of logs**:" in t
+               for t in texts(at.markdown))
     assert any(s.label == "Recurrent layers" for s in at.slider)
     size.set_value(5)
     combine.set_value("median")
