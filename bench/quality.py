@@ -40,7 +40,9 @@ MET / NOT MET.
 --only intervals runs section 8 alone and rewrites only its region of docs/quality.md (between
 the <!-- intervals --> and <!-- /intervals --> markers; placed before the discussion the first
 time), so the other sections need not be rerun; --series limits it to some files (to time one),
-writing Markdown only with --markdown.
+writing Markdown only with --markdown. After a change to some models' calibration only,
+--models M ... --merge JSON reruns just those and puts their bands into an earlier full run's JSON
+(the report names the rerun; a series whose setting changed since refuses the merge).
 """
 
 from __future__ import annotations
@@ -705,9 +707,10 @@ def interval_targets(summary: dict) -> dict:
     return targets
 
 
-def prediction_intervals(quick: bool, only_series: tuple[str, ...] | None = None) -> dict:
+def prediction_intervals(quick: bool, only_series: tuple[str, ...] | None = None,
+                         models: tuple[str, ...] = ALL_MODELS) -> dict:
     """Section 8: coverage and width of the 80% and 95% conformal intervals over rolling-origin
-    backtests (run_backtest, refit=True, 3 folds), every model, seed 0."""
+    backtests (run_backtest, refit=True, 3 folds), every model (or ``models``), seed 0."""
     started = time.perf_counter()
     rows = []
     for setting, name, series, config, error in interval_settings(quick, only_series):
@@ -717,7 +720,8 @@ def prediction_intervals(quick: bool, only_series: tuple[str, ...] | None = None
             row.update(points=len(series), season=series.season, test=int(config.test_size),
                        horizon=config.horizon)
             try:
-                result = run_backtest(config, series, folds=INTERVAL_FOLDS, refit=True)
+                result = run_backtest(config.replace(models=models), series,
+                                      folds=INTERVAL_FOLDS, refit=True)
                 row["bands"] = band_scores(result)
                 row["labels"] = dict(result.labels)
             except LabError as err:
@@ -729,12 +733,43 @@ def prediction_intervals(quick: bool, only_series: tuple[str, ...] | None = None
         print(f"  {setting} {name}: " + (row["error"][:100] if "error" in row else ", ".join(
             f"{m} {row['bands'][m]['80']['coverage']:.0f}/{row['bands'][m]['95']['coverage']:.0f}"
             if m in row["bands"] and row["bands"][m]["95"]["points"] else f"{m} -"
-            for m in ALL_MODELS)) + f" ({row['seconds']:.0f} s)", flush=True)
+            for m in models)) + f" ({row['seconds']:.0f} s)", flush=True)
     summary = interval_summary(rows)
     section = {"rows": rows, "summary": summary, "targets": interval_targets(summary),
                "total_s": time.perf_counter() - started, "quick": quick}
     section["markdown"] = intervals_markdown(section)
     return section
+
+
+def merge_rerun(saved: dict, rerun: dict, models: tuple[str, ...], header: dict) -> dict:
+    """``saved`` (an earlier section 8, from its JSON) with ``models``' bands replaced by the
+    rerun's, row by row; the summary and targets recomputed, the rerun recorded in "reruns" (the
+    report names it). A row whose series, season, test size or horizon changed since is an
+    error: then every model must be rerun."""
+    old = {(r["setting"], r["file"]): r for r in saved["rows"]}
+    new = {(r["setting"], r["file"]): r for r in rerun["rows"]}
+    if old.keys() != new.keys():
+        raise SystemExit(f"--merge: the rows differ ({sorted(old.keys() ^ new.keys())}); "
+                         "rerun every model.")
+    rows = []
+    for key, r in old.items():
+        n = new[key]
+        same = ("error" in r) == ("error" in n) and all(
+            r.get(k) == n.get(k) for k in ("points", "season", "test", "horizon"))
+        if not same:
+            raise SystemExit(f"--merge: {key} changed since the saved run; rerun every model.")
+        if "error" not in r:
+            r = {**r, "bands": {**{m: b for m, b in r["bands"].items() if m not in models},
+                                **n["bands"]}}
+        rows.append(r)
+    summary = interval_summary(rows)
+    reruns = [*saved.get("reruns", []), {
+        "models": list(models), "date": header["date"], "command": rerun["command"],
+        "minutes": round(rerun["total_s"] / 60, 1), "load": header.get("load average", "")}]
+    return {"rows": rows, "summary": summary, "targets": interval_targets(summary),
+            "total_s": saved["total_s"], "quick": saved.get("quick", False),
+            "command": saved.get("command", ".venv/bin/python bench/quality.py --only intervals"),
+            "reruns": reruns}
 
 
 def intervals_markdown(section: dict) -> str:
@@ -747,7 +782,9 @@ def intervals_markdown(section: dict) -> str:
         "8. Prediction intervals: coverage over rolling-origin backtests",
         "Each model's conformal intervals (issue #16; `lstm_lab/experiments/intervals.py`: a "
         "copy of the model fitted on the head of each training part forecasts every origin of "
-        "its tail, and the absolute errors per horizon step set the band) checked where it "
+        "its tail, and the errors per horizon step set the band: absolute errors, or "
+        "log(actual / forecast) for a model that forecasts logs, as SARIMA does on a positive "
+        "series) checked where it "
         "counts: on points the model has not seen. `run_backtest(config, series, folds="
         f"{INTERVAL_FOLDS}, refit=True)`, every model, seed 0, levels "
         f"{', '.join(conformal.level_key(v) + '%' for v in INTERVAL_LEVELS)}; each fold is "
@@ -762,6 +799,11 @@ def intervals_markdown(section: dict) -> str:
         f"(too short for 3 folds, or over the work budget LSTM_LAB_MAX_WORK = "
         f"{limits.max_work:.0e}) is reported as *could not run*"
         + (f"; --quick skips series of {LONG_SERIES:,} points or more" if quick else "") + ".")
+    for rerun in section.get("reruns", []):
+        report.line(f"- Rerun for {', '.join(MODEL_LABELS[m] for m in rerun['models'])} only "
+                    f"(their calibration changed; every other model's code and numbers are "
+                    f"those of the run above): `{rerun['command']}` ({rerun['minutes']} min), "
+                    f"{rerun['date']}, load average {rerun['load']}.")
     report.line(f"Targets (issue #16): the 80% interval covers "
                 f"{INTERVAL_TARGETS[0.8][0]:g}-{INTERVAL_TARGETS[0.8][1]:g}% and the 95% interval "
                 f"{INTERVAL_TARGETS[0.95][0]:g}-{INTERVAL_TARGETS[0.95][1]:g}% of backtest points "
@@ -912,12 +954,20 @@ def main() -> None:
     parser.add_argument("--render", metavar="JSON",
                         help="with --only intervals: write section 8 from the JSON an earlier "
                              "run wrote (--json), without running anything")
+    parser.add_argument("--models", nargs="+", choices=ALL_MODELS, metavar="MODEL",
+                        help="with --only intervals and --merge: rerun only these models "
+                             f"({', '.join(ALL_MODELS)}) and put their bands into the JSON "
+                             "--merge names (after a change to their calibration only)")
+    parser.add_argument("--merge", metavar="JSON",
+                        help="with --models: the JSON (--json) of an earlier full section 8 run")
     parser.add_argument("--series", nargs="+", metavar="FILE",
                         help="with --only intervals: only these files of tests/data (to time "
                              "one series); writes Markdown only when --markdown is given")
     args = parser.parse_args()
-    if (args.series or args.render) and args.only != "intervals":
-        parser.error("--series and --render work with --only intervals.")
+    if (args.series or args.render or args.models) and args.only != "intervals":
+        parser.error("--series, --render and --models work with --only intervals.")
+    if bool(args.models) != bool(args.merge):
+        parser.error("--models and --merge go together: rerun some models into an earlier run.")
     if args.render:
         saved = json.loads(Path(args.render).read_text())
         section = saved["intervals"]
@@ -946,17 +996,25 @@ def main() -> None:
     print_header("LSTM Lab forecast-quality benchmark", header)
 
     if args.only == "intervals":
-        section = prediction_intervals(args.quick, tuple(args.series or ()))
+        section = prediction_intervals(args.quick, tuple(args.series or ()),
+                                       tuple(args.models or ALL_MODELS))
         header["load average (end)"] = load_average()
+        print(f"\nTotal time: {section['total_s'] / 60:.1f} min")
+        command = (".venv/bin/python bench/quality.py --only intervals"
+                   + (" --quick" if args.quick else "")
+                   + (" --series " + " ".join(args.series) if args.series else "")
+                   + (" --models " + " ".join(args.models) if args.models else ""))
+        section["command"] = command
+        if args.merge:
+            saved = json.loads(Path(args.merge).read_text())
+            section = merge_rerun(saved["intervals"], section, tuple(args.models), header)
+            header = saved["header"]
+            command = section["command"]
+            section["markdown"] = intervals_markdown(section)
         print("\n=== Targets (section 8) ===")
         print_table(["target", "measured", "result"],
                     [[t["target"], t["value"], verdict(t["met"])]
                      for t in section["targets"].values()])
-        print(f"\nTotal time: {section['total_s'] / 60:.1f} min")
-        command = (".venv/bin/python bench/quality.py --only intervals"
-                   + (" --quick" if args.quick else "")
-                   + (" --series " + " ".join(args.series) if args.series else ""))
-        section["command"] = command
         if markdown:
             write_intervals_region(markdown, section, header, command)
         write_json(args.json, {"header": header, "intervals": {
