@@ -57,7 +57,8 @@ def sine_inputs(cfg: ExperimentConfig) -> ExperimentConfig:
     """The sine's shape; wide ranges get a number input, narrow ones a slider."""
     c1, c2, c3 = st.columns(3)
     length = _sine_input(c1, "number", "Length (points)", cfg, "sine_length", step=10)
-    period = _sine_input(c2, "number", "Period (points)", cfg, "sine_period", step=1.0)
+    period = _sine_input(c2, "number", "Period (points)", cfg, "sine_period", step=1.0,
+                         format="%g")   # 40, or 12.5: no trailing zeros
     decay = _sine_input(c3, "slider", "Decay rate", cfg, "sine_decay", step=0.001,
                         format="%.3f")
     c1, c2, c3 = st.columns(3)
