@@ -124,8 +124,8 @@ def echo_figure(table: pd.DataFrame):
     if chance:
         fig.add_hline(y=chance, line_dash="dot", line_color=OTHER_COLOR,
                       annotation_text=f"chance ({chance:.0%})", annotation_position="top right")
-    fig.update_xaxes(title_text="k = how many steps back the symbol to recall is "
-                                "(k = 1: the one just before)", dtick=1)
+    fig.update_xaxes(title_text="k = steps back to recall (k = 1: the one just before)",
+                     dtick=1)
     fig.update_yaxes(range=[0, 1.05], tickformat=".0%")
     return _look(fig, "Recall the value k steps back", y_title="test accuracy")
 
@@ -203,18 +203,20 @@ def order_figure(table: pd.DataFrame):
         fig.add_trace(go.Bar(
             x=part.index, y=part["mean"], name=inputs, marker_color=color,
             text=[f"{v:.0%}" for v in part["mean"]], textposition="inside",
+            insidetextanchor="start",
             error_y=dict(type="data", symmetric=False, array=part["max"] - part["mean"],
                          arrayminus=part["mean"] - part["min"], color="#333")))
     chance = table.attrs.get("chance")
     if chance:
         fig.add_hline(y=chance, line_dash="dot", line_color=OTHER_COLOR,
-                      annotation_text=f"chance ({chance:.0%})", annotation_position="top right")
+                      annotation_text=f"chance ({chance:.0%})",
+                      annotation_position="bottom right")
     seeds = table["seed"].nunique()
     fig.update_layout(barmode="group")
     fig.update_yaxes(range=[0, 1.05], tickformat=".0%")
-    title = "Was the latest spike up or down? Steps in time order vs shuffled"
+    title = "Latest spike up or down? In time order vs shuffled"
     if seeds > 1:
-        title += f" ({seeds} seeds: bars lowest–highest)"
+        title += f"<br><sup>mean of {seeds} seeds; whiskers: lowest–highest</sup>"
     return _look(fig, title, y_title="test accuracy")
 
 

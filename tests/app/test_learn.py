@@ -77,7 +77,7 @@ def test_five_limits_each_have_a_section() -> None:
     ("echo_experiment", "Run the echo experiment", "Recall the value k steps back"),
     ("variable_length_demo", "Run the variable-length demo", "Average of a sequence"),
     ("output_length_demo", "Run the output-length demo", "One encoder-decoder"),
-    ("order_experiment", "Run the shuffle experiment", "Was the latest spike up or down?"),
+    ("order_experiment", "Run the shuffle experiment", "Latest spike up or down?"),
 ])
 def test_each_experiment_runs_live_and_draws_its_chart(name: str, button: str,
                                                        chart_title: str) -> None:

@@ -51,7 +51,7 @@ def test_echo_caption_explains_k_with_numbers() -> None:
         "for k ≥ 5 the symbol has left its window: 24–27%, chance is 25%; the LSTM recalls "
         "97–100% for k = 1 … 10, carrying the symbol in its state. Trained in 2.0 s.")
     fig = lessons.echo_figure(table)
-    assert fig.layout.xaxis.title.text.startswith("k = how many steps back the symbol")
+    assert fig.layout.xaxis.title.text.startswith("k = steps back to recall")
     assert [t.name for t in fig.data] == ["LSTM", "MLP (window 5)"]
     texts = [a.text for a in fig.layout.annotations]
     assert "the MLP's window of 5 holds k = 0 … 4" in texts and "chance (25%)" in texts
