@@ -23,12 +23,19 @@ real ``streamlit run app.py`` and the system Chromium (never a downloaded browse
       statsmodels, sklearn and scipy ended up in sys.modules, and ``python -X importtime``'s top
       offenders; the real server's memory map is checked for their native libraries too.
 
+  (e) Home's "Train the default experiment", click to results (``--home-run`` measures only
+      this): on a fresh server, from the click until the Train page shows "Test metrics", the
+      first time (TensorFlow is imported) and again in a new session (warm); also when the
+      status panel under Train became visible, and what Home promised (its estimate, from
+      lstm_lab/experiments/estimate.py) beside the machine's load average.
+
 Targets: health < 1.5 s, Home usable < 4 s, chart-option rerun < 300 ms. No assertions.
 
 Usage (from the repository root):
     .venv/bin/python bench/app_speed.py [--quick] [--json PATH]
 
 --quick: 2 cold starts, 3 Home visits, 4 slider reruns (each before and after a training).
+--home-run: only (e), Home's default experiment from click to results (cold, then warm).
 --server gc-freeze | gc-freeze+no-keras-clear: experiments, not the app -- every server process
 is patched before it starts the way a suggested fix would (common.SERVER_VARIANTS).
 """
@@ -39,6 +46,7 @@ import argparse
 import ast
 import importlib.util
 import json
+import os
 import re
 import subprocess
 import sys
@@ -280,6 +288,46 @@ def train_once(browser, base: str) -> float:
         context.close()
 
 
+def home_default_run(browser, base: str) -> dict[str, float | str]:
+    """(e) Home's one-click default experiment in a fresh session: seconds from the click to
+    the status panel under Train and to the results ("Test metrics"); Home's promise."""
+    context = new_context(browser, base)
+    try:
+        page = context.new_page()
+        page.goto("/")
+        button = page.get_by_role("button", name=HOME_BUTTON)
+        button.wait_for()
+        page.wait_for_selector("[data-testid='stApp'][data-test-script-state='notRunning']")
+        promise = page.get_by_test_id("stMarkdownContainer").filter(
+            has_text="Try it now:").first.inner_text()
+        said = re.search(r"It takes (about [^.]+?) on this server", promise)
+        load = f"{os.getloadavg()[0]:.1f}"
+        t0 = time.perf_counter()
+        button.click()
+        page.wait_for_selector(".st-key-train-status", state="visible", timeout=TIMEOUT_MS)
+        status = time.perf_counter() - t0
+        page.get_by_text("Test metrics").wait_for(timeout=TIMEOUT_MS * 3)
+        return {"results_s": time.perf_counter() - t0, "status_s": status,
+                "promised": said.group(1) if said else promise, "load_before": load,
+                "load_after": f"{os.getloadavg()[0]:.1f}"}
+    finally:
+        context.close()
+
+
+def home_runs(browser, tmp: Path, variant: str) -> list[dict]:
+    """(e) on a fresh server: the first default run (imports TensorFlow), then a warm one."""
+    out = []
+    with common.run_server(tmp / "home_run.log", variant=variant) as server:
+        for which in ("cold (first training: imports TensorFlow)", "warm (a new session)"):
+            row = home_default_run(browser, server.base)
+            out.append({"run": which, **row})
+            print(f"  Home default run, {which}: status under Train after "
+                  f"{row['status_s']:.1f} s, results after {row['results_s']:.1f} s; Home "
+                  f"promised '{row['promised']}'; load {row['load_before']} -> "
+                  f"{row['load_after']}")
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer repeats (2 / 3 / 4)")
@@ -287,8 +335,29 @@ def main() -> None:
     parser.add_argument("--server", choices=common.SERVER_VARIANTS, default="as-is",
                         help="as-is (default), or an experiment that patches the server process "
                              "the way a suggested fix would (see common.SERVER_VARIANTS)")
+    parser.add_argument("--home-run", action="store_true",
+                        help="only (e): Home's default experiment from click to results")
     args = parser.parse_args()
     n_cold, n_home, n_rerun = (2, 3, 4) if args.quick else (5, 5, 10)
+    if args.home_run:
+        header = common.machine_header(chromium=common.CHROMIUM, measurement="(e) only")
+        common.print_header("LSTM Lab app-speed benchmark: Home's default run", header)
+        from playwright.sync_api import sync_playwright
+
+        tmp = Path(tempfile.mkdtemp(prefix="lstm_lab_app_speed_"))
+        with sync_playwright() as pw:
+            browser = pw.chromium.launch(**common.launch_kwargs())
+            try:
+                runs = home_runs(browser, tmp, args.server)
+            finally:
+                browser.close()
+        common.print_table(["(e) Home's default run", "status under Train (s)",
+                            "results (s)", "Home promised", "load before (1 min)",
+                            "load after"],
+                           [[r["run"], r["status_s"], r["results_s"], r["promised"],
+                             r["load_before"], r["load_after"]] for r in runs], digits=1)
+        common.write_json(args.json, {"header": header, "home_runs": runs})
+        return
 
     header = common.machine_header(quick=args.quick, chromium=common.CHROMIUM,
                                    server=args.server if args.server != "as-is"

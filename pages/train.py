@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+from lstm_lab.data.series import freq_words
 from lstm_lab.ui import live, state, views, widgets
 from lstm_lab.ui.entry import ensure_entrypoint
 from lstm_lab.ui.text import plain
@@ -18,7 +19,7 @@ cfg = state.config()
 controls, results = st.columns([1.6, 2.4], gap="medium")
 with controls:
     st.caption(f"Data: **{plain(series.name, None)}** — {len(series):,} points"
-               + (f", {series.freq} frequency" if series.freq else ""))
+               + (f", {freq_words(series.freq)}" if series.freq else ""))
     submitted = widgets.config_form(cfg, series)
 if submitted is not None:
     state.set_config(submitted)

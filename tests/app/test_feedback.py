@@ -32,6 +32,8 @@ def _expected(cfg: ExperimentConfig, series=None) -> str:
 
 def test_the_train_button_says_how_long_it_takes_before_it_is_pressed() -> None:
     at = train_page(QUICK)
+    # the data line says the frequency in words, not pandas' alias
+    assert "Data: **Passengers** — 144 points, monthly (month start)" in texts(at.caption)
     (line,) = _estimates(at)
     assert ROUGHLY.match(line), line
     cfg = at.session_state["lab.config"]
