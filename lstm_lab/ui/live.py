@@ -168,6 +168,8 @@ def _queued_panel() -> None:
         running, waiting = runner.busy()
         if runner.waiting_for_owner(job):
             head.markdown(f"**{WAITING_FOR_OWNER}**")
+        elif starting(job):
+            head.markdown(f"**{job.label}: starting…**")
         else:
             many = "trainings" if running != 1 else "training"
             head.markdown(f"**Waiting in the training queue: place {place:,} of {waiting:,}** — "
@@ -322,6 +324,9 @@ def status_line(job: TrainingJob) -> str:
     if job.status == QUEUED:
         if runner.waiting_for_owner(job):
             return f"**Starting soon** — {WAITING_FOR_OWNER}"
+        if starting(job):
+            return (f"**{job.label}: starting** — takes "
+                    f"{estimate.about(runner.time_left(job), 'roughly')}.")
         place = runner.position(job)
         wait = runner.estimated_wait(job)
         return (f"**Queued: place {place:,}** — starts in {estimate.about(wait)}, then takes "
@@ -334,6 +339,13 @@ def status_line(job: TrainingJob) -> str:
                 f"{estimate.about(job.expected_seconds, 'roughly')} expected.")
     return (f"**{job.label}{stage}** — {_clock(elapsed)} so far, "
             f"{estimate.about(left)} left.")
+
+
+def starting(job: TrainingJob) -> bool:
+    """A queued job in its grace period (``START_GRACE``) with nothing ahead: about to start,
+    not waiting in a queue."""
+    return (job.status == QUEUED and job.not_before > time.monotonic()
+            and cache.job_runner().estimated_wait(job) < 1.0)
 
 
 def _clock(seconds: float) -> str:

@@ -57,10 +57,11 @@ def test_pressing_train_shows_the_status_under_the_button_on_the_next_run() -> N
     stops = [b for b in at.button if b.key == f"stop_status_{job.id}"]
     assert len(stops) == 1 and stops[0].label == "Stop"
     lines = [m for m in texts(at.markdown)
-             if m.startswith(("**Training** — ", "**Queued: place ", "**Starting soon**"))]
+             if m.startswith(("**Training** — ", "**Queued: place ", "**Starting soon**",
+                              "**Training: starting** — takes roughly "))]
     assert len(lines) == 1, texts(at.markdown)
-    assert re.search(r"(\d+ s so far, about .+ left|starts in about .+ then takes roughly)",
-                     lines[0]), lines[0]
+    assert re.search(r"(\d+ s so far, about .+ left|starts in about .+ then takes roughly"
+                     r"|starting\*\* — takes roughly .+\.$)", lines[0]), lines[0]
     assert not _estimates(at)                    # the status replaces the estimate
     wait_for_training(at)
     assert not at.exception and len(at.metric) == 6
