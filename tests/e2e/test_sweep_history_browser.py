@@ -13,6 +13,7 @@ from __future__ import annotations
 import io
 import os
 import re
+import time
 from pathlib import Path
 
 import pytest
@@ -109,12 +110,14 @@ def _tables_fit(page: Page) -> int:
     return tables.count()
 
 
-def _at_both_sizes(page: Page, name: str) -> None:
-    """Screenshots at 1400 x 1000 and 1280 x 720, the tables measured at each."""
+def _at_both_sizes(page: Page, name: str, show) -> None:
+    """Screenshots at 1400 x 1000 and 1280 x 720 with ``show`` scrolled into view, the tables
+    measured at each."""
     for size, viewport in SIZES.items():
         page.set_viewport_size(viewport)
         wait_for_app(page)
         assert _tables_fit(page) >= 1
+        show.scroll_into_view_if_needed()
         save_screenshot(page, f"{name}_{size}.png")
 
 
@@ -149,11 +152,19 @@ def test_history_compares_two_series_with_a_warning_and_a_panel_each(tab: Page,
     expect(differences).not_to_contain_text("Sine")
     expect(differences).not_to_contain_text("Seed")
     expect_no_exception(page)
-    _at_both_sizes(page, "history_compare")
+    _at_both_sizes(page, "history_compare", warning)
 
 
-def test_a_sweep_with_two_seeds_shows_its_noise_in_one_hue(tab: Page) -> None:
-    page = tab
+def _wait_for_runs(db: Path, count: int, timeout_s: float = 3 * APP_TIMEOUT_MS / 1000) -> None:
+    deadline = time.monotonic() + timeout_s
+    while len(RunStore(db).list_runs(None)) < count:
+        assert time.monotonic() < deadline, f"{count} runs were not saved within {timeout_s} s"
+        time.sleep(0.25)
+
+
+def test_a_sweep_with_two_seeds_shows_its_noise_in_one_hue(tab: Page, server) -> None:
+    page, (_, db, _) = tab, server
+    before = len(RunStore(db).list_runs(None))
     open_page(page, f"/?{NAIVE}")
     _sidebar_to(page, "Sweep")
     seeds = page.get_by_test_id("stNumberInput").filter(has_text="Seeds per setting")
@@ -161,9 +172,16 @@ def test_a_sweep_with_two_seeds_shows_its_noise_in_one_hue(tab: Page) -> None:
     expect(main(page)).to_contain_text("Grid: 3 × 2 = 6 settings × 2 seeds = 12 runs.")
     expect(main(page)).to_contain_text("Budget per network: 100,000,000,000 weight updates.")
     main(page).get_by_role("button", name="Run sweep").click()
-    heatmap = main(page).get_by_test_id("stPlotlyChart").filter(has_text="mean of 2 seeds")
-    expect(heatmap).to_have_count(1, timeout=3 * APP_TIMEOUT_MS)
+    expect(main(page).get_by_role("button", name="Stop")).to_have_count(
+        0, timeout=3 * APP_TIMEOUT_MS)
+    _wait_for_runs(db, before + 12)
     wait_for_app(page)
+    _sidebar_to(page, "History")          # back to the sweep once every run is saved
+    _sidebar_to(page, "Sweep")
+    picker = main(page).get_by_test_id("stSelectbox").filter(has_text="Sweep").locator("input")
+    expect(picker).to_have_value(re.compile(r"^sweep \w+ · 12 runs · "), timeout=APP_TIMEOUT_MS)
+    heatmap = main(page).get_by_test_id("stPlotlyChart").filter(has_text="mean of 2 seeds")
+    expect(heatmap).to_have_count(1, timeout=APP_TIMEOUT_MS)
     expect(heatmap).to_contain_text("test RMSE by")
     expect(heatmap).to_contain_text("★ best")
     expect(heatmap).to_contain_text("≈ best")       # naive forecasts ignore the layers: ties
@@ -178,4 +196,4 @@ def test_a_sweep_with_two_seeds_shows_its_noise_in_one_hue(tab: Page) -> None:
     expect(main(page)).to_contain_text("Seed noise: RMSE varies by about")
     assert "LSTM" not in main(page).inner_text()
     expect_no_exception(page)
-    _at_both_sizes(page, "sweep_results")
+    _at_both_sizes(page, "sweep_results", heatmap)
