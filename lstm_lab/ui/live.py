@@ -300,7 +300,7 @@ def _status_fragment() -> None:
     if job is None or job.finished:
         return      # the results column's fragment saves the result and reruns the page
     with st.container(border=True, key=STATUS_KEY):
-        head, stop = st.columns([4, 1.3], vertical_alignment="center")
+        head, stop = st.columns([2.4, 1.5], vertical_alignment="center")  # "Stop" whole
         head.markdown(status_line(job))
         head.progress(0.0 if job.status == QUEUED else job.progress())
         _stop_button(stop, job, "_status")
