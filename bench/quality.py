@@ -801,8 +801,8 @@ def intervals_markdown(section: dict) -> str:
         + (f"; --quick skips series of {LONG_SERIES:,} points or more" if quick else "") + ".")
     for rerun in section.get("reruns", []):
         report.line(f"- Rerun for {', '.join(MODEL_LABELS[m] for m in rerun['models'])} only "
-                    f"(their calibration changed; every other model's code and numbers are "
-                    f"those of the run above): `{rerun['command']}` ({rerun['minutes']} min), "
+                    f"({'its' if len(rerun['models']) == 1 else 'their'} calibration changed; every "
+                    f"other model's code and numbers are those of the run above): `{rerun['command']}` ({rerun['minutes']} min), "
                     f"{rerun['date']}, load average {rerun['load']}.")
     report.line(f"Targets (issue #16): the 80% interval covers "
                 f"{INTERVAL_TARGETS[0.8][0]:g}-{INTERVAL_TARGETS[0.8][1]:g}% and the 95% interval "
