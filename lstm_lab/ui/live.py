@@ -230,13 +230,17 @@ def estimate_caption(where=None, cfg: ExperimentConfig | None = None,
 
     ``kind`` is the job's as ``start_training`` gets it: "compare", "backtest:<folds>:<refit
     0/1>", "future:<steps>", "sweep:..." (with ``cells``, the configs that will train), or
-    "lesson:<name>" for a Learn experiment (no config). A sweep with no cells to train
-    writes nothing."""
+    "lesson:<name>" for a Learn experiment (no config). A sweep with no cells to train, and
+    settings the series cannot take (a test part longer than the series), write nothing."""
     if kind.startswith("sweep"):
         if not cells:
             return ""
         st.session_state[SWEEP_CELLS] = list(cells)   # for the job's own cost once pressed
-    return cost_caption(job_cost(kind, cfg, series, cells), where)
+    try:
+        cost = job_cost(kind, cfg, series, cells)
+    except LabError:   # settings this series cannot take: the press says why, in one sentence
+        return ""
+    return cost_caption(cost, where)
 
 
 SWEEP_CELLS = "lab.estimate.sweep_cells"   # the cells the sweep's estimate counted
