@@ -101,9 +101,10 @@ def test_learn_page_parameter_chart_reacts_to_window() -> None:
     at.run()
     at.switch_page("pages/learn.py").run()
     table = at.table[0].value
-    assert table["MLP inputs"].tolist() == [12, 24, 48, 96, 192]
+    assert table.index.tolist() == [1, 2, 4, 8, 16, 32, 64]       # parallel series
+    assert table["MLP inputs"].tolist() == [12, 24, 48, 96, 192, 384, 768]
     at.slider[0].set_value(24).run()
-    assert at.table[0].value["MLP inputs"].tolist() == [24, 48, 96, 192, 384]
+    assert at.table[0].value["MLP inputs"].tolist() == [24, 48, 96, 192, 384, 768, 1536]
     # the LSTM's size does not depend on the window
     assert at.table[0].value["LSTM weights"].tolist() == table["LSTM weights"].tolist()
 
