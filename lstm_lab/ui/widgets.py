@@ -32,7 +32,7 @@ from lstm_lab.experiments.metrics import METRIC_HELP, fmt_delta, fmt_number, fmt
 from lstm_lab.experiments.sources import load_series
 from lstm_lab.experiments.training import ExperimentResult
 from lstm_lab.models.architectures import ARCHITECTURES, architecture_keras_code, ensemble_size
-from lstm_lab.models.registry import model_label
+from lstm_lab.models.registry import by_kind, model_label
 from lstm_lab.ui import cache, controls, state
 from lstm_lab.ui.text import code_span, plain
 
@@ -457,14 +457,21 @@ def sidebar_summary(cfg: ExperimentConfig, where=None) -> None:
         st.caption("Current experiment")
         st.markdown(f"**{DATASET_LABELS[cfg.dataset].split(' (')[0]}**"
                     + (f" · {code_span(cfg.csv_path, 40)}" if cfg.dataset == "csv" else ""))
-        network = ARCHITECTURES[cfg.architecture].short   # "GRU", not "LSTM", for a GRU
-        seeds = ensemble_size(cfg.architecture, cfg.members)
-        ensemble = f" · {seeds} seeds" if seeds > 1 else ""
-        bands = ("/".join(level_key(v) for v in cfg.intervals) + "% bands" if cfg.intervals
-                 else "no bands")
-        st.markdown(f"window {cfg.window} · horizon {cfg.horizon} · "
-                    f"{cfg.layers}×{cfg.units} {network}{ensemble} · {cfg.epochs} epochs · "
-                    f"seed {cfg.seed} · {bands}")
+        parts = [f"window {cfg.window}", f"horizon {cfg.horizon}"]
+        if cfg.season:
+            parts.append(f"season {cfg.season}")
+        if "lstm" in cfg.models:   # only settings that act on the run: no network, no layers
+            network = ARCHITECTURES[cfg.architecture].short   # "GRU", not "LSTM", for a GRU
+            seeds = ensemble_size(cfg.architecture, cfg.members)
+            parts.append(f"{cfg.layers}×{cfg.units} {network}"
+                         + (f" · {seeds} seeds" if seeds > 1 else ""))
+        elif "mlp" in cfg.models:
+            parts.append(f"MLP {cfg.mlp_layers}×{cfg.mlp_units}")
+        if set(cfg.models) & set(by_kind("network")):
+            parts += [f"{cfg.epochs} epochs", f"seed {cfg.seed}"]
+        parts.append("/".join(level_key(v) for v in cfg.intervals) + "% bands" if cfg.intervals
+                     else "no bands")
+        st.markdown(" · ".join(parts))
         with st.popover("Copy link", icon=":material/link:", width="stretch"):
             st.caption("This link reopens the lab with every setting restored"
                        + (" (the CSV itself must be uploaded again)." if cfg.dataset == "csv"

@@ -152,3 +152,16 @@ def test_the_backtest_fold_table_shows_dates_and_names() -> None:
     assert table.iloc[0, :4].tolist() == ["fold 1", "2002-08-01", "2002-09-01", "2002-12-01"]
     assert table.iloc[1, :4].tolist() == ["fold 2", "2002-12-01", "2003-01-01", "2003-04-01"]
     assert plots.axis_title("x" * 100, 340) == "x" * 22 + "…"
+
+
+def test_the_sidebar_lists_only_settings_that_act_on_the_run() -> None:
+    """No network in the run: no layers, units, epochs or seed in the summary; a set season is."""
+    at = make_app({"models": "naive,seasonal_naive", "season": "6"})
+    at.switch_page("pages/train.py").run()
+    assert not at.exception
+    summary = " ".join(texts(at.sidebar.markdown))
+    assert "window 12 · horizon 1 · season 6 · 80/95% bands" in summary
+    assert "LSTM" not in summary and "epochs" not in summary and "seed" not in summary
+    mlp = make_app({"models": "mlp,naive", "mlp_units": "16"})
+    mlp.switch_page("pages/train.py").run()
+    assert "MLP 1×16 · 200 epochs · seed 0" in " ".join(texts(mlp.sidebar.markdown))
