@@ -323,10 +323,10 @@ def run_actions(store: RunStore, selected: Sequence[RunSummary], owner: str) -> 
                      help="Shared runs appear in every session's history (read-only there)."):
             for s in mine:
                 store.set_shared(s.id, share, owner)
-            st.toast(f"{len(mine)} run(s) {'shared with the class' if share else 'private again'}.")
+            st.toast(f"{runs_word(len(mine))} {'shared with the class' if share else 'private again'}.")
             st.rerun()
         with c3.popover("Delete", icon=":material/delete:"):
-            st.markdown(f"Delete {len(mine)} run(s) of yours and their trained networks "
+            st.markdown(f"Delete {runs_word(len(mine))} of yours and their trained networks "
                         "for good?" + (f" ({len(selected) - len(mine)} shared by others stay.)"
                                        if len(mine) < len(selected) else ""))
             st.button("Delete for good", type="primary", key="history.delete",
@@ -344,7 +344,7 @@ def _delete(store: RunStore, ids: list[int], owner: str) -> None:
         return
     st.session_state[KEY_SELECTED] = [i for i in st.session_state.get(KEY_SELECTED, [])
                                       if i not in ids]
-    state.add_notice(f"Deleted {count} run(s).", "info")
+    state.add_notice(f"Deleted {runs_word(count)}.", "info")
 
 
 def reopen(store: RunStore, run_id: int, owner: str) -> None:
@@ -367,11 +367,11 @@ def export_import(store: RunStore, ids: Sequence[int], owner: str) -> None:
     count = len(ids)
     c1, c2 = st.columns(2)
     stem = f"lstm_lab_runs_{'_'.join(str(i) for i in ids[:4])}" + ("_etc" if count > 4 else "")
-    c1.download_button(f"Export {count} run(s) as JSON", lambda: store.export_runs(ids, owner),
+    c1.download_button(f"Export {runs_word(count)} as JSON", lambda: store.export_runs(ids, owner),
                        f"{stem}.json", "application/json", icon=":material/download:",
                        disabled=not count, key="history.export_json",
                        help="Everything, trained networks included; import it back below.")
-    c2.download_button(f"Export {count} run(s) as CSV", lambda: store.runs_csv(ids, owner),
+    c2.download_button(f"Export {runs_word(count)} as CSV", lambda: store.runs_csv(ids, owner),
                        f"{stem}.csv", "text/csv", icon=":material/download:",
                        disabled=not count, key="history.export_csv",
                        help="One row per run: settings and every metric, for a spreadsheet.")
@@ -384,7 +384,7 @@ def export_import(store: RunStore, ids: Sequence[int], owner: str) -> None:
             except LabError as err:  # quotes a few characters of the file: shown as plain text
                 st.error(plain(err, None), icon=":material/error:")
             else:
-                st.success(f"Imported {len(report.ids)} run(s)"
+                st.success(f"Imported {runs_word(len(report.ids))}"
                            + (f"; {report.skipped} were already here." if report.skipped
                               else "."))
 
@@ -595,3 +595,7 @@ def _fmt(value) -> str:
         return f"{value:g}"
     return str(value)
 
+
+def runs_word(count: int) -> str:
+    """"1 run", "3 runs", "1,024 runs"."""
+    return f"{count:,} run{'' if count == 1 else 's'}"

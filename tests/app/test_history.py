@@ -62,8 +62,8 @@ def test_an_empty_history_says_how_to_fill_it(store) -> None:
     at = page()
     assert not at.exception
     assert "No saved runs yet" in at.info[0].value
-    assert [b.label for b in at.get("download_button")] == ["Export 0 run(s) as JSON",
-                                                           "Export 0 run(s) as CSV"]
+    assert [b.label for b in at.get("download_button")] == ["Export 0 runs as JSON",
+                                                           "Export 0 runs as CSV"]
 
 
 def test_a_session_sees_its_runs_and_the_shared_ones_only(runs) -> None:
@@ -99,7 +99,7 @@ def test_comparing_two_runs_shows_differences_charts_and_actions(runs) -> None:
     assert "has no loss curve" in at.info[0].value
     labels = [b.label for b in at.button]
     assert {"Reopen in Train & compare", "Share with the class", "Delete for good"} <= set(labels)
-    assert [b.label for b in at.get("download_button")][0] == "Export 2 run(s) as JSON"
+    assert [b.label for b in at.get("download_button")][0] == "Export 2 runs as JSON"
 
 
 def test_reopen_restores_the_config_and_the_results(runs) -> None:
@@ -137,7 +137,7 @@ def test_delete_removes_own_runs_for_good(runs, store) -> None:
     at.multiselect(key="history.selected").set_value([runs["mine0"], runs["shared"]]).run()
     at.button(key="history.delete").click().run()
     assert not at.exception
-    assert "Deleted 1 run(s)." in texts(at.info)
+    assert "Deleted 1 run." in texts(at.info)
     assert [s.id for s in store.list_runs(ME)] == [runs["shared"], runs["mine1"]]
     assert at.multiselect(key="history.selected").value == [runs["shared"]]
 
@@ -263,7 +263,7 @@ def test_imported_runs_get_new_sweep_ids_on_the_page(store) -> None:
     text = store.export_runs(theirs, OTHER)
     at = _import(page(), text.encode())
     assert not at.exception
-    assert "Imported 2 run(s)." in [s.value for s in at.success]
+    assert "Imported 2 runs." in [s.value for s in at.success]
     mine = store.list_runs(ME, include_shared=False)
     assert len(mine) == 2 and len({s.sweep for s in mine}) == 1
     assert mine[0].sweep not in ("", "theirs1")
