@@ -14,6 +14,7 @@ from dataclasses import Field, fields
 
 from lstm_lab.errors import ConfigError
 from lstm_lab.experiments.config import DATASETS, SWEEP_FIELDS, ExperimentConfig, format_levels
+from lstm_lab.experiments.sweep import MAX_SEEDS
 
 CLI_OWNER = "cli"          # who owns the runs the command line saves
 METRIC_CHOICES = ("rmse", "mae", "mape", "mase")
@@ -211,6 +212,10 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
     sweep.add_argument("--shared", action="store_true", help="share the runs with the class")
     sweep.add_argument("--strict", action="store_true",
                        help="refuse the whole sweep if any configuration is over the budget")
+    sweep.add_argument("--seeds-per-setting", type=int, default=1, metavar="N",
+                       help=f"train each setting with seeds --seed, --seed + 1, ... (1 to "
+                            f"{MAX_SEEDS}; default 1) and report each setting's mean ± spread "
+                            "and which settings are within the seed noise of the best")
     sweep.add_argument("--dry-run", action="store_true",
                        help="show the grid and its budget check; train nothing")
     sweep.add_argument("--json", action="store_true", help="print one JSON object on stdout")

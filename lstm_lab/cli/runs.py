@@ -40,6 +40,7 @@ from lstm_lab.cli.table import format_table
 from lstm_lab.errors import ConfigError, LabError
 from lstm_lab.experiments import sweep as sweeps
 from lstm_lab.experiments.export import write_text_atomically
+from lstm_lab.experiments.metrics import fmt_number
 from lstm_lab.experiments.sources import load_series
 from lstm_lab.experiments.training import MODEL_LABELS
 from lstm_lab.limits import env_var, get_limits
@@ -175,7 +176,8 @@ def _sweep(args: argparse.Namespace) -> int:
     grid = sweeps.parse_grid(spec)
     base = config_from_args(base_args)
     series = load_series(base)
-    plan = sweeps.plan_sweep(base, series, grid)
+    seeds = sweeps.check_seeds(args.seeds_per_setting, grid)
+    plan = sweeps.plan_sweep(base, series, grid, seeds=seeds)
     log = sys.stderr
     print(f"{series.name}: sweep of {plan.summary()}", file=log)
     for planned in plan.refused:
@@ -201,9 +203,28 @@ def _sweep(args: argparse.Namespace) -> int:
     with _StopOnCtrlC(stop, log):
         result = sweeps.run_sweep(base, series, grid, on_stage=on_stage,
                                   should_stop=stop.is_set, store=_store(args), owner=args.owner,
-                                  shared=args.shared)
+                                  shared=args.shared, seeds=seeds)
     _report_sweep(result, args)
     return 130 if result.stopped_by_user else 0
+
+
+def _report_noise(result, rank: str, metric: str) -> None:
+    """Each setting's mean ± spread over its seeds, best first, ≈ where the seed noise cannot
+    tell it from the best."""
+    cells = result.cells(rank, metric)
+    if cells.empty:
+        return
+    keys = result.settings
+    table = cells[keys].copy()
+    table[f"{metric.upper()} {result.label(rank)} mean ± sd"] = [
+        f"{fmt_number(m)} ± {fmt_number(sd) if sd == sd else '?'}"
+        for m, sd in zip(cells["mean"], cells["sd"])]
+    table["seeds"] = cells["n"]
+    table["vs best"] = ["★ best" if i == 0 else ("≈ best" if near else "")
+                        for i, near in enumerate(cells["near_best"])]
+    print(f"\nPer setting, over seeds (seed noise: {metric.upper()} sd "
+          f"{fmt_number(result.noise(rank, metric))}; ≈ best: within it of the best):")
+    print(table.to_string(index=False))
 
 
 class _StopOnCtrlC:
@@ -244,6 +265,10 @@ def _report_sweep(result, args: argparse.Namespace) -> None:
                "grid": {k: list(v) for k, v in result.grid.items()},
                "stopped_by_user": result.stopped_by_user,
                "runs": json.loads(frame.to_json(orient="records")),
+               "settings": (json.loads(result.cells(rank, args.metric).to_json(orient="records"))
+                            if rank else []),
+               "seed_noise": (None if not rank or result.noise(rank, args.metric) !=
+                              result.noise(rank, args.metric) else result.noise(rank, args.metric)),
                "best": None if best is None else {
                    "run_id": best.run_id, "values": best.values,
                    "config": best.config.to_dict(), "metrics": best.metrics}}
@@ -259,6 +284,8 @@ def _report_sweep(result, args: argparse.Namespace) -> None:
     print(table.to_string(index=False, na_rep="—", float_format=lambda v: f"{v:.3f}"))
     if result.stopped_by_user:
         print("Stopped by request: the runs finished before the stop are saved.")
+    if rank is not None and result.repeats > 1:
+        _report_noise(result, rank, args.metric)
     if best is not None:
         score = best.metrics[rank][args.metric]
         print(f"best: {', '.join(f'{k}={v}' for k, v in best.values.items())} — "

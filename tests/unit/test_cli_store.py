@@ -72,6 +72,29 @@ def test_sweep_trains_the_grid_saves_every_run_and_names_the_best(db, capsys) ->
         (6, 1, 5), (6, 3, 5), (12, 1, 5), (12, 3, 5)}
 
 
+def test_sweep_with_seeds_per_setting_reports_each_setting_over_its_seeds(db, capsys) -> None:
+    assert lab("sweep", "--window", "6,12", "--seed", "3", "--seeds-per-setting", "2",
+               *NAIVE) == 0
+    out, err = capsys.readouterr()
+    assert "sweep of 2 = 2 settings × 2 seeds = 4 runs" in err
+    runs = RunStore(db).list_runs(None)
+    assert sorted((s.config.window, s.config.seed) for s in runs) == [
+        (6, 3), (6, 4), (12, 3), (12, 4)]
+    # naive forecasts ignore the seed and the window: no noise, both settings tie with the best
+    assert "Per setting, over seeds (seed noise: RMSE sd 0;" in out
+    lines = out.split("Per setting, over seeds")[1].splitlines()
+    assert any("★ best" in line for line in lines) and any("≈ best" in line for line in lines)
+    assert lab("sweep", "--window", "6,12", "--seeds-per-setting", "2", "--json", *NAIVE) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert [row["n"] for row in report["settings"]] == [2, 2]
+    assert report["seed_noise"] == 0
+
+
+def test_sweep_refuses_too_many_seeds_per_setting(db) -> None:
+    with pytest.raises(LabError, match="Seeds per setting must be a whole number from 1 to 5"):
+        lab("sweep", "--window", "6,12", "--seeds-per-setting", "9", *NAIVE)
+
+
 def test_sweep_json_lists_every_run(swept) -> None:
     assert swept["grid"] == {"window": [6, 12], "seed": [0, 1]}
     assert [r["status"] for r in swept["runs"]] == ["done"] * 4
