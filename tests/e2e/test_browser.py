@@ -215,10 +215,10 @@ def test_stop_keeps_what_was_learned(page: Page) -> None:
     open_page(page, "/train?epochs=5000&patience=0")
     expect(title(page, "Train & compare")).to_be_visible()
     train_button(page).click()
-    stop = main(page).get_by_role("button", name="Stop")
-    expect(stop).to_be_visible(timeout=TRAIN_TIMEOUT_MS)
+    stop = main(page).get_by_role("button", name="Stop")   # under Train and in the live panel
+    expect(stop.first).to_be_visible(timeout=TRAIN_TIMEOUT_MS)
     page.wait_for_timeout(2_000)  # let a few epochs run so there is something to keep
-    stop.click()
+    stop.first.click()
     expect(page.get_by_text("Training was stopped early")).to_be_visible(timeout=STOP_TIMEOUT_MS)
     expect(main(page).get_by_test_id("stMetric").first).to_be_visible()
     expect(stop).to_have_count(0)
