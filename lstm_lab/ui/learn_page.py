@@ -38,6 +38,7 @@ def _sized(name: str) -> dict:
     """The settings ``LSTM_LAB_LEARN_QUICK`` shrinks lesson ``name`` to, or none."""
     return _QUICK[name] if os.environ.get("LSTM_LAB_LEARN_QUICK") == "1" else {}
 _SMALL_LSTM_SPINNER = "Training a small LSTM on the airline series…"
+SMALL_LSTM_LABEL = "Training a small LSTM"   # its job's name, and its record of running times
 
 
 def _run_live(column, label: str, icon: str, spinner: str, key: str, experiment) -> None:
@@ -242,11 +243,11 @@ def _small_lstm() -> ExperimentResult | None:
     small = state.result(state.KEY_LEARN_SMALL_RUN)
     if small is not None:
         return small
-    slot = st.empty()
+    slot, note = st.empty(), st.empty()
     if slot.button("Train a small LSTM here", icon=":material/neurology:",
-                   help="8 units on the airline series, about two seconds."):
+                   help="8 units on the airline series."):
         airline = cache.air_passengers()  # read here: the training runs in a worker thread
-        live.run_in_queue(state.KEY_LEARN_SMALL_RUN, "Training a small LSTM", _SMALL_LSTM_SPINNER,
+        live.run_in_queue(state.KEY_LEARN_SMALL_RUN, SMALL_LSTM_LABEL, _SMALL_LSTM_SPINNER,
                           lambda job: lessons.train_small_lstm(
                               airline, should_stop=job.stop_event.is_set))
     else:
@@ -254,6 +255,8 @@ def _small_lstm() -> ExperimentResult | None:
     small = state.result(state.KEY_LEARN_SMALL_RUN)
     if small is not None:
         slot.empty()  # trained once: same settings, same network
+    else:
+        live.estimate_caption(note, kind=f"lesson:{SMALL_LSTM_LABEL}")
     return small
 
 

@@ -136,8 +136,10 @@ def test_learn_experiments_and_the_sweep_say_how_long_beside_their_buttons() -> 
     at.switch_page("pages/learn.py").run()
     assert not at.exception
     lines = _estimates(at)
-    experiments = [b.label for b in at.button if b.label.startswith(("Run ", "Train both"))]
-    assert len(lines) == len(experiments) >= 3
+    experiments = [b.label for b in at.button
+                   if b.label.startswith(("Run ", "Train both", "Train a small LSTM"))]
+    assert "Train a small LSTM here" in experiments
+    assert len(lines) == len(experiments) >= 4
     assert all(ROUGHLY.match(line) for line in lines), lines
     at.switch_page("pages/sweep.py").run()
     assert not at.exception
