@@ -14,7 +14,7 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.e2e.conftest import CHROMIUM_ARGS, DEFAULT_CHROMIUM
+from tests.e2e.conftest import DEFAULT_CHROMIUM
 from tests.e2e.test_browser import SCREENSHOTS, TRAIN_TIMEOUT_MS, expect_no_exception, wait_for_app
 
 pytestmark = pytest.mark.e2e
@@ -32,17 +32,6 @@ def chromium_required() -> None:
     if not (os.path.isfile(path) and os.access(path, os.X_OK)):
         pytest.fail(f"Chromium not found at {path}: install it with `apt-get install chromium` "
                     "(these browser tests need it).", pytrace=False)
-
-
-@pytest.fixture
-def browser_here():
-    from playwright.sync_api import sync_playwright
-
-    path = os.environ.get("LSTM_LAB_CHROMIUM") or DEFAULT_CHROMIUM
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=path, headless=True, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 def _open(browser, base: str, width: int, height: int) -> Page:
@@ -63,9 +52,9 @@ def _in_viewport(page: Page, selector: str) -> bool:
 
 
 @pytest.mark.parametrize("width, height", [(1280, 720), (1400, 1000)])
-def test_status_is_in_view_within_a_second_of_pressing_train(browser_here, server_url: str,
+def test_status_is_in_view_within_a_second_of_pressing_train(browser, server_url: str,
                                                               width: int, height: int) -> None:
-    page = _open(browser_here, server_url, width, height)
+    page = _open(browser, server_url, width, height)
     try:
         form = page.get_by_test_id("stForm")
         train = form.get_by_role("button", name="Train")
@@ -96,9 +85,9 @@ def test_status_is_in_view_within_a_second_of_pressing_train(browser_here, serve
         page.context.close()
 
 
-def test_the_controls_column_fits_its_labels(browser_here, server_url: str) -> None:
+def test_the_controls_column_fits_its_labels(browser, server_url: str) -> None:
     """At a laptop's 1280 px the units slider has room."""
-    page = _open(browser_here, server_url, 1280, 720)
+    page = _open(browser, server_url, 1280, 720)
     try:
         slider = page.get_by_test_id("stSlider").filter(has_text="Units per layer").first
         box = slider.bounding_box()
