@@ -43,7 +43,10 @@ from lstm_lab.models.registry import get_spec
 # about 20 s once TensorFlow is loaded. bench/app_speed.py --home-run measures it in Chromium
 # with the machine's load. A busy server is slower: the record of finished jobs follows it.
 DEFAULT_SECONDS_PER_WORK = 1.0e-8     # seconds per weight update actually trained
-TF_IMPORT_SECONDS = 6.0               # the first network job of a server process imports TF
+# The first network job of a server process imports TensorFlow and traces its first graphs:
+# Home's default run took 34.0 s cold and 20.0 s warm (bench/app_speed.py --home-run, load
+# 1.2-2.6 on 2 cores, 2026-12-02).
+TF_IMPORT_SECONDS = 14.0
 NETWORK_FIT_SECONDS = 1.2             # build, trace and forecast, per network fit
 CLASSICAL_FIT_SECONDS = {"holt_winters": 0.6, "sarima": 0.9}
 BASE_SECONDS = 0.5                    # split, baselines, metrics, saving the run

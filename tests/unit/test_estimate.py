@@ -56,16 +56,20 @@ def test_fixed_costs_count_fits_intervals_tuning_and_classical_models() -> None:
 
 def test_backtest_folds_refits_and_sweep_cells_add_up() -> None:
     book = RateBook()
-    run = book.seconds(estimate.compare_cost(CFG, AIR))
-    folds = [book.seconds(estimate.backtest_cost(CFG, AIR, k)) for k in (2, 3, 4)]
+
+    def warm(cost: JobCost) -> float:   # TensorFlow's one-off import aside (paid once per process)
+        return cost.units() * book.rate(cost.kind)
+
+    run = warm(estimate.compare_cost(CFG, AIR))
+    folds = [warm(estimate.backtest_cost(CFG, AIR, k)) for k in (2, 3, 4)]
     assert folds == sorted(folds) and len(set(folds)) == 3
     assert folds[1] > 2 * run                 # three runs, the earlier two on shorter data
-    once = book.seconds(estimate.backtest_cost(CFG, AIR, 3, refit=False))
+    once = warm(estimate.backtest_cost(CFG, AIR, 3, refit=False))
     assert once < folds[1] and once < run
     # forecast ahead refits every model on all the data: more than the comparison's training
     future = estimate.future_cost(CFG, AIR, 24)
-    assert future.kind == "future" and book.seconds(future) > run
-    assert book.seconds(estimate.future_cost(CFG, AIR, 120)) > book.seconds(future)
+    assert future.kind == "future" and warm(future) > run
+    assert warm(estimate.future_cost(CFG, AIR, 120)) > warm(future)
     cells = [CFG.replace(units=u) for u in (8, 16)]
     sweep = estimate.sweep_cost(cells, AIR)
     assert sweep.kind == "sweep"
