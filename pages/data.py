@@ -12,6 +12,7 @@ st.title("Data")
 state.show_notices()
 cfg = state.config()
 
+state.keep_widget_state(*data_page.SPLIT_KEYS)   # drawn only once a series is there
 dataset = data_page.dataset_choice(cfg)
 if dataset == "damped_sine":
     cfg = data_page.sine_inputs(cfg)

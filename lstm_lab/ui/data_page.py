@@ -35,6 +35,7 @@ from lstm_lab.ui.state import seed_widget
 
 ROW_NUMBER_LABEL = "none: the row order is the time"
 PREVIEW_ROWS = 5      # first and last rows in the parsed rows' table
+SPLIT_KEYS = (state.data_widget_key("season"), state.data_widget_key("test_size"))
 
 
 def dataset_choice(cfg: ExperimentConfig) -> str:
@@ -198,10 +199,10 @@ def split_controls(cfg: ExperimentConfig, series: Series) -> ExperimentConfig:
     """
     n = len(series)
     c1, c2 = st.columns(2)
-    season = controls.season_input(cfg, series, c1, key=seed_widget(
-        state.data_widget_key("season"), int(cfg.season)))
-    test_size = controls.test_size_input(cfg, n, c2, key=seed_widget(
-        state.data_widget_key("test_size"), float(cfg.test_size)))
+    season_key, test_size_key = SPLIT_KEYS
+    season = controls.season_input(cfg, series, c1, key=seed_widget(season_key, int(cfg.season)))
+    test_size = controls.test_size_input(cfg, n, c2, key=seed_widget(test_size_key,
+                                                                     float(cfg.test_size)))
     refusal = controls.test_size_problem(test_size, n)
     if refusal:
         st.error(refusal, icon=":material/error:")

@@ -70,6 +70,15 @@ def seed_widget(key: str, initial) -> str:
     return key
 
 
+def keep_widget_state(*keys: str) -> None:
+    """Carry widgets' values through a run that does not draw them: Streamlit forgets a widget's
+    state after such a run, and drawn again (a CSV's controls, once the file is uploaded) its
+    box would show its minimum while the page used the re-seeded value."""
+    for key in keys:
+        if key in st.session_state:
+            st.session_state[key] = st.session_state[key]
+
+
 def result(key: str):
     """What a page's live experiment left under ``key`` (None before it has run)."""
     return st.session_state.get(key)

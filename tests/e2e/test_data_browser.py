@@ -80,3 +80,22 @@ def test_a_season_override_is_typed_shown_in_words_and_kept_in_the_link(page: Pa
         timeout=APP_TIMEOUT_MS)
     expect(_metric(page, "Season")).to_have_text("20")          # the override is kept
     expect_no_exception(page)
+
+
+def test_an_uploaded_csv_shows_the_test_size_the_page_uses(page: Page) -> None:
+    """Before the file is chosen the split controls are not drawn; once it is, their boxes show
+    the values the page uses (they showed the input's minimum, 0.01, while the page used 24)."""
+    from tests.e2e.test_browser import AIRLINE_CSV
+
+    open_page(page, "/data?test_size=24")
+    test_size = page.get_by_test_id("stNumberInput").filter(has_text="Test size").locator("input")
+    expect(test_size).to_have_value("24")
+    page.get_by_test_id("stRadio").get_by_text("Upload a CSV").click()
+    expect(test_size).to_have_count(0, timeout=APP_TIMEOUT_MS)
+    page.locator("input[type=file]").set_input_files(AIRLINE_CSV)
+    expect(_metric(page, "Points")).to_have_text("144", timeout=APP_TIMEOUT_MS)
+    wait_for_app(page)
+    expect(test_size).to_have_value("24")
+    expect(_season_field(page)).to_have_value("0")
+    expect(main(page)).to_contain_text("Test part — 24 points (17% of 144)")
+    expect_no_exception(page)
