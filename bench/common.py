@@ -1,9 +1,8 @@
 """Shared helpers for the benchmarks: the machine header, medians, tables, JSON, the app server
 and the system Chromium.
 
-Not a benchmark itself; imports only the standard library. The CPU model comes from
-``training_speed.cpu_model`` (one definition), imported when a header is built; versions are read
-from package metadata.
+Not a benchmark itself; imports only the standard library. Versions are read from package
+metadata.
 """
 
 from __future__ import annotations
@@ -54,10 +53,18 @@ def load_average() -> str:
         return "unknown"
 
 
+def cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
 def machine_header(**extra) -> dict:
     """CPU, cores, load average, memory, versions and date: printed above every table."""
-    from training_speed import cpu_model  # imported here: it imports lstm_lab (pandas, sklearn)
-
     header = {"cpu": cpu_model(), "cores": os.cpu_count(), "load average": load_average(),
               "memory": f"{_mem_total_mb():,.0f} MB", "python": platform.python_version()}
     header.update({p: version(p) for p in PACKAGES})

@@ -36,7 +36,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run without installing lstm_lab
 
-from bench.common import load_average  # noqa: E402
+from bench.common import cpu_model, load_average  # noqa: E402
 from lstm_lab.data.datasets import load_air_passengers  # noqa: E402
 from lstm_lab.data.windows import make_windows, split_by_time, windows_at  # noqa: E402
 from lstm_lab.experiments.config import ExperimentConfig  # noqa: E402
@@ -48,16 +48,6 @@ from lstm_lab.models.networks import build_lstm, build_mlp  # noqa: E402
 NEURAL = ("lstm", "mlp")
 TUTORIAL_EPOCHS = 100
 TARGET_SPEEDUP = 10.0
-
-
-def cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
 
 
 def tutorial_run(name: str, config: ExperimentConfig, values: np.ndarray, n_train: int,
