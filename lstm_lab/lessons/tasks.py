@@ -266,6 +266,8 @@ def _group_layers():
     import keras
     import tensorflow as tf
 
+    from lstm_lab.models.ensembles import scan_lstm_cells
+
     class GroupDense(keras.layers.Layer):
         """One Dense per group: [B, G, inputs] -> [B, G, outputs]. With ``perms``, group g's
         initial kernel rows are permuted as its inputs were (the same network, reordered)."""
@@ -315,16 +317,8 @@ def _group_layers():
             batch = tf.shape(x)[0]
             z = (tf.transpose(x, (2, 1, 0))[..., None] * self.kernel[None, :, None, :]
                  + self.bias[None, :, None, :])                           # [T, G, B, 4u]
-            recurrent = self.recurrent_kernel
-
-            def step(state, z_input):
-                h, c = state
-                i, f, g, o = tf.split(z_input + tf.matmul(h, recurrent), 4, axis=-1)
-                c = tf.sigmoid(f) * c + tf.sigmoid(i) * tf.tanh(g)
-                return tf.sigmoid(o) * tf.tanh(c), c
-
-            zeros = tf.zeros((len(self.seeds) * 2, batch, u), dtype=z.dtype)
-            hs, _ = tf.scan(step, z, initializer=(zeros, zeros))           # [T, G, B, u]
+            hs = scan_lstm_cells(z, self.recurrent_kernel, len(self.seeds) * 2, batch,
+                                 u)                                          # [T, G, B, u]
             return tf.transpose(hs[-1], (1, 0, 2))                         # [B, G, u]
 
     return GroupDense, GroupLSTM

@@ -190,16 +190,7 @@ class MemberLSTM(keras.layers.Layer):
             xk = tf.reshape(x, (batch, steps, k, u))
             projected = tf.einsum("btku,kug->tkbg", xk, self.kernel)
         projected = projected + self.bias[None, :, None, :]          # [T, members, B, 4u]
-        recurrent = self.recurrent_kernel
-
-        def step(state, z_input):
-            h, c = state
-            i, f, g, o = tf.split(z_input + tf.matmul(h, recurrent), 4, axis=-1)
-            c = tf.sigmoid(f) * c + tf.sigmoid(i) * tf.tanh(g)
-            return tf.sigmoid(o) * tf.tanh(c), c
-
-        zeros = tf.zeros((k, batch, u), dtype=projected.dtype)
-        hs, _ = tf.scan(step, projected, initializer=(zeros, zeros))    # [T, members, B, u]
+        hs = scan_lstm_cells(projected, self.recurrent_kernel, k, batch, u)  # [T, members, B, u]
         if self.return_sequences:                        # [B, T, members * units]
             return tf.reshape(tf.transpose(hs, (2, 0, 1, 3)), (batch, steps, k * u))
         return tf.reshape(tf.transpose(hs[-1], (1, 0, 2)), (batch, k * u))
@@ -208,6 +199,24 @@ class MemberLSTM(keras.layers.Layer):
         return {**super().get_config(), "units": self.units, "members": self.members,
                 "seed": self.seed, "layer": self.layer,
                 "return_sequences": self.return_sequences, "shared_input": self.shared_input}
+
+
+def scan_lstm_cells(projected, recurrent, groups: int, batch, units: int):
+    """Independent LSTM cells side by side, run over the steps with ``tf.scan``: ``projected``
+    [T, groups, B, 4 units] is each step's input share of the gates (bias included),
+    ``recurrent`` [groups, units, 4 units]; states start at zero. Returns the hidden states
+    [T, groups, B, units]. Gates in Keras' order: input, forget, cell, output."""
+    import tensorflow as tf
+
+    def step(state, z_input):
+        h, c = state
+        i, f, g, o = tf.split(z_input + tf.matmul(h, recurrent), 4, axis=-1)
+        c = tf.sigmoid(f) * c + tf.sigmoid(i) * tf.tanh(g)
+        return tf.sigmoid(o) * tf.tanh(c), c
+
+    zeros = tf.zeros((groups, batch, units), dtype=projected.dtype)
+    hs, _ = tf.scan(step, projected, initializer=(zeros, zeros))
+    return hs
 
 
 @keras.saving.register_keras_serializable(package="lstm_lab")
