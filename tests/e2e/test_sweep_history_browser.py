@@ -34,6 +34,7 @@ from tests.e2e.test_browser import (
     title,
     wait_for_app,
 )
+from tests.e2e.test_history_browser import _pick
 
 pytestmark = pytest.mark.e2e
 
@@ -84,14 +85,6 @@ def tab(browser, server):
 def _sidebar_to(page: Page, name: str) -> None:
     page.get_by_test_id("stSidebarNav").get_by_role("link", name=name).click()
     expect(title(page, name)).to_be_visible(timeout=APP_TIMEOUT_MS)
-    wait_for_app(page)
-
-
-def _pick(page: Page, label: str, option: re.Pattern) -> None:
-    box = page.get_by_test_id("stMultiSelect").filter(has_text=label)
-    box.click()
-    page.get_by_role("option", name=option).click()
-    page.keyboard.press("Escape")
     wait_for_app(page)
 
 
