@@ -272,11 +272,6 @@ def cost_caption(cost: JobCost, where=None) -> str:
     return text
 
 
-def compare_cost(cfg: ExperimentConfig, series: Series) -> JobCost:
-    """What Train (one comparison of every model) costs on ``series``."""
-    return estimate.compare_cost(cfg, series)
-
-
 def default_run_words() -> str:
     """How long Home's default experiment takes on this server: "about 20 s"."""
     cost = estimate.compare_cost(ExperimentConfig(), cache.air_passengers())
