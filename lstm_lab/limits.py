@@ -51,6 +51,10 @@ class Limits:
     max_owner_storage_mb: int = 200  # run-store space one history key may use, in MiB
     max_import_runs: int = 200       # runs in one imported JSON file
     max_import_points: int = 200_000  # prediction points (rows) of all runs of one imported file
+    stop_grace_seconds: int = 15     # a job asked to stop (Stop, time limit) that has not ended
+                                     # after this long has its worker process killed
+    max_worker_memory_mb: int = 3_000  # resident memory of one worker process, in MiB: past it
+                                       # the worker is killed and its job fails with a message
 
     def __post_init__(self) -> None:
         for f in fields(self):
@@ -88,6 +92,8 @@ ENV_VARS: dict[str, str] = {
     "max_owner_storage_mb": "LSTM_LAB_MAX_OWNER_STORAGE_MB",
     "max_import_runs": "LSTM_LAB_MAX_IMPORT_RUNS",
     "max_import_points": "LSTM_LAB_MAX_IMPORT_POINTS",
+    "stop_grace_seconds": "LSTM_LAB_STOP_GRACE_SECONDS",
+    "max_worker_memory_mb": "LSTM_LAB_MAX_WORKER_MEMORY_MB",
 }
 
 

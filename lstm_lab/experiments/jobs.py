@@ -40,10 +40,12 @@ from typing import Any
 
 from lstm_lab.data.series import Series
 from lstm_lab.errors import LabError
+from lstm_lab.execution.backends import Backend, ThreadBackend
+from lstm_lab.execution.tasks import TaskSpec
 from lstm_lab.experiments import estimate
 from lstm_lab.experiments.config import ExperimentConfig
 from lstm_lab.experiments.estimate import JobCost
-from lstm_lab.experiments.training import ExperimentResult, run_experiment
+from lstm_lab.experiments.training import ExperimentResult
 from lstm_lab.limits import Limits, env_var, get_limits
 from lstm_lab.models.base import EpochInfo
 
@@ -68,7 +70,9 @@ class TrainingJob:
 
     config: ExperimentConfig
     series: Series
-    task: Callable[[TrainingJob], Any] | None = None   # default: run_experiment
+    # what it runs: a named task (``execution.tasks``; default: Train & compare), or, with the
+    # in-thread backend only, a function of the job (tests)
+    task: TaskSpec | Callable[[TrainingJob], Any] | None = None
     label: str = "Training"
     owner: str | None = None           # the session's history key; None: no per-owner rule
     client: str | None = None          # the browser (ui.owner.session_client); None: no cap
@@ -179,17 +183,27 @@ def time_limit_note(seconds: int) -> str:
             f"({env_var('max_job_seconds')}) and was stopped: what it finished is kept.")
 
 
+def time_limit_kill_note(seconds: int) -> str:
+    """What a job says when it was ended by killing its worker at the time limit."""
+    return (f"This job reached the server's time limit of {seconds:,} s of running time per job "
+            f"({env_var('max_job_seconds')}) and did not stop when asked, so its worker was "
+            "ended: nothing of it was kept. Try fewer epochs or a smaller network.")
+
+
 class JobRunner:
     """Worker threads pulling jobs from one first-come-first-served queue.
 
     Args:
-        max_concurrent: jobs running at once (default: the core count).
+        max_concurrent: jobs running at once (default: the backend's slots, else the core count).
         limits: the limits to enforce; None reads ``get_limits()`` on every submit, so a
             change of the environment applies to the next job.
+        backend: where jobs run (``execution.backends``); default: threads of this process.
     """
 
-    def __init__(self, max_concurrent: int | None = None, limits: Limits | None = None) -> None:
-        self.max_concurrent = max_concurrent or os.cpu_count() or 1
+    def __init__(self, max_concurrent: int | None = None, limits: Limits | None = None,
+                 backend: Backend | None = None) -> None:
+        self.backend = backend or ThreadBackend(max_concurrent)
+        self.max_concurrent = max_concurrent or self.backend.slots or os.cpu_count() or 1
         self.limits = limits
         self._waiting: list[TrainingJob] = []
         self._running: list[TrainingJob] = []
@@ -203,11 +217,12 @@ class JobRunner:
         return self.limits or get_limits()
 
     def submit(self, config: ExperimentConfig, series: Series,
-               task: Callable[[TrainingJob], Any] | None = None,
+               task: TaskSpec | Callable[[TrainingJob], Any] | None = None,
                label: str = "Training", owner: str | None = None,
                client: str | None = None, cost: JobCost | None = None,
                grace: float = 0.0) -> TrainingJob:
-        """Queue a job; ``task(job)`` replaces the default experiment (backtests, forecasts).
+        """Queue a job; ``task`` (a ``TaskSpec``) replaces the default comparison (backtests,
+        forecasts, sweeps, Learn's experiments).
 
         ``cost`` (``estimate.py``) is what the job should take; without one, a job with the
         default task is counted as a comparison of its config, any other as unknown (the queue
@@ -231,7 +246,8 @@ class JobRunner:
                 same way); nothing is queued or stopped.
         """
         limits = self._limits()
-        if cost is None and task is None and config is not None and series is not None:
+        if (cost is None and (task is None or getattr(task, "name", "") == "compare")
+                and config is not None and series is not None):
             cost = estimate.compare_cost(config, series)
         job = TrainingJob(config, series, task, label, owner, client, _runner=self, cost=cost)
         job.not_before = job.submitted_at + grace
@@ -368,13 +384,21 @@ class JobRunner:
                 return
             job.stop_reason, job.notice = TIME_LIMIT, time_limit_note(seconds)
             job.stop_event.set()
+        grace = threading.Timer(self._limits().stop_grace_seconds, self._kill, (job, seconds))
+        grace.daemon = True
+        grace.start()
 
-    @staticmethod
-    def _run(job: TrainingJob) -> Any:
-        if job.task is not None:
-            return job.task(job)
-        return run_experiment(job.config, job.series, on_epoch=job.on_epoch,
-                              should_stop=job.stop_event.is_set)
+    def _kill(self, job: TrainingJob, seconds: int) -> None:
+        """A job past its time limit that did not stop when asked: its backend ends it (a
+        worker process is killed and replaced; a thread cannot be, and goes on)."""
+        if job.finished:
+            return
+        job.notice = time_limit_kill_note(seconds)   # the backend's error names it (set first)
+        if not self.backend.kill(job):
+            job.notice = time_limit_note(seconds)
+
+    def _run(self, job: TrainingJob) -> Any:
+        return self.backend.run(job)
 
     def _work(self) -> None:
         while True:

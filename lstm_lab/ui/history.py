@@ -23,6 +23,7 @@ from streamlit.errors import StreamlitAPIException
 
 from lstm_lab.data.series import Series
 from lstm_lab.errors import LabError
+from lstm_lab.execution.tasks import TaskSpec
 from lstm_lab.experiments import sweep
 from lstm_lab.experiments.config import ExperimentConfig
 from lstm_lab.experiments.intervals import INTERVAL_HELP, interval_metric_name
@@ -446,16 +447,13 @@ def sweep_preview(plan: sweep.SweepPlan) -> None:
 def start_sweep(base: ExperimentConfig, series: Series, plan: sweep.SweepPlan,
                 owner: str) -> None:
     """Queue the sweep as one training job; each finished run is saved to the store."""
-    store, grid, seeds = get_store(), plan.grid, plan.seeds
+    grid, seeds = plan.grid, plan.seeds
     first = plan.runnable[0].config   # what the live panel and the queue's checks look at
     kind = "sweep:" + json.dumps({**{k: [_fmt(v) for v in vals] for k, vals in grid.items()},
                                   "(seeds)": seeds}, sort_keys=True)
 
-    def task(job):
-        return sweep.run_sweep(base, job.series, grid, on_stage=job.on_stage,
-                               on_epoch=job.on_epoch, should_stop=job.stop_event.is_set,
-                               store=store, owner=owner, seeds=seeds)
-
+    task = TaskSpec("sweep", {"base": base.to_dict(), "seeds": seeds,
+                              "grid": {k: list(v) for k, v in grid.items()}})
     live.start_training(first, series, kind, task=task, label="Sweep")
     st.session_state[KEY_LAST_SWEEP] = state.run_key(first, series.fingerprint(), kind)
 

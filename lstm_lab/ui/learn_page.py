@@ -14,11 +14,11 @@ import os
 import streamlit as st
 
 from lstm_lab.errors import LabError
+from lstm_lab.execution.tasks import TaskSpec
 from lstm_lab.experiments.config import ExperimentConfig
 from lstm_lab.experiments.explanations import transform_name
 from lstm_lab.experiments.training import ExperimentResult
 from lstm_lab.lessons import experiments as lessons
-from lstm_lab.lessons import tasks
 from lstm_lab.models import internals
 from lstm_lab.ui import cache, live, state, text
 
@@ -37,16 +37,21 @@ _QUICK = {
 def _sized(name: str) -> dict:
     """The settings ``LSTM_LAB_LEARN_QUICK`` shrinks lesson ``name`` to, or none."""
     return _QUICK[name] if os.environ.get("LSTM_LAB_LEARN_QUICK") == "1" else {}
+
+
+def _lesson(name: str, **settings) -> TaskSpec:
+    """Lesson ``name`` of ``lessons/tasks.py`` as a queued task, with ``settings``."""
+    return TaskSpec(f"lesson:{name}", {**_sized(name), **settings})
 _SMALL_LSTM_SPINNER = "Training a small LSTM on the airline series…"
 SMALL_LSTM_LABEL = "Training a small LSTM"   # its job's name, and its record of running times
 
 
 def _run_live(column, label: str, icon: str, spinner: str, key: str, experiment) -> None:
-    """A button that runs ``experiment(should_stop)`` (a few seconds of training) in the
+    """A button that runs ``experiment`` (a ``TaskSpec``: a few seconds of training) in the
     server's training queue, as this session's one job, and keeps its result in session state
     under ``key``; a LabError (a full server too) is shown as a message, never a traceback."""
     if column.button(label, icon=icon):
-        live.run_in_queue(key, label, spinner, lambda job: experiment(job.stop_event.is_set))
+        live.run_in_queue(key, label, spinner, experiment)
     else:
         live.wait_in_queue(key, spinner)  # queued before a rerun cut the wait short
     live.estimate_caption(column, kind=f"lesson:{label}")
@@ -68,8 +73,7 @@ def stateless_section() -> None:
                "(a few seconds).")
     _run_live(c1, "Run the echo experiment", ":material/replay:",
               "Training an LSTM and an MLP on the echo task…", state.KEY_LEARN_ECHO,
-              lambda stop: tasks.echo_experiment(**_sized("echo_experiment"), window=echo_window,
-                                                 should_stop=stop))
+              _lesson("echo_experiment", window=echo_window))
     echo = state.result(state.KEY_LEARN_ECHO)
     if echo is None:
         c2.info(_PRESS)
@@ -94,8 +98,7 @@ def order_section() -> None:
                "(a few seconds).")
     _run_live(c1, "Run the shuffle experiment", ":material/shuffle:",
               "Training MLPs and LSTMs, in time order and shuffled…", state.KEY_LEARN_ORDER,
-              lambda stop: tasks.order_experiment(**_sized("order_experiment"),
-                                                  should_stop=stop))
+              _lesson("order_experiment"))
     table = state.result(state.KEY_LEARN_ORDER)
     if table is None:
         c2.info(_PRESS)
@@ -140,9 +143,8 @@ def _scaling_section() -> int:
     _run_live(c1, "Train both on parallel series", ":material/stacked_line_chart:",
               f"Training an MLP and an LSTM on {n_series} input series…",
               state.KEY_LEARN_PARALLEL,
-              lambda stop: tasks.parallel_experiment(**_sized("parallel_experiment"),
-                                                     n_series=n_series, window=live_window,
-                                                     units=live_units, should_stop=stop))
+              _lesson("parallel_experiment", n_series=n_series, window=live_window,
+                      units=live_units))
     trained = state.result(state.KEY_LEARN_PARALLEL)
     if trained is not None:
         c2.dataframe(trained, hide_index=True, width="stretch",
@@ -175,8 +177,7 @@ def _input_size_section(units: int) -> None:
     c1.caption("Trains one LSTM and one MLP on 2,000 sequences (a few seconds).")
     _run_live(c1, "Run the variable-length demo", ":material/straighten:",
               "Training on sequences of different lengths…", state.KEY_LEARN_VARLEN,
-              lambda stop: tasks.variable_length_demo(**_sized("variable_length_demo"),
-                                                      should_stop=stop))
+              _lesson("variable_length_demo"))
     by_length = state.result(state.KEY_LEARN_VARLEN)
     if by_length is not None:
         c2.plotly_chart(lessons.variable_length_figure(by_length), key="varlen_chart")
@@ -195,8 +196,7 @@ def output_size_section() -> None:
     c1.caption("Trains an encoder-decoder and an MLP (a few seconds).")
     _run_live(c1, "Run the output-length demo", ":material/format_list_numbered:",
               "Training an encoder-decoder LSTM and an MLP…", state.KEY_LEARN_OUTLEN,
-              lambda stop: tasks.output_length_demo(**_sized("output_length_demo"),
-                                                    should_stop=stop))
+              _lesson("output_length_demo"))
     found = state.result(state.KEY_LEARN_OUTLEN)
     if found is not None:
         forecasts, errors = found
@@ -246,10 +246,8 @@ def _small_lstm() -> ExperimentResult | None:
     slot, note = st.empty(), st.empty()
     if slot.button("Train a small LSTM here", icon=":material/neurology:",
                    help="8 units on the airline series."):
-        airline = cache.air_passengers()  # read here: the training runs in a worker thread
         live.run_in_queue(state.KEY_LEARN_SMALL_RUN, SMALL_LSTM_LABEL, _SMALL_LSTM_SPINNER,
-                          lambda job: lessons.train_small_lstm(
-                              airline, should_stop=job.stop_event.is_set))
+                          TaskSpec("small_lstm"), cache.air_passengers())
     else:
         live.wait_in_queue(state.KEY_LEARN_SMALL_RUN, _SMALL_LSTM_SPINNER)
     small = state.result(state.KEY_LEARN_SMALL_RUN)

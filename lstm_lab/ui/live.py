@@ -6,9 +6,9 @@ import time
 
 import streamlit as st
 
-from lstm_lab import store
 from lstm_lab.data.series import Series
 from lstm_lab.errors import LabError
+from lstm_lab.execution.tasks import TaskSpec
 from lstm_lab.experiments import estimate, plots, training
 from lstm_lab.experiments.config import ExperimentConfig
 from lstm_lab.experiments.estimate import JobCost
@@ -30,7 +30,7 @@ def start_training(cfg: ExperimentConfig, series: Series, kind: str = "compare",
     """Reuse a finished identical run, else queue a new job as this session's one job.
 
     ``kind`` tells apart what is run on the same config ("compare", a backtest, a forecast);
-    ``task(job)`` does it (default: the comparison). Settings that cannot work, a full server
+    ``task`` (a ``TaskSpec``) does it (default: the comparison). Settings that cannot work, a full server
     and a browser with ``LSTM_LAB_MAX_JOBS_PER_CLIENT`` jobs already (from any tab) are refused
     at once (the page shows why), not after a wait in the queue. The queue keeps one job per
     owner: this session's earlier job, from any tab or page, is stopped or leaves the queue, and
@@ -47,11 +47,8 @@ def start_training(cfg: ExperimentConfig, series: Series, kind: str = "compare",
         return
     state.set_failure(key, None)
     owner = session_owner()
-    if task is None:  # a comparison: saved to the run store by the worker when it finishes
-        task = lambda job: store.run_and_save(  # noqa: E731
-            job.config, job.series, owner, job.on_epoch, job.stop_event.is_set)
-    try:
-        job = submit(cfg, series, task, label, cost or job_cost(kind, cfg, series))
+    try:  # a comparison (the default task) is saved to the run store when it finishes
+        job = submit(cfg, series, task or TaskSpec(), label, cost or job_cost(kind, cfg, series))
     except LabError as err:  # the server is full, or this browser has its share of it
         state.set_failure(key, str(err))
         return
@@ -82,16 +79,17 @@ REPLACED_NOTICES = {
 }
 
 
-def run_in_queue(key: str, label: str, spinner: str, experiment,
-                 cost: JobCost | None = None) -> None:
-    """Run ``experiment(job)`` (a Learn page experiment) as this session's job in the server's
-    queue and wait for it here; its result goes to ``st.session_state[key]``.
+def run_in_queue(key: str, label: str, spinner: str, experiment: TaskSpec,
+                 series: Series | None = None, cost: JobCost | None = None) -> None:
+    """Run ``experiment`` (a Learn page experiment, on ``series`` if it needs one) as this
+    session's job in the server's queue and wait for it here; its result goes to
+    ``st.session_state[key]``.
 
     The same rules as any training apply: one job per person, the queue's cap, the time limit.
     A LabError is shown as a message, never a traceback.
     """
     try:
-        st.session_state[key + JOB_SUFFIX] = submit(None, None, experiment, label,
+        st.session_state[key + JOB_SUFFIX] = submit(None, series, experiment, label,
                                                     cost or estimate.lesson_cost(label))
     except LabError as err:
         st.error(str(err))

@@ -6,6 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from lstm_lab.data.series import Series
+from lstm_lab.execution.tasks import TaskSpec
 from lstm_lab.experiments import evaluation, export, plots
 from lstm_lab.experiments.config import ExperimentConfig
 from lstm_lab.experiments.metrics import fmt_number
@@ -47,9 +48,8 @@ def _backtest(cfg: ExperimentConfig, series: Series, running: bool) -> None:
                            "after that (faster, shows how a model ages).")
     kind = f"backtest:{folds}:{int(refit)}"
     if c3.button("Run backtest", icon=":material/replay:", disabled=running):
-        live.start_training(cfg, series, kind, label="Backtest", task=lambda job: (
-            evaluation.run_backtest(job.config, job.series, folds, refit, job.on_epoch,
-                                    job.stop_event.is_set, job.on_stage)))
+        live.start_training(cfg, series, kind, label="Backtest",
+                            task=TaskSpec("backtest", {"folds": int(folds), "refit": refit}))
         st.rerun()
     live.estimate_caption(c3, cfg, series, kind)
     _show_stored(state.run_key(cfg, series.fingerprint(), kind), running, _draw_backtest,
@@ -130,9 +130,8 @@ def _future(cfg: ExperimentConfig, series: Series, running: bool) -> None:
                             help="How many points past the end of the data to forecast.")
     kind = f"future:{steps}"
     if c2.button("Forecast", icon=":material/trending_up:", disabled=running):
-        live.start_training(cfg, series, kind, label="Fitting on all the data", task=lambda job: (
-            evaluation.forecast_future(job.config, job.series, steps, job.on_epoch,
-                                       job.stop_event.is_set)))
+        live.start_training(cfg, series, kind, label="Fitting on all the data",
+                            task=TaskSpec("future", {"steps": int(steps)}))
         st.rerun()
     live.estimate_caption(c2, cfg, series, kind)
     compared = state.get_run(state.run_key(cfg, series.fingerprint()))

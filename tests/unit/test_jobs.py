@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from lstm_lab.experiments import jobs
+from lstm_lab.execution import tasks as execution_tasks
 from lstm_lab.experiments.config import ExperimentConfig
 from lstm_lab.experiments.jobs import (
     CANCELLED,
@@ -43,7 +43,7 @@ def gated(monkeypatch):
             time.sleep(0.01)
         return f"result-{config.seed}"
 
-    monkeypatch.setattr(jobs, "run_experiment", fake_run)
+    monkeypatch.setattr(execution_tasks, "run_experiment", fake_run)
     return started, release
 
 
@@ -85,7 +85,7 @@ def test_failed_training_reports_the_message(monkeypatch) -> None:
     def broken(*args, **kwargs):
         raise DataError("too short: lower the window")
 
-    monkeypatch.setattr(jobs, "run_experiment", broken)
+    monkeypatch.setattr(execution_tasks, "run_experiment", broken)
     job = JobRunner(max_concurrent=1).submit(ExperimentConfig(), make_tiny_series())
     _wait(job)
     assert (job.status, job.error) == (FAILED, "too short: lower the window")
@@ -102,7 +102,7 @@ def test_the_cpython_ast_race_is_retried_once_and_other_system_errors_fail(monke
             raise SystemError("something else")
         return f"result-{config.seed}"
 
-    monkeypatch.setattr(jobs, "run_experiment", flaky)
+    monkeypatch.setattr(execution_tasks, "run_experiment", flaky)
     runner = JobRunner(max_concurrent=1)
     retried = runner.submit(ExperimentConfig(seed=0), make_tiny_series())
     broken = runner.submit(ExperimentConfig(seed=1), make_tiny_series())

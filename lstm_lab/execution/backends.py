@@ -1,0 +1,111 @@
+"""One executor interface for every place a job can run.
+
+``JobRunner`` (experiments/jobs.py) keeps the queue, the fairness rules and the estimates; a
+``Backend`` only runs one job it is handed, reporting progress through the job's hooks and
+honouring its stop flag. Three backends:
+
+- ``ThreadBackend``: the task runs in the runner's own thread (tests, ``LSTM_LAB_IN_PROCESS=1``);
+- ``ProcessBackend`` (processes.py): a pool of worker processes, the embedded default;
+- ``RayBackend`` (ray_backend.py): Ray tasks on a cluster, with ``LSTM_LAB_RAY_ADDRESS`` set.
+
+``make_backend`` picks one from the environment.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, Protocol
+
+from lstm_lab.execution.tasks import TaskContext, TaskSpec, run_task
+
+if TYPE_CHECKING:
+    from lstm_lab.experiments.jobs import TrainingJob
+
+IN_PROCESS_VAR = "LSTM_LAB_IN_PROCESS"   # "1": train in threads of the web process
+WORKERS_VAR = "LSTM_LAB_WORKERS"         # worker processes (default: one per core)
+RAY_VAR = "LSTM_LAB_RAY_ADDRESS"         # e.g. "auto" or "ray://host:10001": run on Ray
+
+
+class Backend(Protocol):
+    """Runs one job at a time per slot; the runner calls ``run`` from one thread per slot."""
+
+    slots: int          # jobs it can run at once (the runner's max_concurrent)
+
+    def run(self, job: TrainingJob) -> Any:
+        """Run ``job.task`` on ``job.config`` and ``job.series``; report progress through
+        ``job.on_epoch`` / ``job.on_stage``; honour ``job.should_stop()``; return the result
+        object. Raise a LabError with a readable sentence when the job fails."""
+        ...
+
+    def kill(self, job: TrainingJob) -> bool:
+        """End a running job now (its time limit passed and it did not stop when asked):
+        True when it was ended (its ``run`` then raises a LabError whose text is
+        ``job.notice``, which the runner sets before calling), False when it cannot."""
+        ...
+
+    def close(self) -> None:
+        """Stop every worker (server shutdown, tests)."""
+        ...
+
+
+def context_of(job: TrainingJob, store: Any = None) -> TaskContext:
+    """The task context of a job run where it was submitted (hooks go straight to the job)."""
+    return TaskContext(config=job.config, series=job.series, params=(job.task or TaskSpec()).params,
+                       should_stop=job.should_stop, on_epoch=job.on_epoch,
+                       on_stage=job.on_stage, owner=job.owner, store=store)
+
+
+class ThreadBackend:
+    """The task runs in the calling thread of the web process (no isolation, no kill)."""
+
+    def __init__(self, slots: int | None = None, store: Any = None) -> None:
+        self.slots = slots or os.cpu_count() or 1
+        self._store = store
+
+    def store(self) -> Any:
+        if self._store is None:
+            from lstm_lab.store import get_store
+            return get_store()
+        return self._store
+
+    def run(self, job: TrainingJob) -> Any:
+        if callable(job.task):          # a function of the job: tests only, never across processes
+            return job.task(job)
+        return run_task(job.task or TaskSpec(), context_of(job, self.store()))
+
+    def kill(self, job: TrainingJob) -> bool:
+        return False
+
+    def close(self) -> None:
+        pass
+
+
+def make_backend(environ: Mapping[str, str] | None = None) -> Backend:
+    """The backend the environment asks for: Ray with ``LSTM_LAB_RAY_ADDRESS``, threads with
+    ``LSTM_LAB_IN_PROCESS=1``, else a pool of ``LSTM_LAB_WORKERS`` processes (default: cores)."""
+    env = os.environ if environ is None else environ
+    if env.get(RAY_VAR, "").strip():
+        from lstm_lab.execution.ray_backend import RayBackend
+        return RayBackend(env[RAY_VAR].strip())
+    if env.get(IN_PROCESS_VAR, "").strip() == "1":
+        return ThreadBackend()
+    from lstm_lab.execution.processes import ProcessBackend
+    return ProcessBackend(worker_count(env))
+
+
+def worker_count(environ: Mapping[str, str]) -> int:
+    """``LSTM_LAB_WORKERS`` as a whole number >= 1 (default: the core count)."""
+    from lstm_lab.errors import ConfigError
+
+    raw = environ.get(WORKERS_VAR, "").strip()
+    if not raw:
+        return os.cpu_count() or 1
+    try:
+        count = int(raw)
+    except ValueError:
+        raise ConfigError(f"{WORKERS_VAR} must be a whole number of worker processes. "
+                          f"Received: {WORKERS_VAR}={raw!r}") from None
+    if count < 1:
+        raise ConfigError(f"{WORKERS_VAR} must be >= 1. Received: {WORKERS_VAR}={raw!r}")
+    return count
