@@ -164,9 +164,28 @@ def model_bytes(result: ExperimentResult, model: str = "lstm") -> bytes:
     An ensemble is one file holding all its members: a plain Keras model whose output is
     [batch, members, horizon] (its last layer, a Reshape named "members"); the run's forecast
     is the members' mean or median along axis 1, per the config's ``combine``.
+
+    A network that already is a file (a stored run's, or one a worker shipped back) answers with
+    its own bytes: the web process never loads Keras to offer a download.
     """
-    network = result.forecasters[model].model_
+    forecaster = result.forecasters[model]
+    if callable(getattr(type(forecaster), "keras_bytes", None)):
+        return forecaster.keras_bytes()
+    network = forecaster.model_
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / f"{model}.keras"
         network.save(path)
         return path.read_bytes()
+
+
+def has_network(result, model: str = "lstm") -> bool:
+    """``result`` holds ``model``'s trained network, to download or open: decided without
+    restoring it (a stored or shipped network counts as it is; a live forecaster by its fitted
+    Keras model)."""
+    forecaster = (getattr(result, "forecasters", None) or {}).get(model)
+    if forecaster is None:
+        return False
+    if callable(getattr(type(forecaster), "keras_bytes", None)):
+        readable = getattr(type(forecaster), "readable", None)
+        return bool(readable(forecaster)) if callable(readable) else True
+    return hasattr(forecaster, "model_")

@@ -24,7 +24,7 @@ from lstm_lab.experiments.training import MODEL_LABELS, ExperimentResult
 from lstm_lab.models.architectures import get_architecture
 from lstm_lab.models.base import to_plain
 from lstm_lab.models.registry import get_spec
-from lstm_lab.store.stored_network import StoredNetwork
+from lstm_lab.store.stored_network import ShippedNetwork, StoredNetwork
 
 Networks = Mapping[str, tuple[dict[str, Any], bytes]]   # model -> (state, .keras bytes)
 
@@ -158,7 +158,8 @@ def networks_of(result: ExperimentResult) -> dict[str, tuple[dict[str, Any], byt
     for name, forecaster in result.forecasters.items():
         if name not in NEURAL_MODELS:
             continue
-        if isinstance(forecaster, StoredNetwork):  # a reloaded run saved again: copy the file
+        if isinstance(forecaster, (StoredNetwork, ShippedNetwork)):
+            # a reloaded run saved again, or a worker's result: copy the file (no Keras needed)
             out[name] = forecaster.saved()
         elif hasattr(forecaster, "model_"):
             kept = getattr(forecaster, "chosen_", forecaster)  # with tuning: the variant kept

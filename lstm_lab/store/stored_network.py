@@ -1,4 +1,5 @@
-"""A trained network of a stored run, restored from the database on first use."""
+"""A trained network of a stored run (restored from the database on first use), or one shipped
+back from a worker as plain data (``ShippedNetwork``)."""
 
 from __future__ import annotations
 
@@ -52,6 +53,15 @@ class StoredNetwork:
     def keras_bytes(self) -> bytes:
         return self.store.keras_bytes(self.run_id, self.name, self.owner)
 
+    def readable(self) -> bool:
+        """The reader may still open this network (its run is theirs, or still shared), asked
+        of the store without restoring it."""
+        try:
+            self.store.check_readable(self.run_id, self.owner)
+        except LabError:
+            return False
+        return True
+
     def saved(self) -> tuple[dict[str, Any], bytes]:
         """The stored state and ``.keras`` bytes, as written: a reloaded run saved again copies
         them."""
@@ -77,3 +87,58 @@ class StoredNetwork:
                                  f"{', '.join(sorted(FORWARDED_METHODS))} and the forecaster's "
                                  "parameters and fitted values.")
         return getattr(forecaster, attr)
+
+
+class ShippedNetwork:
+    """A trained network that came back from a worker as plain data: its saved state (JSON
+    values) and its ``.keras`` bytes, held in memory.
+
+    ``keras_bytes()`` and ``saved()`` answer without importing Keras (a web process can offer the
+    download or save the run to the store as it is); the real forecaster is restored (Keras is
+    imported, the file loaded in safe mode) only when something needs it: ``model_``,
+    ``predict``, its fitted values... as ``StoredNetwork`` forwards them.
+    """
+
+    def __init__(self, name: str, state: dict[str, Any], blob: bytes) -> None:
+        self.name, self.state, self.blob = name, state, bytes(blob)
+        self._forecaster = None
+
+    def __repr__(self) -> str:
+        return f"ShippedNetwork(name={self.name!r}, {len(self.blob):,} bytes)"
+
+    @property
+    def loaded(self) -> bool:
+        return self._forecaster is not None
+
+    def keras_bytes(self) -> bytes:
+        return self.blob
+
+    def readable(self) -> bool:
+        return True
+
+    def saved(self) -> tuple[dict[str, Any], bytes]:
+        """The state and ``.keras`` bytes, as the worker saved them."""
+        return self.state, self.blob
+
+    def restore(self):
+        if self._forecaster is None:
+            from lstm_lab.store.records import _restore_network, load_keras
+
+            self._forecaster = _restore_network(self.name, self.state, load_keras(self.blob))
+        return self._forecaster
+
+    def __getattr__(self, attr: str) -> Any:
+        if attr.startswith("_") or attr in _SHIPPED_OWN:
+            raise AttributeError(attr)
+        try:
+            forecaster = self.restore()
+        except LabError as err:
+            raise AttributeError(f"{attr} (the network could not be restored: {err})") from err
+        if attr not in FORWARDED_METHODS and attr not in vars(forecaster):
+            raise AttributeError(f"A shipped network has no {attr!r}: it forwards "
+                                 f"{', '.join(sorted(FORWARDED_METHODS))} and the forecaster's "
+                                 "parameters and fitted values.")
+        return getattr(forecaster, attr)
+
+
+_SHIPPED_OWN = frozenset({"name", "state", "blob"})
