@@ -15,6 +15,12 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("LSTM_LAB_DB", os.path.join(tempfile.mkdtemp(prefix="lstm_lab_tests_"),
                                                   "runs.sqlite3"))
 
+# Unit and AppTest runs train in threads of the test process (the e2e server drops this variable
+# to run the real default, worker processes: tests/e2e/conftest.py); the fault-drill tasks
+# (execution/tasks.py) exist in tests, and in the workers and Ray nodes tests start.
+os.environ.setdefault("LSTM_LAB_IN_PROCESS", "1")
+os.environ.setdefault("LSTM_LAB_FAULT_DRILLS", "1")
+
 TF_AVAILABLE = importlib.util.find_spec("tensorflow") is not None
 
 # Settings that train a network in well under a second on a 40-point series.

@@ -14,6 +14,7 @@ honouring its stop flag. Three backends:
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -36,6 +37,11 @@ class Backend(Protocol):
         """Run ``job.task`` on ``job.config`` and ``job.series``; report progress through
         ``job.on_epoch`` / ``job.on_stage``; honour ``job.should_stop()``; return the result
         object. Raise a LabError with a readable sentence when the job fails."""
+        ...
+
+    def warm(self) -> bool:
+        """True when a job started now would not pay for importing TensorFlow and its first
+        traces (a warmed-up idle worker, or TensorFlow already loaded in this process)."""
         ...
 
     def kill(self, job: TrainingJob) -> bool:
@@ -73,6 +79,9 @@ class ThreadBackend:
         if callable(job.task):          # a function of the job: tests only, never across processes
             return job.task(job)
         return run_task(job.task or TaskSpec(), context_of(job, self.store()))
+
+    def warm(self) -> bool:
+        return "tensorflow" in sys.modules
 
     def kill(self, job: TrainingJob) -> bool:
         return False

@@ -9,6 +9,8 @@ stop flag) and returns its result object; ``wire.py`` turns results into plain d
 from __future__ import annotations
 
 import json
+import os
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -141,3 +143,60 @@ TASKS: dict[str, Callable[[TaskContext], Any]] = {
     "small_lstm": _small_lstm,
     **{f"lesson:{name}": _lesson(name) for name in LESSONS},
 }
+
+
+# --- fault drills (tests only) ---------------------------------------------------------------------
+
+FAULT_DRILLS_VAR = "LSTM_LAB_FAULT_DRILLS"   # "1": register the drill:* tasks below
+
+
+def _drill_hang(ctx: TaskContext) -> Any:
+    """A job that ignores Stop: it sleeps ``seconds`` (default an hour) after a first epoch."""
+    ctx.on_epoch(EpochInfo("drill", 1, 2, 1.0, None))
+    time.sleep(float(ctx.params.get("seconds", 3600)))
+    return {"hung": True}
+
+
+def _drill_allocate(ctx: TaskContext) -> Any:
+    """A job that grows its memory by ``step_mb`` (default 50) MiB every ``every`` (0.1) s, up
+    to ``max_mb`` (default 2,000), written to so it is resident; then it holds it until Stop."""
+    held, step = [], int(ctx.params.get("step_mb", 50)) * 1024 * 1024
+    ctx.on_epoch(EpochInfo("drill", 1, 2, 1.0, None))
+    while len(held) * step < int(ctx.params.get("max_mb", 2000)) * 1024 * 1024:
+        held.append(b"\x01" * step)
+        time.sleep(float(ctx.params.get("every", 0.1)))
+    while not ctx.should_stop():
+        time.sleep(0.05)
+    return {"allocated_mb": len(held) * step // (1024 * 1024)}
+
+
+def _drill_crash(ctx: TaskContext) -> Any:
+    """A job whose process dies after a first epoch event: ``how`` "abort" (SIGABRT, the
+    default) or "exit" (``os._exit(code)``, code default 3), ``after`` seconds later."""
+    ctx.on_epoch(EpochInfo("drill", 1, 2, 1.0, None))
+    time.sleep(float(ctx.params.get("after", 0.3)))
+    if ctx.params.get("how", "abort") == "exit":
+        os._exit(int(ctx.params.get("code", 3)))
+    os.abort()
+
+
+def _drill_echo(ctx: TaskContext) -> Any:
+    """A job that returns its parameters and the pid it ran in, after ``epochs`` events."""
+    for epoch in range(1, int(ctx.params.get("epochs", 0)) + 1):
+        ctx.on_epoch(EpochInfo("drill", epoch, int(ctx.params["epochs"]), 1.0 / epoch, None))
+    return {"pid": os.getpid(), "params": dict(ctx.params)}
+
+
+FAULT_DRILLS: dict[str, Callable[[TaskContext], Any]] = {
+    "drill:hang": _drill_hang, "drill:allocate": _drill_allocate, "drill:crash": _drill_crash,
+    "drill:echo": _drill_echo,
+}
+
+
+def register_fault_drills() -> None:
+    """Add the drill:* tasks to ``TASKS`` (done at import with ``LSTM_LAB_FAULT_DRILLS=1``)."""
+    TASKS.update(FAULT_DRILLS)
+
+
+if os.environ.get(FAULT_DRILLS_VAR, "").strip() == "1":
+    register_fault_drills()

@@ -89,21 +89,24 @@ def memory_note(limit_mb: int) -> str:
             "shorter window or a shorter series.")
 
 
-def death_note(returncode: int | None) -> str:
-    """A job whose worker process died under it (a crash, ``kill -9``, the system's OOM killer)."""
+def exit_description(returncode: int | None) -> str:
+    """How a process ended, in words: "it was killed by signal 9, SIGKILL"."""
     if returncode is None:
-        how = "for an unknown reason"
-    elif returncode < 0:
+        return "for an unknown reason"
+    if returncode < 0:
         try:
             name = signal.Signals(-returncode).name
         except ValueError:
             name = "an unknown signal"
-        how = f"it was killed by signal {-returncode}, {name}"
-    else:
-        how = f"it exited with code {returncode}"
+        return f"it was killed by signal {-returncode}, {name}"
+    return f"it exited with code {returncode}"
+
+
+def death_note(returncode: int | None) -> str:
+    """A job whose worker process died under it (a crash, ``kill -9``, the system's OOM killer)."""
     return ("The worker process running this job stopped unexpectedly "
-            f"({how}), so nothing of the job was kept; press Train to run it again, and if it "
-            "happens again, try a smaller network.")
+            f"({exit_description(returncode)}), so nothing of the job was kept; press Train to "
+            "run it again, and if it happens again, try a smaller network.")
 
 
 def unexpected_note(err: BaseException) -> str:

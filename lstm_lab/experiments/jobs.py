@@ -1,9 +1,11 @@
 """A training queue shared by every session of one server.
 
-Training runs in worker threads, at most ``max_concurrent`` at a time (the core count by
-default), in first-come order. Each job records live progress (epochs, losses) that a page can
-poll, honours a stop request (a queued job leaves the queue; a running one keeps what it learned
-so far), and ends with a result or a readable error. No Streamlit here: the UI polls ``snapshot``.
+Jobs run on a backend (``execution.backends``: worker processes by default on a server, a Ray
+cluster, or threads of this process), at most ``max_concurrent`` at a time (the backend's slots,
+by default the core count), in first-come order. Each job records live progress (epochs,
+losses) that a page can poll, honours a stop request (a queued job leaves the queue; a running
+one keeps what it learned so far), and ends with a result or a readable error. No Streamlit
+here: the UI polls ``snapshot``.
 
 The runner also keeps the server fair (``Limits``, read from the environment on every submit
 unless given):
@@ -92,7 +94,7 @@ class TrainingJob:
     stage: str = ""                    # e.g. "fold 2 of 3" for multi-stage tasks
     cost: JobCost | None = None        # what it should take (estimate.py); None: unknown
     expected_seconds: float = 0.0      # its running time estimated when it was submitted
-    cold_start: bool = False           # it started before TensorFlow was imported
+    cold_start: bool = False           # it started where TensorFlow was not loaded and warm yet
     not_before: float = 0.0            # time.monotonic() before which it does not start
     stages_done: int = 0
     stages_total: int = 1
@@ -216,6 +218,20 @@ class JobRunner:
     def _limits(self) -> Limits:
         return self.limits or get_limits()
 
+    def _warm(self) -> bool:
+        """A job starting now would not import TensorFlow nor trace its first networks (a
+        warmed-up worker is idle, or this process has TensorFlow loaded already)."""
+        warm = getattr(self.backend, "warm", None)
+        return bool(warm()) if callable(warm) else "tensorflow" in sys.modules
+
+    def _seconds(self, cost: JobCost) -> float:
+        """A job's expected running time on this runner's backend: the startup (TensorFlow's
+        import) only when no warm worker would take it."""
+        seconds = self.rates.seconds(cost)
+        if "tensorflow" not in sys.modules and self._warm():   # the rate book counted it
+            seconds -= cost.startup
+        return seconds
+
     def submit(self, config: ExperimentConfig, series: Series,
                task: TaskSpec | Callable[[TrainingJob], Any] | None = None,
                label: str = "Training", owner: str | None = None,
@@ -251,7 +267,7 @@ class JobRunner:
             cost = estimate.compare_cost(config, series)
         job = TrainingJob(config, series, task, label, owner, client, _runner=self, cost=cost)
         job.not_before = job.submitted_at + grace
-        job.expected_seconds = self.rates.seconds(cost) if cost is not None else 0.0
+        job.expected_seconds = self._seconds(cost) if cost is not None else 0.0
         with self._lock:
             mine = [j for j in self._waiting + self._running if owner is not None
                     and j.owner == owner and not j.stop_event.is_set()]
@@ -408,7 +424,7 @@ class JobRunner:
                 self._waiting.remove(job)
                 self._running.append(job)
                 job.status, job.started_at = RUNNING, time.monotonic()
-                job.cold_start = "tensorflow" not in sys.modules
+                job.cold_start = not self._warm()
             seconds = self._limits().max_job_seconds
             clock = threading.Timer(seconds, self._time_out, (job, seconds))
             clock.daemon = True

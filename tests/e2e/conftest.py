@@ -78,7 +78,8 @@ def run_server(log_path: Path) -> Iterator[str]:
     port = _free_port()
     # No file watcher: it would watch the whole checkout (.venv included) and overflow inotify
     # while other processes write files; no usage statistics from a test run.
-    env = {**os.environ, "STREAMLIT_SERVER_FILE_WATCHER_TYPE": "none",
+    env = {**{k: v for k, v in os.environ.items() if k != "LSTM_LAB_IN_PROCESS"},  # workers
+           "STREAMLIT_SERVER_FILE_WATCHER_TYPE": "none",
            "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false", "TF_CPP_MIN_LOG_LEVEL": "2"}
     with open(log_path, "wb") as log:
         proc = subprocess.Popen(
