@@ -18,7 +18,10 @@ $(VENV)/.dev: requirements-dev.txt requirements.txt | $(PY)
 	$(PY) -m pip install --quiet -r requirements-dev.txt
 	touch $@ $(VENV)/.runtime
 
-run: $(VENV)/.runtime  ## install runtime deps and open the dashboard
+# Jobs run in a pool of worker processes (one per core; LSTM_LAB_WORKERS=N to change it),
+# started with the dashboard: `LSTM_LAB_WORKERS=4 make run`. LSTM_LAB_IN_PROCESS=1 trains in
+# threads of the web process instead; LSTM_LAB_RAY_ADDRESS=auto sends jobs to a Ray cluster.
+run: $(VENV)/.runtime  ## install runtime deps and open the dashboard (with its worker processes)
 	$(PY) -m streamlit run app.py --server.port $(PORT)
 
 test: $(VENV)/.dev  ## install runtime + dev deps and run every test

@@ -29,13 +29,23 @@ real ``streamlit run app.py`` and the system Chromium (never a downloaded browse
       status panel under Train became visible, and what Home promised (its estimate, from
       lstm_lab/experiments/estimate.py) beside the machine's load average.
 
-Targets: health < 1.5 s, Home usable < 4 s, chart-option rerun < 300 ms. No assertions.
+  (f) the first Train after a fresh server start with worker processes (``--first-train``
+      measures only this): server start -> health, the first Home visit, and -> every worker
+      process ready (TensorFlow imported and the default networks traced: its native library
+      mapped and its CPU time flat for a second, read from /proc); then Home's default run from
+      the click to the status panel, the live loss chart (when the job lasts long enough to draw
+      one) and the results chart, on that fresh server and again in a new session; whether the
+      web process mapped TensorFlow, and its RSS.
+
+Targets: health < 1.5 s, Home usable < 4 s, chart-option rerun < 300 ms, first Train's chart
+< 8 s after the click once the workers are ready. No assertions.
 
 Usage (from the repository root):
     .venv/bin/python bench/app_speed.py [--quick] [--json PATH]
 
 --quick: 2 cold starts, 3 Home visits, 4 slider reruns (each before and after a training).
 --home-run: only (e), Home's default experiment from click to results (cold, then warm).
+--first-train: only (f), worker start-up and the first Train after a fresh server start.
 --server gc-freeze | gc-freeze+no-keras-clear: experiments, not the app -- every server process
 is patched before it starts the way a suggested fix would (common.SERVER_VARIANTS).
 """
@@ -60,6 +70,8 @@ import common  # noqa: E402
 TARGET_HEALTH_S = 1.5
 TARGET_HOME_S = 4.0
 TARGET_RERUN_MS = 300.0
+TARGET_FIRST_CHART_S = 8.0
+TENSORFLOW_LIB = "libtensorflow_framework"   # mapped once a process imports TensorFlow
 HEAVY = ("tensorflow", "keras", "statsmodels", "sklearn", "scipy", "plotly", "pandas", "pyarrow")
 HOME_BUTTON = "Train the default experiment"
 TIMEOUT_MS = 90_000
@@ -328,6 +340,181 @@ def home_runs(browser, tmp: Path, variant: str) -> list[dict]:
     return out
 
 
+# --- (f) worker processes and the first Train ------------------------------------------------------
+
+FIRST_SCRIPT = """
+(() => {
+  const f = window.__first = {clicked: null, status: null, live: null, results: null};
+  const check = () => {
+    if (f.clicked === null || f.results !== null) return;
+    const now = performance.now();
+    if (f.status === null && document.querySelector('.st-key-train-status')) f.status = now;
+    const text = document.body ? document.body.textContent : '';
+    if (f.live === null && text.includes('Live loss')) f.live = now;
+    if (text.includes('Test metrics')) {
+      for (const plot of document.querySelectorAll("[data-testid='stPlotlyChart'] .main-svg")) {
+        if (!plot.textContent.includes('Live loss')) { f.results = now; break; }
+      }
+    }
+  };
+  new MutationObserver(check).observe(document, {subtree: true, childList: true,
+                                                 characterData: true, attributes: true});
+})();
+"""
+
+
+def descendants(pid: int) -> list[int]:
+    """Every process under ``pid``: children of any of its threads, recursively."""
+    out: list[int] = []
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        try:
+            kids = [int(c) for c in (task / "children").read_text().split()]
+        except (OSError, ValueError):
+            continue
+        for kid in kids:
+            out += [kid, *descendants(kid)]
+    return list(dict.fromkeys(out))
+
+
+def cpu_ticks(pid: int) -> int | None:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return int(fields[11]) + int(fields[12])
+    except (OSError, IndexError, ValueError):
+        return None
+
+
+def has_tensorflow(pid: int) -> bool:
+    try:
+        return TENSORFLOW_LIB in Path(f"/proc/{pid}/maps").read_text()
+    except OSError:
+        return False
+
+
+def worker_pids(server_pid: int) -> list[int]:
+    """The server's worker processes (``python -m lstm_lab.execution.worker``)."""
+    out = []
+    for pid in descendants(server_pid):
+        try:
+            args = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if b"lstm_lab.execution.worker" in args:
+            out.append(pid)
+    return out
+
+
+def wait_workers_ready(server_pid: int, expected: int, t0: float, quiet_s: float = 1.0,
+                       timeout: float = 300.0) -> dict:
+    """Seconds since ``t0`` until ``expected`` workers have TensorFlow mapped and their CPU
+    time has stayed flat for ``quiet_s`` (warm-up done, waiting for jobs): the moment of each
+    worker's last CPU tick before that quiet spell."""
+    last_busy: dict[int, float] = {}
+    ticks: dict[int, int] = {}
+    seen_at: dict[int, float] = {}
+    deadline = time.perf_counter() + timeout
+    while time.perf_counter() < deadline:
+        now = time.perf_counter()
+        pids = worker_pids(server_pid)
+        for pid in pids:
+            seen_at.setdefault(pid, now)
+            t = cpu_ticks(pid)
+            if t is not None and t != ticks.get(pid):
+                ticks[pid], last_busy[pid] = t, now
+        ready = [p for p in pids if has_tensorflow(p) and now - last_busy.get(p, now) >= quiet_s]
+        if len(ready) >= expected:
+            return {"ready_s": max(last_busy[p] for p in ready) - t0, "workers": len(pids),
+                    "spawned_s": min(seen_at[p] for p in ready) - t0,
+                    "rss_mb": [common.rss_mb(p) for p in ready]}
+        time.sleep(0.05)
+    return {"ready_s": None, "workers": len(worker_pids(server_pid)), "rss_mb": []}
+
+
+def first_train_click(page) -> dict:
+    """Press Home's default run on an open Home page; seconds from the click to the status
+    panel, the live loss chart (None when the job ended before one was drawn) and the results
+    (the "Test metrics" table and a forecast chart)."""
+    button = page.get_by_role("button", name=HOME_BUTTON)
+    load = f"{os.getloadavg()[0]:.1f}"
+    page.evaluate("window.__first.clicked = performance.now()")
+    button.click()
+    page.wait_for_function("window.__first.results !== null", timeout=TIMEOUT_MS * 3,
+                           polling=50)
+    f = page.evaluate("window.__first")
+
+    def since(key):
+        return None if f[key] is None else (f[key] - f["clicked"]) / 1000
+
+    return {"status_s": since("status"), "live_chart_s": since("live"),
+            "results_s": since("results"), "load_before": load,
+            "load_after": f"{os.getloadavg()[0]:.1f}"}
+
+
+def first_train(browser, tmp: Path, variant: str) -> dict:
+    """(f): a fresh server; its start, the first Home visit, the workers' warm-up, then Home's
+    default run (first, and again in a new session)."""
+    from lstm_lab.execution.backends import IN_PROCESS_VAR, worker_count
+
+    expected = worker_count(os.environ)
+    env = common.server_env()
+    env.pop(IN_PROCESS_VAR, None)
+    out: dict = {"workers_expected": expected}
+    t0 = time.perf_counter()
+    with common.run_server(tmp / "first_train.log", variant=variant, env=env) as server:
+        out["health_s"] = server.health_s
+        pid = server.proc.pid
+        runs = []
+        for which in ("first Train after the start", "second session"):
+            context = new_context(browser, server.base)
+            context.add_init_script(FIRST_SCRIPT)
+            try:
+                page = context.new_page()
+                t_visit = time.perf_counter()
+                page.goto("/")
+                page.get_by_role("button", name=HOME_BUTTON).wait_for()
+                page.wait_for_selector(
+                    "[data-testid='stApp'][data-test-script-state='notRunning']")
+                if not runs:
+                    out["first_visit_s"] = time.perf_counter() - t_visit
+                    out["first_visit_done_s"] = time.perf_counter() - t0
+                    out.update(wait_workers_ready(pid, expected, t0))
+                    out["tensorflow_in_web_before"] = has_tensorflow(pid)
+                    page.wait_for_timeout(500)
+                row = first_train_click(page)
+            finally:
+                context.close()
+            runs.append({"run": which, **row})
+        out["runs"] = runs
+        out["web_rss_mb"] = common.rss_mb(pid)
+        out["tensorflow_in_web"] = has_tensorflow(pid)
+        out["workers_after"] = {p: common.rss_mb(p) for p in worker_pids(pid)}
+        out["log_tail"] = server.log_tail(10)
+    return out
+
+
+def print_first_train(r: dict) -> None:
+    ready = r.get("ready_s")
+    print(f"\n(f) worker processes ({r['workers']} found, {r['workers_expected']} expected): "
+          f"server health {r['health_s']:.2f} s after start; first Home visit done "
+          f"{r['first_visit_done_s']:.1f} s after start ({r['first_visit_s']:.1f} s); workers "
+          + (f"spawned {r['spawned_s']:.1f} s and ready {ready:.1f} s after start, RSS "
+             + ", ".join(f"{m:.0f} MB" for m in r["rss_mb"]) if ready is not None
+             else "NOT ready within the timeout"))
+    rows = []
+    for run in r["runs"]:
+        rows.append([run["run"], run["status_s"], run["live_chart_s"]
+                     if run["live_chart_s"] is not None else "not drawn (job ended first)",
+                     run["results_s"],
+                     f"< {TARGET_FIRST_CHART_S:.0f}: "
+                     f"{common.verdict(run['results_s'] < TARGET_FIRST_CHART_S)}",
+                     f"{run['load_before']} -> {run['load_after']}"])
+    common.print_table(["(f) Home's default run", "status panel s", "live chart s",
+                        "results chart s", "target", "load (1 min)"], rows)
+    print(f"web process: RSS {r['web_rss_mb']:.0f} MB, TensorFlow mapped: "
+          f"{'YES' if r['tensorflow_in_web'] else 'no'}; workers' RSS after: "
+          + ", ".join(f"{m:.0f} MB" for m in r["workers_after"].values()))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer repeats (2 / 3 / 4)")
@@ -337,7 +524,26 @@ def main() -> None:
                              "the way a suggested fix would (see common.SERVER_VARIANTS)")
     parser.add_argument("--home-run", action="store_true",
                         help="only (e): Home's default experiment from click to results")
+    parser.add_argument("--first-train", action="store_true",
+                        help="only (f): worker start-up and the first Train on a fresh server")
     args = parser.parse_args()
+    if args.first_train:
+        header = common.machine_header(chromium=common.CHROMIUM, measurement="(f) only")
+        common.print_header("LSTM Lab app-speed benchmark: the first Train with worker "
+                            "processes", header)
+        from playwright.sync_api import sync_playwright
+
+        tmp = Path(tempfile.mkdtemp(prefix="lstm_lab_app_speed_"))
+        with sync_playwright() as pw:
+            browser = pw.chromium.launch(**common.launch_kwargs())
+            try:
+                result = first_train(browser, tmp, args.server)
+            finally:
+                browser.close()
+        print_first_train(result)
+        print(f"load average at the end: {common.load_average()}")
+        common.write_json(args.json, {"header": header, "first_train": result})
+        return
     n_cold, n_home, n_rerun = (2, 3, 4) if args.quick else (5, 5, 10)
     if args.home_run:
         header = common.machine_header(chromium=common.CHROMIUM, measurement="(e) only")

@@ -1,38 +1,51 @@
-"""Classroom load: N real browser sessions press Train at the same moment on one server.
+"""Classroom load: N queued jobs through the runner, and N real browser sessions pressing Train.
 
 Why it exists: a teacher shares a link and a class trains at once. The server-wide queue
-(lstm_lab/experiments/jobs.py) runs at most one training per core, first come first served, and shows the
-others their place. This script checks, end to end through Streamlit and Chromium, that N
-concurrent sessions all get results, that each sees only its own results, how many saw a queue
-place while waiting, and how the total time compares with the ideal N x single-run time / cores.
+(lstm_lab/experiments/jobs.py) runs at most one job per worker, first come first served, and
+shows the others their place; by default the jobs run in worker processes
+(lstm_lab/execution/processes.py), with LSTM_LAB_IN_PROCESS=1 in threads of the web process.
 
-Steps (one ``streamlit run app.py`` on a loopback port, one headless system Chromium with one
-context -- one Streamlit session -- per student, driven with asyncio Playwright):
-  0. first, before the server starts, every seed's config runs alone with ``run_experiment`` in
-     this process (plus seed 1000): the reference results and the plain single-run time;
-  1. warm-up: one session trains once (the server's first training imports TensorFlow);
+In-process phases (no Streamlit, no browser; issue #18's throughput measure), for each backend --
+worker processes as ``make_backend`` makes them by default, then threads of this process:
+  a. start the backend and wait until its workers are ready (import + warm-up);
+  b. one default job per worker (the first real job on each fresh worker);
+  c. solo: three jobs one at a time (seeds 1000-1002): the single-run time of that backend,
+     from submit to result;
+  d. the N jobs (default 30, seeds 1..N) submitted at once, first submit -> last result; ratio to
+     the ideal N x solo / cores (target <= 1.3); then the same with one thread per job doing the
+     live panel's Python work (the loss figure every 0.5 s) in this, the web-side, process;
+  e. whether the same seed gave the identical LSTM RMSE through both backends, the workers' RSS,
+     and whether this process imported TensorFlow while jobs ran in workers (checked before
+     the threads phase, which imports it here).
+  --batching: would jobs of the same network shape waiting together pay to train as one
+  computation? k default jobs merged into one ensemble of 3k members against k runs.
+
+Browser phase (one ``streamlit run app.py`` on a loopback port with its default backend, one
+headless system Chromium with one context -- one Streamlit session -- per student, driven with
+asyncio Playwright):
+  1. warm-up: one session trains once;
   2. solo: one session alone, seed 1000: its click -> "Test metrics" time is the single-run time;
   3. class: N sessions open /train?seed=<i> (i = 1..N, so every run differs), then all click
      Train together; per session: click -> results wall time, whether "Waiting in the training
      queue" appeared (a MutationObserver in the page), the LSTM RMSE its metric shows, the seed its
      sidebar summary shows, and any exception box;
   4. each session's LSTM RMSE must equal (4 significant digits, as displayed) its own seed's
-     reference value and no other seed's;
-  5. for comparison, the same N jobs through ``lstm_lab.experiments.jobs.JobRunner`` in this process without
-     Streamlit or a browser: alone, and with one thread per job doing the live panel's Python
-     work (the loss figure every 0.5 s) -- trainings and the UI share one GIL in the server.
-CPU seconds used meanwhile by the server and by the browser are read from /proc (server CPU
-seconds / wall seconds = cores it kept busy on average).
+     reference value (from the in-process phases, else a plain run here) and no other seed's;
+  5. the web process's RSS after the class (target < 300 MB), whether TensorFlow's native library
+     is mapped in it (/proc/<pid>/maps), and the worker processes' RSS.
+CPU seconds used meanwhile by the web process, its workers and the browser are read from /proc
+(CPU seconds / wall seconds = cores kept busy on average).
 
 Targets: total time <= 1.3 x (N x single-run time / cores); 0 failures. No assertions.
 
 Usage (from the repository root):
-    .venv/bin/python bench/classroom.py [--sessions 10] [--timeout 900] [--quick] [--json PATH]
-                                        [--skip-queue-phases] [--server VARIANT]
+    .venv/bin/python bench/classroom.py [--jobs 30] [--sessions 10] [--timeout 900] [--quick]
+        [--json PATH] [--skip-queue-phases] [--skip-browser] [--backends processes,threads]
+        [--batching] [--server VARIANT]
 
---quick: 4 sessions. Everything stays on 127.0.0.1; --timeout bounds the whole class phase.
---server gc-freeze | gc-freeze+no-keras-clear: experiments, not the app -- the server process is
-patched before it starts the way a suggested fix would (common.SERVER_VARIANTS), to measure it.
+--quick: 8 in-process jobs, 4 sessions. Everything stays on 127.0.0.1; --timeout bounds the class
+phase. --server gc-freeze | gc-freeze+no-keras-clear: experiments, not the app -- the server
+process is patched before it starts the way a suggested fix would (common.SERVER_VARIANTS).
 """
 
 from __future__ import annotations
@@ -54,6 +67,7 @@ TARGET_RATIO = 1.3
 QUEUE_TEXT = "Waiting in the training queue"
 DONE_TEXT = "Test metrics"
 PAGE_TIMEOUT_MS = 120_000
+TENSORFLOW_LIB = "libtensorflow_framework"   # mapped once a process imports TensorFlow
 
 WATCH_SCRIPT = """
 (() => {
@@ -89,15 +103,25 @@ def watch_script() -> str:
 # --- /proc accounting --------------------------------------------------------------------------
 
 def descendants(pid: int) -> list[int]:
-    out = []
+    """Every process under ``pid``: children of any of its threads (a worker process started
+    from a runner thread is that thread's child, not the main thread's), recursively."""
+    out: list[int] = []
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        try:
+            children = [int(c) for c in (task / "children").read_text().split()]
+        except (OSError, ValueError):
+            continue
+        for c in children:
+            out += [c, *descendants(c)]
+    return list(dict.fromkeys(out))
+
+
+def has_tensorflow(pid: int) -> bool | None:
+    """Whether TensorFlow's native core is mapped into ``pid`` (None: the process is gone)."""
     try:
-        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+        return TENSORFLOW_LIB in Path(f"/proc/{pid}/maps").read_text()
     except OSError:
-        return out
-    for c in children:
-        out.append(int(c))
-        out += descendants(int(c))
-    return out
+        return None
 
 
 def cpu_seconds(pids) -> float:
@@ -223,9 +247,9 @@ async def class_phase(browser, base: str, seeds: list[int], server_pid: int,
     for s in students:
         if "open_s" not in s.result:
             s.result["error"] = "page did not open"
-    mine = [p for p in descendants(os.getpid()) if p != server_pid
-            and p not in descendants(server_pid)]
-    cpu0 = (cpu_seconds([server_pid]), cpu_seconds(mine))
+    workers = descendants(server_pid)
+    mine = [p for p in descendants(os.getpid()) if p != server_pid and p not in workers]
+    cpu0 = (cpu_seconds([server_pid]), cpu_seconds(mine), cpu_seconds(workers))
     t0 = time.perf_counter()
     await asyncio.gather(*(s.click_train() for s in opened), return_exceptions=True)
 
@@ -242,11 +266,12 @@ async def class_phase(browser, base: str, seeds: list[int], server_pid: int,
 
     await asyncio.gather(*(wait(s) for s in opened))
     total = time.perf_counter() - t0
-    cpu1 = (cpu_seconds([server_pid]), cpu_seconds(mine))
+    cpu1 = (cpu_seconds([server_pid]), cpu_seconds(mine), cpu_seconds(workers))
     for s in students:
         await s.close()
     return {"total_s": total, "sessions": [s.result for s in students],
-            "server_cpu_s": cpu1[0] - cpu0[0], "browser_cpu_s": cpu1[1] - cpu0[1]}
+            "server_cpu_s": cpu1[0] - cpu0[0], "browser_cpu_s": cpu1[1] - cpu0[1],
+            "workers_cpu_s": cpu1[2] - cpu0[2]}
 
 
 async def browser_phases(base: str, n: int, server_pid: int, timeout: float) -> dict:
@@ -270,7 +295,7 @@ async def browser_phases(base: str, n: int, server_pid: int, timeout: float) -> 
 
 def reference_runs(seeds: list[int]) -> dict[int, dict]:
     """Each seed's default experiment run alone, one after another, in this process: the LSTM
-    RMSE every session must show, and the plain single-run time."""
+    RMSE every session must show (used when the in-process phases did not run these seeds)."""
     from lstm_lab.data.datasets import load_air_passengers
     from lstm_lab.experiments.config import ExperimentConfig
     from lstm_lab.experiments.training import run_experiment
@@ -284,20 +309,43 @@ def reference_runs(seeds: list[int]) -> dict[int, dict]:
     return out
 
 
-def queue_only(seeds: list[int], poll: bool) -> dict:
-    """The same N jobs through lstm_lab.experiments.jobs.JobRunner in this process, without Streamlit or a
-    browser. With ``poll``, one thread per job also does what the Train page's live panel does
-    every 0.5 s while training (``plots.loss_figure`` of the live histories, then its JSON),
-    to show what Python work next to the trainings costs them (they share one GIL)."""
+# --- the same jobs through the runner, no Streamlit, no browser ----------------------------------
+
+BACKENDS = ("processes", "threads")
+
+
+def phase_backend(kind: str, slots: int):
+    """The backend of a phase: worker processes as ``make_backend`` makes them by default (the
+    server's default), or threads of this process (``LSTM_LAB_IN_PROCESS=1``)."""
+    from lstm_lab.execution import backends
+
+    if kind == "threads":
+        return backends.ThreadBackend(slots)
+    env = {k: v for k, v in os.environ.items()
+           if k not in (backends.IN_PROCESS_VAR, backends.RAY_VAR)}
+    env[backends.WORKERS_VAR] = str(slots)
+    return backends.make_backend(env)
+
+
+def wait_ready(backend, timeout: float = 300.0) -> None:
+    """Until every worker of ``backend`` has warmed up (a no-op for threads)."""
+    for name in ("wait_ready", "wait_until_ready"):
+        method = getattr(backend, name, None)
+        if callable(method):
+            method(timeout)
+            return
+
+
+def run_batch(runner, series, seeds: list[int], poll: bool = False) -> dict:
+    """Submit one default job per seed at once and wait for all of them: seconds from the
+    first submit to the last result. With ``poll``, one thread per job also does what the Train
+    page's live panel does every 0.5 s while it trains (``plots.loss_figure`` of the live
+    histories, then its JSON) -- in the web process, next to the runner."""
     import threading
 
-    from lstm_lab.data.datasets import load_air_passengers
     from lstm_lab.experiments import plots
     from lstm_lab.experiments.config import ExperimentConfig
-    from lstm_lab.experiments.jobs import JobRunner
 
-    series = load_air_passengers()
-    runner = JobRunner()
     stop = threading.Event()
 
     def live_panel(job) -> None:
@@ -306,7 +354,8 @@ def queue_only(seeds: list[int], poll: bool) -> dict:
                 plots.loss_figure(job.live_histories(), "Live loss").to_json()
             time.sleep(0.5)
 
-    cpu0 = cpu_seconds([os.getpid()])
+    mine = [os.getpid()]
+    cpu0 = (cpu_seconds(mine), cpu_seconds(descendants(os.getpid())))
     t0 = time.perf_counter()
     jobs = [runner.submit(ExperimentConfig(seed=s), series) for s in seeds]
     pollers = [threading.Thread(target=live_panel, args=(j,), daemon=True) for j in jobs] \
@@ -314,51 +363,142 @@ def queue_only(seeds: list[int], poll: bool) -> dict:
     for t in pollers:
         t.start()
     while not all(j.finished for j in jobs):
-        time.sleep(0.02)
+        time.sleep(0.01)
     total = time.perf_counter() - t0
     stop.set()
-    return {"total_s": total, "cpu_s": cpu_seconds([os.getpid()]) - cpu0,
-            "run_s": [j.finished_at - j.started_at for j in jobs],
+    cpu1 = (cpu_seconds(mine), cpu_seconds(descendants(os.getpid())))
+    return {"total_s": total, "here_cpu_s": cpu1[0] - cpu0[0],
+            "workers_cpu_s": cpu1[1] - cpu0[1],
+            "run_s": [j.finished_at - j.started_at for j in jobs if j.started_at],
             "failed": [j.error for j in jobs if j.error],
             "lstm_rmse": {s: j.result.metrics["lstm"]["rmse"] for s, j in zip(seeds, jobs)
                           if j.result is not None}}
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sessions", type=int, default=None, help="concurrent sessions (10)")
-    parser.add_argument("--timeout", type=float, default=900.0,
-                        help="bound on the class phase, seconds")
-    parser.add_argument("--quick", action="store_true", help="4 sessions")
-    parser.add_argument("--json", metavar="PATH", help="also write the numbers as JSON")
-    parser.add_argument("--skip-queue-phases", action="store_true",
-                        help="skip step 5 (the in-process JobRunner comparison)")
-    parser.add_argument("--server", choices=common.SERVER_VARIANTS, default="as-is",
-                        help="as-is (default), or an experiment that patches the server process "
-                             "the way a suggested fix would (see common.SERVER_VARIANTS)")
-    args = parser.parse_args()
-    n = args.sessions or (4 if args.quick else 10)
-    cores = os.cpu_count() or 1
+def backend_phase(kind: str, seeds: list[int], solo_seeds: list[int], slots: int) -> dict:
+    """One backend: start it (and its workers), one job per worker to warm them, solo jobs
+    one at a time (the single-run time), then the N jobs queued together, alone and with the
+    live panel's work beside them."""
+    from lstm_lab.data.datasets import load_air_passengers
+    from lstm_lab.experiments.jobs import JobRunner
 
-    header = common.machine_header(quick=args.quick, sessions=n, chromium=common.CHROMIUM,
-                                   queue_workers=f"{cores} (JobRunner default: cpu count)",
-                                   server=args.server if args.server != "as-is"
-                                   else "streamlit run app.py (as is)")
-    common.print_header("LSTM Lab classroom-load benchmark", header)
-    seeds = list(range(1, n + 1))
-    print("  reference runs: each seed's experiment alone in this process (before the server)")
-    reference = reference_runs(seeds + [1000])
-    tmp = Path(tempfile.mkdtemp(prefix="lstm_lab_classroom_"))
-    with common.run_server(tmp / "server.log", variant=args.server) as server:
-        phases = asyncio.run(browser_phases(server.base, n, server.proc.pid, args.timeout))
-        server_rss = common.rss_mb(server.proc.pid)
-        log_tail = server.log_tail(15)
+    series = load_air_passengers()
+    t0 = time.perf_counter()
+    backend = phase_backend(kind, slots)
+    wait_ready(backend)
+    ready_s = time.perf_counter() - t0
+    runner = JobRunner(backend=backend)
+    out: dict = {"backend": type(backend).__name__, "slots": runner.max_concurrent,
+                 "ready_s": ready_s}
+    try:
+        t0 = time.perf_counter()
+        first = run_batch(runner, series, [2000 + i for i in range(runner.max_concurrent)])
+        out["first_jobs"] = {"total_s": time.perf_counter() - t0, "run_s": first["run_s"],
+                             "failed": first["failed"]}
+        solos = [run_batch(runner, series, [s]) for s in solo_seeds]
+        out["solo"] = {"total_s": [b["total_s"] for b in solos],
+                       "run_s": [b["run_s"][0] for b in solos if b["run_s"]],
+                       "lstm_rmse": {k: v for b in solos for k, v in b["lstm_rmse"].items()}}
+        print(f"  {kind}: ready after {ready_s:.1f} s, first job per worker "
+              f"{common.median(first['run_s']):.2f} s, solo job "
+              f"{common.median(out['solo']['total_s']):.2f} s (median of {len(solos)})")
+        out["batches"] = {}
+        for poll in (False, True):
+            name = "queue + live-panel work" if poll else "queue"
+            out["batches"][name] = run_batch(runner, series, seeds, poll)
+            b = out["batches"][name]
+            print(f"  {kind}, {name}: {len(seeds)} jobs in {b['total_s']:.1f} s, "
+                  f"{len(b['failed'])} failed")
+        workers = descendants(os.getpid())
+        out["workers"] = {p: {"rss_mb": common.rss_mb(p), "tensorflow": has_tensorflow(p)}
+                          for p in workers}
+        out["rss_here_mb"] = common.rss_mb()
+        out["tensorflow_here"] = "tensorflow" in sys.modules
+        out["tensorflow_mapped_here"] = has_tensorflow(os.getpid())
+    finally:
+        backend.close()
+    return out
 
+
+def batching_probe(repeats: int = 2) -> dict:
+    """Would jobs of the same network shape that wait together pay to train as one computation?
+    The lab already trains an ensemble's K members in one graph (models/ensembles.py), so a merge
+    of k queued default jobs (3 members each) is one run with 3k members: time that against k
+    runs of 3 members, whole runs and the networks' fits alone (this process, warm)."""
+    from lstm_lab.data.datasets import load_air_passengers
+    from lstm_lab.experiments.config import ExperimentConfig
+    from lstm_lab.experiments.training import run_experiment
+
+    series = load_air_passengers()
+    base = ExperimentConfig().members
+    rows = []
+    for k in (1, 2, 4):
+        cfg = ExperimentConfig(members=base * k, seed=300 + k)
+        run_experiment(cfg, series)                                   # trace this width once
+        runs = [run_experiment(cfg, series).timings for _ in range(repeats)]
+        rows.append({"jobs": k, "members": base * k,
+                     "total_s": common.median([t["total_s"] for t in runs]),
+                     "networks_fit_s": common.median([t.get("lstm_fit_s", 0) + t.get("mlp_fit_s", 0)
+                                                      for t in runs])})
+    one = rows[0]
+    for r in rows:
+        r["separate_total_s"] = one["total_s"] * r["jobs"]
+        r["separate_fit_s"] = one["networks_fit_s"] * r["jobs"]
+        r["saved_share"] = 1 - r["total_s"] / r["separate_total_s"]
+    return {"rows": rows, "members_per_job": base}
+
+
+def print_in_process(inproc: dict, n: int, cores: int) -> None:
+    solos = {k: common.median(p["solo"]["total_s"]) for k, p in inproc.items()}
+    fastest = min(solos.values())
+    print(f"\nThe same {n} default jobs through the runner in this process, no Streamlit, no "
+          f"browser (ideal = N x solo job of that backend / {cores} cores; 'vs fastest' uses the "
+          f"fastest solo of any backend):")
+    rows = []
+    for kind, p in inproc.items():
+        for name, b in p["batches"].items():
+            ideal = n * solos[kind] / cores
+            busy = (b["here_cpu_s"] + b["workers_cpu_s"]) / b["total_s"]
+            rows.append([f"{kind}, {name}", b["total_s"], solos[kind], ideal,
+                         f"{b['total_s'] / ideal:.2f} -> "
+                         f"{common.verdict(b['total_s'] / ideal <= TARGET_RATIO)}",
+                         b["total_s"] / (n * fastest / cores), common.median(b["run_s"]),
+                         max(b["run_s"], default=float("nan")),
+                         f"{b['here_cpu_s']:.1f} + {b['workers_cpu_s']:.1f} ({busy:.2f})",
+                         len(b["failed"])])
+    common.print_table(["backend, phase", "total s", "solo s", "ideal s", "ratio (<= 1.3)",
+                        "vs fastest", "run s median", "run s max",
+                        "CPU s here + workers (cores busy)", "failed"], rows)
+    if "processes" in inproc and "threads" in inproc:
+        a = inproc["processes"]["batches"]["queue"]["lstm_rmse"]
+        b = inproc["threads"]["batches"]["queue"]["lstm_rmse"]
+        same = sum(a[s] == b.get(s) for s in a)
+        print(f"identical LSTM RMSE, worker processes vs threads, same seed: {same} of {len(a)}")
+    p = inproc.get("processes")
+    if p:
+        print(f"worker processes: ready {p['ready_s']:.1f} s after start; first job on each "
+              f"fresh worker {common.median(p['first_jobs']['run_s']):.2f} s; workers' RSS "
+              + ", ".join(f"{w['rss_mb']:.0f} MB" for w in p["workers"].values())
+              + f"; this (web-side) process {p['rss_here_mb']:.0f} MB, TensorFlow imported "
+              f"here: {'YES' if p['tensorflow_here'] else 'no'}")
+
+
+def print_batching(probe: dict) -> None:
+    print(f"\nTraining k queued default jobs together as one ensemble of {probe['members_per_job']}"
+          " x k members (one graph) against k separate jobs, this process, warm, median:")
+    common.print_table(["jobs k", "members", "one merged run s", "k separate runs s",
+                        "saved", "networks' fit s merged", "k separate fits s"],
+                       [[r["jobs"], r["members"], r["total_s"], r["separate_total_s"],
+                         f"{r['saved_share']:.0%}", r["networks_fit_s"], r["separate_fit_s"]]
+                        for r in probe["rows"]])
+
+
+def browser_report(phases: dict, reference: dict, n: int, cores: int, server: dict) -> dict:
     shown = {s: f"{reference[s]['rmse']:.4g}" for s in reference}
     klass = phases["class"]
     rows, failures = [], 0
     for r in klass["sessions"]:
-        own = shown[r["seed"]]
+        own = shown.get(r["seed"])
         value = r.get("lstm_rmse_shown")
         others = [s for s, v in shown.items() if v == value and s != r["seed"]]
         r["matches_own_seed"] = value == own
@@ -382,20 +522,18 @@ def main() -> None:
                         "server run s", "msgs sent", "LSTM RMSE shown", "reference",
                         "own result", "sidebar seed", "status"], rows)
     solo = phases["solo"].get("results_s") or float("nan")
-    plain = common.median([reference[s]["total_s"] for s in seeds])
     ideal = n * solo / cores
     ratio = klass["total_s"] / ideal
     done = [r for r in klass["sessions"] if r.get("results_s") is not None]
+    workers = server["workers"]
     print()
     common.print_table(["measurement", "value"], [
         ["sessions / failures", f"{n} / {failures} -> {common.verdict(failures == 0)}"],
-        ["saw a queue place while waiting", f"{sum(bool(r.get('saw_queue')) for r in klass['sessions'])}"
-                                            f" of {n}"],
+        ["saw a queue place while waiting",
+         f"{sum(bool(r.get('saw_queue')) for r in klass['sessions'])} of {n}"],
         ["sessions with results", f"{len(done)} of {n}"],
         ["single run: solo browser session, click -> results (s)", solo],
-        ["single run: server-side run_experiment of that session (s)",
-         phases["solo"].get("server_total_s")],
-        ["single run: run_experiment alone in a plain process, median (s)", plain],
+        ["single run: server-side run of that session (s)", phases["solo"].get("server_total_s")],
         [f"class total, first click -> last results (s), N={n}", klass["total_s"]],
         ["per-session click -> results, median / max (s)",
          f"{common.median([r['results_s'] for r in done]):.2f} / "
@@ -405,32 +543,94 @@ def main() -> None:
         [f"ideal N x solo / cores (s), cores={cores}", ideal],
         ["ratio class total / ideal (target <= 1.3)",
          f"{ratio:.2f} -> {common.verdict(ratio <= TARGET_RATIO)}"],
-        ["server CPU s during the class (cores busy on average)",
+        ["web process CPU s during the class (cores busy on average)",
          f"{klass['server_cpu_s']:.1f} ({klass['server_cpu_s'] / klass['total_s']:.2f})"],
+        ["worker processes CPU s during the class", f"{klass['workers_cpu_s']:.1f}"],
         ["browser + driver CPU s during the class", f"{klass['browser_cpu_s']:.1f}"],
-        ["server RSS after the class (MB)", f"{server_rss:.0f}"],
+        [f"web process RSS after the class of {n} (MB, target < 300)",
+         f"{server['rss_mb']:.0f} -> {common.verdict(server['rss_mb'] < 300)}"],
+        ["TensorFlow mapped in the web process", "YES" if server["tensorflow"] else "no"],
+        ["worker processes: RSS MB (TensorFlow mapped)",
+         ", ".join(f"{w['rss_mb']:.0f} ({'yes' if w['tensorflow'] else 'no'})"
+                   for w in workers.values()) or "none"],
     ])
-    out = {"header": header, "phases": phases, "reference": reference, "ratio": ratio,
-           "ideal_s": ideal, "failures": failures, "server_rss_mb": server_rss,
-           "server_log_tail": log_tail}
-    common.write_json(args.json, out)        # now, in case the in-process phases are cut short
-    if args.skip_queue_phases:
-        print(f"load average at the end: {common.load_average()}")
+    return {"ratio": ratio, "ideal_s": ideal, "failures": failures}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sessions", type=int, default=None,
+                        help="concurrent browser sessions (10)")
+    parser.add_argument("--jobs", type=int, default=None,
+                        help="jobs of the in-process phases (30)")
+    parser.add_argument("--timeout", type=float, default=900.0,
+                        help="bound on the class phase, seconds")
+    parser.add_argument("--quick", action="store_true", help="4 sessions, 8 in-process jobs")
+    parser.add_argument("--json", metavar="PATH", help="also write the numbers as JSON")
+    parser.add_argument("--skip-queue-phases", action="store_true",
+                        help="skip the in-process phases (the runner without browsers)")
+    parser.add_argument("--skip-browser", action="store_true",
+                        help="skip the browser phase (server + Chromium sessions)")
+    parser.add_argument("--backends", default=",".join(BACKENDS),
+                        help="in-process phases to run, from processes,threads")
+    parser.add_argument("--batching", action="store_true",
+                        help="also time k queued jobs merged into one ensemble run vs k runs")
+    parser.add_argument("--server", choices=common.SERVER_VARIANTS, default="as-is",
+                        help="as-is (default), or an experiment that patches the server process "
+                             "the way a suggested fix would (see common.SERVER_VARIANTS)")
+    args = parser.parse_args()
+    n = args.sessions or (4 if args.quick else 10)
+    n_jobs = args.jobs or (8 if args.quick else 30)
+    cores = os.cpu_count() or 1
+
+    from lstm_lab.execution import backends as exec_backends
+
+    header = common.machine_header(
+        quick=args.quick, sessions=n, jobs=n_jobs, chromium=common.CHROMIUM,
+        server_backend=("threads (LSTM_LAB_IN_PROCESS=1)"
+                        if os.environ.get(exec_backends.IN_PROCESS_VAR) == "1"
+                        else f"worker processes ({exec_backends.worker_count(os.environ)})"),
+        server=args.server if args.server != "as-is" else "streamlit run app.py (as is)")
+    common.print_header("LSTM Lab classroom-load benchmark", header)
+    out: dict = {"header": header}
+
+    inproc: dict = {}
+    if not args.skip_queue_phases:
+        seeds = list(range(1, n_jobs + 1))
+        for kind in [k for k in args.backends.split(",") if k]:
+            inproc[kind] = backend_phase(kind, seeds, [1000, 1001, 1002], cores)
+        print_in_process(inproc, n_jobs, cores)
+        out["in_process"] = inproc
+        if args.batching:
+            out["batching"] = batching_probe()
+            print_batching(out["batching"])
+        print(f"load average after the in-process phases: {common.load_average()}")
+        common.write_json(args.json, out)
+
+    if args.skip_browser:
         return
-    print("\n  in-process phases (server stopped): the same jobs through JobRunner...")
-    inproc = {"queue only": queue_only(seeds, poll=False),
-              "queue + live-panel work": queue_only(seeds, poll=True)}
-    print("\nThe same N jobs in this process, no Streamlit, no browser (ideal = N x plain run / "
-          "cores):")
-    ideal_plain = n * plain / cores
-    common.print_table(["phase", "total s", "ideal s", "ratio", "run s median", "run s max",
-                        "CPU s (cores busy)", "failed"],
-                       [[name, p["total_s"], ideal_plain, p["total_s"] / ideal_plain,
-                         common.median(p["run_s"]), max(p["run_s"]),
-                         f"{p['cpu_s']:.1f} ({p['cpu_s'] / p['total_s']:.2f})", len(p["failed"])]
-                        for name, p in inproc.items()])
+    seeds = list(range(1, n + 1))
+    reference = {}
+    for p in inproc.values():
+        for b in (p["solo"], *p["batches"].values()):
+            for s, v in b["lstm_rmse"].items():
+                reference.setdefault(s, {"rmse": v})
+    missing = [s for s in seeds + [1000] if s not in reference]
+    if missing:
+        print(f"  reference runs: {len(missing)} seeds' experiments alone in this process")
+        reference.update(reference_runs(missing))
+    tmp = Path(tempfile.mkdtemp(prefix="lstm_lab_classroom_"))
+    with common.run_server(tmp / "server.log", variant=args.server) as server:
+        phases = asyncio.run(browser_phases(server.base, n, server.proc.pid, args.timeout))
+        pid = server.proc.pid
+        web = {"rss_mb": common.rss_mb(pid), "tensorflow": has_tensorflow(pid),
+               "workers": {p: {"rss_mb": common.rss_mb(p), "tensorflow": has_tensorflow(p)}
+                           for p in descendants(pid)}}
+        log_tail = server.log_tail(15)
+    verdicts = browser_report(phases, reference, n, cores, web)
     print(f"load average at the end: {common.load_average()}")
-    common.write_json(args.json, {**out, "in_process": inproc})
+    common.write_json(args.json, {**out, "phases": phases, "reference": reference, **verdicts,
+                                  "web_process": web, "server_log_tail": log_tail})
 
 
 if __name__ == "__main__":

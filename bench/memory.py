@@ -23,6 +23,14 @@ worker threads, as the server does), each also ``+clear`` (``keras.backend.clear
 each run, on the thread that trained). ``gc.collect()`` runs before every reading. RSS comes from
 psutil when installed, else /proc/self/status VmRSS.
 
+``--web-class N`` (issue #18): the web process when training runs in worker processes, the
+server's default. A fresh child imports what app.py and pages/*.py import, starts the runner
+with its default backend (``make_backend``: one worker process per core), and trains a class of
+N default jobs (seeds 1..N) through it, keeping every result (one per session), then offers each
+result's trained LSTM as a .keras download (what a results page does); it records its own RSS at
+each step and whether TensorFlow was imported (sys.modules) or its native library mapped
+(/proc/self/maps) in it. Target: < 300 MB after a class of 30, TensorFlow never imported.
+
 Targets: < 800 MB RSS after the default run; < 50 MB per additional finished session.
 
 Usage (from the repository root):
@@ -30,6 +38,7 @@ Usage (from the repository root):
                                      [--quick] [--json PATH]
 
 --quick: 3 further runs, modes direct and direct+clear. No assertions.
+    .venv/bin/python bench/memory.py --web-class 30 [--json PATH]   (only the web-process class)
 """
 
 from __future__ import annotations
@@ -48,6 +57,8 @@ import common  # noqa: E402
 
 TARGET_DEFAULT_MB = 800.0
 TARGET_PER_SESSION_MB = 50.0
+TARGET_WEB_MB = 300.0
+TENSORFLOW_LIB = "libtensorflow_framework"   # mapped once a process imports TensorFlow
 MODES = ("direct", "jobs", "direct+clear", "jobs+clear")
 LABELS = {"start": "start (interpreter + bench helpers)", "app imports": "app imports",
           "tf + keras": "tf + keras imported", "default run": "default run (result kept)",
@@ -196,6 +207,58 @@ def _cleared(result, clear: bool):
     return result
 
 
+def web_child(sessions: int) -> None:
+    """The web process of a server whose jobs run in worker processes: a class of ``sessions``
+    default jobs through the runner, every result kept (see the module doc)."""
+    import importlib
+
+    from app_speed import app_imports
+
+    def tf_state() -> dict:
+        maps = Path("/proc/self/maps").read_text()
+        return {"tf_imported": "tensorflow" in sys.modules, "keras_imported": "keras" in
+                sys.modules, "tf_mapped": TENSORFLOW_LIB in maps}
+
+    emit("start", **tf_state())
+    for name in app_imports():
+        try:
+            importlib.import_module(name)
+        except ModuleNotFoundError:
+            importlib.import_module(name.rsplit(".", 1)[0])
+    emit("app imports", **tf_state())
+
+    from lstm_lab.data.datasets import load_air_passengers
+    from lstm_lab.execution.backends import make_backend
+    from lstm_lab.experiments import export
+    from lstm_lab.experiments.config import ExperimentConfig
+    from lstm_lab.experiments.jobs import JobRunner
+
+    series = load_air_passengers()
+    t0 = time.perf_counter()
+    backend = make_backend()
+    wait = getattr(backend, "wait_ready", None) or getattr(backend, "wait_until_ready", None)
+    if callable(wait):
+        wait(300)
+    runner = JobRunner(backend=backend)
+    emit("workers ready", seconds=time.perf_counter() - t0, backend=type(backend).__name__,
+         slots=runner.max_concurrent, **tf_state())
+    try:
+        kept = []
+        t0 = time.perf_counter()
+        jobs = [runner.submit(ExperimentConfig(seed=s), series) for s in range(1, sessions + 1)]
+        while not all(j.finished for j in jobs):
+            time.sleep(0.05)
+        kept = [j.result for j in jobs if j.result is not None]
+        errors = [j.error for j in jobs if j.error]
+        emit("class trained", seconds=time.perf_counter() - t0, kept=len(kept),
+             errors=errors[:3], **tf_state())
+        sizes = [len(export.model_bytes(r, "lstm")) for r in kept]
+        emit("downloads built", keras_bytes=sizes[:1], downloads=len(sizes), **tf_state())
+        emit("malloc_trim", trimmed=malloc_trim(), **tf_state())
+    finally:
+        backend.close()
+
+
 # --- parent ------------------------------------------------------------------------------------
 
 def run_mode(mode: str, runs: int) -> dict:
@@ -218,17 +281,68 @@ def run_mode(mode: str, runs: int) -> dict:
             "cleanup": {k: by[k]["cleanup"] for k in ("checked", "gc.freeze")}}
 
 
+def web_class(sessions: int, json_path: str | None) -> None:
+    header = common.machine_header(web_class=sessions,
+                                   rss_source="psutil" if _has_psutil() else "/proc VmRSS")
+    common.print_header("LSTM Lab memory benchmark: the web process with worker processes",
+                        header)
+    env = common.server_env()
+    env.pop("LSTM_LAB_IN_PROCESS", None)
+    t0 = time.perf_counter()
+    proc = subprocess.run([sys.executable, __file__, "--child", "web", "--web-class",
+                           str(sessions)], cwd=common.ROOT, capture_output=True, text=True,
+                          env=env, timeout=1800)
+    steps = [json.loads(line) for line in proc.stdout.splitlines() if line.startswith("{")]
+    if proc.returncode or not steps or steps[-1]["step"] != "malloc_trim":
+        raise RuntimeError(f"web child failed ({proc.returncode}):\n{proc.stderr[-3000:]}")
+    print(f"  done in {time.perf_counter() - t0:.0f} s")
+    rows = []
+    for st in steps:
+        extra = []
+        if "seconds" in st:
+            extra.append(f"{st['seconds']:.1f} s")
+        if "backend" in st:
+            extra.append(f"{st['backend']}, {st['slots']} slots")
+        if "kept" in st:
+            extra.append(f"{st['kept']} results kept, {len(st['errors'])} errors shown")
+        if "downloads" in st:
+            extra.append(f"{st['downloads']} .keras downloads of {st['keras_bytes'][0]:,} bytes"
+                         if st["keras_bytes"] else "no downloads")
+        rows.append([st["step"], st["rss_mb"], "YES" if st.get("tf_imported") else "no",
+                     "YES" if st.get("tf_mapped") else "no", "; ".join(extra)])
+    common.print_table(["step", "RSS MB", "tensorflow imported", "libtensorflow mapped",
+                        "notes"], rows, digits=0)
+    by = {st["step"]: st for st in steps}
+    peak = max(st["rss_mb"] for st in steps)
+    clean = not any(st.get("tf_imported") or st.get("tf_mapped") for st in steps)
+    print(f"web process after a class of {sessions} (results kept, downloads built): "
+          f"{by['downloads built']['rss_mb']:.0f} MB (peak {peak:.0f}); target < "
+          f"{TARGET_WEB_MB:.0f} MB: {common.verdict(peak < TARGET_WEB_MB)}; TensorFlow never "
+          f"imported: {common.verdict(clean)}")
+    print(f"load average at the end: {common.load_average()}")
+    common.write_json(json_path, {"header": header, "sessions": sessions, "steps": steps,
+                                  "peak_mb": peak, "tensorflow_free": clean})
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=None, help="further runs (default 10)")
     parser.add_argument("--modes", default=None, help=f"comma-separated, from {', '.join(MODES)}")
     parser.add_argument("--quick", action="store_true", help="3 further runs, direct modes only")
     parser.add_argument("--json", metavar="PATH", help="also write the numbers as JSON")
+    parser.add_argument("--web-class", type=int, default=None, metavar="N",
+                        help="only the web process during a class of N jobs in worker processes")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
     runs = args.runs or (3 if args.quick else 10)
+    if args.child == "web":
+        web_child(args.web_class or 30)
+        return
     if args.child:
         child(args.child, runs)
+        return
+    if args.web_class:
+        web_class(args.web_class, args.json)
         return
     modes = (args.modes.split(",") if args.modes
              else ["direct", "direct+clear"] if args.quick else list(MODES))
