@@ -132,6 +132,14 @@ def _small_lstm(ctx: TaskContext) -> Any:
     return train_small_lstm(ctx.series, ctx.config, should_stop=ctx.should_stop)
 
 
+def _internals(ctx: TaskContext) -> Any:
+    """Learn's "Inside the LSTM": a run's network (params ``state`` and ``keras``, base64)
+    replayed at a batch of origins; plain arrays (``lessons.experiments.inside_lstm``)."""
+    from lstm_lab.lessons.experiments import inside_lstm
+
+    return inside_lstm(**ctx.params, should_stop=ctx.should_stop)
+
+
 LESSONS = ("echo_experiment", "order_experiment", "parallel_experiment", "variable_length_demo",
            "output_length_demo")
 
@@ -141,6 +149,7 @@ TASKS: dict[str, Callable[[TaskContext], Any]] = {
     "future": _future,
     "sweep": _sweep,
     "small_lstm": _small_lstm,
+    "internals": _internals,
     **{f"lesson:{name}": _lesson(name) for name in LESSONS},
 }
 

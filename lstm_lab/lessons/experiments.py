@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+import base64
 import math
+from collections.abc import Mapping
+from types import SimpleNamespace
+from typing import Any
 
+import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
 from lstm_lab.data.series import Series
 from lstm_lab.errors import ConfigError
+from lstm_lab.experiments import export
 from lstm_lab.experiments.config import ExperimentConfig
 from lstm_lab.experiments.training import run_experiment
 from lstm_lab.models.architectures import ARCHITECTURES, count_params
 from lstm_lab.models.base import StopFlag
-from lstm_lab.models.internals import recurrent_layers
 from lstm_lab.models.networks import lstm_params, mlp_params
 
 SERIES_COUNTS = (1, 2, 4, 8, 16, 32, 64)
@@ -349,9 +354,17 @@ def train_small_lstm(series: Series, config=None, should_stop: StopFlag | None =
     return run_experiment(config or small_lstm_config(), series, should_stop=should_stop)
 
 
+# The architectures whose trained network holds LSTM cells (gates and a cell state to show);
+# a GRU has neither.
+LSTM_CELL_ARCHITECTURES = ("lstm", "bilstm", "cnn_lstm", "encoder_decoder")
+
+
 def _openable(result) -> bool:
-    forecaster = (getattr(result, "forecasters", None) or {}).get("lstm")
-    return hasattr(forecaster, "model_") and bool(recurrent_layers(forecaster.model_))
+    """The run holds a trained recurrent network made of LSTM cells: decided from its config
+    and whether the network is there, never by loading it (the web process has no Keras)."""
+    return (export.has_network(result, "lstm")
+            and getattr(getattr(result, "config", None), "architecture", "")
+            in LSTM_CELL_ARCHITECTURES)
 
 
 def run_description(result) -> str:
@@ -386,11 +399,123 @@ def latest_run_note(runs: dict) -> str | None:
                 "gates to show; add the recurrent network to its Models to look inside it here.")
     spec = ARCHITECTURES.get(getattr(latest.config, "architecture", ""))
     kind = spec.short if spec is not None else "network of this kind"
-    forecaster = (getattr(latest, "forecasters", None) or {}).get("lstm")
-    if not hasattr(forecaster, "model_"):
+    if not export.has_network(latest, "lstm"):
         return (f"Your latest run ({run_description(latest)}) was loaded without its trained "
                 "network, so there is nothing to open; train it again on Train & compare to "
                 "look inside it here.")
     return (f"Your latest run ({run_description(latest)}) has no LSTM cell state or gates to "
             f"show here: a {kind} is not an LSTM; pick the architecture LSTM (or BiLSTM, CNN-LSTM, "
             "encoder-decoder) on Train & compare to look inside your own run.")
+
+
+# --- inside the LSTM, as a queued job -----------------------------------------------------------
+# The web process never loads Keras: the "Inside the LSTM" view sends the run's network (its
+# saved state and .keras bytes) and values to the training queue ("internals" task), which
+# replays the chosen layer at a batch of origins and returns plain arrays; moving the origin
+# slider within the batch queues nothing.
+
+INSIDE_BUDGET = 2_000_000   # numbers one batch may hold (x and six gate/state arrays): ~16 MB
+_INSIDE_ARRAYS = ("x", "i", "f", "g", "o", "c", "h", "prediction", "prediction_model")
+
+
+def network_file(result, model: str = "lstm") -> tuple[dict[str, Any], bytes]:
+    """A run's trained network as (state, .keras bytes): as stored or shipped, without Keras;
+    a network trained in this process (the in-thread backend) is saved to bytes."""
+    forecaster = result.forecasters[model]
+    if callable(getattr(type(forecaster), "saved", None)):
+        return forecaster.saved()
+    from lstm_lab.models.base import to_plain
+
+    kept = getattr(forecaster, "chosen_", forecaster)   # with tuning: the variant kept
+    return to_plain(kept.get_state()), export.model_bytes(result, model)
+
+
+def network_facts(result, model: str = "lstm") -> dict[str, int]:
+    """``first_origin_``, ``window`` and ``horizon`` of a run's network, read from its saved
+    state (a stored or shipped network is not restored) or from the live forecaster."""
+    forecaster = result.forecasters[model]
+    if callable(getattr(type(forecaster), "saved", None)):
+        state = forecaster.saved()[0]
+        return {"first_origin_": int(state["fitted"]["first_origin_"]),
+                "window": int(state["params"]["window"]),
+                "horizon": int(state["params"]["horizon"])}
+    kept = getattr(forecaster, "chosen_", forecaster)   # with tuning: the variant kept
+    return {"first_origin_": int(kept.first_origin_), "window": int(kept.window),
+            "horizon": int(kept.horizon)}
+
+
+def inside_task_params(result, origin: int, layer: str | None, model: str = "lstm"
+                       ) -> dict[str, Any]:
+    """The "internals" task's parameters (JSON values) for ``result`` around ``origin``."""
+    state, blob = network_file(result, model)
+    values = result.predictions["actual"].to_numpy(dtype="float64")
+    return {"model": model, "state": state, "keras": base64.b64encode(blob).decode("ascii"),
+            "values": [float(v) for v in values],
+            "first": network_facts(result, model)["first_origin_"], "wanted": int(origin),
+            "layer": layer}
+
+
+def inside_lstm(model: str, state: Mapping[str, Any], keras: str, values: list[float],
+                first: int, wanted: int, layer: str | None = None,
+                should_stop: StopFlag | None = None) -> dict[str, Any]:
+    """The "internals" task (runs where Keras is): restore the network, replay ``layer``
+    (default: ``internals.default_layer``) at every origin of a contiguous batch around
+    ``wanted`` (all of first..len(values)-1 when they fit ``INSIDE_BUDGET``), and return plain
+    arrays stacked by origin, the network's LSTM layers and the one shown."""
+    from lstm_lab.models import internals
+    from lstm_lab.store.records import _restore_network, load_keras
+
+    forecaster = _restore_network(model, state, load_keras(base64.b64decode(keras)))
+    network = forecaster.model_
+    layers = internals.recurrent_layers(network)
+    default = internals.default_layer(network)
+    chosen = layer if layer in layers else default
+    values = np.asarray(values, dtype="float64")
+    shell = SimpleNamespace(forecasters={model: forecaster}, n_train=int(wanted),
+                            predictions=pd.DataFrame({"time": np.arange(len(values)),
+                                                      "actual": values}))
+    last = len(values) - 1
+    wanted = min(max(int(wanted), int(first)), last)
+    probe = internals.internals_for_result(shell, wanted, model, chosen)
+    per_origin = sum(np.asarray(probe[k]).size for k in _INSIDE_ARRAYS)
+    count = max(1, min(last - first + 1, INSIDE_BUDGET // max(1, per_origin)))
+    start = min(max(wanted - count // 2, first), last - count + 1)
+    rows = []
+    for origin in range(start, start + count):
+        if should_stop is not None and should_stop() and rows:
+            break   # what is done so far is shown; the slider asks again beyond it
+        rows.append(probe if origin == wanted else
+                    internals.internals_for_result(shell, origin, model, chosen))
+    origins = [int(r["origin"]) for r in rows]
+    if wanted not in origins:
+        rows.append(probe)
+        origins.append(wanted)
+    return {"layers": list(layers), "default_layer": default, "layer": probe["layer"],
+            "direction": probe["direction"], "members": int(probe["members"]),
+            "window": int(forecaster.window), "horizon": int(forecaster.horizon),
+            "origins": np.asarray(origins, dtype="int64"),
+            **{k: np.stack([np.asarray(r[k], dtype="float64") for r in rows])
+               for k in _INSIDE_ARRAYS}}
+
+
+def internals_at(batch: Mapping[str, Any], result, origin: int) -> dict[str, Any] | None:
+    """What ``internals.internals_for_result`` gives at ``origin``, from a batch the
+    "internals" task returned and the run's own values and times; None when the batch does not
+    hold ``origin``."""
+    origins = [int(o) for o in batch["origins"]]
+    if int(origin) not in origins:
+        return None
+    k = origins.index(int(origin))
+    values = result.predictions["actual"].to_numpy(dtype="float64")
+    times = list(result.predictions["time"])
+    window, horizon = int(batch["window"]), int(batch["horizon"])
+    steps = np.arange(origin, origin + horizon)
+    actual = np.full(horizon, np.nan)
+    inside = steps < len(values)
+    actual[inside] = values[steps[inside]]
+    return {**{key: np.asarray(batch[key][k]) for key in _INSIDE_ARRAYS},
+            "layer": batch["layer"], "direction": batch["direction"],
+            "members": batch["members"], "origin": int(origin),
+            "time": times[origin - window:origin], "window": values[origin - window:origin],
+            "forecast_time": [times[s] if s < len(times) else None for s in steps],
+            "actual": actual}

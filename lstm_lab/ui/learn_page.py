@@ -258,23 +258,78 @@ def _small_lstm() -> ExperimentResult | None:
     return small
 
 
+INSIDE_KEY = "learn.inside"                 # the queued "internals" job's result (a batch)
+INSIDE_BATCHES = "learn.inside.batches"    # {(id(run), layer or None): (run, batch)}
+INSIDE_ASKED = "learn.inside.asked"        # ((id(run), layer), run) the queued job was for
+INSIDE_LABEL = "Opening the LSTM"          # its job's name, and its record of running times
+_INSIDE_SPINNER = "Replaying the LSTM's gates at every origin…"
+
+
+def _inside_batch(run: ExperimentResult, origin: int, layer: str | None) -> dict | None:
+    """The gates of ``layer`` (None: the default one) at a batch of origins holding ``origin``:
+    kept from an earlier job, or computed now by a short job in the training queue (the web
+    process never loads Keras). None, with a sentence shown, when it cannot run now."""
+    batches = st.session_state.setdefault(INSIDE_BATCHES, {})
+    token = (id(run), layer)
+
+    def kept() -> dict | None:
+        entry = batches.get(token)
+        if entry is not None and entry[0] is run and origin in [int(o) for o in
+                                                                entry[1]["origins"]]:
+            return entry[1]
+        return None
+
+    if (found := kept()) is not None:
+        return found
+    if st.session_state.get(INSIDE_KEY + live.JOB_SUFFIX) is None:
+        if cache.job_runner().active(live.session_owner()):
+            st.info("Your training is still running; the view inside the network needs a short "
+                    "job of its own and opens once it has finished (one job per person at a "
+                    "time).")
+            return None
+        st.session_state.pop(INSIDE_KEY, None)
+        st.session_state[INSIDE_ASKED] = (token, run)
+        live.run_in_queue(INSIDE_KEY, INSIDE_LABEL, _INSIDE_SPINNER,
+                          TaskSpec("internals", lessons.inside_task_params(run, origin, layer)))
+    else:   # queued before a rerun cut the wait short
+        live.wait_in_queue(INSIDE_KEY, _INSIDE_SPINNER)
+    found, asked = st.session_state.pop(INSIDE_KEY, None), st.session_state.get(INSIDE_ASKED)
+    if found is None or asked is None:
+        return None
+    (asked_token, asked_run) = asked
+    if len(batches) > 8:              # a few runs and layers are plenty to keep
+        batches.clear()
+    batches[asked_token] = (asked_run, found)
+    if asked_token[1] is None:        # the default layer, under its name too
+        batches[(asked_token[0], found["layer"])] = (asked_run, found)
+    if asked_token != token:          # that job was another view's: ask for this one now
+        return _inside_batch(run, origin, layer)
+    return kept()
+
+
 def _internals_view(run: ExperimentResult, source: str) -> None:
     """The origin and layer pickers, the forecast at that origin and the gates' heatmaps."""
-    first = run.forecasters["lstm"].first_origin_
+    first = lessons.network_facts(run)["first_origin_"]
     c1, c2, c3 = st.columns([3, 2, 2])
     origin = c1.slider("Forecast origin (index of the first predicted point)", first,
                        run.n_points - 1, min(max(run.n_train, first), run.n_points - 1),
                        key=state.learn_origin_key(run.n_points, first),
                        help="The LSTM reads the window of points just before it.")
-    network = run.forecasters["lstm"].model_
-    layers = internals.recurrent_layers(network)
-    position = {name: f"layer {i} of {len(layers)}" for i, name in enumerate(layers, 1)}
-    layer = c2.selectbox("LSTM layer", layers,
-                         index=layers.index(internals.default_layer(network)),
-                         format_func=position.get,
-                         key=state.learn_layer_key(len(layers))) if len(layers) > 1 else None
     try:
-        found = internals.internals_for_result(run, origin, layer=layer)
+        batch = _inside_batch(run, origin, None)
+        if batch is None:
+            return
+        layers = batch["layers"]
+        position = {name: f"layer {i} of {len(layers)}" for i, name in enumerate(layers, 1)}
+        layer = c2.selectbox("LSTM layer", layers,
+                             index=layers.index(batch["default_layer"]),
+                             format_func=position.get,
+                             key=state.learn_layer_key(len(layers))) if len(layers) > 1 else None
+        if layer is not None and layer != batch["layer"]:
+            batch = _inside_batch(run, origin, layer)
+            if batch is None:
+                return
+        found = lessons.internals_at(batch, run, origin)
     except LabError as err:
         st.error(text.plain(err, None))
         return

@@ -431,7 +431,7 @@ def downloads(result: ExperimentResult) -> None:
     c2.download_button("Metrics + config JSON", export.metrics_json(result), f"{stem}_metrics.json",
                        "application/json", icon=":material/download:")
     network = result.label("lstm")   # named by its architecture: "GRU ×2", never "LSTM"
-    if "lstm" in result.forecasters and hasattr(result.forecasters["lstm"], "model_"):
+    if export.has_network(result, "lstm"):   # decided without loading the network
         c3.download_button(f"Trained {network} (.keras)", model_download(result),
                            f"{stem}_{result.config.architecture}.keras",
                            "application/octet-stream", icon=":material/download:",
