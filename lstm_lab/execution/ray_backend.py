@@ -365,11 +365,15 @@ class RayBackend:
         return True
 
     def close(self) -> None:
+        """Cancel this backend's tasks (jobs: at once; a warm-up: interrupted) and its hub."""
         with self._lock:
             refs = [t.ref for tasks in self._running.values() for t in tasks]
         for ref in refs:
             with contextlib.suppress(Exception):
                 self.ray.cancel(ref, force=True)
+        for ref in self._warming:
+            with contextlib.suppress(Exception):
+                self.ray.cancel(ref)
         with contextlib.suppress(Exception):
             self.ray.kill(self._hub)
 
