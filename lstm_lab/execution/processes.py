@@ -188,6 +188,11 @@ class ProcessBackend:
                      "warm_seconds": w.info.get("warm_seconds"), "rss_mb": w.info.get("rss_mb"),
                      "warm_error": w.info.get("warm_error")} for w in self._workers]
 
+    def pid_of(self, job: TrainingJob) -> int | None:
+        """The process id of the worker running ``job`` (None when none runs it)."""
+        with self._lock:
+            return next((w.pid for w in self._workers if w.job is job), None)
+
     def wait_ready(self, timeout: float = 120.0) -> bool:
         """Block until every worker has warmed up (tests, benches); False on timeout."""
         deadline = time.monotonic() + timeout
