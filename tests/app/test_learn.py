@@ -6,12 +6,14 @@ a second; tests/unit/test_tasks.py checks what the full-size ones show.
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 import time
 from functools import partial
 from unittest.mock import patch
 
+import numpy as np
 import pytest
 
 from lstm_lab.experiments.config import ExperimentConfig
@@ -45,6 +47,15 @@ def _learn(session: dict | None = None):
 
 def _charts(at) -> list[dict]:
     return [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+
+
+def _plotly_array(data) -> np.ndarray:
+    """A figure's array as its JSON spec holds it: a list, or plotly's typed {dtype, bdata}."""
+    if isinstance(data, dict) and "bdata" in data:
+        flat = np.frombuffer(base64.b64decode(data["bdata"]), dtype=data["dtype"])
+        shape = [int(n) for n in str(data.get("shape", flat.size)).split(",")]
+        return flat.reshape(shape)
+    return np.asarray(data, dtype=float)
 
 
 def _button(at, label: str):
@@ -200,6 +211,39 @@ def test_inside_the_lstm_opens_the_latest_train_run_and_its_layers() -> None:
         _button(at, "Train a small LSTM here").click().run()
     assert at.radio(key="learn.which").options == [
         latest, "the small LSTM trained here (8 units, airline passengers)"]
+
+
+@requires_tf
+def test_inside_a_run_shipped_back_by_a_worker_is_opened_by_a_queued_job() -> None:
+    """A run that came back from a worker holds its network as state + .keras bytes: the page
+    opens it through the "internals" task (its own copy of the network), so the session's copy
+    is never loaded with Keras; moving the origin within the batch queues nothing."""
+    from lstm_lab.execution import wire
+    from lstm_lab.experiments.training import run_experiment
+    from lstm_lab.models import internals
+    from lstm_lab.ui import learn_page
+
+    config = ExperimentConfig(window=4, test_size=6, models=("lstm",), members=1, intervals=(),
+                              **FAST)
+    result = run_experiment(config, make_tiny_series())
+    shipped = wire.decode_result(wire.encode_result(result))
+    at = _learn({"lab.runs": {"compare|x": shipped}})
+    assert not at.exception and not at.error
+    charts = [c for c in _charts(at) if "Inside LSTM layer" in c["layout"]["title"]["text"]]
+    assert len(charts) == 1
+    expected = internals.internals_for_result(result, result.n_train)
+    h = next(t for t in charts[0]["data"] if t["type"] == "heatmap" and t["name"] == "h")
+    np.testing.assert_allclose(_plotly_array(h["z"]), expected["h"].T, atol=1e-9)
+    assert at.metric[0].value == f"{expected['prediction'][0]:,.1f}"
+    assert not shipped.forecasters["lstm"].loaded
+    batches = at.session_state[learn_page.INSIDE_BATCHES]
+    slider = next(s for s in at.slider if (s.key or "").startswith("learn.origin."))
+    slider.set_value(result.n_train - 3).run()
+    assert not at.exception
+    assert at.session_state[learn_page.INSIDE_BATCHES] == batches     # no new job
+    moved = internals.internals_for_result(result, result.n_train - 3)
+    assert at.metric[0].value == f"{moved['prediction'][0]:,.1f}"
+    assert not shipped.forecasters["lstm"].loaded
 
 
 @requires_tf
