@@ -196,6 +196,25 @@ def test_a_sweep_fans_out_across_the_cluster_and_saves_every_run(ray_backend, st
         assert saved[run.run_id].metrics["lstm"] == pytest.approx(run.metrics["lstm"])
 
 
+def test_stop_ends_a_sweep_on_ray_and_starts_no_more_runs(ray_backend, store) -> None:
+    base = ExperimentConfig(window=4, test_size=6, **{**FAST, "epochs": 5000})
+    task = TaskSpec("sweep", {"base": base.to_dict(), "grid": GRID, "seeds": 1})
+    job = JobRunner(max_concurrent=1, backend=ray_backend).submit(base, make_tiny_series(),
+                                                                   task, owner="alice")
+    _until(lambda: job.live_histories().get("mlp", {}).get("loss"))
+    assert job.stage == "run 1 of 4"
+    job.request_stop()
+    _wait(job)
+    assert (job.status, job.error) == (DONE, None)
+    result = job.result
+    assert result.stopped_by_user
+    assert 1 <= len(result.runs) <= CPUS             # the runs under way; none started after
+    assert {r.status for r in result.runs} == {sweep.STOPPED}
+    assert all(r.note == "stopped by request; not saved" for r in result.runs)
+    assert store.list_runs("alice", include_shared=False) == []
+    assert ray_backend.worker_pids() == {}
+
+
 def test_a_worker_killed_mid_sweep_is_retried_once_then_failed_and_nothing_is_lost(
         ray_backend, store) -> None:
     """Run 1's worker is killed on both tries (failed), run 2's on its first (retried)."""
