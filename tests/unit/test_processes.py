@@ -15,6 +15,7 @@ import subprocess
 import sys
 import textwrap
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -30,7 +31,8 @@ from lstm_lab.limits import Limits
 from tests.conftest import FAST, make_tiny_series
 
 ROOT = Path(__file__).resolve().parents[2]
-CONFIG = ExperimentConfig(window=4, test_size=6, **FAST)
+# the networks and a baseline (the classical fits add seconds and nothing to what is tested)
+CONFIG = ExperimentConfig(window=4, test_size=6, models=("naive", "mlp", "lstm"), **FAST)
 
 
 def _wait(job, timeout: float = 120.0) -> None:
@@ -49,9 +51,17 @@ def _until(condition, timeout: float = 60.0) -> None:
 
 @pytest.fixture(scope="module")
 def pool():
-    """Two workers without the warm-up (TensorFlow loads with the first network job)."""
+    """Two workers without the warm-up, for the fault drills (they never load TensorFlow)."""
     backend = ProcessBackend(2, warm_up=False)
     assert backend.wait_ready(120), backend.workers()
+    yield backend
+    backend.close()
+
+
+@pytest.fixture(scope="module")
+def trainer():
+    """One worker without the warm-up, for real trainings (TensorFlow loads with the first)."""
+    backend = ProcessBackend(1, warm_up=False)
     yield backend
     backend.close()
 
@@ -105,12 +115,12 @@ def test_the_environment_picks_worker_processes_unless_told_otherwise() -> None:
         processes.close()
 
 
-def test_the_same_config_and_seed_give_identical_numbers_in_a_worker_and_a_thread(pool) -> None:
+def test_the_same_config_and_seed_give_identical_numbers_in_a_worker_and_a_thread(
+        trainer) -> None:
     series = make_tiny_series()
-    in_worker = JobRunner(backend=pool).submit(CONFIG, series)
-    _wait(in_worker)
+    in_worker = JobRunner(backend=trainer).submit(CONFIG, series)
     in_thread = JobRunner(max_concurrent=1).submit(CONFIG, series)
-    _wait(in_thread)
+    _wait(in_worker), _wait(in_thread)
     assert (in_worker.status, in_worker.error) == (DONE, None)
     assert in_thread.status == DONE
     worker_result, thread_result = in_worker.result, in_thread.result
@@ -125,9 +135,9 @@ def test_the_same_config_and_seed_give_identical_numbers_in_a_worker_and_a_threa
     assert len(in_worker.live_histories()["lstm"]["loss"]) == 3
 
 
-def test_stop_ends_a_job_in_a_worker_keeping_what_it_learned(pool) -> None:
+def test_stop_ends_a_job_in_a_worker_keeping_what_it_learned(trainer) -> None:
     config = ExperimentConfig(window=4, test_size=6, **{**FAST, "epochs": 5000})
-    job = JobRunner(backend=pool).submit(config, make_tiny_series())
+    job = JobRunner(backend=trainer).submit(config, make_tiny_series())
     _until(lambda: job.live_histories().get("mlp", {}).get("loss"))
     assert 0 < job.progress() < 1
     job.request_stop()
@@ -139,12 +149,13 @@ def test_stop_ends_a_job_in_a_worker_keeping_what_it_learned(pool) -> None:
     assert set(job.result.metrics) == {"naive", "seasonal_naive", "holt_winters", "sarima", "mlp"}
 
 
-def test_a_queued_and_a_running_job_are_saved_to_the_store_by_their_worker(pool, store) -> None:
-    runner = JobRunner(max_concurrent=1, backend=pool)
+def test_a_queued_and_a_running_job_are_saved_to_the_store_by_their_worker(trainer,
+                                                                          store) -> None:
+    runner = JobRunner(backend=trainer)
     series = make_tiny_series()
     first = runner.submit(CONFIG, series, owner="alice")
-    second = runner.submit(ExperimentConfig(window=4, test_size=6, **{**FAST, "seed": 5}),
-                           series, owner="bob")
+    second = runner.submit(replace(CONFIG, seed=5, models=("naive", "mlp")), series,
+                           owner="bob")
     assert runner.position(second) > 0                       # waits behind the first
     _wait(first), _wait(second)
     assert (first.status, second.status) == (DONE, DONE)
@@ -152,7 +163,7 @@ def test_a_queued_and_a_running_job_are_saved_to_the_store_by_their_worker(pool,
         runs = store.list_runs(owner, include_shared=False)
         assert len(runs) == 1, owner
         assert runs[0].config.seed == job.config.seed
-        assert runs[0].metrics["lstm"] == pytest.approx(job.result.metrics["lstm"])
+        assert runs[0].metrics["mlp"] == pytest.approx(job.result.metrics["mlp"])
 
 
 def test_killing_a_busy_worker_fails_only_its_job_and_the_next_runs_on_a_replacement(
@@ -211,30 +222,26 @@ def test_the_time_limit_then_the_grace_kills_a_job_that_ignores_stop(pool) -> No
     _until(lambda: pid not in _pids(pool) and len(pool.workers()) == 2)
 
 
-def test_a_worker_past_its_memory_cap_dies_alone_with_a_message(monkeypatch) -> None:
-    backend = ProcessBackend(2, warm_up=False)
-    try:
-        assert backend.wait_ready(120)
-        idle = max(worker_side.resident_mb(pid) for pid in _pids(backend))
-        cap = int(idle) + 200
-        monkeypatch.setenv("LSTM_LAB_MAX_WORKER_MEMORY_MB", str(cap))
-        runner = JobRunner(max_concurrent=2, backend=backend, limits=Limits(max_job_seconds=600))
-        greedy = runner.submit(None, None, TaskSpec("drill:allocate", {"max_mb": 1500}),
-                               owner="alice")
-        modest = runner.submit(None, None, TaskSpec("drill:hang", {"seconds": 2}), owner="bob")
-        pid = _running_on_a_worker(backend, greedy)
-        modest_pid = _running_on_a_worker(backend, modest)
-        _wait(greedy), _wait(modest)
-        assert greedy.status == FAILED
-        assert greedy.error == (
-            f"This job needed more than {cap:,} MiB of memory on its worker "
-            "(LSTM_LAB_MAX_WORKER_MEMORY_MB) and was ended; try a smaller network, a shorter "
-            "window or a shorter series.")
-        assert (modest.status, modest.result) == (DONE, {"hung": True})
-        _until(lambda: pid not in _pids(backend) and len(backend.workers()) == 2)
-        assert modest_pid in _pids(backend)
-    finally:
-        backend.close()
+def test_a_worker_past_its_memory_cap_dies_alone_with_a_message(pool, monkeypatch) -> None:
+    assert pool.wait_ready(120)
+    idle = max(worker_side.resident_mb(pid) for pid in _pids(pool))
+    cap = int(idle) + 200
+    monkeypatch.setenv("LSTM_LAB_MAX_WORKER_MEMORY_MB", str(cap))
+    runner = JobRunner(max_concurrent=2, backend=pool, limits=Limits(max_job_seconds=600))
+    greedy = runner.submit(None, None, TaskSpec("drill:allocate", {"max_mb": 1500}),
+                           owner="alice")
+    modest = runner.submit(None, None, TaskSpec("drill:hang", {"seconds": 2}), owner="bob")
+    pid = _running_on_a_worker(pool, greedy)
+    modest_pid = _running_on_a_worker(pool, modest)
+    _wait(greedy), _wait(modest)
+    assert greedy.status == FAILED
+    assert greedy.error == (
+        f"This job needed more than {cap:,} MiB of memory on its worker "
+        "(LSTM_LAB_MAX_WORKER_MEMORY_MB) and was ended; try a smaller network, a shorter "
+        "window or a shorter series.")
+    assert (modest.status, modest.result) == (DONE, {"hung": True})
+    _until(lambda: pid not in _pids(pool) and len(pool.workers()) == 2)
+    assert modest_pid in _pids(pool)
 
 
 def test_the_web_process_never_imports_tensorflow_while_workers_train(tmp_path) -> None:
@@ -251,8 +258,8 @@ def test_the_web_process_never_imports_tensorflow_while_workers_train(tmp_path) 
         backend = ProcessBackend(1)
         ready = backend.wait_ready(300)
         runner = JobRunner(backend=backend)
-        job = runner.submit(ExperimentConfig(window=4, test_size=6, **FAST), make_tiny_series(),
-                            owner="alice")
+        config = ExperimentConfig(window=4, test_size=6, models=("naive", "mlp", "lstm"), **FAST)
+        job = runner.submit(config, make_tiny_series(), owner="alice")
         import time
         while not job.finished:
             time.sleep(0.05)
