@@ -24,6 +24,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 RAY = Path(sys.executable).with_name("ray")
 CPUS = 2
+CLIENT_PORTS: dict[str, int] = {}       # head address -> its Ray Client server's port
 
 
 def _free_port() -> int:
@@ -70,9 +71,10 @@ def ray_head() -> str:
                                                                       os.environ.get("PYTHONPATH")])),
            "LSTM_LAB_FAULT_DRILLS": "1", "TF_CPP_MIN_LOG_LEVEL": "2",
            "RAY_USAGE_STATS_ENABLED": "0"}
+    client_port = _free_port()
     command = [str(RAY), "start", "--head", "--node-ip-address=127.0.0.1", f"--port={port}",
                f"--num-cpus={CPUS}", "--include-dashboard=false", "--disable-usage-stats",
-               f"--temp-dir={temp}", f"--ray-client-server-port={_free_port()}",
+               f"--temp-dir={temp}", f"--ray-client-server-port={client_port}",
                f"--dashboard-port={_free_port()}", f"--dashboard-agent-listen-port={_free_port()}",
                f"--min-worker-port={20000}", f"--max-worker-port={29999}"]
     started = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE,
@@ -83,6 +85,7 @@ def ray_head() -> str:
         if started.returncode != 0:
             pytest.fail(f"`ray start --head` failed (exit {started.returncode}):\n{output[-3000:]}",
                         pytrace=False)
+        CLIENT_PORTS[f"127.0.0.1:{port}"] = client_port
         yield f"127.0.0.1:{port}"
     finally:
         import ray
@@ -91,6 +94,12 @@ def ray_head() -> str:
             ray.shutdown()
         _end_group(pgid)
         shutil.rmtree(temp, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def ray_client_address(ray_head) -> str:
+    """The head's Ray Client address, ``ray://127.0.0.1:<port>``."""
+    return f"ray://127.0.0.1:{CLIENT_PORTS[ray_head]}"
 
 
 @pytest.fixture(scope="session")

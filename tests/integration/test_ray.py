@@ -87,6 +87,25 @@ def test_an_unreachable_cluster_is_refused_in_one_sentence_naming_the_variable()
                                 "processes.")
 
 
+def test_a_job_runs_through_ray_client_from_a_process_of_its_own(ray_client_address) -> None:
+    """``ray://host:port`` (Ray Client): the address a web node outside the cluster uses."""
+    code = ("import sys, time\n"
+            "from lstm_lab.execution.ray_backend import RayBackend\n"
+            "from lstm_lab.execution.tasks import TaskSpec\n"
+            "from lstm_lab.experiments.jobs import JobRunner\n"
+            "backend = RayBackend(sys.argv[1], warm_up=False)\n"
+            "job = JobRunner(backend=backend).submit(None, None, TaskSpec('drill:echo',"
+            " {'epochs': 2}))\n"
+            "while not job.finished: time.sleep(0.05)\n"
+            "print('RESULT', job.status, job.error, job.result['params'],"
+            " job.live_histories()['drill']['loss'])\n"
+            "backend.close()\n")
+    out = subprocess.run([sys.executable, "-c", code, ray_client_address], cwd=ROOT, capture_output=True,
+                         text=True, timeout=300)
+    lines = [line for line in out.stdout.splitlines() if line.startswith("RESULT")]
+    assert lines == ["RESULT done None {'epochs': 2} [1.0, 0.5]"], out.stdout + out.stderr[-3000:]
+
+
 def _closed_port() -> int:
     import socket
 
