@@ -415,6 +415,7 @@ def latest_run_note(runs: dict) -> str | None:
 # slider within the batch queues nothing.
 
 INSIDE_BUDGET = 2_000_000   # numbers one batch may hold (x and six gate/state arrays): ~16 MB
+_INSIDE_CHUNK = 256        # origins per network call in the task
 _INSIDE_ARRAYS = ("x", "i", "f", "g", "o", "c", "h", "prediction", "prediction_model")
 
 
@@ -481,11 +482,11 @@ def inside_lstm(model: str, state: Mapping[str, Any], keras: str, values: list[f
     count = max(1, min(last - first + 1, INSIDE_BUDGET // max(1, per_origin)))
     start = min(max(wanted - count // 2, first), last - count + 1)
     rows = []
-    for origin in range(start, start + count):
+    for chunk in range(start, start + count, _INSIDE_CHUNK):   # one network call per chunk
         if should_stop is not None and should_stop() and rows:
             break   # what is done so far is shown; the slider asks again beyond it
-        rows.append(probe if origin == wanted else
-                    internals.internals_for_result(shell, origin, model, chosen))
+        rows += internals.internals_for_result_many(
+            shell, range(chunk, min(chunk + _INSIDE_CHUNK, start + count)), model, chosen)
     origins = [int(r["origin"]) for r in rows]
     if wanted not in origins:
         rows.append(probe)

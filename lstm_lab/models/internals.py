@@ -98,19 +98,40 @@ def lstm_internals(model_or_layer, window_values: np.ndarray, layer: str | int |
     if window_values.ndim != 2:
         raise DataError("window_values must be (T,) or (T, features). "
                         f"Received shape={window_values.shape}")
-
     if isinstance(model_or_layer, keras.Model):
-        model = model_or_layer
-        chosen = _pick_layer(model, default_layer(model) if layer is None else layer)
-        first = model.layers[1] if isinstance(model.layers[0], keras.layers.InputLayer) else None
-        if chosen is first:
-            x = window_values
-        else:  # the chosen layer's own input: run the layers below it (inference mode)
-            below = keras.Model(model.input, chosen.input)
-            x = np.asarray(below(window_values[None], training=False))[0]
-        prediction = np.asarray(model(window_values[None], training=False), dtype="float64")[0]
-    else:
-        chosen, x, prediction = model_or_layer, window_values, None
+        return lstm_internals_many(model_or_layer, window_values[None], layer, direction)[0]
+    return _open(model_or_layer, window_values, None, direction, members=1, first_layer=True)
+
+
+def lstm_internals_many(model, windows: np.ndarray, layer: str | int | None = None,
+                        direction: str = "forward") -> list[dict[str, Any]]:
+    """``lstm_internals`` for each of ``windows`` (N, T, features) of one Keras model: the
+    network runs once on the whole batch (its output, and the chosen layer's input), then each
+    window's steps are replayed in NumPy. One dict per window, as ``lstm_internals`` gives."""
+    import keras
+
+    windows = np.asarray(windows, dtype="float32")
+    if windows.ndim != 3:
+        raise DataError("windows must be (N, T, features). "
+                        f"Received shape={windows.shape}")
+    chosen = _pick_layer(model, default_layer(model) if layer is None else layer)
+    first = model.layers[1] if isinstance(model.layers[0], keras.layers.InputLayer) else None
+    if chosen is first:
+        xs = windows
+    else:  # the chosen layer's own input: run the layers below it (inference mode)
+        below = keras.Model(model.input, chosen.input)
+        xs = np.asarray(below(windows, training=False))
+    predictions = np.asarray(model(windows, training=False), dtype="float64")
+    members = model_members(model)
+    return [_open(chosen, xs[n], predictions[n], direction, members, chosen is first)
+            for n in range(len(windows))]
+
+
+def _open(chosen, x: np.ndarray, prediction: np.ndarray | None, direction: str, members: int,
+          first_layer: bool) -> dict[str, Any]:
+    """One window's replay of layer ``chosen`` (its input ``x``, the model's ``prediction``)."""
+    import keras
+
     cell_layer = chosen
     if hasattr(chosen, "forward_layer"):  # Bidirectional
         if direction not in ("forward", "backward"):
@@ -119,11 +140,10 @@ def lstm_internals(model_or_layer, window_values: np.ndarray, layer: str | int |
         cell_layer = chosen.forward_layer if direction == "forward" else chosen.backward_layer
     if not isinstance(cell_layer, keras.layers.LSTM):
         raise ConfigError(f"Layer '{chosen.name}' is a {type(cell_layer).__name__}, not an LSTM.")
-    members = model_members(model_or_layer) if isinstance(model_or_layer, keras.Model) else 1
     weights = _weights(cell_layer)
     if members > 1:           # member 1 of the ensemble: its blocks of the wide layer
-        weights = member_weights(*weights, members, wide_input=chosen is not first)
-        if chosen is not first:
+        weights = member_weights(*weights, members, wide_input=not first_layer)
+        if not first_layer:
             x = x[:, :x.shape[1] // members]
         prediction = prediction[0] if prediction is not None and prediction.ndim == 2 \
             else prediction
@@ -238,6 +258,14 @@ def internals_for_result(result, origin: int | None = None, model: str = "lstm",
         window's time stamps), ``window`` (its values in original units), ``forecast_time`` and
         ``actual`` (the values the forecast is scored against; NaN past the end of the data).
     """
+    origin = getattr(result, "n_train", None) if origin is None else origin
+    return internals_for_result_many(result, [origin], model, layer)[0]
+
+
+def internals_for_result_many(result, origins, model: str = "lstm",
+                              layer: str | int | None = None) -> list[dict[str, Any]]:
+    """``internals_for_result`` at each of ``origins``: the network and the forecaster's
+    ``predict`` run once on all their windows (a whole slider's worth in one call)."""
     forecaster = (getattr(result, "forecasters", None) or {}).get(model)
     if forecaster is None or not hasattr(forecaster, "model_"):
         raise NotFittedError(f"This run holds no trained {model.upper()} (runs read back from a "
@@ -245,34 +273,40 @@ def internals_for_result(result, origin: int | None = None, model: str = "lstm",
                              "Train it again to look inside.")
     values = result.predictions["actual"].to_numpy(dtype="float64")
     times = list(result.predictions["time"])                           # Timestamps or ints
-    origin = result.n_train if origin is None else int(origin)
+    origins = [result.n_train if o is None else int(o) for o in origins]
     window = forecaster.window
-    if not forecaster.first_origin_ <= origin <= len(values):
-        raise DataError(f"origin must be between {forecaster.first_origin_} (the first point "
-                        f"with {forecaster.first_origin_} earlier points) and {len(values)}. "
-                        f"Received: origin={origin}")
-    # --- the window exactly as NeuralForecaster.predict builds it -------------------------
+    for origin in origins:
+        if not forecaster.first_origin_ <= origin <= len(values):
+            raise DataError(f"origin must be between {forecaster.first_origin_} (the first "
+                            f"point with {forecaster.first_origin_} earlier points) and "
+                            f"{len(values)}. Received: origin={origin}")
+    # --- each window exactly as NeuralForecaster.predict builds it ------------------------
     from lstm_lab.data.windows import windows_at
 
-    z = forecaster.transform_.forward(values[:origin])
-    scaled = forecaster.scaler_.transform(np.nan_to_num(z))
-    X = windows_at(scaled, np.array([origin]), window)                 # [1, window]
+    inputs = []
     shift = getattr(forecaster, "_shift", None)  # the ES hybrid reads windows from its level
-    if shift is not None and getattr(forecaster.transform_, "smooths", False):
-        X = X - shift(values, np.array([origin]))[0]
-    inputs = forecaster.inputs(X)                                      # [1, window, 1]
-    found = lstm_internals(forecaster.model_, inputs, layer=layer)
+    for origin in origins:
+        z = forecaster.transform_.forward(values[:origin])
+        scaled = forecaster.scaler_.transform(np.nan_to_num(z))
+        X = windows_at(scaled, np.array([origin]), window)             # [1, window]
+        if shift is not None and getattr(forecaster.transform_, "smooths", False):
+            X = X - shift(values, np.array([origin]))[0]
+        inputs.append(np.asarray(forecaster.inputs(X))[0])             # [window, features]
+    opened = lstm_internals_many(forecaster.model_, np.stack(inputs), layer=layer)
     horizon = forecaster.horizon
-    prediction = forecaster.predict(values, np.array([origin]))[0]     # [horizon], original units
-    steps = np.arange(origin, origin + horizon)
-    actual = np.full(horizon, np.nan)
-    inside = steps < len(values)
-    actual[inside] = values[steps[inside]]
-    forecast_time = [times[s] if s < len(times) else None for s in steps]
-    return {**found, "prediction_model": found["prediction"], "prediction": prediction,
-            "origin": origin, "time": times[origin - window:origin],
-            "window": values[origin - window:origin], "forecast_time": forecast_time,
-            "actual": actual}
+    predictions = forecaster.predict(values, np.array(origins))        # [N, horizon], original
+    out = []
+    for origin, found, prediction in zip(origins, opened, predictions, strict=True):
+        steps = np.arange(origin, origin + horizon)
+        actual = np.full(horizon, np.nan)
+        inside = steps < len(values)
+        actual[inside] = values[steps[inside]]
+        out.append({**found, "prediction_model": found["prediction"], "prediction": prediction,
+                    "origin": origin, "time": times[origin - window:origin],
+                    "window": values[origin - window:origin],
+                    "forecast_time": [times[s] if s < len(times) else None for s in steps],
+                    "actual": actual})
+    return out
 
 
 def internals_figure(internals: dict[str, Any], title: str | None = None,

@@ -38,7 +38,7 @@ def _task(run, origin: int, layer: str | None = None):
 def _same(found: dict, expected: dict) -> None:
     for key in ("x", "i", "f", "g", "o", "c", "h", "prediction", "prediction_model", "window",
                 "actual"):
-        np.testing.assert_allclose(found[key], expected[key], rtol=1e-9, atol=1e-12,
+        np.testing.assert_allclose(found[key], expected[key], rtol=1e-5, atol=1e-6,
                                    err_msg=key)
     for key in ("layer", "direction", "members", "origin", "forecast_time"):
         assert found[key] == expected[key], key
