@@ -98,3 +98,39 @@ def test_a_gru_run_is_not_opened_and_says_why_without_loading_it() -> None:
     assert lessons.latest_lstm_run({"a": shipped}) is None
     assert "a GRU is not an LSTM" in lessons.latest_run_note({"a": shipped})
     assert not shipped.forecasters["lstm"].loaded
+
+
+def test_a_run_trained_in_a_worker_is_opened_by_a_job_in_a_worker() -> None:
+    """Across the process boundary both ways: the run comes back shipped, the page's request
+    goes out as plain data, the gates come back as arrays; the session's copy stays unloaded."""
+    import time
+
+    from lstm_lab.execution.processes import ProcessBackend
+    from lstm_lab.experiments.jobs import DONE, JobRunner
+
+    config = ExperimentConfig(window=4, test_size=6, layers=2, members=1, models=("lstm",),
+                              intervals=(), **FAST)
+    backend = ProcessBackend(1, warm_up=False)
+    try:
+        runner = JobRunner(backend=backend)
+
+        def finished(job):
+            deadline = time.monotonic() + 300
+            while not job.finished and time.monotonic() < deadline:
+                time.sleep(0.05)
+            assert (job.status, job.error) == (DONE, None)
+            return job.result
+
+        shipped = finished(runner.submit(config, make_tiny_series()))
+        network = shipped.forecasters["lstm"]
+        assert isinstance(network, wire.ShippedNetwork)
+        spec = TaskSpec("internals", lessons.inside_task_params(shipped, shipped.n_train,
+                                                                "lstm_1"))
+        batch = finished(runner.submit(None, None, spec, "Opening the LSTM"))
+        assert not network.loaded
+        assert batch["layer"] == "lstm_1" and batch["layers"] == ["lstm_1", "lstm_2"]
+        for origin in (int(batch["origins"][0]), shipped.n_train, shipped.n_points - 1):
+            _same(lessons.internals_at(batch, shipped, origin),
+                  internals.internals_for_result(shipped, origin, layer="lstm_1"))
+    finally:
+        backend.close()
