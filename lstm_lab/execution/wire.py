@@ -107,7 +107,12 @@ def encode_result(result: Any) -> bytes:
 
 
 def decode_result(data: bytes) -> Any:
-    return _dec(_load(data, "result")["value"])
+    doc = _load(data, "result")
+    try:
+        return _dec(doc["value"])
+    except (KeyError, RecursionError):
+        raise WireError("The result received holds no value a job returns, or one nested too "
+                        "deeply; it was refused.") from None
 
 
 def event_to_plain(info: EpochInfo) -> dict[str, Any]:
@@ -145,6 +150,9 @@ def _load(data: bytes, kind: str) -> dict[str, Any]:
         doc = json.loads(bytes(data).decode("utf-8"), parse_constant=_no_constant)
     except (UnicodeDecodeError, ValueError) as err:
         raise WireError(f"The {kind} received is not a JSON document ({_why(err)}).") from None
+    except RecursionError:
+        raise WireError(f"The {kind} received is nested too deeply to be a job or a result; it "
+                        "was refused.") from None
     if not isinstance(doc, dict) or doc.get("kind") != kind:
         raise WireError(f"The document received is not a {kind}.")
     if doc.get("wire") != WIRE_VERSION:

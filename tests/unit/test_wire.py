@@ -266,6 +266,13 @@ def test_not_json_a_wrong_kind_or_version_is_refused() -> None:
         wire.decode_job(b'{"wire": 1, "kind": "job", "spec": {"name": "shell", "params": {}}}')
 
 
+def test_a_document_nested_too_deeply_is_refused_not_crashed() -> None:
+    for depth in (100_000, 450):       # too deep for the JSON reader; for the decoding after it
+        value = b'{"__tuple__": [' * depth + b"1" + b"]}" * depth
+        with pytest.raises(wire.WireError, match="nested too deeply"):
+            wire.decode_result(b'{"wire": 1, "kind": "result", "value": ' + value + b"}")
+
+
 def test_anything_not_on_the_allow_list_is_refused_when_encoding() -> None:
     class Model:
         pass
