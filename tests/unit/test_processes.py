@@ -291,3 +291,30 @@ def test_a_job_given_as_a_function_is_refused_by_worker_processes(pool) -> None:
     assert job.error == ("A job given as a function can run only in the web process "
                          "(LSTM_LAB_IN_PROCESS=1); queue a named task (TaskSpec) instead.")
     assert job.status != RUNNING
+
+
+def _gone(pid: int) -> bool:
+    """The process has exited (no such process, or a zombie waiting to be reaped)."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] in ("Z", "X")
+    except OSError:
+        return True
+
+
+def test_workers_end_when_the_web_process_dies() -> None:
+    script = ("import sys, time\n"
+              "from lstm_lab.execution.processes import ProcessBackend\n"
+              "backend = ProcessBackend(2, warm_up=False)\n"
+              "assert backend.wait_ready(120)\n"
+              "print(*[w['pid'] for w in backend.workers()], flush=True)\n"
+              "time.sleep(600)\n")
+    web = subprocess.Popen([sys.executable, "-c", script], cwd=ROOT, stdout=subprocess.PIPE,
+                           text=True)
+    try:
+        pids = [int(pid) for pid in web.stdout.readline().split()]
+        assert len(pids) == 2 and not any(_gone(pid) for pid in pids)
+    finally:
+        web.kill()                                # SIGKILL: no clean-up code runs
+        web.wait(30)
+    _until(lambda: all(_gone(pid) for pid in pids))
