@@ -259,13 +259,17 @@ class RayBackend:
             raise ConfigError("A job sent to the Ray cluster must be a named task (TaskSpec), "
                               "not a function.")
         spec = job.task or TaskSpec()
-        if spec.name == "sweep":
-            return self._sweep(job, spec)
-        from lstm_lab.execution import wire
+        try:
+            if spec.name == "sweep":
+                return self._sweep(job, spec)
+            from lstm_lab.execution import wire
 
-        data = wire.encode_job(spec, job.config, job.series, job.owner)
-        result = self._follow(job, data, f"{job.id}-{uuid.uuid4().hex[:8]}",
-                              job.on_epoch, job.on_stage)
+            data = wire.encode_job(spec, job.config, job.series, job.owner)
+            result = self._follow(job, data, f"{job.id}-{uuid.uuid4().hex[:8]}",
+                                  job.on_epoch, job.on_stage)
+        finally:
+            with self._lock:
+                self._killed.discard(job.id)
         if spec.name == COMPARE and spec.params.get("save", True) and job.owner:
             save_run(self.store(), result, job.owner)
         return result
