@@ -224,9 +224,9 @@ class JobRunner:
         warm = getattr(self.backend, "warm", None)
         return bool(warm()) if callable(warm) else "tensorflow" in sys.modules
 
-    def _seconds(self, cost: JobCost) -> float:
-        """A job's expected running time on this runner's backend: the startup (TensorFlow's
-        import) only when no warm worker would take it."""
+    def seconds(self, cost: JobCost) -> float:
+        """A job's expected running time on this runner's backend (what pages show beside
+        Train): the startup (TensorFlow's import) only when no warm worker would take it."""
         seconds = self.rates.seconds(cost)
         if "tensorflow" not in sys.modules and self._warm():   # the rate book counted it
             seconds -= cost.startup
@@ -267,7 +267,7 @@ class JobRunner:
             cost = estimate.compare_cost(config, series)
         job = TrainingJob(config, series, task, label, owner, client, _runner=self, cost=cost)
         job.not_before = job.submitted_at + grace
-        job.expected_seconds = self._seconds(cost) if cost is not None else 0.0
+        job.expected_seconds = self.seconds(cost) if cost is not None else 0.0
         with self._lock:
             mine = [j for j in self._waiting + self._running if owner is not None
                     and j.owner == owner and not j.stop_event.is_set()]

@@ -265,7 +265,7 @@ def cost_caption(cost: JobCost, where=None) -> str:
     """Write how long a job of ``cost`` should take, with the queue ahead of it now."""
     runner = cache.job_runner()
     wait, ahead = runner.wait_for_new()
-    text = estimate.sentence(runner.rates.seconds(cost), wait, ahead)
+    text = estimate.sentence(runner.seconds(cost), wait, ahead)
     (where or st).caption(text, help=ESTIMATE_HELP)
     return text
 
@@ -273,7 +273,7 @@ def cost_caption(cost: JobCost, where=None) -> str:
 def default_run_words() -> str:
     """How long Home's default experiment takes on this server: "about 20 s"."""
     cost = estimate.compare_cost(ExperimentConfig(), cache.air_passengers())
-    return estimate.about(cache.job_runner().rates.seconds(cost))
+    return estimate.about(cache.job_runner().seconds(cost))
 
 
 ESTIMATE_HELP = ("From the work this job counts (weights × steps × windows × epochs, early "

@@ -415,3 +415,47 @@ def test_a_job_in_its_grace_period_waits_before_it_starts(gated) -> None:
     release.set()
     _wait(job)
     assert job.status == DONE
+
+
+def test_a_job_counts_tensorflows_import_only_when_no_warm_worker_would_take_it(
+        monkeypatch) -> None:
+    """Worker processes warm up at start: the web process never loads TensorFlow, yet a job a
+    warmed-up worker takes pays no import; the backend says so (``Backend.warm``)."""
+    import sys
+
+    monkeypatch.delitem(sys.modules, "tensorflow", raising=False)   # a web process's view
+    from lstm_lab.experiments.estimate import JobCost, RateBook
+
+    class Pool:
+        slots, is_warm = 1, False
+
+        def warm(self) -> bool:
+            return self.is_warm
+
+        def run(self, job):
+            return job.task(job)
+
+        def kill(self, job) -> bool:
+            return False
+
+        def close(self) -> None:
+            pass
+
+    pool = Pool()
+    runner = JobRunner(backend=pool)
+    runner.rates = RateBook()
+    cost = JobCost("compare", fixed=10.0, startup=14.0)
+    release = threading.Event()
+    cold = runner.submit(None, make_tiny_series(), lambda job: release.wait(30) and "cold",
+                         cost=cost)
+    _until(lambda: cold.status == RUNNING)
+    assert cold.cold_start                       # no warm worker: it pays the import
+    assert cold.expected_seconds == pytest.approx(runner.rates.seconds(cost))
+    pool.is_warm = True
+    assert runner.seconds(cost) == pytest.approx(cold.expected_seconds - 14.0)
+    release.set()
+    _wait(cold)
+    warm = runner.submit(None, make_tiny_series(), lambda job: "warm", cost=cost)
+    _wait(warm)
+    assert not warm.cold_start
+    assert (cold.result, warm.result) == ("cold", "warm")
