@@ -9,14 +9,16 @@ In-process phases (no Streamlit, no browser; issue #18's throughput measure), fo
 worker processes as ``make_backend`` makes them by default, then threads of this process:
   a. start the backend and wait until its workers are ready (import + warm-up);
   b. one default job per worker (the first real job on each fresh worker);
-  c. solo: three jobs one at a time (seeds 1000-1002): the single-run time of that backend,
+  c. solo: two jobs one at a time (seeds 1000, 1001): the single-run time of that backend,
      from submit to result;
   d. the N jobs (default 30, seeds 1..N) submitted at once, first submit -> last result; ratio to
-     the ideal N x solo / cores (target <= 1.3); then the same with one thread per job doing the
-     live panel's Python work (the loss figure every 0.5 s) in this, the web-side, process;
-  e. whether the same seed gave the identical LSTM RMSE through both backends, the workers' RSS,
-     and whether this process imported TensorFlow while jobs ran in workers (checked before
-     the threads phase, which imports it here).
+     the ideal N x solo / cores (target <= 1.3); with --live-panel, then the same with one thread
+     per job doing the live panel's Python work (the loss figure every 0.5 s) in this process;
+  e. whether the same seed gave the identical LSTM RMSE through both backends, the workers' RSS;
+     with worker processes this process is the web side: it imported the app's modules, keeps
+     the class's results and builds their .keras downloads; its RSS (target < 300 MB after a
+     class of 30) and whether it imported TensorFlow (checked before the threads phase, which
+     imports it here).
   --batching: would jobs of the same network shape waiting together pay to train as one
   computation? k default jobs merged into one ensemble of 3k members against k runs.
 
@@ -29,7 +31,7 @@ asyncio Playwright):
      Train together; per session: click -> results wall time, whether "Waiting in the training
      queue" appeared (a MutationObserver in the page), the LSTM RMSE its metric shows, the seed its
      sidebar summary shows, and any exception box;
-  4. each session's LSTM RMSE must equal (4 significant digits, as displayed) its own seed's
+  4. each session's LSTM RMSE must equal (as its card shows it: "RMSE 14.6") its own seed's
      reference value (from the in-process phases, else a plain run here) and no other seed's;
   5. the web process's RSS after the class (target < 300 MB), whether TensorFlow's native library
      is mapped in it (/proc/<pid>/maps), and the worker processes' RSS.
@@ -41,7 +43,7 @@ Targets: total time <= 1.3 x (N x single-run time / cores); 0 failures. No asser
 Usage (from the repository root):
     .venv/bin/python bench/classroom.py [--jobs 30] [--sessions 10] [--timeout 900] [--quick]
         [--json PATH] [--skip-queue-phases] [--skip-browser] [--backends processes,threads]
-        [--batching] [--server VARIANT]
+        [--live-panel] [--batching] [--server VARIANT]
 
 --quick: 8 in-process jobs, 4 sessions. Everything stays on 127.0.0.1; --timeout bounds the class
 phase. --server gc-freeze | gc-freeze+no-keras-clear: experiments, not the app -- the server
@@ -367,6 +369,7 @@ def run_batch(runner, series, seeds: list[int], poll: bool = False) -> dict:
     total = time.perf_counter() - t0
     stop.set()
     cpu1 = (cpu_seconds(mine), cpu_seconds(descendants(os.getpid())))
+    run_batch.last_results = [j.result for j in jobs if j.result is not None]
     return {"total_s": total, "here_cpu_s": cpu1[0] - cpu0[0],
             "workers_cpu_s": cpu1[1] - cpu0[1],
             "run_s": [j.finished_at - j.started_at for j in jobs if j.started_at],
@@ -375,12 +378,31 @@ def run_batch(runner, series, seeds: list[int], poll: bool = False) -> dict:
                           if j.result is not None}}
 
 
-def backend_phase(kind: str, seeds: list[int], solo_seeds: list[int], slots: int) -> dict:
+def import_app_modules() -> None:
+    """What app.py and pages/*.py import at module level, as the web process has them."""
+    import importlib
+
+    from app_speed import app_imports
+
+    for name in app_imports():
+        try:
+            importlib.import_module(name)
+        except ModuleNotFoundError:
+            importlib.import_module(name.rsplit(".", 1)[0])
+
+
+def backend_phase(kind: str, seeds: list[int], solo_seeds: list[int], slots: int,
+                  live_panel: bool = False) -> dict:
     """One backend: start it (and its workers), one job per worker to warm them, solo jobs
-    one at a time (the single-run time), then the N jobs queued together, alone and with the
-    live panel's work beside them."""
+    one at a time (the single-run time), then the N jobs queued together (and again with the
+    live panel's work beside them, with ``live_panel``). With worker processes this process is
+    the web side: it imported the app's modules, keeps the class's results (one per session)
+    and builds each one's .keras download, then reads its own RSS and whether TensorFlow got in."""
     from lstm_lab.data.datasets import load_air_passengers
+    from lstm_lab.experiments import export
     from lstm_lab.experiments.jobs import JobRunner
+
+    import_app_modules()
 
     series = load_air_passengers()
     t0 = time.perf_counter()
@@ -403,12 +425,16 @@ def backend_phase(kind: str, seeds: list[int], solo_seeds: list[int], slots: int
               f"{common.median(first['run_s']):.2f} s, solo job "
               f"{common.median(out['solo']['total_s']):.2f} s (median of {len(solos)})")
         out["batches"] = {}
-        for poll in (False, True):
+        kept = []
+        for poll in (False, True) if live_panel else (False,):
             name = "queue + live-panel work" if poll else "queue"
             out["batches"][name] = run_batch(runner, series, seeds, poll)
+            kept = kept or run_batch.last_results
             b = out["batches"][name]
             print(f"  {kind}, {name}: {len(seeds)} jobs in {b['total_s']:.1f} s, "
                   f"{len(b['failed'])} failed")
+        out["downloads"] = sum(bool(export.model_bytes(r, "lstm")) for r in kept)
+        out["kept_results"] = len(kept)
         workers = descendants(os.getpid())
         out["workers"] = {p: {"rss_mb": common.rss_mb(p), "tensorflow": has_tensorflow(p)}
                           for p in workers}
@@ -479,8 +505,12 @@ def print_in_process(inproc: dict, n: int, cores: int) -> None:
         print(f"worker processes: ready {p['ready_s']:.1f} s after start; first job on each "
               f"fresh worker {common.median(p['first_jobs']['run_s']):.2f} s; workers' RSS "
               + ", ".join(f"{w['rss_mb']:.0f} MB" for w in p["workers"].values())
-              + f"; this (web-side) process {p['rss_here_mb']:.0f} MB, TensorFlow imported "
-              f"here: {'YES' if p['tensorflow_here'] else 'no'}")
+              + f"; this (web-side) process, with the app's modules imported, the class's "
+              f"{p['kept_results']} results kept and {p['downloads']} .keras downloads built: "
+              f"{p['rss_here_mb']:.0f} MB (target < 300: "
+              f"{common.verdict(p['rss_here_mb'] < 300)}), TensorFlow imported here: "
+              f"{'YES' if p['tensorflow_here'] else 'no'}, mapped: "
+              f"{'YES' if p['tensorflow_mapped_here'] else 'no'}")
 
 
 def print_batching(probe: dict) -> None:
@@ -494,7 +524,9 @@ def print_batching(probe: dict) -> None:
 
 
 def browser_report(phases: dict, reference: dict, n: int, cores: int, server: dict) -> dict:
-    shown = {s: f"{reference[s]['rmse']:.4g}" for s in reference}
+    from lstm_lab.experiments.metrics import fmt_number
+
+    shown = {s: f"RMSE {fmt_number(reference[s]['rmse'])}" for s in reference}   # as the card
     klass = phases["class"]
     rows, failures = [], 0
     for r in klass["sessions"]:
@@ -503,7 +535,7 @@ def browser_report(phases: dict, reference: dict, n: int, cores: int, server: di
         others = [s for s, v in shown.items() if v == value and s != r["seed"]]
         r["matches_own_seed"] = value == own
         r["matches_other_seeds"] = others
-        # Another seed's run rounding to the same 4 digits is a coincidence, not a leak, when the
+        # Another seed's run rounding to the same 3 digits is a coincidence, not a leak, when the
         # value also matches the session's own seed.
         ok = r["ok"] and r["matches_own_seed"] and r.get("sidebar_seed_ok")
         failures += not ok
@@ -573,6 +605,8 @@ def main() -> None:
                         help="skip the browser phase (server + Chromium sessions)")
     parser.add_argument("--backends", default=",".join(BACKENDS),
                         help="in-process phases to run, from processes,threads")
+    parser.add_argument("--live-panel", action="store_true",
+                        help="repeat each in-process class with the live panel's work beside it")
     parser.add_argument("--batching", action="store_true",
                         help="also time k queued jobs merged into one ensemble run vs k runs")
     parser.add_argument("--server", choices=common.SERVER_VARIANTS, default="as-is",
@@ -598,13 +632,15 @@ def main() -> None:
     if not args.skip_queue_phases:
         seeds = list(range(1, n_jobs + 1))
         for kind in [k for k in args.backends.split(",") if k]:
-            inproc[kind] = backend_phase(kind, seeds, [1000, 1001, 1002], cores)
+            inproc[kind] = backend_phase(kind, seeds, [1000, 1001], cores, args.live_panel)
         print_in_process(inproc, n_jobs, cores)
         out["in_process"] = inproc
-        if args.batching:
-            out["batching"] = batching_probe()
-            print_batching(out["batching"])
         print(f"load average after the in-process phases: {common.load_average()}")
+        common.write_json(args.json, out)
+    if args.batching:
+        out["batching"] = batching_probe()
+        print_batching(out["batching"])
+        print(f"load average after the batching probe: {common.load_average()}")
         common.write_json(args.json, out)
 
     if args.skip_browser:
