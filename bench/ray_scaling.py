@@ -121,6 +121,8 @@ def main() -> None:
     parser.add_argument("--cores", type=int, default=2)
     parser.add_argument("--json")
     args = parser.parse_args()
+    # a SIGTERM (timeout, Ctrl-C in a wrapper) still ends the workers and the Ray head below
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     os.environ.setdefault("LSTM_LAB_DB", os.path.join(tempfile.mkdtemp(), "runs.sqlite3"))
     header = machine_header(jobs=args.jobs, cores_given=args.cores)
     print_header("Ray scaling on ONE machine: local worker processes vs a local Ray cluster "
