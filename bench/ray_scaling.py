@@ -80,6 +80,21 @@ def end_group(pgid: int) -> None:
             time.sleep(0.1)
 
 
+def _end_strays(temp: str) -> None:
+    """Kill, by pid, the head's worker processes that outlive it (Ray gives each worker a
+    process group of its own): those whose command line names this head's temporary folder."""
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        try:
+            cmd = (entry / "cmdline").read_bytes().decode(errors="replace")
+        except OSError:
+            continue
+        if temp in cmd:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.kill(int(entry.name), signal.SIGKILL)
+
+
 def wait_done(jobs, timeout: float = 900.0) -> None:
     deadline = time.monotonic() + timeout
     while not all(j.finished for j in jobs):
@@ -155,6 +170,7 @@ def main() -> None:
         with contextlib.suppress(Exception):
             ray.shutdown()
         end_group(pgid)
+        _end_strays(temp)
         shutil.rmtree(temp, ignore_errors=True)
 
     print()

@@ -61,6 +61,21 @@ def _end_group(pgid: int) -> None:
             time.sleep(0.1)
 
 
+def _end_strays(temp: str) -> None:
+    """Kill, by pid, the head's worker processes that outlive it (Ray gives each worker a
+    process group of its own): those whose command line names this head's temporary folder."""
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        try:
+            cmd = (entry / "cmdline").read_bytes().decode(errors="replace")
+        except OSError:
+            continue
+        if temp in cmd:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.kill(int(entry.name), signal.SIGKILL)
+
+
 @pytest.fixture(scope="session")
 def ray_head() -> str:
     """The address ("127.0.0.1:<port>") of a running local head; ended after the session."""
@@ -93,6 +108,7 @@ def ray_head() -> str:
         with contextlib.suppress(Exception):
             ray.shutdown()
         _end_group(pgid)
+        _end_strays(temp)
         for _ in range(3):          # workers that outlive the head may still write their logs
             shutil.rmtree(temp, ignore_errors=True)
             if not os.path.exists(temp):
