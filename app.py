@@ -5,7 +5,7 @@ Run with `make run` (or `streamlit run app.py`).
 
 import streamlit as st
 
-from lstm_lab.ui import state, widgets
+from lstm_lab.ui import live, state, widgets
 from lstm_lab.ui.entry import skip_keras_reset_between_reruns
 from lstm_lab.ui.sidebar import run_page_with_sidebar
 
@@ -13,6 +13,7 @@ from lstm_lab.ui.sidebar import run_page_with_sidebar
 def run() -> None:
     skip_keras_reset_between_reruns()
     st.set_page_config(page_title="LSTM Lab", page_icon=":material/timeline:", layout="wide")
+    live.require_runner()   # the training queue (and its worker processes) starts with the server
     widgets.sync_from_url()
     page = st.navigation([
         st.Page("pages/home.py", title="Home", icon=":material/home:", default=True),

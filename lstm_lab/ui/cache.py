@@ -46,6 +46,22 @@ def inspect_upload(raw: bytes, name: str) -> CsvColumns:
     return inspect_csv(raw, name=name)
 
 
+_STARTED: list[JobRunner] = []   # the queue ``start_job_runner`` made before the server started
+
+
+def start_job_runner() -> JobRunner:
+    """Make the server's queue now (``make run`` calls it before the dashboard starts), so its
+    worker processes warm up while the server comes up rather than on the first visit.
+
+    Raises:
+        LabError: the backend cannot start (a Ray cluster that does not answer, a bad
+            ``LSTM_LAB_WORKERS``): the sentence says which variable to fix.
+    """
+    if not _STARTED:
+        _STARTED.append(JobRunner(backend=make_backend()))
+    return _STARTED[0]
+
+
 @st.cache_resource(show_spinner=False)
 def job_runner() -> JobRunner:
     """One training queue for the whole server: caps concurrent trainings at the core count,
@@ -56,4 +72,4 @@ def job_runner() -> JobRunner:
     worker processes (``LSTM_LAB_WORKERS``, one per core) that start warming up now, so this
     process never imports TensorFlow; ``LSTM_LAB_IN_PROCESS=1``: threads of this process;
     ``LSTM_LAB_RAY_ADDRESS``: a Ray cluster."""
-    return JobRunner(backend=make_backend())
+    return start_job_runner()

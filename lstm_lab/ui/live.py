@@ -25,6 +25,19 @@ START_GRACE = 0.5           # a job waits this long to start, so its status reac
 STATUS_KEY = "train-status"  # its container: CSS class st-key-train-status
 
 
+def require_runner() -> bool:
+    """Make sure the server's training queue exists (its workers warm up from now on); when its
+    backend cannot start (a Ray cluster that does not answer, a bad ``LSTM_LAB_WORKERS``), say
+    so in one sentence on the page and stop it there, rather than fail on every button."""
+    try:
+        cache.job_runner()
+    except LabError as err:
+        st.error(f"Training is unavailable on this server: {err} Whoever runs the server can "
+                 "fix it and restart it.", icon=":material/error:")
+        st.stop()
+    return True
+
+
 def start_training(cfg: ExperimentConfig, series: Series, kind: str = "compare",
                    task=None, label: str = "Training", cost: JobCost | None = None) -> None:
     """Reuse a finished identical run, else queue a new job as this session's one job.
