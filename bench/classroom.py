@@ -207,7 +207,7 @@ class Student:
         for i in range(await metrics.count()):
             label = (await metrics.nth(i).get_by_test_id("stMetricLabel").inner_text()).strip()
             labels.append(label)
-            if label.split()[0] == "LSTM":
+            if "LSTM" in label:       # "LSTM", "ES-LSTM (3 seeds)", never "GRU"
                 lstm = (await metrics.nth(i).get_by_test_id("stMetricValue").inner_text()).strip()
         self.result["lstm_rmse_shown"] = lstm
         self.result["metric_labels"] = labels
@@ -364,8 +364,8 @@ def run_batch(runner, series, seeds: list[int], poll: bool = False) -> dict:
         if poll else []
     for t in pollers:
         t.start()
-    while not all(j.finished for j in jobs):
-        time.sleep(0.01)
+    while not all(j.finished and j.finished_at is not None for j in jobs):
+        time.sleep(0.01)              # (a job's status turns before its finish time is set)
     total = time.perf_counter() - t0
     stop.set()
     cpu1 = (cpu_seconds(mine), cpu_seconds(descendants(os.getpid())))
@@ -605,6 +605,9 @@ def main() -> None:
                         help="skip the browser phase (server + Chromium sessions)")
     parser.add_argument("--backends", default=",".join(BACKENDS),
                         help="in-process phases to run, from processes,threads")
+    parser.add_argument("--reference", metavar="JSON",
+                        help="take the browser phase's reference RMSEs from an earlier --json "
+                             "of the in-process phases (same seeds) instead of running them")
     parser.add_argument("--live-panel", action="store_true",
                         help="repeat each in-process class with the live panel's work beside it")
     parser.add_argument("--batching", action="store_true",
@@ -651,6 +654,14 @@ def main() -> None:
         for b in (p["solo"], *p["batches"].values()):
             for s, v in b["lstm_rmse"].items():
                 reference.setdefault(s, {"rmse": v})
+    if args.reference:
+        import json
+
+        earlier = json.loads(Path(args.reference).read_text()).get("in_process", {})
+        for p in earlier.values():
+            for b in (p["solo"], *p["batches"].values()):
+                for s, v in b["lstm_rmse"].items():
+                    reference.setdefault(int(s), {"rmse": v})
     missing = [s for s in seeds + [1000] if s not in reference]
     if missing:
         print(f"  reference runs: {len(missing)} seeds' experiments alone in this process")
