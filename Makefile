@@ -22,7 +22,7 @@ $(VENV)/.dev: requirements-dev.txt requirements.txt | $(PY)
 # started with the dashboard: `LSTM_LAB_WORKERS=4 make run`. LSTM_LAB_IN_PROCESS=1 trains in
 # threads of the web process instead; LSTM_LAB_RAY_ADDRESS=auto sends jobs to a Ray cluster.
 run: $(VENV)/.runtime  ## install runtime deps and open the dashboard (with its worker processes)
-	$(PY) -m streamlit run app.py --server.port $(PORT)
+	$(PY) -m lstm_lab.ui.serve --server.port $(PORT)
 
 test: $(VENV)/.dev  ## install runtime + dev deps and run every test
 	$(PY) -m pytest

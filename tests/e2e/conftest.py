@@ -1,4 +1,5 @@
-"""Real-browser fixtures: one `streamlit run app.py` server per session, Debian's Chromium.
+"""Real-browser fixtures: one server per session started as `make run` starts it (the launcher,
+with its worker processes), Debian's Chromium.
 
 The browser is never downloaded (no `playwright install`): Playwright drives the system Chromium
 at /usr/bin/chromium, or the executable named by LSTM_LAB_CHROMIUM. When it is missing the tests
@@ -83,7 +84,7 @@ def run_server(log_path: Path) -> Iterator[str]:
            "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false", "TF_CPP_MIN_LOG_LEVEL": "2"}
     with open(log_path, "wb") as log:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
+            [sys.executable, "-m", "lstm_lab.ui.serve", "--server.headless", "true",  # make run
              "--server.address", "127.0.0.1", "--server.port", str(port)],
             cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"

@@ -1,6 +1,6 @@
 """Training in worker processes, seen from the browser: the e2e server runs the real default.
 
-`streamlit run app.py` (tests/e2e/conftest.py) trains in a pool of worker processes unless
+The e2e server (tests/e2e/conftest.py, started as `make run` starts it) trains in a pool of worker processes unless
 LSTM_LAB_IN_PROCESS=1 or LSTM_LAB_RAY_ADDRESS is set. Across that process boundary a student must
 still see live progress and then the results, and Stop must still keep what was learned; and the
 web process itself must never load TensorFlow (its memory stays small with a class on it), while
@@ -58,13 +58,14 @@ def cmdline(pid: int) -> list[str]:
 
 
 def server_pid(base_url: str) -> int:
-    """The pid of the `streamlit run app.py` serving ``base_url`` (a child of this process)."""
+    """The pid of the server (``python -m lstm_lab.ui.serve``, as `make run` starts it) serving
+    ``base_url``: a child of this process."""
     port = str(urlparse(base_url).port)
     for pid in children(os.getpid()):
         args = cmdline(pid)
-        if "streamlit" in " ".join(args) and "app.py" in args and port in args:
+        if "lstm_lab.ui.serve" in args and port in args:
             return pid
-    raise AssertionError(f"no streamlit process on port {port} among this test's children")
+    raise AssertionError(f"no LSTM Lab server on port {port} among this test's children")
 
 
 def maps(pid: int) -> str:
