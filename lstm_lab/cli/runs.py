@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import signal
 import sys
 import threading
@@ -38,6 +39,7 @@ from typing import Any
 from lstm_lab.cli.args import config_from_args, split_sweep_args
 from lstm_lab.cli.table import format_table
 from lstm_lab.errors import ConfigError, LabError
+from lstm_lab.execution.backends import RAY_VAR
 from lstm_lab.experiments import sweep as sweeps
 from lstm_lab.experiments.export import write_text_atomically
 from lstm_lab.experiments.metrics import fmt_number
@@ -201,9 +203,12 @@ def _sweep(args: argparse.Namespace) -> int:
         print(f"{label}: {sweeps.describe_values(todo[done].values)}", file=log, flush=True)
 
     with _StopOnCtrlC(stop, log):
-        result = sweeps.run_sweep(base, series, grid, on_stage=on_stage,
-                                  should_stop=stop.is_set, store=_store(args), owner=args.owner,
-                                  shared=args.shared, seeds=seeds)
+        if os.environ.get(RAY_VAR, "").strip():
+            result = _sweep_on_ray(base, series, grid, seeds, args, stop, log)
+        else:
+            result = sweeps.run_sweep(base, series, grid, on_stage=on_stage,
+                                      should_stop=stop.is_set, store=_store(args),
+                                      owner=args.owner, shared=args.shared, seeds=seeds)
     _report_sweep(result, args)
     return 130 if result.stopped_by_user else 0
 
@@ -225,6 +230,34 @@ def _report_noise(result, rank: str, metric: str) -> None:
     print(f"\nPer setting, over seeds (seed noise: {metric.upper()} sd "
           f"{fmt_number(result.noise(rank, metric))}; ≈ best: within it of the best):")
     print(table.to_string(index=False))
+
+
+def _sweep_on_ray(base, series, grid, seeds: int, args: argparse.Namespace,
+                  stop: threading.Event, log) -> sweeps.SweepResult:
+    """The sweep through the dashboard's executor on the Ray cluster at ``LSTM_LAB_RAY_ADDRESS``:
+    its runs train side by side across the cluster and each is saved here as it arrives (the
+    same backend the web server uses, run in this process: no server time limit applies)."""
+    from lstm_lab.execution.ray_backend import RayBackend
+    from lstm_lab.execution.tasks import TaskSpec
+    from lstm_lab.experiments.jobs import TrainingJob
+
+    store = _store(args)
+    backend = RayBackend(os.environ[RAY_VAR], store=store, warm_up=False)
+    print(f"Running on the Ray cluster at {backend.address} ({backend.cpus()} CPUs).", file=log)
+    spec = TaskSpec("sweep", {"base": base.to_dict(), "seeds": seeds,
+                              "grid": {k: list(v) for k, v in grid.items()}})
+    job = TrainingJob(None, series, spec, label="Sweep", owner=args.owner, stop_event=stop)
+    job.on_stage = lambda label, done, total: print(f"{label} ({done} finished)", file=log,
+                                                    flush=True)
+    try:
+        result = backend.run(job)
+    finally:
+        backend.close()
+    if args.shared:
+        for run in result.runs:
+            if run.run_id is not None:
+                store.set_shared(run.run_id, True, args.owner)
+    return result
 
 
 class _StopOnCtrlC:

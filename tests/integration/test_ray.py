@@ -287,3 +287,24 @@ def _alive(pid: int) -> bool:
     except ProcessLookupError:
         return False
     return True
+
+
+def test_the_cli_sweep_fans_out_on_the_cluster_and_saves_every_run(ray_head, tmp_path,
+                                                                    monkeypatch, capsys) -> None:
+    """``python -m lstm_lab sweep`` with LSTM_LAB_RAY_ADDRESS set: the same executor as the
+    pages, its runs trained on the cluster and saved here under one sweep id."""
+    from lstm_lab.cli.main import main
+    from lstm_lab.store import RunStore
+
+    db = tmp_path / "cli.db"
+    monkeypatch.setenv("LSTM_LAB_RAY_ADDRESS", ray_head)
+    assert main(["sweep", "--window", "6,12", "--horizon", "1,3", "--models",
+                 "naive,seasonal_naive", "--db", str(db), "--owner", "cli-ray"]) == 0
+    out, err = capsys.readouterr()
+    assert f"Running on the Ray cluster at {ray_head} ({CPUS} CPUs)." in err
+    assert "run 1 of 4" in err
+    assert "RMSE Naive (last value)" in out and "best: window=" in out
+    runs = RunStore(db).list_runs("cli-ray", include_shared=False)
+    assert sorted((s.config.window, s.config.horizon) for s in runs) == [
+        (6, 1), (6, 3), (12, 1), (12, 3)]
+    assert len({s.sweep for s in runs}) == 1 and runs[0].sweep
