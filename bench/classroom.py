@@ -1,7 +1,7 @@
 """Classroom load: N queued jobs through the runner, and N real browser sessions pressing Train.
 
 Why it exists: a teacher shares a link and a class trains at once. The server-wide queue
-(lstm_lab/experiments/jobs.py) runs at most one job per worker, first come first served, and
+(lstm_lab/execution/jobs.py) runs at most one job per worker, first come first served, and
 shows the others their place; by default the jobs run in worker processes
 (lstm_lab/execution/processes.py), with LSTM_LAB_IN_PROCESS=1 in threads of the web process.
 
@@ -319,14 +319,14 @@ BACKENDS = ("processes", "threads")
 def phase_backend(kind: str, slots: int):
     """The backend of a phase: worker processes as ``make_backend`` makes them by default (the
     server's default), or threads of this process (``LSTM_LAB_IN_PROCESS=1``)."""
-    from lstm_lab.execution import backends
+    from lstm_lab.execution import backends, choice
 
     if kind == "threads":
         return backends.ThreadBackend(slots)
     env = {k: v for k, v in os.environ.items()
            if k not in (backends.IN_PROCESS_VAR, backends.RAY_VAR)}
     env[backends.WORKERS_VAR] = str(slots)
-    return backends.make_backend(env)
+    return choice.make_backend(env)
 
 
 def wait_ready(backend, timeout: float = 300.0) -> None:
@@ -399,8 +399,8 @@ def backend_phase(kind: str, seeds: list[int], solo_seeds: list[int], slots: int
     the web side: it imported the app's modules, keeps the class's results (one per session)
     and builds each one's .keras download, then reads its own RSS and whether TensorFlow got in."""
     from lstm_lab.data.datasets import load_air_passengers
+    from lstm_lab.execution.jobs import JobRunner
     from lstm_lab.experiments import export
-    from lstm_lab.experiments.jobs import JobRunner
 
     import_app_modules()
 

@@ -1,7 +1,7 @@
 """One student tries to hog the server; does another student's default run still finish in
 normal time?
 
-Runs in one process through ``lstm_lab.experiments.jobs.JobRunner``, the queue the dashboard uses (one worker
+Runs in one process through ``lstm_lab.execution.jobs.JobRunner``, the queue the dashboard uses (one worker
 per core), with the server's limits as they are set (defaults, or the LSTM_LAB_* variables):
 
   1. warm-up: one default run (TensorFlow loads, the training loop is traced);
@@ -46,8 +46,8 @@ def main() -> None:
     from lstm_lab.data.csv_reader import read_csv_series
     from lstm_lab.data.datasets import load_air_passengers
     from lstm_lab.errors import LabError
+    from lstm_lab.execution.jobs import JobRunner
     from lstm_lab.experiments.config import ExperimentConfig
-    from lstm_lab.experiments.jobs import JobRunner
     from lstm_lab.experiments.training import estimate_work, preflight
     from lstm_lab.lessons import tasks
     from lstm_lab.limits import get_limits

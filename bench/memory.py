@@ -18,7 +18,7 @@ Each mode runs in a fresh child process (``--child MODE``), which records RSS:
 It also times what Streamlit runs after every script run once keras is imported --
 ``keras.backend.clear_session()`` and ``gc.collect(2)`` -- with all N + 1 results kept, and again
 after ``gc.freeze()``: that work holds the GIL the training threads need.
-Modes: ``direct`` (run_experiment on the main thread), ``jobs`` (through ``lstm_lab.experiments.jobs.JobRunner``
+Modes: ``direct`` (run_experiment on the main thread), ``jobs`` (through ``lstm_lab.execution.jobs.JobRunner``
 worker threads, as the server does), each also ``+clear`` (``keras.backend.clear_session()`` after
 each run, on the thread that trained). ``gc.collect()`` runs before every reading. RSS comes from
 psutil when installed, else /proc/self/status VmRSS.
@@ -129,7 +129,8 @@ def child(mode: str, runs: int) -> None:
     emit("tf + keras")
 
     from lstm_lab.data.datasets import load_air_passengers
-    from lstm_lab.experiments import export, jobs
+    from lstm_lab.execution import jobs
+    from lstm_lab.experiments import export
     from lstm_lab.experiments.config import ExperimentConfig
     from lstm_lab.experiments.training import run_experiment
 
@@ -228,10 +229,10 @@ def web_child(sessions: int) -> None:
     emit("app imports", **tf_state())
 
     from lstm_lab.data.datasets import load_air_passengers
-    from lstm_lab.execution.backends import make_backend
+    from lstm_lab.execution.choice import make_backend
+    from lstm_lab.execution.jobs import JobRunner
     from lstm_lab.experiments import export
     from lstm_lab.experiments.config import ExperimentConfig
-    from lstm_lab.experiments.jobs import JobRunner
 
     series = load_air_passengers()
     t0 = time.perf_counter()

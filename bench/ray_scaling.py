@@ -104,8 +104,8 @@ def wait_done(jobs, timeout: float = 900.0) -> None:
 
 
 def measure(name: str, backend, started: float, cores: int, n: int, series) -> dict:
+    from lstm_lab.execution.jobs import JobRunner
     from lstm_lab.experiments.config import ExperimentConfig
-    from lstm_lab.experiments.jobs import JobRunner
 
     while not backend.warm():
         time.sleep(0.1)

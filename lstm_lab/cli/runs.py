@@ -237,9 +237,9 @@ def _sweep_on_ray(base, series, grid, seeds: int, args: argparse.Namespace,
     """The sweep through the dashboard's executor on the Ray cluster at ``LSTM_LAB_RAY_ADDRESS``:
     its runs train side by side across the cluster and each is saved here as it arrives (the
     same backend the web server uses, run in this process: no server time limit applies)."""
+    from lstm_lab.execution.jobs import TrainingJob
     from lstm_lab.execution.ray_backend import RayBackend
     from lstm_lab.execution.tasks import TaskSpec
-    from lstm_lab.experiments.jobs import TrainingJob
 
     store = _store(args)
     backend = RayBackend(os.environ[RAY_VAR], store=store, warm_up=False)

@@ -1,6 +1,6 @@
 """One executor interface for every place a job can run.
 
-``JobRunner`` (experiments/jobs.py) keeps the queue, the fairness rules and the estimates; a
+``JobRunner`` (execution/jobs.py) keeps the queue, the fairness rules and the estimates; a
 ``Backend`` only runs one job it is handed, reporting progress through the job's hooks and
 honouring its stop flag. Three backends:
 
@@ -8,7 +8,9 @@ honouring its stop flag. Three backends:
 - ``ProcessBackend`` (processes.py): a pool of worker processes, the embedded default;
 - ``RayBackend`` (ray_backend.py): Ray tasks on a cluster, with ``LSTM_LAB_RAY_ADDRESS`` set.
 
-``make_backend`` picks one from the environment.
+``choice.make_backend`` picks one from the environment. A backend sees a job only through the
+``Job`` protocol below (the runner's ``Job`` is one), so this package never imports the
+queue that uses it.
 """
 
 from __future__ import annotations
@@ -16,16 +18,30 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 
 from lstm_lab.execution.tasks import TaskContext, TaskSpec, run_task
-
-if TYPE_CHECKING:
-    from lstm_lab.experiments.jobs import TrainingJob
 
 IN_PROCESS_VAR = "LSTM_LAB_IN_PROCESS"   # "1": train in threads of the web process
 WORKERS_VAR = "LSTM_LAB_WORKERS"         # worker processes (default: one per core)
 RAY_VAR = "LSTM_LAB_RAY_ADDRESS"         # e.g. "auto" or "ray://host:10001": run on Ray
+
+
+class Job(Protocol):
+    """What a backend reads and calls of a queued job (``execution.jobs.TrainingJob``)."""
+
+    id: int
+    task: Any            # a TaskSpec; a function of the job with the in-thread backend only
+    config: Any          # ExperimentConfig | None
+    series: Any          # Series | None
+    owner: str | None
+    notice: str          # why the runner ended it (the text a killed job fails with)
+
+    def should_stop(self) -> bool: ...
+
+    def on_epoch(self, info: Any) -> None: ...
+
+    def on_stage(self, label: str, done: int, total: int) -> None: ...
 
 
 class Backend(Protocol):
@@ -33,7 +49,7 @@ class Backend(Protocol):
 
     slots: int          # jobs it can run at once (the runner's max_concurrent)
 
-    def run(self, job: TrainingJob) -> Any:
+    def run(self, job: Job) -> Any:
         """Run ``job.task`` on ``job.config`` and ``job.series``; report progress through
         ``job.on_epoch`` / ``job.on_stage``; honour ``job.should_stop()``; return the result
         object. Raise a LabError with a readable sentence when the job fails."""
@@ -44,7 +60,7 @@ class Backend(Protocol):
         traces (a warmed-up idle worker, or TensorFlow already loaded in this process)."""
         ...
 
-    def kill(self, job: TrainingJob) -> bool:
+    def kill(self, job: Job) -> bool:
         """End a running job now (its time limit passed and it did not stop when asked):
         True when it was ended (its ``run`` then raises a LabError whose text is
         ``job.notice``, which the runner sets before calling), False when it cannot."""
@@ -55,7 +71,7 @@ class Backend(Protocol):
         ...
 
 
-def context_of(job: TrainingJob, store: Any = None) -> TaskContext:
+def context_of(job: Job, store: Any = None) -> TaskContext:
     """The task context of a job run where it was submitted (hooks go straight to the job)."""
     return TaskContext(config=job.config, series=job.series, params=(job.task or TaskSpec()).params,
                        should_stop=job.should_stop, on_epoch=job.on_epoch,
@@ -75,7 +91,7 @@ class ThreadBackend:
             return get_store()
         return self._store
 
-    def run(self, job: TrainingJob) -> Any:
+    def run(self, job: Job) -> Any:
         if callable(job.task):          # a function of the job: tests only, never across processes
             return job.task(job)
         return run_task(job.task or TaskSpec(), context_of(job, self.store()))
@@ -83,24 +99,11 @@ class ThreadBackend:
     def warm(self) -> bool:
         return "tensorflow" in sys.modules
 
-    def kill(self, job: TrainingJob) -> bool:
+    def kill(self, job: Job) -> bool:
         return False
 
     def close(self) -> None:
         pass
-
-
-def make_backend(environ: Mapping[str, str] | None = None) -> Backend:
-    """The backend the environment asks for: Ray with ``LSTM_LAB_RAY_ADDRESS``, threads with
-    ``LSTM_LAB_IN_PROCESS=1``, else a pool of ``LSTM_LAB_WORKERS`` processes (default: cores)."""
-    env = os.environ if environ is None else environ
-    if env.get(RAY_VAR, "").strip():
-        from lstm_lab.execution.ray_backend import RayBackend
-        return RayBackend(env[RAY_VAR].strip())
-    if env.get(IN_PROCESS_VAR, "").strip() == "1":
-        return ThreadBackend()
-    from lstm_lab.execution.processes import ProcessBackend
-    return ProcessBackend(worker_count(env))
 
 
 def worker_count(environ: Mapping[str, str]) -> int:

@@ -38,7 +38,7 @@ from lstm_lab.execution.tasks import TaskSpec
 from lstm_lab.limits import get_limits
 
 if TYPE_CHECKING:
-    from lstm_lab.experiments.jobs import TrainingJob
+    from lstm_lab.execution.backends import Job
 
 POLL_SECONDS = 0.2          # how often a running job's stop flag and its worker's memory are read
 MEMORY_POLL_SECONDS = 0.5
@@ -66,7 +66,7 @@ class _Worker:
         self.ready = threading.Event()
         self.info: dict[str, Any] = {}
         self.started = time.monotonic()
-        self.job: TrainingJob | None = None
+        self.job: Job | None = None
         self.end_note = ""          # why we killed it (time limit, memory): the job's error
         self.returncode: int | None = None
         self.exited = threading.Event()
@@ -188,7 +188,7 @@ class ProcessBackend:
                      "warm_seconds": w.info.get("warm_seconds"), "rss_mb": w.info.get("rss_mb"),
                      "warm_error": w.info.get("warm_error")} for w in self._workers]
 
-    def pid_of(self, job: TrainingJob) -> int | None:
+    def pid_of(self, job: Job) -> int | None:
         """The process id of the worker running ``job`` (None when none runs it)."""
         with self._lock:
             return next((w.pid for w in self._workers if w.job is job), None)
@@ -204,7 +204,7 @@ class ProcessBackend:
                 self._lock.wait(min(left, 0.2))
             return True
 
-    def _acquire(self, job: TrainingJob) -> _Worker:
+    def _acquire(self, job: Job) -> _Worker:
         """An idle worker for ``job`` (a warmed-up one first); waits while all are busy."""
         with self._lock:
             while True:
@@ -231,7 +231,7 @@ class ProcessBackend:
 
     # --- the Backend interface -------------------------------------------------------------------
 
-    def run(self, job: TrainingJob) -> Any:
+    def run(self, job: Job) -> Any:
         """Run ``job`` on an idle worker; progress to its hooks, Stop passed on, the result
         decoded. Raises a LabError when the job fails, its worker is killed, or dies."""
         from lstm_lab.execution import wire
@@ -246,7 +246,7 @@ class ProcessBackend:
         finally:
             self._release(worker)
 
-    def _drive(self, worker: _Worker, job: TrainingJob, payload: bytes) -> Any:
+    def _drive(self, worker: _Worker, job: Job, payload: bytes) -> Any:
         from lstm_lab.execution import wire
 
         message = {"type": "job", "id": job.id, "env": worker_side.job_environment()}
@@ -278,7 +278,7 @@ class ProcessBackend:
                 worker_side.raise_error(event)
             worker_side.deliver(event, job.on_epoch, job.on_stage)
 
-    def kill(self, job: TrainingJob) -> bool:
+    def kill(self, job: Job) -> bool:
         """End ``job`` by killing its worker (a replacement starts); its ``run`` then raises
         LabError(job.notice). False when no worker runs it."""
         with self._lock:

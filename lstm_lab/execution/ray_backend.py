@@ -43,7 +43,7 @@ from lstm_lab.limits import ENV_VARS
 LIMIT_VARS = frozenset(ENV_VARS.values())   # carried to the task: the limits in force here
 
 if TYPE_CHECKING:
-    from lstm_lab.experiments.jobs import TrainingJob
+    from lstm_lab.execution.backends import Job
 
 POLL_SECONDS = 0.2          # how often ``run`` drains a job's events and checks its stop flag
 STOP_CACHE_SECONDS = 0.5    # how long a task trusts the hub's last answer to "should I stop?"
@@ -254,7 +254,7 @@ class RayBackend:
 
     # -- one job --
 
-    def run(self, job: TrainingJob) -> Any:
+    def run(self, job: Job) -> Any:
         if callable(job.task):
             raise ConfigError("A job sent to the Ray cluster must be a named task (TaskSpec), "
                               "not a function.")
@@ -274,7 +274,7 @@ class RayBackend:
             save_run(self.store(), result, job.owner)
         return result
 
-    def _submit(self, job: TrainingJob, data: bytes, key: str) -> _Running:
+    def _submit(self, job: Job, data: bytes, key: str) -> _Running:
         from lstm_lab.execution import worker
         from lstm_lab.limits import get_limits
 
@@ -286,7 +286,7 @@ class RayBackend:
             self._running.setdefault(job.id, []).append(task)
         return task
 
-    def _follow(self, job: TrainingJob, data: bytes, key: str,
+    def _follow(self, job: Job, data: bytes, key: str,
                 on_epoch: Callable[[Any], None], on_stage: Callable[[str, int, int], None]) -> Any:
         """Submit one task and follow it to its end: its decoded result, or a LabError."""
         task = self._submit(job, data, key)
@@ -302,7 +302,7 @@ class RayBackend:
         ready, _ = self.ray.wait([task.ref], timeout=POLL_SECONDS)
         return bool(ready)
 
-    def _pump(self, job: TrainingJob, task: _Running, on_epoch: Callable[[Any], None] | None,
+    def _pump(self, job: Job, task: _Running, on_epoch: Callable[[Any], None] | None,
               on_stage: Callable[[str, int, int], None] | None) -> None:
         """Pass the task's new events to the job's hooks; pass a stop request on to the task."""
         from lstm_lab.execution import wire
@@ -325,7 +325,7 @@ class RayBackend:
             elif kind == "stage" and on_stage is not None:
                 on_stage(str(event["label"]), int(event["done"]), int(event["total"]))
 
-    def _outcome(self, job: TrainingJob, task: _Running) -> Any:
+    def _outcome(self, job: Job, task: _Running) -> Any:
         """The finished task's decoded result; a LabError with a sentence when it failed."""
         from lstm_lab.execution import wire, worker
 
@@ -346,7 +346,7 @@ class RayBackend:
             worker.raise_error(payload if isinstance(payload, dict) else {"message": payload})
         return wire.decode_result(payload)
 
-    def _done(self, job: TrainingJob, task: _Running) -> None:
+    def _done(self, job: Job, task: _Running) -> None:
         with self._lock:
             tasks = self._running.get(job.id, [])
             if task in tasks:
@@ -356,7 +356,7 @@ class RayBackend:
         with contextlib.suppress(Exception):
             self._hub.forget.remote(task.key)
 
-    def kill(self, job: TrainingJob) -> bool:
+    def kill(self, job: Job) -> bool:
         """End the job's tasks now (force: Ray kills their worker processes)."""
         with self._lock:
             tasks = list(self._running.get(job.id, []))
@@ -383,7 +383,7 @@ class RayBackend:
 
     # -- a sweep, fanned out --
 
-    def _sweep(self, job: TrainingJob, spec: TaskSpec) -> Any:
+    def _sweep(self, job: Job, spec: TaskSpec) -> Any:
         from lstm_lab.execution import wire
         from lstm_lab.experiments import sweep
         from lstm_lab.experiments.config import ExperimentConfig
@@ -457,7 +457,7 @@ class RayBackend:
         runs.sort(key=lambda r: order.get(id(r.config), len(order)))
         return sweep.SweepResult(base, plan.grid, runs, sweep_id, job.series.name, stopped)
 
-    def _sweep_run(self, job: TrainingJob, task: _Running, planned: Any,
+    def _sweep_run(self, job: Job, task: _Running, planned: Any,
                    tries: int) -> tuple[Any, Any]:
         """What became of one sweep run's task: (its ``SweepRun``, the result to save, or
         None), or (None, None) to try it again (its worker died)."""

@@ -464,9 +464,9 @@ def inside_lstm(model: str, state: Mapping[str, Any], keras: str, values: list[f
     ``wanted`` (all of first..len(values)-1 when they fit ``INSIDE_BUDGET``), and return plain
     arrays stacked by origin, the network's LSTM layers and the one shown."""
     from lstm_lab.models import internals
-    from lstm_lab.store.records import _restore_network, load_keras
+    from lstm_lab.store.stored_network import load_keras, restore_network
 
-    forecaster = _restore_network(model, state, load_keras(base64.b64decode(keras)))
+    forecaster = restore_network(model, state, load_keras(base64.b64decode(keras)))
     network = forecaster.model_
     layers = internals.recurrent_layers(network)
     default = internals.default_layer(network)

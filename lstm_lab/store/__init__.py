@@ -22,9 +22,9 @@ from lstm_lab.store.database import (
     StoreError,
     db_path,
 )
-from lstm_lab.store.records import RunSummary, format_when, load_keras
+from lstm_lab.store.records import RunSummary, format_when
 from lstm_lab.store.run_store import ImportReport, RunStore, get_store, run_and_save
-from lstm_lab.store.stored_network import StoredNetwork
+from lstm_lab.store.stored_network import StoredNetwork, load_keras
 from lstm_lab.store.tables import TABLE_MODELS, runs_csv, runs_frame
 
 __all__ = [

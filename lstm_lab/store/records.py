@@ -7,24 +7,19 @@ from __future__ import annotations
 
 import contextlib
 import json
-import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from lstm_lab.errors import DataError
 from lstm_lab.experiments.config import NEURAL_MODELS, ExperimentConfig
 from lstm_lab.experiments.export import model_bytes
-from lstm_lab.experiments.training import MODEL_LABELS, ExperimentResult
+from lstm_lab.experiments.training import ExperimentResult
 from lstm_lab.models.architectures import get_architecture
 from lstm_lab.models.base import to_plain
-from lstm_lab.models.registry import get_spec
-from lstm_lab.store.stored_network import ShippedNetwork, StoredNetwork
 
 Networks = Mapping[str, tuple[dict[str, Any], bytes]]   # model -> (state, .keras bytes)
 
@@ -158,31 +153,13 @@ def networks_of(result: ExperimentResult) -> dict[str, tuple[dict[str, Any], byt
     for name, forecaster in result.forecasters.items():
         if name not in NEURAL_MODELS:
             continue
-        if isinstance(forecaster, (StoredNetwork, ShippedNetwork)):
+        if callable(getattr(type(forecaster), "saved", None)):  # StoredNetwork, ShippedNetwork
             # a reloaded run saved again, or a worker's result: copy the file (no Keras needed)
             out[name] = forecaster.saved()
         elif hasattr(forecaster, "model_"):
             kept = getattr(forecaster, "chosen_", forecaster)  # with tuning: the variant kept
             out[name] = (_network_state(kept), model_bytes(result, name))
     return out
-
-
-def load_keras(blob: bytes):
-    """A Keras model from ``.keras`` bytes, via a temporary file, in safe mode (no code runs)."""
-    if not blob.startswith(b"PK"):
-        raise DataError("The stored network is not a .keras file (a zip archive).")
-    # Deferred on purpose: TensorFlow takes seconds to import, and listing, exporting or
-    # importing runs (the History page, the command line) never needs it.
-    import keras
-
-    with tempfile.TemporaryDirectory(prefix="lstm_lab_") as tmp:
-        path = Path(tmp) / "model.keras"
-        path.write_bytes(blob)
-        try:
-            return keras.saving.load_model(path, safe_mode=True)
-        except Exception as err:  # noqa: BLE001 - Keras raises many types for a bad file
-            raise DataError(f"The stored network could not be loaded ({type(err).__name__}: "
-                            f"{err}).") from None
 
 
 def fitted_name(key: Any) -> bool:
@@ -198,16 +175,3 @@ def _network_state(forecaster: Any) -> dict[str, Any]:
     """What predict() needs besides the Keras model, as plain JSON values (the forecaster's own
     ``get_state``)."""
     return forecaster.get_state()
-
-
-def _restore_network(model: str, state: Mapping[str, Any], network) -> Any:
-    """The fitted network ``state`` describes, predicting with ``network``: restored by the class
-    its registry spec names (``from_state``)."""
-    if model not in NEURAL_MODELS:
-        raise DataError(f"Unknown network {model!r}; stored networks are "
-                        f"{', '.join(NEURAL_MODELS)}.")
-    try:
-        return get_spec(model).state_class.from_state(state, network)
-    except (KeyError, TypeError, ValueError, AttributeError) as err:
-        raise DataError(f"The stored {MODEL_LABELS[model]} state is incomplete ({err}).") \
-            from None

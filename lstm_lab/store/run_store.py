@@ -48,9 +48,7 @@ from lstm_lab.store.records import (
     Networks,
     RunSummary,
     RunTexts,
-    _restore_network,
     dumps,
-    load_keras,
     networks_of,
     result_from_record,
     result_record,
@@ -59,7 +57,7 @@ from lstm_lab.store.records import (
     summary_from_row,
 )
 from lstm_lab.store.runs_file import EXPORT_FORMAT, EXPORT_VERSION, check_size, parse_export
-from lstm_lab.store.stored_network import StoredNetwork
+from lstm_lab.store.stored_network import StoredNetwork, load_keras, restore_network
 from lstm_lab.store.tables import runs_csv
 
 MAX_OWNER_CHARS = 200
@@ -291,7 +289,7 @@ class RunStore:
     def restore_forecaster(self, run_id: int, model: str = "lstm", owner: str | None = None):
         """The fitted LSTMForecaster / MLPForecaster, ready to ``predict`` as when it was saved."""
         state, blob = self.network_file(run_id, model, owner)
-        return _restore_network(model, state, load_keras(blob))
+        return restore_network(model, state, load_keras(blob))
 
     def network_file(self, run_id: int, model: str, owner: str | None) -> tuple[dict, bytes]:
         """One stored network as written: its state (JSON) and its ``.keras`` bytes."""

@@ -451,7 +451,7 @@ def _check_tuning(model: str, info: Any) -> None:
 
 
 def _check_state(model: str, state: Any) -> None:
-    """A network's stored state: what ``_restore_network`` reads, and nothing it cannot."""
+    """A network's stored state: what ``restore_network`` reads, and nothing it cannot."""
     what = f"the {model} network's state"
     _mapping(state, what, ("params", "fitted", "transform", "scaler"))
     params = _mapping(state.get("params"), f"{what} params")

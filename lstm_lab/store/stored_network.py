@@ -3,9 +3,15 @@ back from a worker as plain data (``ShippedNetwork``)."""
 
 from __future__ import annotations
 
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
 from typing import Any, Protocol
 
-from lstm_lab.errors import LabError
+from lstm_lab.errors import DataError, LabError
+from lstm_lab.experiments.config import NEURAL_MODELS
+from lstm_lab.experiments.training import MODEL_LABELS
+from lstm_lab.models.registry import get_spec
 
 # The forecaster's methods a stored network answers for (the Forecaster protocol's reading side;
 # it is never fitted again). Its own attributes, parameters and fitted ``name_`` values, are
@@ -122,9 +128,7 @@ class ShippedNetwork:
 
     def restore(self):
         if self._forecaster is None:
-            from lstm_lab.store.records import _restore_network, load_keras
-
-            self._forecaster = _restore_network(self.name, self.state, load_keras(self.blob))
+            self._forecaster = restore_network(self.name, self.state, load_keras(self.blob))
         return self._forecaster
 
     def __getattr__(self, attr: str) -> Any:
@@ -142,3 +146,36 @@ class ShippedNetwork:
 
 
 _SHIPPED_OWN = frozenset({"name", "state", "blob"})
+
+
+# --- restoring a network from its saved state and .keras file ----------------------------------
+
+def load_keras(blob: bytes):
+    """A Keras model from ``.keras`` bytes, via a temporary file, in safe mode (no code runs)."""
+    if not blob.startswith(b"PK"):
+        raise DataError("The stored network is not a .keras file (a zip archive).")
+    # Deferred on purpose: TensorFlow takes seconds to import, and listing, exporting or
+    # importing runs (the History page, the command line) never needs it.
+    import keras
+
+    with tempfile.TemporaryDirectory(prefix="lstm_lab_") as tmp:
+        path = Path(tmp) / "model.keras"
+        path.write_bytes(blob)
+        try:
+            return keras.saving.load_model(path, safe_mode=True)
+        except Exception as err:  # noqa: BLE001 - Keras raises many types for a bad file
+            raise DataError(f"The stored network could not be loaded ({type(err).__name__}: "
+                            f"{err}).") from None
+
+
+def restore_network(model: str, state: Mapping[str, Any], network) -> Any:
+    """The fitted network ``state`` describes, predicting with ``network``: restored by the class
+    its registry spec names (``from_state``)."""
+    if model not in NEURAL_MODELS:
+        raise DataError(f"Unknown network {model!r}; stored networks are "
+                        f"{', '.join(NEURAL_MODELS)}.")
+    try:
+        return get_spec(model).state_class.from_state(state, network)
+    except (KeyError, TypeError, ValueError, AttributeError) as err:
+        raise DataError(f"The stored {MODEL_LABELS[model]} state is incomplete ({err}).") \
+            from None

@@ -14,8 +14,8 @@ import streamlit as st
 from lstm_lab.data import datasets
 from lstm_lab.data.csv_reader import CsvColumns, CsvLoad, inspect_csv, load_csv
 from lstm_lab.data.series import Series
-from lstm_lab.execution.backends import make_backend
-from lstm_lab.experiments.jobs import JobRunner
+from lstm_lab.execution.choice import make_backend
+from lstm_lab.execution.jobs import JobRunner
 
 CACHE_SECONDS = 3600   # how long a cached sine or parsed upload is kept
 
@@ -68,7 +68,7 @@ def job_runner() -> JobRunner:
     keeps one job per session owner, refuses jobs beyond ``LSTM_LAB_MAX_QUEUE`` and stops a job
     past ``LSTM_LAB_MAX_JOB_SECONDS`` (limits read on every submit, see ``jobs.JobRunner``).
 
-    Jobs run where the environment says (``backends.make_backend``): by default in a pool of
+    Jobs run where the environment says (``choice.make_backend``): by default in a pool of
     worker processes (``LSTM_LAB_WORKERS``, one per core) that start warming up now, so this
     process never imports TensorFlow; ``LSTM_LAB_IN_PROCESS=1``: threads of this process;
     ``LSTM_LAB_RAY_ADDRESS``: a Ray cluster."""

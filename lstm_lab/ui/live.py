@@ -8,11 +8,11 @@ import streamlit as st
 
 from lstm_lab.data.series import Series
 from lstm_lab.errors import LabError
+from lstm_lab.execution.jobs import DONE, FAILED, QUEUED, REPLACED, TrainingJob
 from lstm_lab.execution.tasks import TaskSpec
 from lstm_lab.experiments import estimate, plots, training
 from lstm_lab.experiments.config import ExperimentConfig
 from lstm_lab.experiments.estimate import JobCost
-from lstm_lab.experiments.jobs import DONE, FAILED, QUEUED, REPLACED, TrainingJob
 from lstm_lab.experiments.training import model_label
 from lstm_lab.ui import cache, state
 from lstm_lab.ui.owner import session_client, session_owner

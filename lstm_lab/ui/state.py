@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import streamlit as st
 
+from lstm_lab.execution.jobs import TrainingJob
 from lstm_lab.experiments.config import ExperimentConfig
-from lstm_lab.experiments.jobs import TrainingJob
 from lstm_lab.experiments.training import ExperimentResult
 from lstm_lab.limits import get_limits
 

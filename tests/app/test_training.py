@@ -108,7 +108,7 @@ def test_a_queued_run_shows_its_place_and_can_leave_the_queue() -> None:
     """With every worker busy, the page says where the run waits; Stop takes it out."""
     import threading
 
-    from lstm_lab.experiments.jobs import CANCELLED
+    from lstm_lab.execution.jobs import CANCELLED
     from lstm_lab.ui import cache
     from tests.conftest import make_tiny_series
 
@@ -239,7 +239,7 @@ def test_a_new_training_waits_until_the_same_persons_stopped_one_returns() -> No
     import threading
     import uuid
 
-    from lstm_lab.experiments.jobs import QUEUED, RUNNING
+    from lstm_lab.execution.jobs import QUEUED, RUNNING
     from lstm_lab.ui.live import REPLACED_NOTICES, WAITING_FOR_OWNER
     from tests.conftest import make_tiny_series
 

@@ -19,12 +19,12 @@ import time
 import numpy as np
 import pytest
 
-from lstm_lab.execution.backends import make_backend
+from lstm_lab.execution.choice import make_backend
+from lstm_lab.execution.jobs import DONE, FAILED, JobRunner, time_limit_kill_note
 from lstm_lab.execution.ray_backend import RayBackend
 from lstm_lab.execution.tasks import TaskSpec
 from lstm_lab.experiments import sweep
 from lstm_lab.experiments.config import ExperimentConfig
-from lstm_lab.experiments.jobs import DONE, FAILED, JobRunner, time_limit_kill_note
 from lstm_lab.limits import Limits
 from tests.conftest import FAST, make_tiny_series
 from tests.integration.conftest import CPUS, ROOT
@@ -92,7 +92,7 @@ def test_a_job_runs_through_ray_client_from_a_process_of_its_own(ray_client_addr
     code = ("import sys, time\n"
             "from lstm_lab.execution.ray_backend import RayBackend\n"
             "from lstm_lab.execution.tasks import TaskSpec\n"
-            "from lstm_lab.experiments.jobs import JobRunner\n"
+            "from lstm_lab.execution.jobs import JobRunner\n"
             "backend = RayBackend(sys.argv[1], warm_up=False)\n"
             "job = JobRunner(backend=backend).submit(None, None, TaskSpec('drill:echo',"
             " {'epochs': 2}))\n"

@@ -105,8 +105,8 @@ def test_a_run_trained_in_a_worker_is_opened_by_a_job_in_a_worker() -> None:
     goes out as plain data, the gates come back as arrays; the session's copy stays unloaded."""
     import time
 
+    from lstm_lab.execution.jobs import DONE, JobRunner
     from lstm_lab.execution.processes import ProcessBackend
-    from lstm_lab.experiments.jobs import DONE, JobRunner
 
     config = ExperimentConfig(window=4, test_size=6, layers=2, members=1, models=("lstm",),
                               intervals=(), **FAST)

@@ -10,8 +10,7 @@ import time
 import pytest
 
 from lstm_lab.execution import tasks as execution_tasks
-from lstm_lab.experiments.config import ExperimentConfig
-from lstm_lab.experiments.jobs import (
+from lstm_lab.execution.jobs import (
     CANCELLED,
     DONE,
     FAILED,
@@ -21,6 +20,7 @@ from lstm_lab.experiments.jobs import (
     JobRunner,
     QueueFullError,
 )
+from lstm_lab.experiments.config import ExperimentConfig
 from lstm_lab.limits import Limits
 from tests.conftest import FAST, make_tiny_series
 

@@ -22,11 +22,12 @@ import numpy as np
 import pytest
 
 from lstm_lab.execution import worker as worker_side
-from lstm_lab.execution.backends import ThreadBackend, make_backend
+from lstm_lab.execution.backends import ThreadBackend
+from lstm_lab.execution.choice import make_backend
+from lstm_lab.execution.jobs import DONE, FAILED, RUNNING, JobRunner, time_limit_kill_note
 from lstm_lab.execution.processes import ProcessBackend
 from lstm_lab.execution.tasks import TASKS, TaskSpec
 from lstm_lab.experiments.config import ExperimentConfig
-from lstm_lab.experiments.jobs import DONE, FAILED, RUNNING, JobRunner, time_limit_kill_note
 from lstm_lab.limits import Limits
 from tests.conftest import FAST, make_tiny_series
 
@@ -171,7 +172,8 @@ def test_killing_a_busy_worker_fails_only_its_job_and_the_next_runs_on_a_replace
     runner = JobRunner(max_concurrent=2, backend=pool, limits=Limits(max_job_seconds=600))
     before = _pids(pool)
     doomed = runner.submit(None, None, TaskSpec("drill:hang"), owner="alice")
-    other = runner.submit(None, None, TaskSpec("drill:hang", {"seconds": 2}), owner="bob")
+    # long enough to be seen running on a loaded machine
+    other = runner.submit(None, None, TaskSpec("drill:hang", {"seconds": 10}), owner="bob")
     pid = _running_on_a_worker(pool, doomed)
     other_pid = _running_on_a_worker(pool, other)
     assert pid != other_pid
@@ -187,7 +189,7 @@ def test_killing_a_busy_worker_fails_only_its_job_and_the_next_runs_on_a_replace
     replacement = (_pids(pool) - before).pop()
     assert other_pid in _pids(pool)                          # the other worker lives on
     # two jobs at once: one of them runs on the replacement
-    after = [runner.submit(None, None, TaskSpec("drill:hang", {"seconds": 0.5}), owner=o)
+    after = [runner.submit(None, None, TaskSpec("drill:hang", {"seconds": 6}), owner=o)
              for o in ("carol", "dave")]
     pids = {_running_on_a_worker(pool, job) for job in after}
     assert pids == {replacement, other_pid}
@@ -252,7 +254,7 @@ def test_the_web_process_never_imports_tensorflow_while_workers_train(tmp_path) 
         from lstm_lab.execution.processes import ProcessBackend
         from lstm_lab.experiments import export
         from lstm_lab.experiments.config import ExperimentConfig
-        from lstm_lab.experiments.jobs import JobRunner
+        from lstm_lab.execution.jobs import JobRunner
         from tests.conftest import FAST, make_tiny_series
 
         backend = ProcessBackend(1)

@@ -11,9 +11,9 @@ import numpy as np
 import pytest
 
 from lstm_lab.errors import ConfigError, TrainingError
+from lstm_lab.execution.jobs import DONE, JobRunner
 from lstm_lab.experiments import sweep
 from lstm_lab.experiments.config import ExperimentConfig
-from lstm_lab.experiments.jobs import DONE, JobRunner
 from lstm_lab.experiments.sweep import (
     FAILED,
     INVALID,

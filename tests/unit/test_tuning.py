@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 
 from lstm_lab.errors import TrainingError
+from lstm_lab.execution.jobs import TrainingJob
 from lstm_lab.experiments import export, tuning
 from lstm_lab.experiments.config import ExperimentConfig
-from lstm_lab.experiments.jobs import TrainingJob
 from lstm_lab.experiments.training import estimate_work, run_experiment
 from lstm_lab.store import RunStore
 from tests.conftest import FAST, make_tiny_series, requires_tf

@@ -119,7 +119,7 @@ def test_a_shipped_network_restored_predicts_what_the_original_predicted(result,
 def test_a_decoded_result_downloads_the_shipped_file_and_saves_to_the_store(result, store
                                                                             ) -> None:
     from lstm_lab.experiments import export
-    from lstm_lab.store.records import load_keras
+    from lstm_lab.store.stored_network import load_keras
 
     back = round_trip(result)
     shipped = back.forecasters["lstm"]
