@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib.util
 import os
 import tempfile
+import time
 
 import numpy as np
 import pandas as pd
@@ -77,3 +78,20 @@ def store(tmp_path, monkeypatch):
 
     monkeypatch.setenv(DB_ENV_VAR, str(tmp_path / "db" / "runs.sqlite3"))
     return get_store()
+
+
+def wait_until(condition, timeout: float) -> None:
+    """Poll ``condition`` until it holds (a worker process or a cluster answers in its own
+    time); fail the test if it still does not after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while not condition() and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert condition()
+
+
+def wait_finished(job, timeout: float) -> None:
+    """Wait for a queued job to finish (done, failed or cancelled)."""
+    deadline = time.monotonic() + timeout
+    while not job.finished and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert job.finished, f"job still {job.status}"

@@ -15,6 +15,7 @@ import subprocess
 import sys
 import threading
 import time
+from functools import partial
 
 import numpy as np
 import pytest
@@ -26,25 +27,17 @@ from lstm_lab.execution.tasks import TaskSpec
 from lstm_lab.experiments import sweep
 from lstm_lab.experiments.config import ExperimentConfig
 from lstm_lab.limits import Limits
-from tests.conftest import FAST, make_tiny_series
+from tests.conftest import FAST, make_tiny_series, wait_finished, wait_until
 from tests.integration.conftest import CPUS, ROOT
 
 CONFIG = ExperimentConfig(window=4, test_size=6, **FAST)
 GRID = {"window": [3, 4], "units": [4, 6]}
 
 
-def _wait(job, timeout: float = 240.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not job.finished and time.monotonic() < deadline:
-        time.sleep(0.02)
-    assert job.finished, f"job still {job.status}"
+_wait = partial(wait_finished, timeout=240.0)
 
 
-def _until(condition, timeout: float = 120.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition() and time.monotonic() < deadline:
-        time.sleep(0.02)
-    assert condition()
+_until = partial(wait_until, timeout=120.0)
 
 
 def _sweep_task() -> TaskSpec:

@@ -14,8 +14,8 @@ import signal
 import subprocess
 import sys
 import textwrap
-import time
 from dataclasses import replace
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -29,25 +29,17 @@ from lstm_lab.execution.processes import ProcessBackend
 from lstm_lab.execution.tasks import TASKS, TaskSpec
 from lstm_lab.experiments.config import ExperimentConfig
 from lstm_lab.limits import Limits
-from tests.conftest import FAST, make_tiny_series
+from tests.conftest import FAST, make_tiny_series, wait_finished, wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
 # the networks and a baseline (the classical fits add seconds and nothing to what is tested)
 CONFIG = ExperimentConfig(window=4, test_size=6, models=("naive", "mlp", "lstm"), **FAST)
 
 
-def _wait(job, timeout: float = 120.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not job.finished and time.monotonic() < deadline:
-        time.sleep(0.02)
-    assert job.finished, f"job still {job.status}"
+_wait = partial(wait_finished, timeout=120.0)
 
 
-def _until(condition, timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition() and time.monotonic() < deadline:
-        time.sleep(0.02)
-    assert condition()
+_until = partial(wait_until, timeout=60.0)
 
 
 @pytest.fixture(scope="module")
