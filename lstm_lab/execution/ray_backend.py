@@ -37,7 +37,7 @@ from typing import TYPE_CHECKING, Any
 
 from lstm_lab.errors import ConfigError, LabError
 from lstm_lab.execution.backends import RAY_VAR, WORKERS_VAR, worker_count
-from lstm_lab.execution.tasks import COMPARE, TaskSpec, save_run
+from lstm_lab.execution.tasks import COMPARE, TaskSpec
 from lstm_lab.limits import ENV_VARS
 
 LIMIT_VARS = frozenset(ENV_VARS.values())   # carried to the task: the limits in force here
@@ -271,7 +271,9 @@ class RayBackend:
             with self._lock:
                 self._killed.discard(job.id)
         if spec.name == COMPARE and spec.params.get("save", True) and job.owner:
-            save_run(self.store(), result, job.owner)
+            from lstm_lab.store.run_store import save_or_note
+
+            save_or_note(self.store(), result, job.owner)
         return result
 
     def _submit(self, job: Job, data: bytes, key: str) -> _Running:

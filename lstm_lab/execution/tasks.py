@@ -73,18 +73,10 @@ def _compare(ctx: TaskContext) -> Any:
     """Train & compare: every model of the config, saved to the run store when there is one."""
     result = run_experiment(ctx.config, ctx.series, ctx.on_epoch, ctx.should_stop)
     if ctx.store is not None and ctx.owner and ctx.params.get("save", True):
-        save_run(ctx.store, result, ctx.owner)
+        from lstm_lab.store.run_store import save_or_note
+
+        save_or_note(ctx.store, result, ctx.owner)
     return result
-
-
-def save_run(store: Any, result: Any, owner: str) -> None:
-    """Save a finished comparison; a store failure becomes one of its notes, never a lost run."""
-    from lstm_lab.errors import LabError
-
-    try:
-        store.save_run(result, owner)
-    except LabError as err:
-        result.notes.append(f"This run was not saved to the history: {err}")
 
 
 def _backtest(ctx: TaskContext) -> Any:

@@ -416,11 +416,17 @@ def run_and_save(config: ExperimentConfig, series: Any, owner: str, on_epoch: An
     ends. A store failure does not lose the result: it becomes one of the run's notes.
     """
     result = run_experiment(config, series, on_epoch, should_stop)
+    save_or_note(store or get_store(), result, owner)
+    return result
+
+
+def save_or_note(store: RunStore, result: ExperimentResult, owner: str) -> None:
+    """Save a finished comparison; a store failure becomes one of its notes, never a lost run
+    (the training queue's workers and the Ray backend save through it too)."""
     try:
-        (store or get_store()).save_run(result, owner)
+        store.save_run(result, owner)
     except LabError as err:
         result.notes.append(f"This run was not saved to the history: {err}")
-    return result
 
 
 def _copy_uid(uid: str, owner: str) -> str:
