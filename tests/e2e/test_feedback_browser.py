@@ -43,6 +43,23 @@ def _open(browser, base: str, width: int, height: int) -> Page:
     return page
 
 
+def _settled_boxes(page: Page, *locators, tries: int = 40) -> list[dict]:
+    """The boxes of ``locators`` read in one go, once two readings 250 ms apart agree: on a
+    loaded machine the page may still be laying out (a late notice above the form), and two
+    separate reads could straddle a reflow or a scroll."""
+    handles = [loc.element_handle() for loc in locators]
+    read = "els => els.map(e => { const r = e.getBoundingClientRect(); " \
+           "return {x: r.x, y: r.y, width: r.width, height: r.height}; })"
+    last = page.evaluate(read, handles)
+    for _ in range(tries):
+        page.wait_for_timeout(250)
+        now = page.evaluate(read, handles)
+        if now == last:
+            return now
+        last = now
+    return last
+
+
 def _in_viewport(page: Page, selector: str) -> bool:
     box = page.locator(selector).first.bounding_box()
     size = page.viewport_size
@@ -63,8 +80,9 @@ def test_status_is_in_view_within_a_second_of_pressing_train(browser, server_url
         estimate = page.get_by_test_id("stCaptionContainer").filter(
             has_text=re.compile(r"^Roughly .+ on this server"))
         expect(estimate).to_have_count(1)
+        _settled_boxes(page, estimate, train)   # the page has finished laying out
         estimate.scroll_into_view_if_needed()
-        below, button = estimate.bounding_box(), train.bounding_box()
+        below, button = _settled_boxes(page, estimate, train)
         assert 0 <= below["y"] - (button["y"] + button["height"]) < 60, (below, button)
         height = page.viewport_size["height"]                    # both in view at once
         assert button["y"] >= 0 and below["y"] + below["height"] <= height, (button, below)
