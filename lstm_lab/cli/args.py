@@ -12,6 +12,7 @@ import argparse
 import sys
 from dataclasses import Field, fields
 
+from lstm_lab.data.gallery import GALLERY
 from lstm_lab.errors import ConfigError
 from lstm_lab.experiments.config import DATASETS, SWEEP_FIELDS, ExperimentConfig, format_levels
 from lstm_lab.experiments.sweep import MAX_SEEDS
@@ -80,9 +81,8 @@ def add_config_options(parser: argparse.ArgumentParser) -> None:
     """``--dataset`` and one option per config field; values stay text until the config checks
     them, so a bad one gets the config's own message (``window`` must be between 1 and 512)."""
     parser.add_argument("--dataset", default=None, metavar="NAME|PATH.csv",
-                        help=f"{' | '.join(d for d in DATASETS if d != 'csv')} | PATH.csv "
-                             "(default: air_passengers; the names after it are the Data "
-                             "page's gallery of real series)")
+                        help=f"air_passengers (default) | damped_sine | PATH.csv | a real "
+                             f"series of the Data page's gallery: {' | '.join(GALLERY)}")
     for f in config_fields():
         parser.add_argument(*_FLAG_NAMES.get(f.name, (flag(f.name),)), dest=f.name, default=None,
                             **_option(f))

@@ -109,3 +109,11 @@ def test_the_cli_runs_a_daily_and_a_quarterly_gallery_series(capsys, key, n_poin
     assert (result["n_points"], result["n_train"]) == (n_points, n_points - int(test_size))
     assert set(result["metrics"]) == {"naive", "seasonal_naive"}
     assert all(v["rmse"] > 0 for v in result["metrics"].values())
+
+
+def test_the_cli_help_lists_the_gallery_names(capsys) -> None:
+    with pytest.raises(SystemExit):
+        main(["run", "--help"])
+    out = " ".join(capsys.readouterr().out.split())
+    assert "real series of the Data page's gallery: births | melbourne_min_temp" in out
+    assert all(key in out for key in GALLERY)
