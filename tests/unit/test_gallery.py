@@ -5,7 +5,6 @@ and links take every gallery name, and an unknown name is refused in one sentenc
 from __future__ import annotations
 
 import json
-import tomllib
 from pathlib import Path
 
 import pytest
@@ -58,12 +57,6 @@ def test_the_gallery_covers_every_frequency_and_two_multivariate_series() -> Non
     assert {"us_change", "us_macro"} <= multivariate
     shipped = {p.name for p in GALLERY_DIR.glob("*.csv")}
     assert shipped == {e.file for e in GALLERY.values()}   # nothing shipped unlisted
-
-
-def test_a_wheel_carries_the_gallery_files() -> None:
-    setuptools = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
-    assert "lstm_lab.data.gallery" in setuptools["packages"]
-    assert "*.csv" in setuptools["package-data"]["lstm_lab.data.gallery"]
 
 
 def test_the_config_takes_every_gallery_name_and_the_airline_stays_the_default() -> None:
