@@ -1,5 +1,6 @@
-"""Data: choose the series, shape the sine, or upload a CSV; set the season and test size; preview
-the parsed rows, the split and one window."""
+"""Data: choose the series (the airline passengers, one of the gallery's real series, the sine
+or an upload), shape the sine, or upload a CSV; set the season and test size; preview the parsed
+rows, the split and one window."""
 
 import streamlit as st
 
@@ -18,6 +19,8 @@ if dataset == "damped_sine":
     cfg = data_page.sine_inputs(cfg)
 elif dataset == "csv":
     cfg = data_page.csv_inputs(cfg)
+elif dataset == data_page.GALLERY_CHOICE:
+    cfg = data_page.gallery_inputs(cfg)
 else:
     cfg = cfg.replace(dataset="air_passengers")
 if cfg != state.config():

@@ -12,6 +12,7 @@ import argparse
 import sys
 from dataclasses import Field, fields
 
+from lstm_lab.data.gallery import GALLERY
 from lstm_lab.errors import ConfigError
 from lstm_lab.experiments.config import DATASETS, SWEEP_FIELDS, ExperimentConfig, format_levels
 from lstm_lab.experiments.sweep import MAX_SEEDS
@@ -79,8 +80,9 @@ def config_fields() -> list[Field]:
 def add_config_options(parser: argparse.ArgumentParser) -> None:
     """``--dataset`` and one option per config field; values stay text until the config checks
     them, so a bad one gets the config's own message (``window`` must be between 1 and 512)."""
-    parser.add_argument("--dataset", default=None,
-                        help=f"{' | '.join(DATASETS[:2])} | PATH.csv (default: air_passengers)")
+    parser.add_argument("--dataset", default=None, metavar="NAME|PATH.csv",
+                        help=f"air_passengers (default) | damped_sine | PATH.csv | a real "
+                             f"series of the Data page's gallery: {' | '.join(GALLERY)}")
     for f in config_fields():
         parser.add_argument(*_FLAG_NAMES.get(f.name, (flag(f.name),)), dest=f.name, default=None,
                             **_option(f))
@@ -119,6 +121,10 @@ def config_from_args(args: argparse.Namespace) -> ExperimentConfig:
     values: dict[str, object] = {}
     if args.dataset in DATASETS and args.dataset != "csv":
         values["dataset"] = args.dataset
+    elif args.dataset is not None and not _looks_like_path(args.dataset):
+        raise ConfigError(f"There is no dataset named {args.dataset!r}: choose one of "
+                          f"{', '.join(d for d in DATASETS if d != 'csv')}, or give a CSV "
+                          "file's path (e.g. sales.csv).")
     elif args.dataset is not None:
         values.update(dataset="csv", csv_path=args.dataset)
     for f in config_fields():
@@ -126,6 +132,11 @@ def config_from_args(args: argparse.Namespace) -> ExperimentConfig:
         if raw is not None and raw != "":
             values[f.name] = raw
     return ExperimentConfig.from_dict(values)
+
+
+def _looks_like_path(text: str) -> bool:
+    """``sales.csv``, ``data/x``, ``./x``: a file; ``car_sale`` (a mistyped name): not."""
+    return "/" in text or "\\" in text or "." in text
 
 
 def count_arg(raw: str | None, option: str) -> int:

@@ -13,10 +13,12 @@ from collections.abc import Mapping
 from dataclasses import MISSING, asdict, dataclass, field, fields, replace
 from typing import Any
 
+from lstm_lab.data.gallery import GALLERY
 from lstm_lab.errors import ConfigError
 from lstm_lab.models.registry import ARCHITECTURE_CHOICES, MODELS, NEURAL_MODELS
 
-DATASETS = ("air_passengers", "damped_sine", "csv")
+# the airline passengers (the default), the gallery's real series, a generated sine, a CSV
+DATASETS = ("air_passengers", *GALLERY, "damped_sine", "csv")
 STRATEGIES = ("direct", "recursive")
 TUNING = ("auto", "off")
 TRANSFORMS = ("auto", "none", "log", "diff", "log_diff", "seasonal_diff", "log_seasonal_diff",
@@ -58,7 +60,8 @@ class ExperimentConfig:
 
     # --- data -------------------------------------------------------------------------------
     dataset: str = _choice("air_passengers", DATASETS,
-                           "Which series: the airline passengers, a generated damped sine, or a CSV.")
+                           "Which series: the airline passengers, a real series of the gallery (see the "
+                           "Data page), a generated damped sine, or a CSV.")
     csv_path: str = _text("CSV file (CLI) or uploaded file name.")
     column: str = _text("CSV value column; empty picks the only numeric one.")
     date_column: str = _text("CSV date column; empty detects it; '(row number)' uses the row "

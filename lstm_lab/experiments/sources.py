@@ -10,6 +10,7 @@ from collections.abc import Callable
 
 from lstm_lab.data.csv_reader import read_csv_series
 from lstm_lab.data.datasets import load_air_passengers, make_damped_sine
+from lstm_lab.data.gallery import GALLERY, load_gallery_series
 from lstm_lab.data.series import Series
 from lstm_lab.experiments.config import ExperimentConfig
 
@@ -19,14 +20,18 @@ CsvReader = Callable[[str | None, str | None], Series]
 
 def load_series(config: ExperimentConfig, read_csv: CsvReader | None = None, *,
                 air_passengers: Callable[[], Series] = load_air_passengers,
-                damped_sine: Callable[..., Series] = make_damped_sine) -> Series:
+                damped_sine: Callable[..., Series] = make_damped_sine,
+                gallery: Callable[[str], Series] = load_gallery_series) -> Series:
     """The series ``config`` names.
 
     A CSV is read from ``config.csv_path`` unless ``read_csv`` is given (the dashboard reads the
-    uploaded bytes); ``air_passengers`` and ``damped_sine`` let a caller cache the built-in ones.
+    uploaded bytes); ``air_passengers``, ``damped_sine`` and ``gallery`` (a gallery key -> its
+    series) let a caller cache the built-in ones.
     """
     if config.dataset == "air_passengers":
         return air_passengers()
+    if config.dataset in GALLERY:
+        return gallery(config.dataset)
     if config.dataset == "damped_sine":
         return damped_sine(config.sine_length, config.sine_period, config.sine_decay,
                            config.sine_amplitude, config.sine_phase, config.sine_noise,

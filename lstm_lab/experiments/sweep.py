@@ -31,6 +31,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from lstm_lab.data.gallery import GALLERY
 from lstm_lab.data.series import Series
 from lstm_lab.errors import ConfigError, LabError
 from lstm_lab.experiments.config import SWEEP_FIELDS, ExperimentConfig, field_range
@@ -795,8 +796,9 @@ SETTING_NAMES = {
     "epochs": "Max epochs", "batch_size": "Batch size", "learning_rate": "Learning rate",
     "patience": "Patience", "validation_fraction": "Validation share", "seed": "Seed",
     "models": "Models", "intervals": "Prediction intervals"}
-DATA_NAMES = {"air_passengers": "Airline passengers", "damped_sine": "Damped sine",
-              "csv": "CSV file"}
+DATA_NAMES = {"air_passengers": "Airline passengers",
+              **{key: entry.title for key, entry in GALLERY.items()},
+              "damped_sine": "Damped sine", "csv": "CSV file"}
 
 
 def setting_name(name: str) -> str:

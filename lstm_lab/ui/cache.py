@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from lstm_lab.data import datasets
+from lstm_lab.data import datasets, gallery
 from lstm_lab.data.csv_reader import CsvColumns, CsvLoad, inspect_csv, load_csv
 from lstm_lab.data.series import Series
 from lstm_lab.execution.choice import make_backend
@@ -23,6 +23,16 @@ CACHE_SECONDS = 3600   # how long a cached sine or parsed upload is kept
 @st.cache_data(show_spinner=False)
 def air_passengers() -> Series:
     return datasets.load_air_passengers()
+
+
+@st.cache_data(show_spinner=False)
+def gallery_load(key: str) -> CsvLoad:
+    """A gallery series as the CSV reader read it (the registry's few shipped files)."""
+    return gallery.load_entry(key)
+
+
+def gallery_series(key: str) -> Series:
+    return gallery_load(key).series
 
 
 @st.cache_data(show_spinner=False, max_entries=32, ttl=CACHE_SECONDS)

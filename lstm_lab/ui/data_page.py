@@ -25,6 +25,7 @@ from lstm_lab.data.csv_reader import (
     ROW_NUMBER,
     CsvLoad,
 )
+from lstm_lab.data.gallery import FREQ_NAMES, GALLERY
 from lstm_lab.data.series import Series, freq_words
 from lstm_lab.errors import LabError
 from lstm_lab.experiments import plots
@@ -38,12 +39,62 @@ PREVIEW_ROWS = 5      # first and last rows in the parsed rows' table
 SPLIT_KEYS = (state.data_widget_key("season"), state.data_widget_key("test_size"))
 
 
+GALLERY_CHOICE = "gallery"   # the radio's option for "one of the gallery's series"
+SOURCE_LABELS = {"air_passengers": widgets.DATASET_LABELS["air_passengers"],
+                 GALLERY_CHOICE: f"Gallery of real series ({len(GALLERY)})",
+                 "damped_sine": widgets.DATASET_LABELS["damped_sine"],
+                 "csv": widgets.DATASET_LABELS["csv"]}
+SPARK_POINTS = 120    # points of each gallery preview (longer series are averaged down)
+
+
 def dataset_choice(cfg: ExperimentConfig) -> str:
-    """Which series: airline passengers, the damped sine or an upload."""
-    return st.radio("Series", list(widgets.DATASET_LABELS),
-                    format_func=widgets.DATASET_LABELS.get, horizontal=True,
-                    key=seed_widget(state.KEY_DATA_DATASET, cfg.dataset),
+    """Which series: airline passengers, the gallery, the damped sine or an upload."""
+    initial = GALLERY_CHOICE if cfg.dataset in GALLERY else cfg.dataset
+    return st.radio("Series", list(SOURCE_LABELS), format_func=SOURCE_LABELS.get,
+                    horizontal=True, key=seed_widget(state.KEY_DATA_DATASET, initial),
                     help=field_help("dataset"))
+
+
+def gallery_inputs(cfg: ExperimentConfig) -> ExperimentConfig:
+    """The gallery's picker: every series with its story, frequency, length and a sparkline;
+    the one chosen becomes the config's dataset (and so every page's series)."""
+    keys = list(GALLERY)
+    initial = cfg.dataset if cfg.dataset in GALLERY else keys[0]
+    key = st.selectbox("Real series", keys, format_func=lambda k: GALLERY[k].title,
+                       key=seed_widget(state.KEY_DATA_GALLERY, initial),
+                       help="Real series shipped with LSTM Lab (nothing is downloaded). The "
+                            "table below shows them all; the CLI takes the same names: "
+                            f"--dataset {keys[0]}.")
+    chosen = GALLERY[key]
+    load = cache.gallery_load(key)
+    st.markdown(f"**{chosen.title}** · {FREQ_NAMES[chosen.freq]} · {len(load.series):,} points"
+                f"  \n{chosen.story}")
+    extra = (f" Other columns (parallel series): {', '.join(chosen.others)}."
+             if chosen.others else "")
+    st.caption(f"Forecasting **{chosen.target}** from `{chosen.file}`. Source: {chosen.source}."
+               f"{extra} CLI: `--dataset {key}`.")
+    for note in load.warnings:
+        st.caption(f"Read as an upload would be: {note}")
+    with st.expander(f"All {len(GALLERY)} series of the gallery", expanded=False):
+        st.dataframe(gallery_table(), hide_index=True, key="gallery_table",
+                     column_config={"Preview": st.column_config.LineChartColumn(
+                         "Preview", width="small")})
+    return cfg.replace(dataset=key)
+
+
+def gallery_table() -> pd.DataFrame:
+    """One row per gallery series: title, frequency, points, columns, story and a sparkline."""
+    rows = []
+    for key, e in GALLERY.items():
+        series = cache.gallery_series(key)
+        values = series.values
+        if len(values) > SPARK_POINTS:   # block means: the shape, in a cell's width
+            cut = len(values) // SPARK_POINTS * SPARK_POINTS
+            values = values[-cut:].reshape(SPARK_POINTS, -1).mean(axis=1)
+        rows.append({"Series": e.title, "Name": key, "Frequency": FREQ_NAMES[e.freq],
+                     "Points": len(series), "Columns": 1 + len(e.others),
+                     "Story": e.story, "Preview": [round(float(v), 4) for v in values]})
+    return pd.DataFrame(rows)
 
 
 def _sine_input(column, kind: str, label: str, cfg: ExperimentConfig, name: str, **options):
@@ -245,7 +296,8 @@ def rows_preview(cfg: ExperimentConfig, series: Series) -> None:
     """The first and last rows as parsed (a CSV's file line, time, value and repairs), the count
     of rows and what was left out or filled."""
     info = _upload_info(cfg)
-    with st.expander(f"Parsed rows: the first and last {PREVIEW_ROWS}", expanded=info is not None):
+    with st.expander(f"Parsed rows: the first and last {PREVIEW_ROWS}",
+                     expanded=cfg.dataset == "csv" and info is not None):
         if info is not None:
             table = info.preview(PREVIEW_ROWS)
             st.caption(_rows_summary(info))
@@ -266,7 +318,10 @@ def rows_preview(cfg: ExperimentConfig, series: Series) -> None:
 
 
 def _upload_info(cfg: ExperimentConfig) -> CsvLoad | None:
-    """The parsed upload the config names (cached), or None for a built-in series."""
+    """The parsed upload or gallery file the config names (cached), or None for a built-in
+    series."""
+    if cfg.dataset in GALLERY:
+        return cache.gallery_load(cfg.dataset)
     upload = state.upload()
     if cfg.dataset != "csv" or upload is None:
         return None

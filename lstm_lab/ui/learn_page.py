@@ -13,6 +13,7 @@ import os
 
 import streamlit as st
 
+from lstm_lab.data.gallery import GALLERY
 from lstm_lab.errors import LabError
 from lstm_lab.execution.tasks import TaskSpec
 from lstm_lab.experiments.config import ExperimentConfig
@@ -115,6 +116,22 @@ def scaling_and_input_sections() -> None:
     _input_size_section(units)
 
 
+def _real_parallel_example(where) -> None:
+    """A link to the gallery's first multivariate series: parallel series in real data."""
+    example = next(e for e in GALLERY.values() if e.multivariate)
+
+    def show() -> None:
+        state.set_config(state.config().replace(dataset=example.key))
+        for key in (state.KEY_DATA_DATASET, state.KEY_DATA_GALLERY):
+            st.session_state.pop(key, None)   # the Data page seeds them from the config
+
+    where.markdown(f"See it on real data: **{example.title.split(':')[0]}** "
+                   f"({example.target} with {', '.join(example.others)}) on the Data page.")
+    if where.button(f"Open {example.title.split(':')[0]} on the Data page",
+                    icon=":material/dataset:", key="learn.real_parallel", on_click=show):
+        st.switch_page("pages/data.py")
+
+
 def _scaling_section() -> int:
     """3 · Parallel series: the MLP's weights grow with window × series, the LSTM's do not
     depend on the window. Returns the chosen units (section 4 counts with them too)."""
@@ -145,6 +162,7 @@ def _scaling_section() -> int:
               state.KEY_LEARN_PARALLEL,
               _lesson("parallel_experiment", n_series=n_series, window=live_window,
                       units=live_units))
+    _real_parallel_example(c1)
     trained = state.result(state.KEY_LEARN_PARALLEL)
     if trained is not None:
         c2.dataframe(trained, hide_index=True, width="stretch",

@@ -28,6 +28,7 @@ KEY_AUTOSTART = "lab.autostart"    # the Home page's "try it" asks the Train pag
 
 # Data page widgets (page widgets reset between pages: seed_widget() fills them from the config)
 KEY_DATA_DATASET = "data.dataset"
+KEY_DATA_GALLERY = "data.gallery"
 KEY_DATA_UPLOAD = "data.upload"
 KEY_DATA_VALUE_COLUMN = "data.value_col"
 KEY_DATA_DATE_COLUMN = "data.date_col"

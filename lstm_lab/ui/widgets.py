@@ -10,6 +10,7 @@ from urllib.parse import urlencode
 import pandas as pd
 import streamlit as st
 
+from lstm_lab.data.gallery import GALLERY
 from lstm_lab.data.series import Series
 from lstm_lab.data.windows import TRANSFORM_HELP
 from lstm_lab.errors import LabError
@@ -37,6 +38,7 @@ from lstm_lab.ui import cache, controls, state
 from lstm_lab.ui.text import code_span, plain
 
 DATASET_LABELS = {"air_passengers": "Airline passengers (monthly, 1949–1960)",
+                  **{key: entry.title for key, entry in GALLERY.items()},
                   "damped_sine": "Damped sine wave (generated)",
                   "csv": "Upload a CSV"}
 UNIT_CHOICES = [1, 2, 4, 8, 16, 24, 32, 48, 64, 96, 128, 192, 256, 384, 512, 768, 1024]
@@ -62,7 +64,7 @@ def current_series(cfg: ExperimentConfig | None = None, quiet: bool = False) -> 
 
     try:
         return load_series(cfg, read_upload, air_passengers=cache.air_passengers,
-                           damped_sine=cache.damped_sine)
+                           damped_sine=cache.damped_sine, gallery=cache.gallery_series)
     except LabError as err:   # may quote the file's name or header cells: shown as typed
         if not quiet:
             st.error(plain(err, None))

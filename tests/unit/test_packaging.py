@@ -29,3 +29,5 @@ def test_the_wheel_holds_every_package_and_the_bundled_data(tmp_path) -> None:
     assert "lstm_lab/execution/worker.py" in names          # the workers' entry point
     assert "lstm_lab/data/airline-passengers.csv" in names
     assert "lstm_lab/data/PROVENANCE.md" in names
+    gallery = {p.name for p in (ROOT / "lstm_lab" / "data" / "gallery").glob("*.csv")}
+    assert gallery and {f"lstm_lab/data/gallery/{name}" for name in gallery} <= names
