@@ -53,6 +53,7 @@ class Limits:
     max_import_points: int = 200_000  # prediction points (rows) of all runs of one imported file
     stop_grace_seconds: int = 15     # a job asked to stop (Stop, time limit) that has not ended
                                      # after this long has its worker process killed
+    max_inputs: int = 8              # input columns a run may read besides its target
     max_worker_memory_mb: int = 3_000  # resident memory of one worker process, in MiB: past it
                                        # the worker is killed and its job fails with a message
 
@@ -93,6 +94,7 @@ ENV_VARS: dict[str, str] = {
     "max_import_runs": "LSTM_LAB_MAX_IMPORT_RUNS",
     "max_import_points": "LSTM_LAB_MAX_IMPORT_POINTS",
     "stop_grace_seconds": "LSTM_LAB_STOP_GRACE_SECONDS",
+    "max_inputs": "LSTM_LAB_MAX_INPUTS",
     "max_worker_memory_mb": "LSTM_LAB_MAX_WORKER_MEMORY_MB",
 }
 

@@ -24,7 +24,8 @@ _NOT_FLAGS = {"dataset", "csv_path"}
 # `run` options a sweep does not take: what to do with one run's result.
 _NOT_FOR_SWEEPS = {"help", "json", "out", "backtest", "no_refit", "future"}
 # Text options whose commas are part of the value, never a list of values to sweep.
-_TEXT_OPTIONS = {"dataset", "column", "date_column", "models", "csv_path", "intervals"}
+_TEXT_OPTIONS = {"dataset", "column", "date_column", "models", "csv_path", "intervals",
+                 "inputs"}
 # Config fields whose flag is not the field's name: ``--interval 0.8,0.95`` (``--intervals``
 # works too).
 _FLAG_NAMES = {"intervals": ("--interval", "--intervals")}
@@ -96,6 +97,8 @@ def _option(f: Field) -> dict:
     if f.name == "models":
         return {"metavar": "M,M", "help": f"{text} A comma-separated subset of "
                                           f"{','.join(meta['choices'])} (default: all)."}
+    if f.name == "inputs":
+        return {"metavar": "COL,COL", "help": f"{text} (default: none)."}
     if f.name == "intervals":
         return {"metavar": "L,L", "help": f"{text} At most {meta['max_levels']} levels, each "
                                           f"{_number(meta['min'])} to {_number(meta['max'])} "

@@ -1,4 +1,4 @@
-"""The Series value object: one univariate, regularly ordered time series.
+"""The Series value object: one regularly ordered time series, with optional input columns.
 
 Invariants (checked in ``__post_init__``; build a Series only through it):
 - ``values`` is a 1-D float64 array of finite numbers, at least 2 long;
@@ -6,6 +6,9 @@ Invariants (checked in ``__post_init__``; build a Series only through it):
   PeriodIndex converted to timestamps, or integer positions when the data has no dates);
 - ``name`` is the display name of the value column;
 - ``freq`` is a pandas offset alias ("MS", "D", ...) when the dates are regular, else None;
+- ``inputs``, when given, is a [len, k] float64 array of finite numbers: other columns measured
+  at the same times (a CSV's price and promotion beside its sales), named by ``input_names``.
+  The networks read their past values beside the target's; the baselines never do;
 - ``season_override``, when given, is the seasonal period (>= 1) for data whose index cannot
   tell it, e.g. 12 for year-index/month data such as "1-01".."3-12" kept on an integer index.
 
@@ -42,6 +45,8 @@ class Series:
     freq: str | None = None
     source: str = field(default="", compare=False)
     season_override: int | None = None
+    inputs: np.ndarray | None = field(default=None, compare=False)
+    input_names: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         values = np.asarray(self.values, dtype="float64")
@@ -65,6 +70,26 @@ class Series:
         values.setflags(write=False)
         object.__setattr__(self, "values", values)
         object.__setattr__(self, "index", index)
+        object.__setattr__(self, "input_names", tuple(self.input_names))
+        object.__setattr__(self, "inputs", self._checked_inputs())
+
+    def _checked_inputs(self) -> np.ndarray | None:
+        if self.inputs is None:
+            if self.input_names:
+                raise DataError("input_names were given without their inputs.")
+            return None
+        inputs = np.asarray(self.inputs, dtype="float64")
+        if inputs.ndim != 2 or inputs.shape != (len(self.values), len(self.input_names)):
+            raise DataError(f"inputs must be [{len(self.values)}, {len(self.input_names)}] (a "
+                            f"column per input name). Received shape={inputs.shape}.")
+        if not inputs.shape[1]:
+            return None
+        bad = np.argwhere(~np.isfinite(inputs))
+        if bad.size:
+            raise DataError(f"Input column '{self.input_names[bad[0][1]]}' has a missing or "
+                            f"infinite value at position {bad[0][0]}. Clean or fill it first.")
+        inputs.setflags(write=False)
+        return inputs
 
     def __len__(self) -> int:
         return len(self.values)
@@ -98,7 +123,13 @@ class Series:
         """The first ``n`` points, same name, frequency and season (for backtest folds: a season
         found in the whole series' values is kept, not looked for again in the shorter head)."""
         keep = self.season_override if self.season_source != "pattern" else self.season
-        return Series(self.values[:n], self.index[:n], self.name, self.freq, self.source, keep)
+        return Series(self.values[:n], self.index[:n], self.name, self.freq, self.source, keep,
+                      None if self.inputs is None else self.inputs[:n], self.input_names)
+
+    def target_only(self) -> Series:
+        """The same series without its input columns (the run "without inputs")."""
+        return Series(self.values, self.index, self.name, self.freq, self.source,
+                      self.season_override)
 
     def future_index(self, steps: int) -> pd.Index:
         """Time stamps of the ``steps`` points after the last one (same spacing)."""
@@ -111,11 +142,18 @@ class Series:
         return pd.RangeIndex(int(last) + 1, int(last) + 1 + steps, name=self.index.name)
 
     def to_frame(self) -> pd.DataFrame:
-        return pd.DataFrame({"time": self.index, self.name: self.values})
+        """time, the target, then each input column."""
+        frame = pd.DataFrame({"time": self.index, self.name: self.values})
+        for j, name in enumerate(self.input_names):
+            frame[name] = self.inputs[:, j]
+        return frame
 
     def fingerprint(self) -> str:
         """A short content hash, so saved runs can tell which data they were trained on."""
         digest = hashlib.sha256(self.values.tobytes())
+        if self.inputs is not None:      # the same target with other inputs is other data
+            digest.update(np.ascontiguousarray(self.inputs).tobytes())
+            digest.update("\x1f".join(self.input_names).encode())
         digest.update(str(list(self.index[:1]) + list(self.index[-1:])).encode())
         return digest.hexdigest()[:16]
 

@@ -95,6 +95,13 @@ def _future(ctx: TaskContext) -> Any:
                                       ctx.on_epoch, ctx.should_stop)
 
 
+def _inputs_effect(ctx: TaskContext) -> Any:
+    """The run with its input columns and its networks again without them."""
+    from lstm_lab.experiments.inputs_effect import compare_inputs
+
+    return compare_inputs(ctx.config, ctx.series, ctx.on_epoch, ctx.should_stop, ctx.on_stage)
+
+
 def _sweep(ctx: TaskContext) -> Any:
     """A sweep: params ``base`` (a config dict), ``grid`` ({field: [values]}), ``seeds``."""
     from lstm_lab.experiments import sweep
@@ -139,6 +146,7 @@ TASKS: dict[str, Callable[[TaskContext], Any]] = {
     COMPARE: _compare,
     "backtest": _backtest,
     "future": _future,
+    "inputs_effect": _inputs_effect,
     "sweep": _sweep,
     "small_lstm": _small_lstm,
     "internals": _internals,

@@ -60,15 +60,16 @@ def _object_classes() -> dict[str, type]:
     """The result dataclasses a document may name (imported late: evaluation and sweep import
     much of the project)."""
     from lstm_lab.experiments.evaluation import BacktestResult, FutureForecast
+    from lstm_lab.experiments.inputs_effect import InputsComparison
     from lstm_lab.experiments.intervals import Calibration
     from lstm_lab.experiments.sweep import SweepResult, SweepRun
 
     return {cls.__name__: cls for cls in (BacktestResult, FutureForecast, SweepResult, SweepRun,
-                                          Calibration, EpochInfo)}
+                                          Calibration, EpochInfo, InputsComparison)}
 
 
 OBJECT_CLASSES = ("BacktestResult", "FutureForecast", "SweepResult", "SweepRun", "Calibration",
-                  "EpochInfo")
+                  "EpochInfo", "InputsComparison")
 
 
 # --- the documents -------------------------------------------------------------------------------
@@ -212,7 +213,9 @@ def _enc(obj: Any) -> Any:
         return _tag("series", {"values": _enc_array(np.asarray(obj.values)),
                                "index": _enc_index(obj.index), "name": obj.name,
                                "freq": obj.freq, "source": obj.source,
-                               "season_override": _enc(obj.season_override)})
+                               "season_override": _enc(obj.season_override),
+                               "inputs": None if obj.inputs is None else _enc_array(obj.inputs),
+                               "input_names": list(obj.input_names)})
     from lstm_lab.experiments.training import ExperimentResult
 
     if isinstance(obj, ExperimentResult):
@@ -404,9 +407,12 @@ def _dec_pdseries(spec: Mapping[str, Any]) -> pd.Series:
 
 def _dec_series(spec: Mapping[str, Any]) -> Series:
     season = _dec(spec.get("season_override"))
+    inputs = spec.get("inputs")
     return Series(_dec_array(spec["values"]["__array__"]), _dec_index(spec["index"]),
                   name=str(spec["name"]), freq=spec.get("freq"), source=str(spec.get("source", "")),
-                  season_override=season)
+                  season_override=season,
+                  inputs=None if inputs is None else _dec_array(inputs["__array__"]),
+                  input_names=tuple(str(n) for n in spec.get("input_names") or ()))
 
 
 def _dec_object(spec: Mapping[str, Any]) -> Any:

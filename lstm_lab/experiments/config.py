@@ -15,6 +15,7 @@ from typing import Any
 
 from lstm_lab.data.gallery import GALLERY
 from lstm_lab.errors import ConfigError
+from lstm_lab.limits import env_var, get_limits
 from lstm_lab.models.registry import ARCHITECTURE_CHOICES, MODELS, NEURAL_MODELS
 
 # the airline passengers (the default), the gallery's real series, a generated sine, a CSV
@@ -66,6 +67,13 @@ class ExperimentConfig:
     column: str = _text("CSV value column; empty picks the only numeric one.")
     date_column: str = _text("CSV date column; empty detects it; '(row number)' uses the row "
                              "number as time.")
+    inputs: tuple[str, ...] = field(default=(), metadata={
+        "max_length": MAX_TEXT, "limit": "max_inputs",
+        "help": "Other numeric columns the networks read beside the target, e.g. price,promo: "
+                "at every step of the window, each input's past value (never a future one, so "
+                "forecasting needs no future inputs). The baselines stay univariate. Needs the "
+                "direct strategy; at most LSTM_LAB_MAX_INPUTS columns (8 unless the server "
+                "sets another number)."})
     sine_length: int = _num(400, 40, 100_000, "Number of points of the generated sine.")
     sine_period: float = _num(40.0, 2.0, 10_000.0, "Points per full oscillation.")
     sine_decay: float = _num(0.003, 0.0, 1.0, "Exponential decay rate per point (0 = no damping).")
@@ -165,6 +173,7 @@ class ExperimentConfig:
         data = asdict(self)
         data["models"] = list(self.models)
         data["intervals"] = list(self.intervals)
+        data["inputs"] = list(self.inputs)
         return data
 
     def to_json(self) -> str:
@@ -196,7 +205,7 @@ class ExperimentConfig:
         for f in fields(self):
             value = getattr(self, f.name)
             if value != getattr(default, f.name):
-                out[f.name] = (",".join(value) if f.name == "models" else
+                out[f.name] = (",".join(value) if f.name in ("models", "inputs") else
                                format_levels(value) if f.name == "intervals" else _fmt(value))
         return out
 
@@ -272,6 +281,8 @@ def _validated(f, value: Any) -> Any:
     meta = f.metadata
     if f.name == "intervals":
         return _levels(value, meta)
+    if f.name == "inputs":
+        return _input_names(value, meta)
     if f.name == "models":
         if isinstance(value, str):
             value = tuple(m.strip() for m in value.split(",") if m.strip())
@@ -343,6 +354,39 @@ def _check_text(name: str, value: str, max_length: int) -> None:
                           f"control characters). Received: {name}={value[:SHOWN_CHARS]!r}")
 
 
+def _input_names(value: Any, meta: Mapping[str, Any]) -> tuple[str, ...]:
+    """Input column names: text, each once, no commas (a link and the CLI separate them by
+    commas), at most the server's ``max_inputs``."""
+    if isinstance(value, str):
+        value = parse_names(value)
+    if not isinstance(value, (list, tuple)) or not all(isinstance(v, str) for v in value):
+        raise ConfigError(f"`inputs` must be a list of column names such as price,promo. "
+                          f"Received: {value!r}")
+    names = tuple(v.strip() for v in value)
+    if any(not n for n in names):
+        raise ConfigError("`inputs` holds an empty column name. Received: "
+                          f"inputs={','.join(names)[:SHOWN_CHARS]!r}")
+    for name in names:
+        _check_text("inputs", name, meta["max_length"])
+    if len({n.lower() for n in names}) != len(names):
+        raise ConfigError("`inputs` names a column twice: name each input once. Received: "
+                          f"inputs={','.join(names)[:SHOWN_CHARS]!r}")
+    limit = getattr(get_limits(), meta["limit"])
+    if len(names) > limit:
+        raise ConfigError(f"`inputs` may name at most {limit} columns on this server "
+                          f"({env_var(meta['limit'])}); pick fewer. Received: {len(names)} "
+                          "columns")
+    return names
+
+
+def parse_names(text: str) -> tuple[str, ...]:
+    """``"price, promo"`` -> ("price", "promo"); ``""`` or ``"none"`` -> ()."""
+    text = text.strip()
+    if text.lower() in ("", "none"):
+        return ()
+    return tuple(part.strip() for part in text.split(","))
+
+
 def format_levels(levels: tuple[float, ...]) -> str:
     """Interval levels as the CLI and links write them: ``0.8,0.95``, or ``none``."""
     return ",".join(_fmt(v) for v in levels) if levels else "none"
@@ -404,6 +448,12 @@ def _coerce(name: str, value: Any, type_name: str) -> Any:
             return tuple(value)
         raise ConfigError(f"`intervals` must be a list of levels such as [0.8, 0.95]. "
                           f"Received: {value!r}")
+    if name == "inputs":
+        if isinstance(value, str):
+            return parse_names(value)
+        if isinstance(value, (list, tuple)):
+            return tuple(value)
+        raise ConfigError(f"`inputs` must be a list of column names. Received: {value!r}")
     if name == "models":
         if isinstance(value, str):
             return tuple(m.strip() for m in value.split(",") if m.strip())

@@ -31,6 +31,7 @@ from lstm_lab.experiments.training import (
     make_forecasters,
     preflight,
     run_experiment,
+    run_inputs,
     time_left,
 )
 from lstm_lab.experiments.tuning import TunedForecaster
@@ -133,6 +134,9 @@ def run_backtest(config: ExperimentConfig, series: Series, folds: int = 3, refit
             for name, model in first.forecasters.items():
                 if name not in first.metrics:
                     continue
+                for network in getattr(model, "candidates", [model]):
+                    if hasattr(network, "inputs"):   # the inputs up to this fold's end
+                        network.inputs = run_inputs(cfg, series)
                 origins = np.arange(start, end, cfg.horizon)
                 flat = model.predict(values[:end], origins).ravel()[: end - start]
                 preds[name] = flat
@@ -224,7 +228,13 @@ def forecast_future(config: ExperimentConfig, series: Series, steps: int | None 
     members = affordable_members(as_run, n_train, season, limits, len(values))
     limited = [fewer_members_note(config, members)] if members < config.members else []
     config = config.replace(members=members)
-    forecasters = make_forecasters(config, season, limits, positive=bool(values.min() > 0))
+    if config.inputs and steps > config.horizon:
+        raise ConfigError(f"With input columns a forecast reaches one horizon ({config.horizon} "
+                          f"steps) past the data: later steps would need the inputs' future "
+                          f"values. Ask for at most {config.horizon} steps, or raise the "
+                          "horizon.")
+    forecasters = make_forecasters(config, season, limits, positive=bool(values.min() > 0),
+                                   inputs=run_inputs(config, series))
     out = {"time": series.future_index(steps)}
     tuned, notes, skipped, spread, transform = {}, list(limited), [], {}, ""
     stopped = False

@@ -795,7 +795,7 @@ SETTING_NAMES = {
     "combine": "Combine members by", "mlp_layers": "MLP layers", "mlp_units": "MLP units",
     "epochs": "Max epochs", "batch_size": "Batch size", "learning_rate": "Learning rate",
     "patience": "Patience", "validation_fraction": "Validation share", "seed": "Seed",
-    "models": "Models", "intervals": "Prediction intervals"}
+    "models": "Models", "intervals": "Prediction intervals", "inputs": "Input columns"}
 DATA_NAMES = {"air_passengers": "Airline passengers",
               **{key: entry.title for key, entry in GALLERY.items()},
               "damped_sine": "Damped sine", "csv": "CSV file"}

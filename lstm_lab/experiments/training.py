@@ -191,11 +191,13 @@ def bands_from_plain(data: dict[str, Any]) -> dict[str, dict[str, dict[str, np.n
 
 
 def make_forecasters(config: ExperimentConfig, season: int, limits: Limits | None = None,
-                     positive: bool = True) -> dict[str, Any]:
+                     positive: bool = True, inputs: np.ndarray | None = None) -> dict[str, Any]:
     """Unfitted forecasters for the config's models, in fitting order, each built by its
     registry spec; with tuning, a network is one per variant behind a TunedForecaster.
 
     ``positive``: the data are all above zero, so SARIMA may model their logarithm.
+    ``inputs``: the series' input columns (``run_inputs``), which the networks read beside the
+    target; the baselines stay univariate.
     """
     limits = limits or get_limits()
     out: dict[str, Any] = {}
@@ -203,6 +205,9 @@ def make_forecasters(config: ExperimentConfig, season: int, limits: Limits | Non
         spec = get_spec(name)
         configs = tuning.variants(config, season, positive) if spec.kind == "network" else [config]
         built = [spec.factory(c, season, limits, positive) for c in configs]
+        if spec.kind == "network":
+            for model in built:
+                model.inputs = inputs
         out[name] = built[0] if len(built) == 1 else \
             tuning.TunedForecaster(name, built, config.horizon)
     return out
@@ -240,7 +245,8 @@ def run_experiment(config: ExperimentConfig, series: Series, on_epoch: EpochHook
     members = affordable_members(config, n_train, season, limits, n)
     limited = [fewer_members_note(config, members)] if members < config.members else []
     config = config.replace(members=members)
-    forecasters = make_forecasters(config, season, limits, positive=bool(values.min() > 0))
+    forecasters = make_forecasters(config, season, limits, positive=bool(values.min() > 0),
+                                   inputs=run_inputs(config, series))
 
     preds = pd.DataFrame({"time": series.index, "actual": values,
                           "split": np.where(np.arange(n) < n_train, "train", "test")})
@@ -248,6 +254,7 @@ def run_experiment(config: ExperimentConfig, series: Series, on_epoch: EpochHook
     bands, calibrations = {}, {}
     checked: dict[str, dict[str, Any]] = {}
     stopped, skipped, notes, tuned, cut = False, [], list(limited), {}, []
+    notes += inputs_notes(config)
     out_of_reach = beyond_test_cap(config.models, n - n_train, limits)
     if out_of_reach:                 # decided before anything starts
         skipped += out_of_reach
@@ -421,6 +428,42 @@ def _transform_used(forecasters: dict[str, Any], config: ExperimentConfig,
                              direct(config.strategy))
 
 
+def run_inputs(config: ExperimentConfig, series: Series) -> np.ndarray | None:
+    """The input columns a run of ``config`` reads from ``series``: its ``inputs`` when the
+    config names them, else None (a run without inputs on the same series)."""
+    return series.inputs if config.inputs else None
+
+
+def inputs_notes(config: ExperimentConfig) -> list[str]:
+    """What a run with input columns must say: who reads them, and that the baselines do not."""
+    if not config.inputs:
+        return []
+    nets = [model_label(m, config) for m in config.neural_models]
+    others = [model_label(m, config) for m in config.models if m not in config.neural_models]
+    said = (f"{' and '.join(nets)} read {', '.join(config.inputs)} beside the target: at every "
+            "step of the window, each input's past value (none from after the forecast "
+            "origin), scaled with training-part statistics.")
+    if others:
+        said += f" The baselines ({', '.join(others)}) stay univariate: they read the target only."
+    return [said]
+
+
+def check_inputs(config: ExperimentConfig, series: Series) -> None:
+    """Refuse inputs the series does not carry, and inputs with a recursive forecast (whose
+    later steps would need the inputs' future values)."""
+    if not config.inputs:
+        return
+    if tuple(n.lower() for n in series.input_names) != tuple(n.lower() for n in config.inputs):
+        raise ConfigError(f"The config reads input columns {', '.join(config.inputs)}, but "
+                          f"'{series.name}' was loaded with "
+                          f"{', '.join(series.input_names) or 'none'}. Load the series with "
+                          "those inputs (experiments.sources.load_series does).")
+    if config.neural_models and config.strategy == "recursive" and config.horizon > 1:
+        raise ConfigError("Input columns need the direct strategy: a recursive forecast "
+                          "would need the inputs' future values for its later steps. Set the "
+                          "strategy to direct, or clear the inputs.")
+
+
 def preflight(config: ExperimentConfig, series: Series,
               limits: Limits | None = None) -> tuple[int, int]:
     """The cheap checks of a run, before any training (and before a job waits in a queue).
@@ -428,6 +471,7 @@ def preflight(config: ExperimentConfig, series: Series,
     Returns (n_train, season). Raises DataError / ConfigError with the fix in the message.
     """
     limits = limits or get_limits()
+    check_inputs(config, series)
     n = len(series)
     n_train = training_size(config, n)
     n_test = n - n_train
@@ -546,7 +590,8 @@ def training_work(config: ExperimentConfig, n_train: int, season: int,
         weights = sizes["lstm"][0][1]
         if batched_ensemble(config):     # batched weights: each member's work, no zeros
             weights = config.members * count_params(config.architecture, config.window,
-                                                    config.horizon, config.layers, config.units)
+                                                    config.horizon, config.layers, config.units,
+                                                    n_features=1 + len(config.inputs))
         work["lstm"] = weights * steps * windows * config.epochs
     if "mlp" in config.models:
         work["mlp"] = sizes["mlp"][0][1] * windows * config.epochs
@@ -666,17 +711,19 @@ def _network_sizes(config: ExperimentConfig,
     they take memory and time alike.
     """
     out: dict[str, list[tuple[ExperimentConfig, int]]] = {}
+    features = 1 + len(config.inputs)      # values per time step: the target and each input
     for variant in tuning.variants(config, season):
         steps = 1 if variant.strategy == "recursive" else variant.horizon   # outputs per window
         if "lstm" in config.models:
             k = ensemble_size(variant.architecture, variant.members)
             out.setdefault("lstm", []).append((variant, count_params(
                 variant.architecture, variant.window, steps * k, variant.layers,
-                variant.units * k)))
+                variant.units * k, n_features=features)))
         if "mlp" in config.models:
             k = variant.members
             out.setdefault("mlp", []).append((variant, mlp_params(
-                1, variant.window, variant.mlp_units * k, variant.mlp_layers, steps * k)))
+                features, variant.window, variant.mlp_units * k, variant.mlp_layers,
+                steps * k)))
     return out
 
 

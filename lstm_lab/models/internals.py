@@ -291,7 +291,9 @@ def internals_for_result_many(result, origins, model: str = "lstm",
         X = windows_at(scaled, np.array([origin]), window)             # [1, window]
         if shift is not None and getattr(forecaster.transform_, "smooths", False):
             X = X - shift(values, np.array([origin]))[0]
-        inputs.append(np.asarray(forecaster.inputs(X))[0])             # [window, features]
+        if getattr(forecaster, "n_inputs_", 0):    # the input columns' windows beside it
+            X = forecaster.with_inputs(X.astype("float32"), np.array([origin]))
+        inputs.append(np.asarray(forecaster.model_inputs(X))[0])        # [window, features]
     opened = lstm_internals_many(forecaster.model_, np.stack(inputs), layer=layer)
     horizon = forecaster.horizon
     predictions = forecaster.predict(values, np.array(origins))        # [N, horizon], original

@@ -96,14 +96,14 @@ def as_members(outputs, members: int, horizon: int):
 
 
 def build_batched_lstm(window: int, horizon: int, layers: int, units: int, dropout: float,
-                       learning_rate: float, seed: int, members: int):
+                       learning_rate: float, seed: int, members: int, n_features: int = 1):
     """The ensemble of ``networks.build_lstm(..., members=members)`` with batched weights, for
     training; ``ensembles.wide_weights`` turns its weights into the wide model's."""
     import keras
 
     from lstm_lab.models.ensembles import MemberDense, MemberLSTM
 
-    inputs = keras.Input((window, 1), name="window")
+    inputs = keras.Input((window, n_features), name="window")
     x = inputs
     for i in range(layers):
         x = MemberLSTM(units, members, seed, i, return_sequences=i < layers - 1,

@@ -22,7 +22,7 @@ from lstm_lab.data.windows import (
     window_count,
     windows_at,
 )
-from lstm_lab.errors import DataError, TrainingError
+from lstm_lab.errors import ConfigError, DataError, TrainingError
 from lstm_lab.limits import Limits
 from lstm_lab.models.architectures import build, ensemble_size
 from lstm_lab.models.base import (
@@ -40,6 +40,8 @@ from lstm_lab.models.networks import MAX_BATCHED_STEPS, build_mlp
 
 # restored from their own entries of a saved state (or, model_, from the .keras file)
 RESTORED_SEPARATELY = ("model_", "transform_", "scaler_")
+# never saved: a run's input columns are data, not settings (see ``NeuralForecaster.inputs``)
+NOT_SAVED = ("inputs",)
 
 
 class NeuralForecaster:
@@ -54,7 +56,7 @@ class NeuralForecaster:
                  max_windows: int | None = None, max_seconds: float | None = None,
                  strategy: str = "direct", architecture: str = "lstm",
                  validation_windows: int | None = None, members: int = 1,
-                 combine: str = "mean") -> None:
+                 combine: str = "mean", inputs: np.ndarray | None = None) -> None:
         self.window, self.horizon, self.transform, self.season = window, horizon, transform, season
         # validation_windows: hold out exactly this many latest windows (overrides the fraction;
         # tuning gives all its variants the same number, so they share one validation boundary)
@@ -67,6 +69,12 @@ class NeuralForecaster:
         # members > 1: an ensemble of that many networks of different seeds, trained side by
         # side in one Keras model (models/ensembles.py); forecasts are their median or mean
         self.members, self.combine = members, combine
+        # inputs: the run's input columns over the whole series, [points, k] (``Series.inputs``),
+        # or None. Only rows before an origin are ever read: fit(values) reads the first
+        # len(values) rows (and scales them with those rows' statistics), a forecast from
+        # origin t the window's rows t - window .. t - 1. The network sees, at every step, the
+        # target and each input; the MLP's input width becomes window x (1 + k).
+        self.inputs = inputs
 
     @property
     def output_steps(self) -> int:
@@ -90,6 +98,7 @@ class NeuralForecaster:
     def fit(self, values: np.ndarray, on_epoch: EpochHook | None = None,
             should_stop: StopFlag | None = None) -> NeuralForecaster:
         values = np.asarray(values, dtype="float64")
+        self._fit_inputs(len(values))
         hybrid = direct(self.strategy)
         self.transform_ = TargetTransform(resolve_transform(self.transform, values, self.season,
                                                             hybrid),
@@ -111,7 +120,9 @@ class NeuralForecaster:
                                                      start=lag, keep=self.max_windows)
         last = len(values) - self.output_steps          # the latest window's origin
         x_shift, y_shift = self._shift(values, np.arange(last - len(X) + 1, last + 1))
-        X, y = (X - x_shift).astype("float32"), (y - y_shift).astype("float32")
+        origins = np.arange(last - len(X) + 1, last + 1)
+        X = self.with_inputs((X - x_shift).astype("float32"), origins)
+        y = (y - y_shift).astype("float32")
         if self.members > 1:      # every member learns the same targets: [n, members, steps]
             y = np.repeat(y[:, None, :], self.members, axis=1)
         self.first_origin_ = lag + self.window  # the earliest origin with a full input window
@@ -171,7 +182,54 @@ class NeuralForecaster:
         """Everything that shapes this network's graph: fits with equal keys (and data shapes)
         reuse one traced training loop (``fitting.fit_compiled``)."""
         return (type(self), self.architecture, self.window, self.output_steps, self.layers,
-                self.units, self.dropout, self.learning_rate, self.members)
+                self.units, self.dropout, self.learning_rate, self.members, self.n_features)
+
+    # --- input columns ---------------------------------------------------------------------------
+    @property
+    def n_features(self) -> int:
+        """Values per time step of a window: the target and each input column."""
+        return 1 + int(getattr(self, "n_inputs_", 0) or 0)
+
+    def _fit_inputs(self, n_train: int) -> None:
+        """Learn the inputs' scaling from their first ``n_train`` rows (the training part only:
+        nothing of the test part leaks into the scaling)."""
+        if self.inputs is None or not np.shape(self.inputs)[-1]:
+            self.n_inputs_, self.input_mean_, self.input_scale_ = 0, [], []
+            return
+        if self.strategy == "recursive" and self.horizon > 1:
+            raise ConfigError("Input columns need the direct strategy: a recursive forecast "
+                              "would need the inputs' future values for its later steps. Set "
+                              "the strategy to direct, or clear the inputs.")
+        rows = self._input_rows(n_train)
+        from sklearn.preprocessing import StandardScaler
+
+        scaler = StandardScaler().fit(rows)      # a constant column keeps scale 1
+        self.n_inputs_ = rows.shape[1]
+        self.input_mean_ = [float(v) for v in scaler.mean_]
+        self.input_scale_ = [float(v) for v in scaler.scale_]
+
+    def _input_rows(self, upto: int) -> np.ndarray:
+        """The input columns' rows before ``upto``: [upto, k]."""
+        if self.inputs is None:
+            raise DataError(f"This {self.name.upper()} reads {self.n_inputs_} input column(s) "
+                            "beside the target: give it their values (inputs=).")
+        rows = np.asarray(self.inputs, dtype="float64")
+        if rows.ndim != 2 or len(rows) < upto:
+            raise DataError(f"The input columns have {len(rows)} rows; {upto} are needed (one "
+                            "per point of the series, up to the forecast origin).")
+        return rows[:upto]
+
+    def with_inputs(self, X: np.ndarray, origins: np.ndarray) -> np.ndarray:
+        """Scaled target windows X [n, window] with each origin's input windows beside them:
+        [n, window, 1 + k] (X itself when the run has no inputs)."""
+        if not self.n_inputs_:
+            return X
+        upto = int(origins.max()) if len(origins) else 0
+        scaled = (self._input_rows(upto) - np.asarray(self.input_mean_)) / \
+            np.asarray(self.input_scale_)
+        steps = origins[:, None] - self.window + np.arange(self.window)      # [n, window]
+        windows = scaled[steps].astype("float32")                           # [n, window, k]
+        return np.concatenate([X[..., None], windows], axis=-1)
 
     def predict(self, values: np.ndarray, origins: np.ndarray,
                 should_stop: StopFlag | None = None, deadline: float | None = None,
@@ -216,6 +274,7 @@ class NeuralForecaster:
                 self._check_stop(should_stop, deadline, deadline_text, i, len(origins))
             part = slice(i, i + size)
             X = (windows_at(scaled, origins[part], self.window) - x_shift[part]).astype("float32")
+            X = self.with_inputs(X, origins[part])
             chunks.append(self._forecast(X) + y_shift[part][:, None, :])
         z_hat = np.concatenate(chunks or [np.empty((0, 1, self.horizon), dtype="float32")])
         n, k, h = z_hat.shape                     # each member undone like a forecast of its own
@@ -236,7 +295,7 @@ class NeuralForecaster:
                              f"{total:,} forecast origins done), so it has no results. A smaller "
                              "test size forecasts faster.", by_user=False)
 
-    def inputs(self, X: np.ndarray) -> np.ndarray:
+    def model_inputs(self, X: np.ndarray) -> np.ndarray:
         """What the Keras model reads for scaled input windows X [n, window] (the LSTM family:
         [n, window, 1]; the MLP: X itself). The internals view feeds its window through it."""
         return self._inputs(X)
@@ -268,8 +327,11 @@ class NeuralForecaster:
         """What ``predict`` needs besides the Keras model (saved as a .keras file), as plain
         JSON values: the parameters, the plain fitted values, the transform and the scaler."""
         check_fitted(self, "model_")
-        return {**plain_state(self, skip=RESTORED_SEPARATELY),
-                "transform": self.transform_.components(), "scaler": self.scaler_.get_state()}
+        state = plain_state(self, skip=RESTORED_SEPARATELY)
+        for name in NOT_SAVED:
+            state["params"].pop(name, None)
+        return {**state, "transform": self.transform_.components(),
+                "scaler": self.scaler_.get_state()}
 
     @classmethod
     def from_state(cls, state: Mapping[str, Any], network: Any = None) -> NeuralForecaster:
@@ -319,12 +381,14 @@ class LSTMForecaster(NeuralForecaster):
             from lstm_lab.models.networks import build_batched_lstm
 
             return build_batched_lstm(self.window, self.output_steps, self.layers, self.units,
-                                      self.dropout, self.learning_rate, self.seed, self.members)
+                                      self.dropout, self.learning_rate, self.seed, self.members,
+                                      n_features=self.n_features)
         return self._build_wide()
 
     def _build_wide(self):
         return build(self.architecture, self.window, self.output_steps, self.layers, self.units,
-                     self.dropout, self.learning_rate, seed=self.seed, members=self.members)
+                     self.dropout, self.learning_rate, n_features=self.n_features,
+                     seed=self.seed, members=self.members)
 
     def _trained(self, model):
         if not self._batched:
@@ -336,7 +400,7 @@ class LSTMForecaster(NeuralForecaster):
         return wide
 
     def _inputs(self, X: np.ndarray) -> np.ndarray:
-        return X[..., None]                                                   # [n, window, 1]
+        return X[..., None] if X.ndim == 2 else X                  # [n, window, 1 + inputs]
 
 
 class MLPForecaster(NeuralForecaster):
@@ -352,10 +416,11 @@ class MLPForecaster(NeuralForecaster):
 
     def _build(self):
         return build_mlp(self.window, self.output_steps, self.layers, self.units, self.dropout,
-                         self.learning_rate, seed=self.seed, members=self.members)
+                         self.learning_rate, n_features=self.n_features, seed=self.seed,
+                         members=self.members)
 
     def _inputs(self, X: np.ndarray) -> np.ndarray:
-        return X                                                              # [n, window]
+        return X if X.ndim == 2 else X.reshape(len(X), -1)    # [n, window x (1 + inputs)]
 
 
 def combine_members(forecasts: np.ndarray, how: str = "median") -> np.ndarray:

@@ -26,13 +26,14 @@ def air_passengers() -> Series:
 
 
 @st.cache_data(show_spinner=False)
-def gallery_load(key: str) -> CsvLoad:
-    """A gallery series as the CSV reader read it (the registry's few shipped files)."""
-    return gallery.load_entry(key)
+def gallery_load(key: str, inputs: tuple[str, ...] = ()) -> CsvLoad:
+    """A gallery series (with ``inputs``) as the CSV reader read it (the registry's few
+    shipped files)."""
+    return gallery.load_entry(key, tuple(inputs))
 
 
-def gallery_series(key: str) -> Series:
-    return gallery_load(key).series
+def gallery_series(key: str, inputs: tuple[str, ...] = ()) -> Series:
+    return gallery_load(key, tuple(inputs)).series
 
 
 @st.cache_data(show_spinner=False, max_entries=32, ttl=CACHE_SECONDS)
@@ -44,10 +45,10 @@ def damped_sine(length: int, period: float, decay: float, amplitude: float, phas
 @st.cache_data(show_spinner="Reading CSV…", max_entries=8, ttl=CACHE_SECONDS)
 def parse_upload(raw: bytes, name: str, column: str | None, date_column: str | None,
                  bad_values: str = "interpolate", duplicates: str = "error",
-                 fill_gaps: bool = False) -> CsvLoad:
+                 fill_gaps: bool = False, inputs: tuple[str, ...] = ()) -> CsvLoad:
     """Parsed upload (keyed on the file's bytes, the chosen columns and the cleaning options)."""
     return load_csv(raw, column=column, date_column=date_column, name=name, bad_values=bad_values,
-                    duplicates=duplicates, fill_gaps=fill_gaps)
+                    duplicates=duplicates, fill_gaps=fill_gaps, inputs=tuple(inputs))
 
 
 @st.cache_data(show_spinner=False, max_entries=8, ttl=CACHE_SECONDS)

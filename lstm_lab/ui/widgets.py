@@ -58,9 +58,10 @@ def current_series(cfg: ExperimentConfig | None = None, quiet: bool = False) -> 
                     "Uploaded files can't travel in a link: upload it on the **Data** page.")
         return None
 
-    def read_upload(column: str | None, date_column: str | None) -> Series:
+    def read_upload(column: str | None, date_column: str | None,
+                    inputs: tuple[str, ...] = ()) -> Series:
         return cache.parse_upload(upload["data"], upload["name"], column, date_column,
-                                  **state.csv_options()).series
+                                  **state.csv_options(), inputs=tuple(inputs)).series
 
     try:
         return load_series(cfg, read_upload, air_passengers=cache.air_passengers,

@@ -16,26 +16,40 @@ from lstm_lab.errors import DataError
 
 
 def build_series(table: Table, roles: Roles, label: str, bad_values: str, duplicates: str,
-                  fill_gaps: bool, notes: list[str]) -> tuple[Series, np.ndarray, np.ndarray]:
+                  fill_gaps: bool, notes: list[str],
+                  inputs: tuple[str, ...] = ()) -> tuple[Series, np.ndarray, np.ndarray]:
     """The Series, and for each of its points the file line it came from (NaN: a filled gap;
     the first line of repeated rows averaged into one) and whether its value was interpolated (an empty or unreadable
-    cell, or a filled gap)."""
+    cell, or a filled gap).
+
+    ``inputs``: other columns (checked by ``columns.input_columns``) read beside the value and
+    cleaned by the same options: a row with a bad input cell is dropped, refused or interpolated
+    like one with a bad value, repeated times average them too, and filled gaps fill them."""
     value = roles.value
     numbers = _checked_numbers(table, value, label)
     frame = pd.DataFrame({"value": numbers.to_numpy(), "cell": table.frame[value].to_numpy(),
                           "line": table.lines.astype("float64")})
+    for j, name in enumerate(inputs):
+        frame[_input(j)] = _checked_numbers(table, name, label, role="input column").to_numpy()
+        frame[_input(j) + "cell"] = table.frame[name].to_numpy()
     period = roles.kind == "year_index"
     if roles.time is not None:
         frame["time"] = time_values(table, roles, label, notes).to_numpy()
     else:
         notes.append("No column holds dates in a known format, so the row number is the time "
                      "(pick a date column to change this).")
-    frame = _apply_bad_value_policy(frame, value, bad_values, label, notes)
+    columns = {"value": value, **{_input(j): name for j, name in enumerate(inputs)}}
+    for key, name in columns.items():
+        frame = _apply_bad_value_policy(frame, key, name, bad_values, label, notes)
     if roles.time is not None:
         frame = _sort_by_time(frame, roles.time, notes)
         frame = _merge_duplicates(frame, roles.time, duplicates, label, notes)
         frame = _handle_gaps(frame, roles.time, fill_gaps, notes)
-    frame = _interpolate(frame, value, label, notes)
+    filled = np.zeros(len(frame), bool)      # the value's own repairs (the preview's notes)
+    for key, name in columns.items():
+        frame, missing = _interpolate(frame, key, name, label, notes)
+        if key == "value":
+            filled = missing
     if len(frame) < 2:
         raise DataError(f"{label}: only {len(frame)} usable row(s) in column '{value}'; a series "
                         "needs at least 2. Add data rows, or choose another column.")
@@ -45,27 +59,43 @@ def build_series(table: Table, roles: Roles, label: str, bad_values: str, duplic
         index = pd.Index(frame["time"].astype("int64"), name="period")
     else:
         index = pd.DatetimeIndex(frame["time"], name=roles.time)
+    extra = np.column_stack([frame[_input(j)].to_numpy(float) for j in range(len(inputs))]) \
+        if inputs else None
+    for j, name in enumerate(inputs):
+        if np.ptp(extra[:, j]) == 0:
+            raise DataError(f"{label}: input column '{name}' has the same value "
+                            f"({extra[0, j]:g}) on every row, so it tells the networks "
+                            "nothing. Leave it out of the inputs.")
     series = Series(frame["value"].to_numpy(float), index, name=value, freq=_freq(index),
-                    source=label, season_override=12 if period else None)
-    filled = frame["filled"].to_numpy(bool) if "filled" in frame else np.zeros(len(frame), bool)
+                    source=label, season_override=12 if period else None, inputs=extra,
+                    input_names=tuple(inputs))
     return series, frame["line"].to_numpy(float), filled
 
 
-def _checked_numbers(table: Table, column: str, label: str) -> pd.Series:
-    """The value column as floats; refuses text columns and infinite values."""
+def _input(j: int) -> str:
+    """The working frame's column for input ``j`` (its cells' text: ``_input(j) + "cell"``)."""
+    return f"input{j}"
+
+
+def _checked_numbers(table: Table, column: str, label: str, role: str = "column") -> pd.Series:
+    """The value column (or an input column, ``role``) as floats; refuses text columns,
+    infinite values and, for an input, a column mostly empty."""
     numbers = table.numbers(column)
     cells = table.frame[column]
     readable = int(numbers.notna().sum())
     filled = int((~table.missing(column)).sum())
     if filled == 0:
-        raise DataError(f"{label}: column '{column}' is empty (lines {table.lines[0]}-"
+        raise DataError(f"{label}: {role} '{column}' is empty (lines {table.lines[0]}-"
                         f"{table.lines[-1]}). Choose a column of numbers.")
     if readable < filled / 2:
         bad = (numbers.isna() & ~table.missing(column)).to_numpy()
         where = examples(table.lines[bad], cells.to_numpy()[bad])
-        raise DataError(f"{label}: column '{column}' is not numeric: {filled - readable} of "
+        raise DataError(f"{label}: {role} '{column}' is not numeric: {filled - readable} of "
                         f"{filled} filled cells are not numbers ({where}). Choose a column of "
                         "numbers.")
+    if role != "column" and readable < len(numbers) / 2:
+        raise DataError(f"{label}: {role} '{column}' is almost empty: only {readable:,} of "
+                        f"{len(numbers):,} rows hold a number. Leave it out of the inputs.")
     infinite = np.isinf(numbers.to_numpy())
     if infinite.any():
         where = examples(table.lines[infinite], cells.to_numpy()[infinite])
@@ -75,13 +105,14 @@ def _checked_numbers(table: Table, column: str, label: str) -> pd.Series:
     return numbers
 
 
-def _apply_bad_value_policy(frame: pd.DataFrame, column: str, policy: str, label: str,
+def _apply_bad_value_policy(frame: pd.DataFrame, key: str, column: str, policy: str, label: str,
                             notes: list[str]) -> pd.DataFrame:
-    """Refuse or drop rows whose value is empty or unreadable; "interpolate" waits for order."""
-    bad = frame["value"].isna().to_numpy()
+    """Refuse or drop rows whose value (the frame's ``key``: "value" or an input's) is empty or
+    unreadable; "interpolate" waits for order."""
+    bad = frame[key].isna().to_numpy()
     if not bad.any() or policy == "interpolate":
         return frame
-    where = examples(frame["line"].to_numpy()[bad], frame["cell"].to_numpy()[bad])
+    where = examples(frame["line"].to_numpy()[bad], frame[_cells(key)].to_numpy()[bad])
     if policy == "error":
         raise DataError(f"{label}: column '{column}' has {int(bad.sum())} empty or unreadable "
                         f"cell(s): {where}. Fix them, or "
@@ -89,6 +120,11 @@ def _apply_bad_value_policy(frame: pd.DataFrame, column: str, policy: str, label
     notes.append(f"Dropped {int(bad.sum())} row(s) with an empty or unreadable value in "
                  f"'{column}': {where}.")
     return frame[~bad]
+
+
+def _cells(key: str) -> str:
+    """The working frame's column of the cells' text behind ``key``."""
+    return "cell" if key == "value" else key + "cell"
 
 
 def _sort_by_time(frame: pd.DataFrame, column: str, notes: list[str]) -> pd.DataFrame:
@@ -118,8 +154,11 @@ def _merge_duplicates(frame: pd.DataFrame, column: str, policy: str, label: str,
     if policy == "last":
         frame = frame.drop_duplicates("time", keep="last")
     else:
+        inputs = [c for c in frame.columns if c.startswith("input") and not c.endswith("cell")]
         frame = frame.groupby("time", as_index=False, sort=True).agg(
-            value=("value", "mean"), cell=("cell", "first"), line=("line", "first"))
+            value=("value", "mean"), cell=("cell", "first"), line=("line", "first"),
+            **{c: (c, "mean") for c in inputs}, **{c + "cell": (c + "cell", "first")
+                                                   for c in inputs})
     notes.append(f"{n_times} time(s) appear more than once in '{column}' (first {where}); kept "
                  f"{'their mean' if policy == 'mean' else 'the last row of each'}.")
     return frame
@@ -183,32 +222,35 @@ def _regular_grid(times: pd.Index) -> tuple[pd.Index, str] | None:
     return pd.date_range(times[0], times[-1], freq=pd.Timedelta(step)), name
 
 
-def _interpolate(frame: pd.DataFrame, column: str, label: str, notes: list[str]) -> pd.DataFrame:
-    """Fill empty or unreadable values (and added gap points) linearly from their neighbours.
+def _interpolate(frame: pd.DataFrame, key: str, column: str, label: str,
+                 notes: list[str]) -> tuple[pd.DataFrame, np.ndarray]:
+    """Fill empty or unreadable values of ``key`` ("value" or an input's, named ``column``),
+    and added gap points, linearly from their neighbours; returns the frame and which points
+    were filled.
 
     The first and last values have a neighbour on one side only: guessing them would be
     extrapolation, so they are refused with the line to fix.
     """
-    missing = frame["value"].isna().to_numpy()
+    missing = frame[key].isna().to_numpy()
     if not missing.any():
-        return frame
+        return frame, missing
+    cells = _cells(key)
     for position, which in ((0, "first"), (-1, "last")):
         if missing[position]:
-            where = examples([frame["line"].iloc[position]], [frame["cell"].iloc[position]])
+            where = examples([frame["line"].iloc[position]], [frame[cells].iloc[position]])
             raise DataError(f"{label}: the {which} value of column '{column}', at {where}, is "
                             "empty or unreadable and cannot be interpolated: it has a neighbour "
                             "on one side only. Fix that cell, or "
                             f"{choose('bad_values', 'drop')}.")
     own = missing & frame["line"].notna().to_numpy()
     if own.any():
-        where = examples(frame["line"].to_numpy()[own], frame["cell"].to_numpy()[own])
+        where = examples(frame["line"].to_numpy()[own], frame[cells].to_numpy()[own])
         notes.append(f"Filled {int(own.sum())} empty or unreadable value(s) in '{column}' by "
                      f"linear interpolation: {where}. To change this, "
                      f"{choose('bad_values', 'drop', 'error')}.")
     frame = frame.copy()
-    frame["filled"] = missing
-    frame["value"] = frame["value"].interpolate(method="linear")
-    return frame
+    frame[key] = frame[key].interpolate(method="linear")
+    return frame, missing
 
 
 def _freq(index: pd.Index) -> str | None:

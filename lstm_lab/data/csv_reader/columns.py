@@ -64,6 +64,30 @@ def find_roles(table: Table, column: str | None, date_column: str | None,
     return Roles(value, time, kind, companion, numeric, index_column)
 
 
+def input_columns(table: Table, roles: Roles, wanted: tuple[str, ...] | list[str], label: str,
+                  limit: int, limit_var: str) -> tuple[str, ...]:
+    """The input columns named in ``wanted``, as the file spells them: each must exist, be
+    neither the value nor the time column, and be named once; at most ``limit`` of them."""
+    if len(wanted) > limit:
+        raise DataError(f"{len(wanted)} input columns were asked for; at most {limit} are "
+                        f"allowed on this server ({limit_var}). Pick fewer.")
+    found: list[str] = []
+    for name in wanted:
+        column = _find_column(table, name, label, "inputs")
+        if column == roles.value:
+            raise DataError(f"{label}: '{column}' is the value column (the target), so it "
+                            "cannot also be an input: its past values are already in every "
+                            "window. Leave it out of the inputs.")
+        if column in (roles.time, roles.companion):
+            raise DataError(f"{label}: '{column}' is the time column, not an input. Pick "
+                            "columns of measurements.")
+        if column in found:
+            raise DataError(f"{label}: input column '{column}' is named twice. Name each "
+                            "input once.")
+        found.append(column)
+    return tuple(found)
+
+
 def _find_column(table: Table, wanted: str, label: str, option: str) -> str:
     """The column named ``wanted``: exact, else the one that matches ignoring case and spaces."""
     if wanted in table.columns:

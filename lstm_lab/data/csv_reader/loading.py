@@ -10,14 +10,18 @@ import numpy as np
 import pandas as pd
 
 from lstm_lab.data.csv_reader.cleaning import build_series
-from lstm_lab.data.csv_reader.columns import find_roles, refuse_unclear_value_column
+from lstm_lab.data.csv_reader.columns import (
+    find_roles,
+    input_columns,
+    refuse_unclear_value_column,
+)
 from lstm_lab.data.csv_reader.options import BAD_VALUE_POLICIES, DUPLICATE_POLICIES
 from lstm_lab.data.csv_reader.rows import first_lines, split_rows
 from lstm_lab.data.csv_reader.source import CsvSource, decode, read_source, source_label
 from lstm_lab.data.csv_reader.table import Table, build_table, has_padding
 from lstm_lab.data.series import Series
 from lstm_lab.errors import ConfigError, DataError
-from lstm_lab.limits import Limits, get_limits
+from lstm_lab.limits import Limits, env_var, get_limits
 
 _INSPECT_LINES = 5_000      # inspect_csv judges the columns from this many first lines
 
@@ -84,7 +88,8 @@ class CsvColumns(NamedTuple):
 
 def load_csv(source: CsvSource, column: str | None = None, date_column: str | None = None,
              name: str | None = None, bad_values: str = "interpolate", duplicates: str = "error",
-             fill_gaps: bool = False, *, limits: Limits | None = None) -> CsvLoad:
+             fill_gaps: bool = False, *, limits: Limits | None = None,
+             inputs: tuple[str, ...] | list[str] = ()) -> CsvLoad:
     """Read one numeric column of a CSV file as a Series, and report what was repaired.
 
     Args:
@@ -99,6 +104,8 @@ def load_csv(source: CsvSource, column: str | None = None, date_column: str | No
         duplicates: what to do when a time appears twice: "error", "mean" or "last".
         fill_gaps: interpolate the time points missing from a regular series (else only warn).
         limits: size limits; ``get_limits()`` (defaults and environment variables) when None.
+        inputs: other numeric columns to read beside the value (``Series.inputs``), cleaned by
+            the same options; at most ``limits.max_inputs``.
 
     Returns:
         CsvLoad with the series, the warnings (plain sentences) and the column lists.
@@ -112,12 +119,15 @@ def load_csv(source: CsvSource, column: str | None = None, date_column: str | No
     _check_choice("duplicates", duplicates, DUPLICATE_POLICIES)
     label = source_label(source, name)
     notes: list[str] = []
-    table = read_table(source, label, limits or get_limits(), notes)
+    limits = limits or get_limits()
+    table = read_table(source, label, limits, notes)
     roles = find_roles(table, column, date_column, label)
     if roles.value is None:
         refuse_unclear_value_column(table, roles, label)
+    chosen = input_columns(table, roles, tuple(inputs), label, limits.max_inputs,
+                           env_var("max_inputs"))
     series, lines, filled = build_series(table, roles, label, bad_values, duplicates, fill_gaps,
-                                         notes)
+                                         notes, chosen)
     return CsvLoad(series=series, warnings=notes, columns=table.columns,
                    numeric_columns=roles.numeric, date_column=roles.time,
                    n_rows_read=len(table.frame), lines=lines, filled=filled)

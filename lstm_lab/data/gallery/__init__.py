@@ -112,21 +112,22 @@ def raw_bytes(key: str) -> bytes:
     return resources.files(__name__).joinpath(GALLERY[key].file).read_bytes()
 
 
-def load_entry(key: str) -> CsvLoad:
-    """The entry's target series read by the CSV reader, with what it found and did."""
+def load_entry(key: str, inputs: tuple[str, ...] = ()) -> CsvLoad:
+    """The entry's target series (with ``inputs``, some of its other columns) read by the CSV
+    reader, with what it found and did."""
     from lstm_lab.data.csv_reader.loading import CsvLoad, load_csv
     from lstm_lab.data.series import Series
 
     e = GALLERY[key]
     load = load_csv(raw_bytes(key), column=e.target, date_column=e.date_column, name=e.file,
-                    **e.options)
+                    inputs=tuple(inputs), **e.options)
     series = load.series
     named = Series(series.values, series.index, series.name, series.freq, key,
-                   series.season_override)
+                   series.season_override, series.inputs, series.input_names)
     return CsvLoad(named, load.warnings, load.columns, load.numeric_columns, load.date_column,
                    load.n_rows_read, load.lines, load.filled)
 
 
-def load_gallery_series(key: str) -> Series:
-    """The entry's target series (``source`` is the gallery key)."""
-    return load_entry(key).series
+def load_gallery_series(key: str, inputs: tuple[str, ...] = ()) -> Series:
+    """The entry's target series, with ``inputs`` (``source`` is the gallery key)."""
+    return load_entry(key, inputs).series
