@@ -22,7 +22,7 @@ elif dataset == "csv":
 elif dataset == data_page.GALLERY_CHOICE:
     cfg = data_page.gallery_inputs(cfg)
 else:
-    cfg = cfg.replace(dataset="air_passengers")
+    cfg = cfg.replace(dataset="air_passengers", inputs=())   # one column: no inputs
 if cfg != state.config():
     state.set_config(cfg)  # app.py redraws the sidebar summary after the page
 

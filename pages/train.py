@@ -20,6 +20,8 @@ controls, results = st.columns([1.6, 2.4], gap="medium")
 with controls:
     st.caption(f"Data: **{plain(series.name, None)}** — {len(series):,} points"
                + (f", {freq_words(series.freq)}" if series.freq else ""))
+    for line in views.inputs_lines(cfg, series):
+        st.caption(line)
     submitted = widgets.config_form(cfg, series)
 if submitted is not None:
     state.set_config(submitted)
@@ -34,9 +36,14 @@ with controls:   # right under the Train button: how long it takes, then how it 
 
 with results:
     running = live.active_job_panel()
+    offered = views.available(cfg)
+    if st.session_state.get("train.view") not in (None, *offered):
+        del st.session_state["train.view"]   # the inputs' view, after the inputs were cleared
     view = st.segmented_control(
-        "View", views.VIEWS, default=views.VIEWS[0], key="train.view", required=True,
+        "View", offered, default=offered[0], key="train.view", required=True,
         label_visibility="collapsed",
         help="Compare: one split. Backtest: several test blocks in turn. Forecast ahead: "
-             "past the end of the data.")
+             "past the end of the data." + (" With vs without inputs: the same run without "
+                                            "the input columns, side by side." if cfg.inputs
+                                            else ""))
     views.render(view, cfg, series, running)

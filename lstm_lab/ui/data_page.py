@@ -75,11 +75,41 @@ def gallery_inputs(cfg: ExperimentConfig) -> ExperimentConfig:
                f"{extra} CLI: `--dataset {key}`.")
     for note in load.warnings:
         st.caption(f"Read as an upload would be: {note}")
+    cfg = cfg.replace(dataset=key)
+    cfg = input_columns(cfg, list(chosen.others)) if chosen.others else cfg.replace(inputs=())
     with st.expander(f"All {len(GALLERY)} series of the gallery", expanded=False):
         st.dataframe(gallery_table(), hide_index=True, key="gallery_table",
                      column_config={"Preview": st.column_config.LineChartColumn(
                          "Preview", width="small")})
-    return cfg.replace(dataset=key)
+    return cfg
+
+
+INPUTS_KEY = state.data_widget_key("inputs")
+INPUTS_CAPTION = ("Inputs: at every step of the window the networks read each input's past "
+                  "values beside the target's (never future ones), so forecasting needs no "
+                  "future inputs; the baselines read the target only.")
+
+
+def input_columns(cfg: ExperimentConfig, offered: list[str]) -> ExperimentConfig:
+    """The "Input columns" multiselect over ``offered`` (the series' other numeric columns);
+    returns the config reading the ones picked. Picks that ``offered`` no longer holds (another
+    series, another value column) are dropped, in the config and in the widget."""
+    by_lower = {c.lower(): c for c in offered}
+    kept = [by_lower[c.lower()] for c in cfg.inputs if c.lower() in by_lower]
+    if INPUTS_KEY in st.session_state:
+        st.session_state[INPUTS_KEY] = [c for c in st.session_state[INPUTS_KEY] if c in offered]
+    limit = get_limits().max_inputs
+    picked = st.multiselect(
+        "Input columns", offered, key=seed_widget(INPUTS_KEY, kept[:limit]),
+        max_selections=limit, placeholder="none: the networks read the target only",
+        help=field_help("inputs"))
+    st.caption(INPUTS_CAPTION)
+    try:
+        return cfg.replace(inputs=tuple(picked))
+    except LabError as err:   # a header cell the config cannot carry (too long, control chars)
+        st.error(text.plain(f"{err}. Rename it in the file, or choose another column.", 400),
+                 icon=":material/error:")
+        return cfg.replace(inputs=())
 
 
 def gallery_table() -> pd.DataFrame:
@@ -118,7 +148,7 @@ def sine_inputs(cfg: ExperimentConfig) -> ExperimentConfig:
                             format="%.3f")
     phase = _sine_input(c2, "slider", "Phase (degrees)", cfg, "sine_phase", step=5.0)
     noise = _sine_input(c3, "number", "Noise (std)", cfg, "sine_noise", step=0.01, format="%.3f")
-    return cfg.replace(dataset="damped_sine", sine_length=length, sine_period=period,
+    return cfg.replace(dataset="damped_sine", inputs=(), sine_length=length, sine_period=period,
                        sine_decay=decay, sine_amplitude=amplitude, sine_phase=phase,
                        sine_noise=noise)
 
@@ -144,7 +174,9 @@ def csv_inputs(cfg: ExperimentConfig) -> ExperimentConfig:
         st.stop()
     cfg, value_col, date_col = _column_pickers(cfg, upload, found)
     if value_col is None:
-        _ask_for_value_column(cfg, upload, found.numeric_columns)
+        _ask_for_value_column(cfg.replace(inputs=()), upload, found.numeric_columns)
+    others = [c for c in found.numeric_columns if c not in (value_col, date_col)]
+    cfg = input_columns(cfg, others) if others else cfg.replace(inputs=())
     _cleaning_options()
     try:
         info = cache.parse_upload(upload["data"], upload["name"], value_col, date_col,
@@ -170,8 +202,8 @@ def _take_upload(cfg: ExperimentConfig) -> ExperimentConfig:
         if current is None or current["name"] != uploaded.name or \
                 len(current["data"]) != uploaded.size:
             state.set_upload(uploaded.name, uploaded.getvalue())
-            cfg = cfg.replace(column="", date_column="")
-            for key in (state.KEY_DATA_VALUE_COLUMN, state.KEY_DATA_DATE_COLUMN):
+            cfg = cfg.replace(column="", date_column="", inputs=())
+            for key in (state.KEY_DATA_VALUE_COLUMN, state.KEY_DATA_DATE_COLUMN, INPUTS_KEY):
                 st.session_state.pop(key, None)   # new file, new columns
     return cfg
 
@@ -308,6 +340,7 @@ def rows_preview(cfg: ExperimentConfig, series: Series) -> None:
             table = pd.DataFrame({"Point": keep + 1, "Time": series.index[keep],
                                   series.name: series.values[keep]})
             st.caption(f"{n:,} points, nothing left out or filled.")
+        table = _with_inputs(table, series)
         if isinstance(series.index, pd.DatetimeIndex):
             table["Time"] = table["Time"].dt.strftime(
                 "%Y-%m-%d" if (series.index == series.index.normalize()).all()
@@ -317,17 +350,30 @@ def rows_preview(cfg: ExperimentConfig, series: Series) -> None:
         st.dataframe(table, hide_index=True, key="rows_preview")
 
 
+def _with_inputs(table: pd.DataFrame, series: Series) -> pd.DataFrame:
+    """The parsed rows' table with each input column's values after the target's."""
+    if series.inputs is None or not len(table):
+        return table
+    rows = table["Point"].to_numpy(dtype=int) - 1
+    at = table.columns.get_loc(series.name) + 1
+    for j, name in enumerate(series.input_names):
+        if name not in table.columns:
+            table.insert(at + j, name, series.inputs[rows, j])
+    return table
+
+
 def _upload_info(cfg: ExperimentConfig) -> CsvLoad | None:
     """The parsed upload or gallery file the config names (cached), or None for a built-in
     series."""
     if cfg.dataset in GALLERY:
-        return cache.gallery_load(cfg.dataset)
+        return cache.gallery_load(cfg.dataset, cfg.inputs)
     upload = state.upload()
     if cfg.dataset != "csv" or upload is None:
         return None
     try:
         return cache.parse_upload(upload["data"], upload["name"], cfg.column or None,
-                                  cfg.date_column or None, **state.csv_options())
+                                  cfg.date_column or None, **state.csv_options(),
+                                  inputs=tuple(cfg.inputs))
     except LabError:
         return None
 

@@ -240,7 +240,8 @@ def estimate_caption(where=None, cfg: ExperimentConfig | None = None,
     should take on this server and the queue ahead of it now; returns the sentence.
 
     ``kind`` is the job's as ``start_training`` gets it: "compare", "backtest:<folds>:<refit
-    0/1>", "future:<steps>", "sweep:..." (with ``cells``, the configs that will train), or
+    0/1>", "future:<steps>", "inputs_effect" (the run with its inputs and its networks again
+    without them), "sweep:..." (with ``cells``, the configs that will train), or
     "lesson:<name>" for a Learn experiment (no config). A sweep with no cells to train, and
     settings the series cannot take (a test part longer than the series), write nothing."""
     if kind.startswith("sweep"):
@@ -268,6 +269,10 @@ def job_cost(kind: str, cfg: ExperimentConfig | None = None, series: Series | No
         return estimate.backtest_cost(cfg, series, int(folds or 3), refit != "0")
     if head == "future":
         return estimate.future_cost(cfg, series, int(rest or cfg.horizon))
+    if head == "inputs_effect":   # the run with its inputs, then its networks without them
+        return (JobCost("inputs_effect") + estimate.compare_cost(cfg, series)
+                + estimate.compare_cost(cfg.replace(inputs=(), models=cfg.neural_models),
+                                        series))
     if head == "sweep":
         return estimate.sweep_cost(list(cells or st.session_state.get(SWEEP_CELLS) or [cfg]),
                                    series)

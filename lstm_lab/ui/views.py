@@ -1,4 +1,5 @@
-"""The Train page's three views of one config: compare, backtest, forecast ahead."""
+"""The Train page's views of one config: compare, backtest, forecast ahead, and with input
+columns, the same run with and without them."""
 
 from __future__ import annotations
 
@@ -7,18 +8,57 @@ import streamlit as st
 
 from lstm_lab.data.series import Series
 from lstm_lab.execution.tasks import TaskSpec
-from lstm_lab.experiments import evaluation, export, plots
+from lstm_lab.experiments import evaluation, export, plots, training
 from lstm_lab.experiments.config import ExperimentConfig
-from lstm_lab.experiments.metrics import fmt_number
+from lstm_lab.experiments.inputs_effect import InputsComparison
+from lstm_lab.experiments.metrics import fmt_number, fmt_percent
+from lstm_lab.experiments.split import season_of
+from lstm_lab.models.registry import model_label
 from lstm_lab.ui import live, state, widgets
 from lstm_lab.ui.text import plain
 
 VIEWS = ("Compare", "Backtest", "Forecast ahead")
+INPUTS_VIEW = "With vs without inputs"   # offered only when the config reads input columns
+INPUTS_KIND = "inputs_effect"            # its jobs' kind (run key, estimate)
+
+
+def available(cfg: ExperimentConfig) -> tuple[str, ...]:
+    """The views this config offers: the three, and with input columns the comparison with
+    and without them."""
+    return (*VIEWS, INPUTS_VIEW) if cfg.inputs else VIEWS
 
 
 def render(view: str, cfg: ExperimentConfig, series: Series, running: bool) -> None:
-    {"Compare": _compare, "Backtest": _backtest, "Forecast ahead": _future}[view](
-        cfg, series, running)
+    {"Compare": _compare, "Backtest": _backtest, "Forecast ahead": _future,
+     INPUTS_VIEW: _inputs_effect}[view](cfg, series, running)
+
+
+def inputs_lines(cfg: ExperimentConfig, series: Series) -> list[str]:
+    """With input columns, what the networks read per step and their weight counts with and
+    without the inputs (the Learn page's parallel-series lesson, on this run); else nothing."""
+    if not cfg.inputs:
+        return []
+    k = len(cfg.inputs)
+    names = plain(", ".join(cfg.inputs), None)
+    nets = [m for m in ("lstm", "mlp") if m in cfg.models]
+    if not nets:
+        return [f"Inputs: **{names}** — only the networks read inputs, and none is among the "
+                "models: add the LSTM or the MLP, or the inputs change nothing."]
+    reads = []
+    if "lstm" in nets:
+        reads.append(f"the {model_label('lstm', cfg)} reads 1 + {k} values per step")
+    if "mlp" in nets:
+        reads.append(f"the MLP reads window × {1 + k} = {cfg.window * (1 + k):,} values")
+    try:
+        season = max(1, season_of(cfg, series))
+        with_inputs = training.count_weights(cfg, season)
+        without = training.count_weights(cfg.replace(inputs=()), season)
+    except Exception:  # noqa: BLE001 - settings the form refuses on Train: no counts yet
+        return [f"Inputs: **{names}** — {'; '.join(reads)}."]
+    weights = "; ".join(f"{model_label(m, cfg)} {with_inputs[m]:,} ({without[m]:,} without "
+                        "inputs)" for m in nets if m in with_inputs and m in without)
+    return [f"Inputs: **{names}** — {'; '.join(reads)}.",
+            f"Trainable weights: {weights}. The baselines read the target only."]
 
 
 def _show_stored(key: str, running: bool, draw, hint: str) -> None:
@@ -167,6 +207,54 @@ def _draw_future(future: evaluation.FutureForecast, best: str | None = None) -> 
     st.download_button(f"Forecast CSV{named}", export.forecast_csv(future),
                        f"lstm_lab_forecast{network}.csv", "text/csv",
                        icon=":material/download:")
+
+
+def _inputs_effect(cfg: ExperimentConfig, series: Series, running: bool) -> None:
+    names = plain(", ".join(cfg.inputs), None)
+    st.markdown(f"Did **{names}** help? The same settings train twice: with the inputs and "
+                "without them (the networks only: the baselines read the target either way). "
+                "Same split, same seeds, so the difference is what the inputs brought.")
+    c1, c2 = st.columns([1, 1])
+    if not cfg.neural_models:
+        st.info("Only the networks read input columns: add the LSTM or the MLP to the models "
+                "on the left to compare.", icon=":material/info:")
+    if c1.button("Compare with and without inputs", icon=":material/compare_arrows:",
+                 disabled=running or not cfg.neural_models):
+        live.start_training(cfg, series, kind=INPUTS_KIND, label=INPUTS_VIEW,
+                            task=TaskSpec(INPUTS_KIND))
+        st.rerun()
+    live.estimate_caption(c2, cfg, series, INPUTS_KIND)
+    _show_stored(state.run_key(cfg, series.fingerprint(), INPUTS_KIND), running,
+                 _draw_inputs_effect,
+                 "Press **Compare with and without inputs**: the settings on the left are used "
+                 "for both runs.")
+
+
+def _draw_inputs_effect(comparison: InputsComparison) -> None:
+    if comparison.stopped_by_user:
+        st.warning("Stopped early: these are the weights learned so far.")
+    for verdict in comparison.verdicts():     # names the inputs: header cells, as typed
+        st.markdown(plain(verdict, None))
+    table = comparison.table()
+    st.dataframe(widgets.styled(table).format({"Change": _change_cell}, na_rep="—"),
+                 hide_index=True, width="stretch", key="inputs_effect_table",
+                 column_config=widgets.column_help(INPUTS_TABLE_HELP))
+    st.plotly_chart(comparison.figure(), key="inputs_effect_chart")
+    st.caption("Solid: each network with the inputs; dotted: the same network without them. "
+               "The baselines read the target only, so they score the same in both runs: the "
+               "bar both versions must clear.")
+
+
+def _change_cell(value: float) -> str:
+    """A relative change as in the metrics table: "−25.0%", "+3.1%"."""
+    return fmt_percent(100 * value, signed=True)
+
+
+INPUTS_TABLE_HELP = {
+    "Change": "Test RMSE with the inputs relative to without them: negative means the inputs "
+              "helped.",
+    "Weights with inputs": "Trainable weights of the network reading the target and the inputs.",
+    "Weights without": "Trainable weights of the same network reading the target alone."}
 
 
 def _frame(rows: dict) -> pd.DataFrame:
