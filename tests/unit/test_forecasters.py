@@ -411,7 +411,12 @@ def test_predict_stops_between_chunks_when_asked(tiny_values, fast_kwargs, monke
     assert not err.value.by_user and batches == [7]
 
 
-def test_inputs_is_what_the_keras_model_reads() -> None:
+def test_model_inputs_is_what_the_keras_model_reads() -> None:
     X = np.arange(12, dtype="float32").reshape(3, 4)
-    assert LSTMForecaster(window=4).inputs(X).shape == (3, 4, 1)
-    np.testing.assert_array_equal(MLPForecaster(window=4).inputs(X), X)
+    assert LSTMForecaster(window=4).model_inputs(X).shape == (3, 4, 1)
+    np.testing.assert_array_equal(MLPForecaster(window=4).model_inputs(X), X)
+    # with input columns beside the target: [n, window, 1 + k]; the MLP flattens each window
+    wide = np.arange(36, dtype="float32").reshape(3, 4, 3)
+    np.testing.assert_array_equal(LSTMForecaster(window=4).model_inputs(wide), wide)
+    np.testing.assert_array_equal(MLPForecaster(window=4).model_inputs(wide),
+                                  wide.reshape(3, 12))
