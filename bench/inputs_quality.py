@@ -12,7 +12,8 @@ SARIMA) read the target only and do not depend on the seed, so they are fitted i
 seed's run only; the later seeds run the networks.
 
 Printed per series x horizon: mean test RMSE and MASE over the seeds of the LSTM and the MLP
-with and without the inputs, the baselines' test RMSE and MASE, each seed's numbers, the load
+with and without the inputs, the baselines' test RMSE and MASE, each seed's numbers (test RMSE,
+epochs run, the epoch whose weights early stopping kept), the weight counts, the load
 average (/proc/loadavg) at the start and the end, and the wall time. No asserts, no targets:
 measured numbers only.
 
@@ -67,6 +68,12 @@ def mean(values: list[float]) -> float:
     return statistics.fmean(values) if values else float("nan")
 
 
+def best_epoch(result, net: str) -> int | None:
+    """The epoch (from 1) with the lowest validation loss: the weights early stopping kept."""
+    val = [v for v in result.histories.get(net, {}).get("val_loss", []) if v == v]
+    return (val.index(min(val)) + 1) if val else None
+
+
 def run_case(key: str, inputs: tuple[str, ...], horizon_name: str, seeds: list[int],
              quick: bool) -> dict:
     """compare_inputs over the seeds for one series and horizon ("1" or "season")."""
@@ -93,6 +100,8 @@ def run_case(key: str, inputs: tuple[str, ...], horizon_name: str, seeds: list[i
             row[f"{net}_without_mase"] = wo.metrics[net]["mase"]
             row[f"{net}_epochs_with"] = w.epochs_run.get(net)
             row[f"{net}_epochs_without"] = wo.epochs_run.get(net)
+            row[f"{net}_best_with"] = best_epoch(w, net)
+            row[f"{net}_best_without"] = best_epoch(wo, net)
             row[f"{net}_weights_with"] = w.n_params.get(net)
             row[f"{net}_weights_without"] = wo.n_params.get(net)
         if i == 0:
@@ -143,6 +152,10 @@ def print_case(case: dict) -> None:
     print("epochs run (with/without): " + "; ".join(
         f"seed {r['seed']}: " + ", ".join(
             f"{net} {r[f'{net}_epochs_with']}/{r[f'{net}_epochs_without']}" for net in NETS)
+        for r in case["seeds"]))
+    print("best validation epoch, the weights kept (with/without): " + "; ".join(
+        f"seed {r['seed']}: " + ", ".join(
+            f"{net} {r[f'{net}_best_with']}/{r[f'{net}_best_without']}" for net in NETS)
         for r in case["seeds"]))
     first = case["seeds"][0]
     print("weights (with/without): " + ", ".join(
