@@ -235,10 +235,11 @@ def _draw_inputs_effect(comparison: InputsComparison) -> None:
         st.warning("Stopped early: these are the weights learned so far.")
     for verdict in comparison.verdicts():     # names the inputs: header cells, as typed
         st.markdown(plain(verdict, None))
-    table = comparison.table()
-    st.dataframe(widgets.styled(table).format({"Change": _change_cell}, na_rep="—"),
-                 hide_index=True, width="stretch", key="inputs_effect_table",
-                 column_config=widgets.column_help(INPUTS_TABLE_HELP))
+    table = comparison.table().set_index("Model")
+    shown = widgets.styled(table).format(_change_cell, subset=["Change"], na_rep="—")
+    st.dataframe(shown, width="stretch",
+                 column_config={name: st.column_config.Column(label, help=help_text)
+                                for name, (label, help_text) in INPUTS_TABLE_COLUMNS.items()})
     st.plotly_chart(comparison.figure(), key="inputs_effect_chart")
     st.caption("Solid: each network with the inputs; dotted: the same network without them. "
                "The baselines read the target only, so they score the same in both runs: the "
@@ -250,11 +251,20 @@ def _change_cell(value: float) -> str:
     return fmt_percent(100 * value, signed=True)
 
 
-INPUTS_TABLE_HELP = {
-    "Change": "Test RMSE with the inputs relative to without them: negative means the inputs "
-              "helped.",
-    "Weights with inputs": "Trainable weights of the network reading the target and the inputs.",
-    "Weights without": "Trainable weights of the same network reading the target alone."}
+# the table's columns: a short label (the column stays narrow) and its help
+INPUTS_TABLE_COLUMNS = {
+    "RMSE with inputs": ("RMSE with", "Test RMSE of the run reading the input columns."),
+    "RMSE without": ("RMSE without", "Test RMSE of the same network reading the target alone "
+                                     "(same split, same seeds)."),
+    "Change": ("Change", "Test RMSE with the inputs relative to without them: negative means "
+                         "the inputs helped."),
+    "MASE with inputs": ("MASE with", "Test MASE with the inputs (below 1 beats seasonal "
+                                      "naive's in-sample error)."),
+    "MASE without": ("MASE without", "Test MASE of the same network without the inputs."),
+    "Weights with inputs": ("Weights with", "Trainable weights of the network reading the target "
+                                            "and the inputs."),
+    "Weights without": ("Weights without", "Trainable weights of the same network reading the "
+                                           "target alone.")}
 
 
 def _frame(rows: dict) -> pd.DataFrame:

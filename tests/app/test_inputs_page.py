@@ -104,8 +104,8 @@ def test_the_inputs_view_is_listed_only_with_inputs_and_shows_both_runs() -> Non
                for v in verdicts)
     (frame,) = at.dataframe            # the results: the comparison's table alone
     table = frame.value
-    assert [m.split(" ")[0] for m in table["Model"]][-1] == "Naive"
-    assert table["Model"].iloc[-1].endswith("(target only)")
+    assert table.index[-1] == "Naive (last value) (target only)"
+    assert [m.endswith(("LSTM", "MLP")) for m in table.index[:2]] == [True, True]
     nets = table.iloc[:2]
     assert nets["Weights with inputs"].tolist() == [361.0, 209.0]   # 2 values per step
     assert nets["Weights without"].tolist() == [329.0, 113.0]
