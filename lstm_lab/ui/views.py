@@ -236,8 +236,11 @@ def _draw_inputs_effect(comparison: InputsComparison) -> None:
     for verdict in comparison.verdicts():     # names the inputs: header cells, as typed
         st.markdown(plain(verdict, None))
     table = comparison.table().set_index("Model")
-    shown = widgets.styled(table).format(_change_cell, subset=["Change"], na_rep="—")
-    st.dataframe(shown, width="stretch",
+    # as text: a grid shows a missing number as "None", and a baseline has no change or weights
+    table["Change"] = table["Change"].map(_change_cell)
+    for column in ("Weights with inputs", "Weights without"):
+        table[column] = table[column].map(lambda n: "—" if pd.isna(n) else f"{int(n):,}")
+    st.dataframe(widgets.styled(table), width="stretch",
                  column_config={name: st.column_config.Column(label, help=help_text)
                                 for name, (label, help_text) in INPUTS_TABLE_COLUMNS.items()})
     st.plotly_chart(comparison.figure(), key="inputs_effect_chart")

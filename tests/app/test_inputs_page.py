@@ -5,6 +5,9 @@ With vs without inputs view is offered only with inputs, and draws both runs sid
 
 from __future__ import annotations
 
+import re
+
+from lstm_lab.experiments.metrics import fmt_percent
 from lstm_lab.ui import data_page, views
 from lstm_lab.ui.text import plain
 from tests.app.conftest import make_app, texts, wait_for_training
@@ -107,12 +110,14 @@ def test_the_inputs_view_is_listed_only_with_inputs_and_shows_both_runs() -> Non
     assert table.index[-1] == "Naive (last value) (target only)"
     assert [m.endswith(("LSTM", "MLP")) for m in table.index[:2]] == [True, True]
     nets = table.iloc[:2]
-    assert nets["Weights with inputs"].tolist() == [361.0, 209.0]   # 2 values per step
-    assert nets["Weights without"].tolist() == [329.0, 113.0]
-    expected = nets["RMSE with inputs"] / nets["RMSE without"] - 1
-    assert (abs(nets["Change"] - expected) < 1e-12).all()
+    assert nets["Weights with inputs"].tolist() == ["361", "209"]   # 2 values per step
+    assert nets["Weights without"].tolist() == ["329", "113"]
+    expected = nets["RMSE with inputs"] / nets["RMSE without"] - 1   # signed, in percent
+    assert nets["Change"].tolist() == [fmt_percent(100 * v, signed=True) for v in expected]
+    assert all(re.fullmatch(r"([+−][\d.]+|0)%", c) for c in nets["Change"])
     base = table.iloc[2]
     assert base["RMSE with inputs"] == base["RMSE without"]
+    assert (base["Change"], base["Weights with inputs"], base["Weights without"]) == ("—",) * 3
     assert len(at.get("plotly_chart")) == 1
 
 
