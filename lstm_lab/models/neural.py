@@ -191,22 +191,37 @@ class NeuralForecaster:
         return 1 + int(getattr(self, "n_inputs_", 0) or 0)
 
     def _fit_inputs(self, n_train: int) -> None:
-        """Learn the inputs' scaling from their first ``n_train`` rows (the training part only:
-        nothing of the test part leaks into the scaling)."""
+        """Learn how to present the inputs from their first ``n_train`` rows (the training part
+        only: nothing of the test part leaks in): which ones to difference (``input_diff_``:
+        those whose training part wanders like a random walk, by an augmented Dickey-Fuller
+        test, as auto-ARIMA picks its differences) and each one's scaling."""
         if self.inputs is None or not np.shape(self.inputs)[-1]:
             self.n_inputs_, self.input_mean_, self.input_scale_ = 0, [], []
+            self.input_diff_ = []
             return
         if self.strategy == "recursive" and self.horizon > 1:
             raise ConfigError("Input columns need the direct strategy: a recursive forecast "
                               "would need the inputs' future values for its later steps. Set "
                               "the strategy to direct, or clear the inputs.")
         rows = self._input_rows(n_train)
+        self.n_inputs_ = rows.shape[1]
+        self.input_diff_ = [wanders(rows[:, j]) for j in range(self.n_inputs_)]
         from sklearn.preprocessing import StandardScaler
 
-        scaler = StandardScaler().fit(rows)      # a constant column keeps scale 1
-        self.n_inputs_ = rows.shape[1]
+        shown = self._presented(rows)[1:]        # a differenced row 0 has no change to show
+        scaler = StandardScaler().fit(shown)     # a constant column keeps scale 1
         self.input_mean_ = [float(v) for v in scaler.mean_]
         self.input_scale_ = [float(v) for v in scaler.scale_]
+
+    def _presented(self, rows: np.ndarray) -> np.ndarray:
+        """The input rows as the network reads them before scaling: a differenced column's
+        row t is its change from row t - 1 (both before any origin that reads row t)."""
+        out = np.array(rows, dtype="float64")
+        for j, differenced in enumerate(getattr(self, "input_diff_", []) or []):
+            if differenced:
+                out[1:, j] = np.diff(rows[:, j])
+                out[0, j] = np.nan
+        return out
 
     def _input_rows(self, upto: int) -> np.ndarray:
         """The input columns' rows before ``upto``: [upto, k]."""
@@ -225,8 +240,9 @@ class NeuralForecaster:
         if not self.n_inputs_:
             return X
         upto = int(origins.max()) if len(origins) else 0
-        scaled = (self._input_rows(upto) - np.asarray(self.input_mean_)) / \
+        scaled = (self._presented(self._input_rows(upto)) - np.asarray(self.input_mean_)) / \
             np.asarray(self.input_scale_)
+        scaled = np.nan_to_num(scaled)           # a differenced row 0: no change, the mean
         steps = origins[:, None] - self.window + np.arange(self.window)      # [n, window]
         windows = scaled[steps].astype("float32")                           # [n, window, k]
         return np.concatenate([X[..., None], windows], axis=-1)
@@ -421,6 +437,22 @@ class MLPForecaster(NeuralForecaster):
 
     def _inputs(self, X: np.ndarray) -> np.ndarray:
         return X if X.ndim == 2 else X.reshape(len(X), -1)    # [n, window x (1 + inputs)]
+
+
+def wanders(values: np.ndarray, level: float = 0.05) -> bool:
+    """Whether a series wanders like a random walk (a unit root the augmented Dickey-Fuller
+    test cannot reject at ``level``): its changes, not its levels, are what a network trained
+    on the past can read in the future (a trending input's test part lies beyond its
+    training range). Too short or constant a series: False."""
+    values = np.asarray(values, dtype="float64")
+    if len(values) < 12 or np.ptp(values) == 0:
+        return False
+    from statsmodels.tsa.stattools import adfuller
+
+    try:
+        return bool(adfuller(values, autolag="AIC", result_object=False)[1] > level)
+    except (ValueError, np.linalg.LinAlgError):
+        return False
 
 
 def combine_members(forecasts: np.ndarray, how: str = "median") -> np.ndarray:
