@@ -88,8 +88,15 @@ def test_nothing_after_an_origin_is_read(kind) -> None:
     values, inputs, n_train = series.values, np.array(series.inputs), 48
     model = _network(kind, inputs).fit(values[:n_train])
     assert model.n_inputs_ == 2
-    np.testing.assert_allclose(model.input_mean_, inputs[:n_train].mean(axis=0))
-    np.testing.assert_allclose(model.input_scale_, inputs[:n_train].std(axis=0))
+    assert not any(getattr(model, "input_diff_", []))      # both stationary: read as levels
+    # the training rows' statistics (not the whole column's: promo's mean is 0.25 over 48 rows)
+    np.testing.assert_allclose(model.input_mean_, inputs[:n_train].mean(axis=0), rtol=0.1)
+    np.testing.assert_allclose(model.input_scale_, inputs[:n_train].std(axis=0), rtol=0.1)
+    assert abs(model.input_mean_[1] - inputs[:, 1].mean()) > 1e-3 or \
+        abs(model.input_mean_[0] - inputs[:, 0].mean()) > 1e-3
+    trained = inputs.copy()
+    trained[10] += 4.0                                      # a training row: the scaling moves
+    assert _network(kind, trained).fit(values[:n_train]).input_mean_ != model.input_mean_
     origins = np.arange(n_train, len(values))
     before = model.predict(values, origins)
     first = model.predict(values, origins[:1])      # alone (a batch of one rounds its own way)
@@ -153,6 +160,19 @@ def test_the_networks_read_window_steps_of_target_and_inputs(two_input_run) -> N
     assert plain["lstm"] == weights["lstm"] - 2 * 4 * config.units    # 4 gates x units per input
     assert np.isfinite(result.predictions.loc[result.predictions["split"] == "test",
                                               ["lstm", "mlp", "naive"]].to_numpy()).all()
+
+
+def test_the_internals_view_opens_a_network_that_reads_inputs(two_input_run) -> None:
+    from lstm_lab.models.internals import internals_for_result
+
+    result = two_input_run
+    opened = internals_for_result(result)                 # the first test origin
+    assert opened["origin"] == result.n_train
+    assert opened["prediction"][0] == pytest.approx(
+        result.predictions["lstm"].iloc[result.n_train], rel=1e-5)
+    later = internals_for_result(result, result.n_train + 3)
+    assert later["prediction"][0] == pytest.approx(
+        result.predictions["lstm"].iloc[result.n_train + 3], rel=1e-5)
 
 
 # --- refusals ----------------------------------------------------------------------------------
