@@ -13,7 +13,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from lstm_lab.data.series import Series
-from lstm_lab.errors import ConfigError
+from lstm_lab.errors import ConfigError, DataError
 from lstm_lab.experiments import export
 from lstm_lab.experiments.config import ExperimentConfig
 from lstm_lab.experiments.training import run_experiment
@@ -445,20 +445,35 @@ def network_facts(result, model: str = "lstm") -> dict[str, int]:
             "horizon": int(kept.horizon)}
 
 
-def inside_task_params(result, origin: int, layer: str | None, model: str = "lstm"
-                       ) -> dict[str, Any]:
-    """The "internals" task's parameters (JSON values) for ``result`` around ``origin``."""
+def inside_task_params(result, origin: int, layer: str | None, model: str = "lstm",
+                       series: Series | None = None) -> dict[str, Any]:
+    """The "internals" task's parameters (JSON values) for ``result`` around ``origin``.
+
+    A network that reads input columns needs their values (never saved with it): ``series``,
+    the run's data with those inputs (its fingerprint must be the run's). Raises DataError
+    when they are missing."""
     state, blob = network_file(result, model)
     values = result.predictions["actual"].to_numpy(dtype="float64")
-    return {"model": model, "state": state, "keras": base64.b64encode(blob).decode("ascii"),
-            "values": [float(v) for v in values],
-            "first": network_facts(result, model)["first_origin_"], "wanted": int(origin),
-            "layer": layer}
+    params = {"model": model, "state": state, "keras": base64.b64encode(blob).decode("ascii"),
+              "values": [float(v) for v in values],
+              "first": network_facts(result, model)["first_origin_"], "wanted": int(origin),
+              "layer": layer}
+    reads = int((state.get("fitted") or {}).get("n_inputs_") or 0)
+    if reads:
+        if series is None or series.inputs is None or \
+                series.fingerprint() != result.data_fingerprint:
+            names = ", ".join(result.config.inputs) or f"{reads} input column(s)"
+            raise DataError(f"This network reads {names} beside the target, and their values "
+                            "are not saved with it: choose that data, with those inputs, on "
+                            "the Data page to look inside it.")
+        params["inputs"] = series.inputs[:len(values)].tolist()
+    return params
 
 
 def inside_lstm(model: str, state: Mapping[str, Any], keras: str, values: list[float],
                 first: int, wanted: int, layer: str | None = None,
-                should_stop: StopFlag | None = None) -> dict[str, Any]:
+                should_stop: StopFlag | None = None,
+                inputs: list[list[float]] | None = None) -> dict[str, Any]:
     """The "internals" task (runs where Keras is): restore the network, replay ``layer``
     (default: ``internals.default_layer``) at every origin of a contiguous batch around
     ``wanted`` (all of first..len(values)-1 when they fit ``INSIDE_BUDGET``), and return plain
@@ -467,6 +482,8 @@ def inside_lstm(model: str, state: Mapping[str, Any], keras: str, values: list[f
     from lstm_lab.store.stored_network import load_keras, restore_network
 
     forecaster = restore_network(model, state, load_keras(base64.b64decode(keras)))
+    if inputs is not None:       # the run's input columns (``inside_task_params``)
+        forecaster.inputs = np.asarray(inputs, dtype="float64")
     network = forecaster.model_
     layers = internals.recurrent_layers(network)
     default = internals.default_layer(network)

@@ -17,7 +17,8 @@ from lstm_lab.models.registry import get_spec
 # it is never fitted again). Its own attributes, parameters and fitted ``name_`` values, are
 # forwarded too.
 FORWARDED_METHODS = frozenset({"predict", "predict_members", "predict_chunk", "output_steps",
-                               "get_state", "get_params", "inputs"})
+                               "get_state", "get_params", "model_inputs", "with_inputs",
+                               "n_features"})
 _OWN = frozenset({"store", "run_id", "name", "owner"})
 
 

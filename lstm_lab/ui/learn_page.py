@@ -14,6 +14,7 @@ import os
 import streamlit as st
 
 from lstm_lab.data.gallery import GALLERY
+from lstm_lab.data.series import Series
 from lstm_lab.errors import LabError
 from lstm_lab.execution.tasks import TaskSpec
 from lstm_lab.experiments.config import ExperimentConfig
@@ -21,7 +22,7 @@ from lstm_lab.experiments.explanations import transform_name
 from lstm_lab.experiments.training import ExperimentResult
 from lstm_lab.lessons import experiments as lessons
 from lstm_lab.models import internals
-from lstm_lab.ui import cache, live, state, text
+from lstm_lab.ui import cache, live, state, text, widgets
 
 _PRESS = "Press the button to run it live."
 # LSTM_LAB_LEARN_QUICK=1: every lesson trains a few steps on little data (its numbers mean
@@ -307,8 +308,13 @@ def _inside_batch(run: ExperimentResult, origin: int, layer: str | None) -> dict
             return None
         st.session_state.pop(INSIDE_KEY, None)
         st.session_state[INSIDE_ASKED] = (token, run)
-        live.run_in_queue(INSIDE_KEY, INSIDE_LABEL, _INSIDE_SPINNER,
-                          TaskSpec("internals", lessons.inside_task_params(run, origin, layer)))
+        try:
+            params = lessons.inside_task_params(run, origin, layer,
+                                                series=_inputs_series(run))
+        except LabError as err:
+            st.info(text.plain(err, None), icon=":material/info:")
+            return None
+        live.run_in_queue(INSIDE_KEY, INSIDE_LABEL, _INSIDE_SPINNER, TaskSpec("internals", params))
     else:   # queued before a rerun cut the wait short
         live.wait_in_queue(INSIDE_KEY, _INSIDE_SPINNER)
     found, asked = st.session_state.pop(INSIDE_KEY, None), st.session_state.get(INSIDE_ASKED)
@@ -323,6 +329,14 @@ def _inside_batch(run: ExperimentResult, origin: int, layer: str | None) -> dict
     if asked_token != token:          # that job was another view's: ask for this one now
         return _inside_batch(run, origin, layer)
     return kept()
+
+
+def _inputs_series(run: ExperimentResult) -> Series | None:
+    """The data of a run whose networks read input columns (their values are not saved with
+    the network), when the data the config names is at hand; None otherwise."""
+    if not run.config.inputs:
+        return None
+    return widgets.current_series(run.config, quiet=True)
 
 
 def _internals_view(run: ExperimentResult, source: str) -> None:

@@ -49,3 +49,28 @@ def test_the_test_part_of_an_input_does_not_change_how_it_is_presented() -> None
     a, b = _fitted(walk[:, None], 150), _fitted(other[:, None], 150)
     assert a.input_diff_ == b.input_diff_
     assert a.input_mean_ == b.input_mean_ and a.input_scale_ == b.input_scale_
+
+
+def test_inside_the_lstm_of_a_run_with_inputs_needs_and_uses_their_values() -> None:
+    import pytest
+
+    from lstm_lab.errors import DataError
+    from lstm_lab.experiments.config import ExperimentConfig
+    from lstm_lab.experiments.sources import load_series
+    from lstm_lab.experiments.training import run_experiment
+    from lstm_lab.lessons.experiments import inside_lstm, inside_task_params
+
+    cfg = ExperimentConfig(dataset="us_change", inputs=("Income", "Production"), epochs=2,
+                           units=4, members=1, intervals=(), models=("lstm", "naive"),
+                           patience=0, transform="none")
+    series = load_series(cfg)
+    result = run_experiment(cfg, series)
+    with pytest.raises(DataError, match="reads Income, Production beside the target"):
+        inside_task_params(result, result.n_train, None)
+    with pytest.raises(DataError, match="on the Data page"):   # other data: refused too
+        inside_task_params(result, result.n_train, None, series=series.target_only())
+    params = inside_task_params(result, result.n_train, None, series=series)
+    assert len(params["inputs"]) == len(series) and len(params["inputs"][0]) == 2
+    batch = inside_lstm(**params)
+    assert result.n_train in [int(o) for o in batch["origins"]]
+    assert batch["window"] == cfg.window
