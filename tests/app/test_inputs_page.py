@@ -57,6 +57,15 @@ def test_the_data_page_offers_us_changes_other_columns_and_picking_two_sets_the_
     assert "realcons" in _inputs_picker(at).options and _inputs_picker(at).value == []
 
 
+def test_the_picker_takes_at_most_the_servers_max_inputs(monkeypatch) -> None:
+    monkeypatch.setenv("LSTM_LAB_MAX_INPUTS", "2")
+    at = _data_page({"dataset": "us_change"})
+    assert _inputs_picker(at).proto.max_selections == 2
+    monkeypatch.delenv("LSTM_LAB_MAX_INPUTS")
+    at = _data_page({"dataset": "us_change"})
+    assert _inputs_picker(at).proto.max_selections == 8        # the default
+
+
 def test_a_link_with_inputs_fills_the_picker_and_the_airline_series_clears_them() -> None:
     at = _data_page({"dataset": "us_change", "inputs": "Savings"})
     assert _inputs_picker(at).value == ["Savings"]
