@@ -241,7 +241,8 @@ def _draw_inputs_effect(comparison: InputsComparison) -> None:
     for column in ("Weights with inputs", "Weights without"):
         table[column] = table[column].map(lambda n: "—" if pd.isna(n) else f"{int(n):,}")
     st.dataframe(widgets.styled(table), width="stretch",
-                 column_config={name: st.column_config.Column(label, help=help_text)
+                 column_config={name: st.column_config.Column(label, help=help_text,
+                                                              alignment="right")
                                 for name, (label, help_text) in INPUTS_TABLE_COLUMNS.items()})
     st.plotly_chart(comparison.figure(), key="inputs_effect_chart")
     st.caption("Solid: each network with the inputs; dotted: the same network without them. "
