@@ -22,6 +22,7 @@ from lstm_lab.experiments.training import ExperimentResult, run_experiment
 from lstm_lab.models.base import EpochHook, StopFlag
 from lstm_lab.models.registry import by_kind
 
+
 @dataclass
 class InputsComparison:
     """The run with its inputs (every model) and the same run without them (networks only)."""

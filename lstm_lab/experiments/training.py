@@ -438,11 +438,13 @@ def inputs_notes(config: ExperimentConfig) -> list[str]:
     """What a run with input columns must say: who reads them, and that the baselines do not."""
     if not config.inputs:
         return []
-    nets = [model_label(m, config) for m in config.neural_models]
+    nets = " and ".join({"lstm": "recurrent network", "mlp": "MLP"}[m]
+                        for m in config.neural_models) or "networks"
     others = [model_label(m, config) for m in config.models if m not in config.neural_models]
-    said = (f"{' and '.join(nets)} read {', '.join(config.inputs)} beside the target: at every "
-            "step of the window, each input's past value (none from after the forecast "
-            "origin), scaled with training-part statistics.")
+    said = (f"The {nets} read {', '.join(config.inputs)} beside the target: at every step of "
+            "the window, each input's past value (none from after the forecast origin; an "
+            "input that wanders like a random walk as its change from the step before), "
+            "scaled with training-part statistics.")
     if others:
         said += f" The baselines ({', '.join(others)}) stay univariate: they read the target only."
     return [said]

@@ -461,6 +461,8 @@ def sidebar_summary(cfg: ExperimentConfig, where=None) -> None:
         st.markdown(f"**{DATASET_LABELS[cfg.dataset].split(' (')[0]}**"
                     + (f" · {code_span(cfg.csv_path, 40)}" if cfg.dataset == "csv" else ""))
         parts = [f"window {cfg.window}", f"horizon {cfg.horizon}"]
+        if cfg.inputs:    # a CSV's header cells: shown as typed, in code spans
+            parts.append("inputs " + ", ".join(code_span(n, 20) for n in cfg.inputs))
         if cfg.season:
             parts.append(f"season {cfg.season}")
         if "lstm" in cfg.models:   # only settings that act on the run: no network, no layers
