@@ -20,13 +20,24 @@ def make_app(params: dict[str, str] | None = None) -> AppTest:
     return at
 
 
-def train_page(params: dict[str, str] | None = None) -> AppTest:
-    """The Train & compare page opened from a link with ``params``, drawn without an error."""
+def open_from_link(page: str, params: dict[str, str] | None = None) -> AppTest:
+    """``page`` (e.g. "pages/data.py") opened from a link with ``params``, drawn without an
+    error."""
     at = make_app(params)
     at.run()
-    at.switch_page("pages/train.py").run()
+    at.switch_page(page).run()
     assert not at.exception
     return at
+
+
+def train_page(params: dict[str, str] | None = None) -> AppTest:
+    """The Train & compare page opened from a link with ``params``, drawn without an error."""
+    return open_from_link("pages/train.py", params)
+
+
+def open_data_page(params: dict[str, str] | None = None) -> AppTest:
+    """The Data page opened from a link with ``params``, drawn without an error."""
+    return open_from_link("pages/data.py", params)
 
 
 def wait_for_training(at: AppTest, timeout: float = 180.0) -> AppTest:

@@ -6,19 +6,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.app.conftest import make_app, texts
+from tests.app.conftest import make_app, open_data_page, texts
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 SEASON = "Season (0 = auto)"
 TEST_SIZE = "Test size (points, or a share below 1)"
-
-
-def _data_page(params: dict[str, str] | None = None):
-    at = make_app(params)
-    at.run()
-    at.switch_page("pages/data.py").run()
-    assert not at.exception
-    return at
 
 
 def _number(at, label: str):
@@ -31,7 +23,7 @@ def _metrics(at) -> dict[str, str]:
 
 
 def _upload(name: str, content: bytes):
-    at = _data_page()
+    at = open_data_page()
     at.radio[0].set_value("csv").run()
     at.file_uploader[0].upload(name, content, "text/csv").run()
     assert not at.exception
@@ -39,7 +31,7 @@ def _upload(name: str, content: bytes):
 
 
 def test_the_airline_series_shows_its_season_and_frequency_in_words_and_its_rows() -> None:
-    at = _data_page()
+    at = open_data_page()
     metrics = _metrics(at)
     assert (metrics["Frequency"], metrics["Season"]) == ("monthly", "12")
     (frequency,) = [m for m in at.metric if m.label == "Frequency"]
@@ -56,7 +48,7 @@ def test_the_airline_series_shows_its_season_and_frequency_in_words_and_its_rows
 
 
 def test_the_damped_sine_gets_its_period_as_season_and_an_override_is_kept() -> None:
-    at = _data_page({"dataset": "damped_sine"})
+    at = open_data_page({"dataset": "damped_sine"})
     assert _metrics(at)["Season"] == "40"
     assert _metrics(at)["Frequency"] == "no dates"
     assert "Season — auto: 40 (the values repeat about every 40 points)" in texts(at.caption)
@@ -68,7 +60,7 @@ def test_the_damped_sine_gets_its_period_as_season_and_an_override_is_kept() -> 
 
 
 def test_a_season_the_series_cannot_hold_is_refused_in_a_sentence() -> None:
-    at = _data_page()
+    at = open_data_page()
     _number(at, SEASON).set_value(100).run()
     assert texts(at.error) == [
         "A season of 100 points cannot be seen in a training part of 120 points, which must "
@@ -78,7 +70,7 @@ def test_a_season_the_series_cannot_hold_is_refused_in_a_sentence() -> None:
 
 
 def test_the_test_size_takes_a_share_of_the_series_and_refuses_too_much() -> None:
-    at = _data_page({"dataset": "damped_sine"})
+    at = open_data_page({"dataset": "damped_sine"})
     _number(at, TEST_SIZE).set_value(0.25).run()
     assert at.session_state["lab.config"].test_size == 0.25
     assert _metrics(at)["Train / test"] == "300 / 100"

@@ -5,15 +5,7 @@ the Learn page's parallel-series lesson opens a real multivariate series."""
 from __future__ import annotations
 
 from lstm_lab.data.gallery import GALLERY
-from tests.app.conftest import make_app, texts
-
-
-def _data_page(params: dict[str, str] | None = None):
-    at = make_app(params)
-    at.run()
-    at.switch_page("pages/data.py").run()
-    assert not at.exception
-    return at
+from tests.app.conftest import make_app, open_data_page, texts
 
 
 def _metrics(at) -> dict[str, str]:
@@ -21,7 +13,7 @@ def _metrics(at) -> dict[str, str]:
 
 
 def test_a_link_opens_a_gallery_series_with_its_story_and_every_series_in_a_table() -> None:
-    at = _data_page({"dataset": "car_sales"})
+    at = open_data_page({"dataset": "car_sales"})
     assert at.radio[0].value == "gallery" and at.selectbox[0].value == "car_sales"
     assert _metrics(at) == {"Points": "108", "Frequency": "monthly", "Season": "12",
                             "Train / test": "84 / 24"}
@@ -39,7 +31,7 @@ def test_a_link_opens_a_gallery_series_with_its_story_and_every_series_in_a_tabl
 
 
 def test_picking_a_series_changes_the_series_every_page_uses() -> None:
-    at = _data_page()
+    at = open_data_page()
     assert _metrics(at)["Points"] == "144"             # the airline passengers by default
     at.radio[0].set_value("gallery").run()
     assert not at.exception and at.selectbox[0].value == "births"
@@ -59,7 +51,7 @@ def test_picking_a_series_changes_the_series_every_page_uses() -> None:
 
 
 def test_gallery_warnings_say_what_the_reader_repaired() -> None:
-    at = _data_page({"dataset": "co2_weekly"})
+    at = open_data_page({"dataset": "co2_weekly"})
     assert _metrics(at)["Frequency"] == "weekly" and _metrics(at)["Points"] == "2,284"
     assert any(c.startswith("Read as an upload would be: Filled 59 empty or unreadable value(s)")
                for c in texts(at.caption))

@@ -10,20 +10,12 @@ import re
 from lstm_lab.experiments.metrics import fmt_percent
 from lstm_lab.ui import data_page, views
 from lstm_lab.ui.text import plain
-from tests.app.conftest import make_app, texts, wait_for_training
+from tests.app.conftest import make_app, open_data_page, texts, wait_for_training
 
 # one seed, one layer, small networks: the weight counts below are worked out by hand
 SMALL = {"epochs": "2", "units": "8", "mlp_units": "8", "layers": "1", "mlp_layers": "1",
          "members": "1", "patience": "0", "window": "12", "horizon": "1",
          "intervals": "none", "tuning": "off"}
-
-
-def _data_page(params: dict[str, str] | None = None):
-    at = make_app(params)
-    at.run()
-    at.switch_page("pages/data.py").run()
-    assert not at.exception
-    return at
 
 
 def _inputs_picker(at):
@@ -32,7 +24,7 @@ def _inputs_picker(at):
 
 
 def test_the_data_page_offers_us_changes_other_columns_and_picking_two_sets_the_inputs() -> None:
-    at = _data_page({"dataset": "us_change"})
+    at = open_data_page({"dataset": "us_change"})
     picker = _inputs_picker(at)
     assert picker.options == ["Income", "Production", "Savings", "Unemployment"]
     assert picker.value == [] and at.session_state["lab.config"].inputs == ()
@@ -59,15 +51,15 @@ def test_the_data_page_offers_us_changes_other_columns_and_picking_two_sets_the_
 
 def test_the_picker_takes_at_most_the_servers_max_inputs(monkeypatch) -> None:
     monkeypatch.setenv("LSTM_LAB_MAX_INPUTS", "2")
-    at = _data_page({"dataset": "us_change"})
+    at = open_data_page({"dataset": "us_change"})
     assert _inputs_picker(at).proto.max_selections == 2
     monkeypatch.delenv("LSTM_LAB_MAX_INPUTS")
-    at = _data_page({"dataset": "us_change"})
+    at = open_data_page({"dataset": "us_change"})
     assert _inputs_picker(at).proto.max_selections == 8        # the default
 
 
 def test_a_link_with_inputs_fills_the_picker_and_the_airline_series_clears_them() -> None:
-    at = _data_page({"dataset": "us_change", "inputs": "Savings"})
+    at = open_data_page({"dataset": "us_change", "inputs": "Savings"})
     assert _inputs_picker(at).value == ["Savings"]
     at.radio[0].set_value("air_passengers").run()
     assert not at.exception and not at.error     # no refusal: the inputs went with the series
