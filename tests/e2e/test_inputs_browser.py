@@ -99,7 +99,8 @@ def test_pick_an_input_column_on_the_data_page_then_train_with_it(page: Page) ->
     note = body.get_by_test_id("stAlertContentWarning").filter(has_text="read Income beside")
     expect(note).to_have_count(1)
     expect(note).to_contain_text("each input's past value (none from after the forecast "
-                                 "origin)")
+                                 "origin; an input that wanders like a random walk as its "
+                                 "change from the step before)")
     expect(note).to_contain_text("stay univariate: they read the target only.")
     wait_for_app(page)
     expect_no_exception(page)
