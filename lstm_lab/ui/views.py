@@ -7,6 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from lstm_lab.data.series import Series
+from lstm_lab.errors import LabError
 from lstm_lab.execution.tasks import TaskSpec
 from lstm_lab.experiments import evaluation, export, plots, training
 from lstm_lab.experiments.config import ExperimentConfig
@@ -53,7 +54,7 @@ def inputs_lines(cfg: ExperimentConfig, series: Series) -> list[str]:
         season = max(1, season_of(cfg, series))
         with_inputs = training.count_weights(cfg, season)
         without = training.count_weights(cfg.replace(inputs=()), season)
-    except Exception:  # noqa: BLE001 - settings the form refuses on Train: no counts yet
+    except LabError:   # settings the form refuses on Train: no counts yet
         return [f"Inputs: **{names}** — {'; '.join(reads)}."]
     weights = "; ".join(f"{model_label(m, cfg)} {with_inputs[m]:,} ({without[m]:,} without "
                         "inputs)" for m in nets if m in with_inputs and m in without)
