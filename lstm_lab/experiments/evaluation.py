@@ -38,7 +38,7 @@ from lstm_lab.experiments.tuning import TunedForecaster
 from lstm_lab.limits import get_limits
 from lstm_lab.models.base import EpochHook, StopFlag
 from lstm_lab.models.classical import FitStopped
-from lstm_lab.models.neural import combine_members
+from lstm_lab.models.neural import bind_inputs, combine_members
 from lstm_lab.models.registry import get_spec, model_label
 
 StageHook = Callable[[str, int, int], None]   # (label, stages done, stages in all)
@@ -134,9 +134,8 @@ def run_backtest(config: ExperimentConfig, series: Series, folds: int = 3, refit
             for name, model in first.forecasters.items():
                 if name not in first.metrics:
                     continue
-                for network in getattr(model, "candidates", [model]):
-                    if hasattr(network, "inputs"):   # the inputs up to this fold's end
-                        network.inputs = run_inputs(cfg, series)
+                if get_spec(name).kind == "network":   # the inputs up to this fold's end
+                    bind_inputs(model, run_inputs(cfg, series))
                 origins = np.arange(start, end, cfg.horizon)
                 flat = model.predict(values[:end], origins).ravel()[: end - start]
                 preds[name] = flat

@@ -40,7 +40,7 @@ from lstm_lab.models.classical import (
     check_season,
 )
 from lstm_lab.models.networks import MAX_BATCHED_STEPS, mlp_params
-from lstm_lab.models.neural import combine_members
+from lstm_lab.models.neural import INPUTS_NEED_DIRECT, bind_inputs, combine_members
 from lstm_lab.models.registry import (
     MODEL_LABELS,
     by_kind,
@@ -205,11 +205,10 @@ def make_forecasters(config: ExperimentConfig, season: int, limits: Limits | Non
         spec = get_spec(name)
         configs = tuning.variants(config, season, positive) if spec.kind == "network" else [config]
         built = [spec.factory(c, season, limits, positive) for c in configs]
-        if spec.kind == "network":
-            for model in built:
-                model.inputs = inputs
         out[name] = built[0] if len(built) == 1 else \
             tuning.TunedForecaster(name, built, config.horizon)
+        if spec.kind == "network":
+            bind_inputs(out[name], inputs)
     return out
 
 
@@ -461,9 +460,7 @@ def check_inputs(config: ExperimentConfig, series: Series) -> None:
                           f"{', '.join(series.input_names) or 'none'}. Load the series with "
                           "those inputs (experiments.sources.load_series does).")
     if config.neural_models and config.strategy == "recursive" and config.horizon > 1:
-        raise ConfigError("Input columns need the direct strategy: a recursive forecast "
-                          "would need the inputs' future values for its later steps. Set the "
-                          "strategy to direct, or clear the inputs.")
+        raise ConfigError(INPUTS_NEED_DIRECT)
 
 
 def preflight(config: ExperimentConfig, series: Series,

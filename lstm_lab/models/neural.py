@@ -42,6 +42,9 @@ from lstm_lab.models.networks import MAX_BATCHED_STEPS, build_mlp
 RESTORED_SEPARATELY = ("model_", "transform_", "scaler_")
 # never saved: a run's input columns are data, not settings (see ``NeuralForecaster.inputs``)
 NOT_SAVED = ("inputs",)
+INPUTS_NEED_DIRECT = ("Input columns need the direct strategy: a recursive forecast would need "
+                      "the inputs' future values for its later steps. Set the strategy to "
+                      "direct, or clear the inputs.")
 
 
 class NeuralForecaster:
@@ -119,8 +122,8 @@ class NeuralForecaster:
         X, y, self.n_windows_total_ = recent_windows(scaled, self.window, self.output_steps,
                                                      start=lag, keep=self.max_windows)
         last = len(values) - self.output_steps          # the latest window's origin
-        x_shift, y_shift = self._shift(values, np.arange(last - len(X) + 1, last + 1))
         origins = np.arange(last - len(X) + 1, last + 1)
+        x_shift, y_shift = self._shift(values, origins)
         X = self.with_inputs((X - x_shift).astype("float32"), origins)
         y = (y - y_shift).astype("float32")
         if self.members > 1:      # every member learns the same targets: [n, members, steps]
@@ -200,9 +203,7 @@ class NeuralForecaster:
             self.input_diff_ = []
             return
         if self.strategy == "recursive" and self.horizon > 1:
-            raise ConfigError("Input columns need the direct strategy: a recursive forecast "
-                              "would need the inputs' future values for its later steps. Set "
-                              "the strategy to direct, or clear the inputs.")
+            raise ConfigError(INPUTS_NEED_DIRECT)
         rows = self._input_rows(n_train)
         self.n_inputs_ = rows.shape[1]
         self.input_diff_ = [wanders(rows[:, j]) for j in range(self.n_inputs_)]
@@ -437,6 +438,13 @@ class MLPForecaster(NeuralForecaster):
 
     def _inputs(self, X: np.ndarray) -> np.ndarray:
         return X if X.ndim == 2 else X.reshape(len(X), -1)    # [n, window x (1 + inputs)]
+
+
+def bind_inputs(model: Any, inputs: np.ndarray | None) -> None:
+    """Give a network (or each variant of a tuned one) the run's input columns over the
+    series it will forecast (``NeuralForecaster.inputs``)."""
+    for network in getattr(model, "candidates", [model]):
+        network.inputs = inputs
 
 
 def wanders(values: np.ndarray, level: float = 0.05) -> bool:
