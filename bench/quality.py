@@ -3,7 +3,7 @@
 Why it exists: LSTM Lab's speed benchmark (bench/training_speed.py) shows that training is fast,
 not that the forecasts are good. This script measures forecast accuracy with the DEFAULT
 ``ExperimentConfig`` (transform "auto", window 12, horizon 1, ensembles of 3 members combined by
-their mean, tuning off; every model) unless a section says otherwise, against the baselines a
+their mean, ES weight 0.5, tuning off; every model) unless a section says otherwise, against the baselines a
 forecaster must beat: naive, seasonal naive, Holt-Winters and SARIMA. The targets are issue #15's.
 
 1. Airline passengers, last 12 months held out, one 12-step forecast (test_size=12,
@@ -20,6 +20,8 @@ forecaster must beat: naive, seasonal naive, Holt-Winters and SARIMA. The target
    mean of the same fitted members (also on section 5's series).
 7. The ES hybrid (auto's pick for season-ahead forecasts) vs the transform auto picked before,
    and vs the previous defaults (tuning auto, one member), LSTM only.
+7b. The ES weight: the default blend of network and smoothing vs the network alone, from the
+   same fitted members of sections 1, 4 and 5.
 8. Prediction intervals (issue #16): coverage and mean width of every model's 80% and 95%
    conformal intervals over rolling-origin backtests (run_backtest, refit=True, 3 folds, seed 0)
    of section 4's series (one step ahead, its test-size rule) and section 5's (one season
@@ -219,6 +221,33 @@ def member_rmses(result, model: str) -> dict[str, float]:
             for how in ("median", "mean")}
 
 
+def alone_rmse(result, model: str) -> float | None:
+    """Test RMSE of a network's forecast with ``es_weight`` 0 (the network alone, without the
+    smoothing's share), from the SAME fitted members; None when it is not an ES hybrid."""
+    forecaster = result.forecasters[model]
+    weight = getattr(forecaster, "es_weight", 0.0)
+    if not weight or not forecaster.transform_.smooths:
+        return None
+    values = result.predictions["actual"].to_numpy(dtype=float)
+    test = np.flatnonzero(result.predictions["split"].to_numpy() == "test")
+    one_step = result.config.horizon == 1
+    forecaster.es_weight = 0.0
+    try:
+        forecast = forecaster.predict(values, test if one_step else test[:1])
+    finally:
+        forecaster.es_weight = weight
+    return rmse(values[test], forecast[:, 0] if one_step else forecast[0, :len(test)])
+
+
+def alone_scores(runs) -> dict:
+    """Per network: the mean over the runs of the network-alone RMSE (``alone_rmse``)."""
+    out = {}
+    for m in NETS:
+        scores = [alone_rmse(r, m) for r in runs]
+        out[m] = None if any(v is None for v in scores) else statistics.fmean(scores)
+    return out
+
+
 def airline_multistep(report: Report, seeds: tuple[int, ...]) -> dict:
     series = load_air_passengers()
     config = ExperimentConfig(test_size=12, horizon=12)
@@ -231,7 +260,8 @@ def airline_multistep(report: Report, seeds: tuple[int, ...]) -> dict:
         "1. Airline passengers: 12-step forecast of the last 12 months",
         "`ExperimentConfig(test_size=12, horizon=12)` (one forecast from the end of 1959), every "
         f"other setting default (direct strategy, transform auto, {config.members} members "
-        f"combined by their {config.combine}, tuning {config.tuning}); seed {seeds[0]}. The "
+        f"combined by their {config.combine}, ES weight {config.es_weight}, tuning "
+        f"{config.tuning}); seed {seeds[0]}. The "
         "recursive column refits the networks with `strategy=\"recursive\"` (the ES hybrid is "
         "refused with recursive forecasts, so auto picks a differencing transform there).")
     rows = [[first.label(m) if m in NETS else MODEL_LABELS[m], first.metrics[m]["rmse"],
@@ -253,7 +283,8 @@ def airline_multistep(report: Report, seeds: tuple[int, ...]) -> dict:
         averaged = rmse(actual, np.mean([test_predictions(runs[s], m) for s in seeds], axis=0))
         st = spread(scores)
         seed_data[m] = {**st, "per_seed": scores, "seed_average_rmse": averaged,
-                        "fit_s": [runs[s].timings[f"{m}_fit_s"] for s in seeds]}
+                        "fit_s": [runs[s].timings[f"{m}_fit_s"] for s in seeds],
+                        "alone": [alone_rmse(runs[s], m) for s in seeds]}
         seed_rows.append([first.label(m), *scores, st["mean"], st["median"], st["std"],
                           st["min"], st["max"], averaged])
     report.table(["model", *(f"seed {s}" for s in seeds), "mean", "median", "std", "min", "max",
@@ -454,7 +485,9 @@ def real_series(report: Report, quick: bool, seeds) -> dict:
             series = load_real(name, column, fill_gaps).series
             row.update(points=len(series), freq=frequency_class(series), test=test_size_for(series))
             config = ExperimentConfig(test_size=float(row["test"]), horizon=1)
-            row.update(score_runs(seeded_runs(config, series, seeds)))
+            runs = seeded_runs(config, series, seeds)
+            row.update(score_runs(runs))
+            row["alone"] = alone_scores(runs)
             row["season"] = row.pop("season")
         except LabError as err:
             row["error"] = f"{type(err).__name__}: {err}"
@@ -502,6 +535,7 @@ def season_ahead(report: Report, quick: bool, seeds) -> dict:
             config = ExperimentConfig(test_size=float(season), horizon=season)
             runs = seeded_runs(config, series, seeds)
             row.update(score_runs(runs))
+            row["alone"] = alone_scores(runs)
             row["season"] = season
             row["combine"] = {m: [member_rmses(r, m) for r in runs] for m in NETS}
             runs_by_file[name] = (series, runs)
@@ -617,6 +651,45 @@ def es_hybrid(report: Report, ahead: dict, seeds, old_seeds) -> dict:
             f"and below the old default's on "
             f"{sum(d['default'] < d['old_default_rmse'] for d in data)} of {len(data)}.")
     return {"seeds": list(seeds), "old_seeds": list(old_seeds), "rows": data}
+
+
+# --- 7b. the ES weight: blend vs network alone ----------------------------------------------------
+
+def es_weight_section(report: Report, airline: dict, one_step: dict, ahead: dict) -> dict:
+    """The default ES weight (a network's forecast averaged with the smoothing's) against the
+    network alone (``es_weight=0``), from the same fitted members of sections 1, 4 and 5."""
+    weight = ExperimentConfig().es_weight
+    report.section(
+        "7b. ES weight: the default blend vs the network alone",
+        f"An ES hybrid's forecast is (1 - w) x the network's + w x the exponential smoothing's "
+        f"own, with w = `es_weight` = {weight} by default. *alone* = the same fitted members "
+        "forecasting with w = 0 (no retraining). Sections 1 (10 seeds), 4 and 5 (3 seeds): mean "
+        "test RMSE; only series where auto picked the ES hybrid.")
+    rows, data = [], []
+    settings = [("airline 12-step", [{"file": "airline-passengers.csv",
+                                       "rmse": {m: airline["seeds"][m]["mean"] for m in NETS},
+                                       "alone": {m: (statistics.fmean(airline["seeds"][m]["alone"])
+                                                     if None not in airline["seeds"][m]["alone"]
+                                                     else None) for m in NETS}}]),
+                ("one step (4)", one_step["rows"]), ("season ahead (5)", ahead["rows"])]
+    for setting, setting_rows in settings:
+        for r in setting_rows:
+            alone = r.get("alone") or {}
+            if "error" in r or any(alone.get(m) is None for m in NETS):
+                continue
+            item = {"setting": setting, "file": r["file"],
+                    **{f"{m}_blend": r["rmse"][m] for m in NETS},
+                    **{f"{m}_alone": alone[m] for m in NETS}}
+            data.append(item)
+            rows.append([setting, r["file"], *(item[f"{m}_{k}"] for m in NETS
+                                               for k in ("blend", "alone"))])
+    report.table(["setting", "series", f"LSTM w={weight}", "LSTM alone", f"MLP w={weight}",
+                  "MLP alone"], rows, digits=3)
+    if data:
+        report.line("The blend's RMSE is lower than the network alone's on " + ", ".join(
+            f"{sum(d[f'{m}_blend'] < d[f'{m}_alone'] for d in data)} of {len(data)} (the "
+            f"{MODEL_LABELS[m]})" for m in NETS) + " rows.")
+    return {"weight": weight, "rows": data}
 
 
 # --- 8. prediction intervals over rolling-origin backtests ---------------------------------------
@@ -893,7 +966,21 @@ def write_intervals_region(path: Path, section: dict, header: dict, command: str
     body = section["markdown"].replace(
         "\n", f"\n\n- Command: `{command}` ({section['total_s'] / 60:.1f} min)\n"
               f"- Date: {header['date']}\n- Machine: {machine}\n", 1)
-    region = f"{INTERVALS_START}\n{body}\n{INTERVALS_END}"
+    place_intervals_region(path, f"{INTERVALS_START}\n{body}\n{INTERVALS_END}")
+    print(f"Wrote section 8 of {path}")
+
+
+def intervals_region(path: Path) -> str | None:
+    """Section 8 as ``path`` holds it, markers included (None when it has none)."""
+    text = path.read_text() if path.exists() else ""
+    if INTERVALS_START not in text or INTERVALS_END not in text:
+        return None
+    return INTERVALS_START + text.split(INTERVALS_START, 1)[1].split(INTERVALS_END, 1)[0] + \
+        INTERVALS_END
+
+
+def place_intervals_region(path: Path, region: str) -> None:
+    """Put ``region`` (section 8, markers included) in its place in ``path``."""
     old = path.read_text() if path.exists() else ""
     if INTERVALS_START in old and INTERVALS_END in old:
         before, rest = old.split(INTERVALS_START, 1)
@@ -904,7 +991,6 @@ def write_intervals_region(path: Path, section: dict, header: dict, command: str
     else:
         text = old + ("\n" if old else "") + region + "\n"
     path.write_text(text)
-    print(f"Wrote section 8 of {path}")
 
 
 # --- output ----------------------------------------------------------------------------------------
@@ -951,6 +1037,11 @@ def main() -> None:
     parser.add_argument("--only", choices=("intervals",),
                         help="run only this section and rewrite only its marked region of the "
                              f"Markdown report ({INTERVALS_START} ... {INTERVALS_END})")
+    parser.add_argument("--skip", nargs="+", choices=("es_hybrid", "intervals"), default=(),
+                        help="leave sections out to save time: es_hybrid (section 7, retrains "
+                             "the LSTM with the old transforms), intervals (section 8, about "
+                             "55 minutes; the report keeps the section 8 it holds, marked as "
+                             "from an earlier run)")
     parser.add_argument("--render", metavar="JSON",
                         help="with --only intervals: write section 8 from the JSON an earlier "
                              "run wrote (--json), without running anything")
@@ -1029,9 +1120,13 @@ def main() -> None:
     sections["season_ahead"] = season_ahead(report, args.quick, target_seeds)
     sections["ensembles"] = ensembles(report, sections["airline_12_step"],
                                       sections["season_ahead"], target_seeds, sizes)
-    sections["es_hybrid"] = es_hybrid(report, sections["season_ahead"], target_seeds,
-                                      target_seeds[:1])
-    sections["intervals"] = prediction_intervals(args.quick)
+    if "es_hybrid" not in args.skip:
+        sections["es_hybrid"] = es_hybrid(report, sections["season_ahead"], target_seeds,
+                                          target_seeds[:1])
+    sections["es_weight"] = es_weight_section(report, sections["airline_12_step"],
+                                              sections["real_series"], sections["season_ahead"])
+    earlier_intervals = intervals_region(markdown) if markdown and "intervals" in args.skip else None
+    sections["intervals"] = None if "intervals" in args.skip else prediction_intervals(args.quick)
     for key in ("airline_12_step", "season_ahead"):     # fitted runs: not JSON
         sections[key].pop("runs")
     order = ("season_ahead", "real_series", "airline_12_step", "airline_67_33", "damped_sine")
@@ -1044,12 +1139,21 @@ def main() -> None:
                 [[t["target"], t["value"], verdict(t["met"])] for t in targets.values()])
     print(f"\nTotal time: {total_s / 60:.1f} min")
 
-    command = ".venv/bin/python bench/quality.py" + (" --quick" if args.quick else "")
+    command = ".venv/bin/python bench/quality.py" + (" --quick" if args.quick else "") + (
+        f" --skip {' '.join(args.skip)}" if args.skip else "")
     intervals = sections.pop("intervals")
     if markdown:
         write_markdown(markdown, header, report, targets, command, total_s)
-        write_intervals_region(markdown, intervals, header, command)
-    intervals.pop("markdown")
+        if intervals:
+            write_intervals_region(markdown, intervals, header, command)
+        elif earlier_intervals:
+            marker, heading, rest = earlier_intervals.split("\n", 2)
+            place_intervals_region(markdown, f"{marker}\n{heading}\n\n*Kept from an earlier "
+                                             "run: this run was made with --skip intervals, so "
+                                             "the bands below predate any change made since "
+                                             f"that run's date.*\n{rest}")
+    if intervals:
+        intervals.pop("markdown")
     write_json(args.json, {"header": header, "default_config": ExperimentConfig().to_dict(),
                            "seeds": list(seeds), "total_s": total_s, "targets": targets,
                            **sections, "intervals": intervals})

@@ -128,6 +128,12 @@ class ExperimentConfig:
                                   "shows how sure it is (1 = a single network).")
     combine: str = _choice("mean", COMBINE, "How an ensemble's members' forecasts are "
                                               "combined: their median or their mean.")
+    es_weight: float = _num(0.5, 0.0, 1.0, "ES hybrid only: the weight of the exponential "
+                                           "smoothing's own forecast in a network's forecast, "
+                                           "(1 - w) x network + w x smoothing. 0.5 averages the "
+                                           "two, which was steadier than either alone on the "
+                                           "real series of docs/quality.md; 0 shows the network "
+                                           "alone, 1 the smoothing alone.")
     mlp_layers: int = _num(1, 1, 8, "Hidden Dense ReLU layers of the MLP baseline.")
     mlp_units: int = _num(32, 1, 4096, "Units in each hidden layer of the MLP baseline.")
     # --- training ---------------------------------------------------------------------------

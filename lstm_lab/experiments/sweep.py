@@ -639,6 +639,9 @@ def setting_matters(name: str, config: ExperimentConfig) -> bool:
         return "mlp" in networks
     if name == "strategy":
         return bool(networks) and config.horizon > 1
+    if name == "es_weight":     # the ES hybrid: direct forecasts, transform es / log_es / auto
+        return bool(networks) and config.strategy == "direct" and \
+            config.transform in ("auto", "es", "log_es")
     if name in ("members", "combine", "tuning", "transform", "epochs", "batch_size",
                 "learning_rate", "patience", "validation_fraction", "seed"):
         return bool(networks) and (name != "combine" or config.members > 1)
@@ -792,7 +795,7 @@ SETTING_NAMES = {
     "test_size": "Test size", "transform": "Transform", "season": "Season",
     "tuning": "Tuning", "architecture": "Architecture", "layers": "Recurrent layers",
     "units": "Units per layer", "dropout": "Dropout", "members": "Ensemble size",
-    "combine": "Combine members by", "mlp_layers": "MLP layers", "mlp_units": "MLP units",
+    "combine": "Combine members by", "es_weight": "ES weight", "mlp_layers": "MLP layers", "mlp_units": "MLP units",
     "epochs": "Max epochs", "batch_size": "Batch size", "learning_rate": "Learning rate",
     "patience": "Patience", "validation_fraction": "Validation share", "seed": "Seed",
     "models": "Models", "intervals": "Prediction intervals", "inputs": "Input columns"}

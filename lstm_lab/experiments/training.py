@@ -18,7 +18,13 @@ import pandas as pd
 import sklearn
 
 from lstm_lab.data.series import Series, season_refusal
-from lstm_lab.data.windows import TargetTransform, direct, resolve_transform, window_count
+from lstm_lab.data.windows import (
+    ES_KINDS,
+    TargetTransform,
+    direct,
+    resolve_transform,
+    window_count,
+)
 from lstm_lab.errors import ConfigError, DataError, TrainingError
 from lstm_lab.experiments import intervals as conformal
 from lstm_lab.experiments import tuning, validation
@@ -342,6 +348,8 @@ def run_experiment(config: ExperimentConfig, series: Series, on_epoch: EpochHook
                      f"({env_var('max_train_windows')}); earlier training points show no "
                      "fitted values.")
     notes += cut
+    transform = _transform_used(forecasters, config, values[:n_train], season)
+    notes += es_weight_notes(config, transform, list(histories))
     timings["total_s"] = round(time.perf_counter() - started, 4)
     return ExperimentResult(
         config=config, series_name=series.name, data_fingerprint=series.fingerprint(),
@@ -350,7 +358,7 @@ def run_experiment(config: ExperimentConfig, series: Series, on_epoch: EpochHook
         versions=library_versions(neural=bool(histories)), stopped_by_user=stopped,
         skipped=skipped, notes=notes, forecasters=forecasters, tuning=tuned, spread=spread,
         validation=checked, intervals=bands, calibration=calibrations,
-        transform=_transform_used(forecasters, config, values[:n_train], season))
+        transform=transform)
 
 
 def calibrate_model(name: str, model: Any, config: ExperimentConfig, train: np.ndarray,
@@ -425,6 +433,20 @@ def _transform_used(forecasters: dict[str, Any], config: ExperimentConfig,
             return forecasters[name].transform_.kind
     return resolve_transform(config.transform, train, season,
                              direct(config.strategy))
+
+
+def es_weight_notes(config: ExperimentConfig, transform: str, networks: list[str]) -> list[str]:
+    """What a run whose networks are ES hybrids with an ES weight must say: that their forecast
+    blends the network's with the smoothing's, and how to see the network alone."""
+    if transform not in ES_KINDS or not config.es_weight or not networks:
+        return []
+    used = config.replace(transform=transform)
+    names = " and ".join(model_label(m, used) for m in networks)
+    share = config.es_weight
+    return [f"{names}: each forecast is {1 - share:g} x the network's plus {share:g} x the "
+            "exponential smoothing's own (ES weight "
+            f"{share:g}), a combination steadier than either alone on real series. Set the ES "
+            "weight to 0 to see what the network alone forecasts."]
 
 
 def run_inputs(config: ExperimentConfig, series: Series) -> np.ndarray | None:

@@ -59,7 +59,8 @@ class NeuralForecaster:
                  max_windows: int | None = None, max_seconds: float | None = None,
                  strategy: str = "direct", architecture: str = "lstm",
                  validation_windows: int | None = None, members: int = 1,
-                 combine: str = "mean", inputs: np.ndarray | None = None) -> None:
+                 combine: str = "mean", inputs: np.ndarray | None = None,
+                 es_weight: float = 0.0) -> None:
         self.window, self.horizon, self.transform, self.season = window, horizon, transform, season
         # validation_windows: hold out exactly this many latest windows (overrides the fraction;
         # tuning gives all its variants the same number, so they share one validation boundary)
@@ -72,6 +73,9 @@ class NeuralForecaster:
         # members > 1: an ensemble of that many networks of different seeds, trained side by
         # side in one Keras model (models/ensembles.py); forecasts are their median or mean
         self.members, self.combine = members, combine
+        # es_weight: the ES hybrid's forecast is (1 - es_weight) x the network's + es_weight x
+        # the exponential smoothing's own (0: the network alone; older saves have no entry)
+        self.es_weight = es_weight
         # inputs: the run's input columns over the whole series, [points, k] (``Series.inputs``),
         # or None. Only rows before an origin are ever read: fit(values) reads the first
         # len(values) rows (and scales them with those rows' statistics), a forecast from
@@ -297,7 +301,22 @@ class NeuralForecaster:
         n, k, h = z_hat.shape                     # each member undone like a forecast of its own
         flat = self.transform_.inverse(self.scaler_.inverse(z_hat.reshape(n * k, h)), values,
                                        np.repeat(origins, k))
-        return flat.reshape(n, k, h)
+        return self._with_smoothing(flat.reshape(n, k, h), values, origins,
+                                    y_shift * self.scaler_.scale)
+
+    def _with_smoothing(self, members: np.ndarray, values: np.ndarray, origins: np.ndarray,
+                        level: np.ndarray) -> np.ndarray:
+        """The ES hybrid's members [n, members, horizon] combined with the smoothing forecast
+        they correct: (1 - es_weight) x member + es_weight x smoothing. A forecast combination:
+        on short series the network's correction is learnt from few windows, and averaging it
+        with the smoothing it starts from was steadier than either alone (docs/quality.md).
+        ``level``: the smoothing forecast on the modelling scale, [n, horizon] (``offsets``)."""
+        weight = float(getattr(self, "es_weight", 0.0) or 0.0)
+        if not weight or not self.transform_.smooths or not direct(self.strategy) \
+                or not len(origins):
+            return members
+        smoothing = self.transform_.inverse(level, values, origins)          # [n, horizon]
+        return (1.0 - weight) * members + weight * smoothing[:, None, :]
 
     def _check_stop(self, should_stop: StopFlag | None, deadline: float | None,
                     deadline_text: str, done: int, total: int) -> None:
@@ -368,7 +387,8 @@ class NeuralForecaster:
                     batch_size=config.batch_size, learning_rate=config.learning_rate,
                     patience=config.patience, validation_fraction=config.validation_fraction,
                     seed=config.seed, max_windows=limits.max_train_windows,
-                    strategy=config.strategy, members=config.members, combine=config.combine)
+                    strategy=config.strategy, members=config.members, combine=config.combine,
+                    es_weight=config.es_weight)
 
 
 class LSTMForecaster(NeuralForecaster):

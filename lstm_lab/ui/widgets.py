@@ -122,6 +122,9 @@ def config_form(cfg: ExperimentConfig, series: Series) -> ExperimentConfig | Non
                                   help=field_help("members"))
         combine = c2.radio("Combine members by", COMBINE, COMBINE.index(cfg.combine),
                            horizontal=True, help=field_help("combine"))
+        es_weight = st.slider("ES weight · the smoothing's share of an ES hybrid's forecast",
+                              *fitted("es_weight", cfg.es_weight), 0.05,
+                              help=field_help("es_weight"))
         st.markdown("**MLP baseline** · same window, flattened")
         c1, c2 = st.columns(2)
         mlp_layers = c1.slider("MLP layers", *fitted("mlp_layers", cfg.mlp_layers),
@@ -162,7 +165,7 @@ def config_form(cfg: ExperimentConfig, series: Series) -> ExperimentConfig | Non
                            transform=transform, strategy=strategy, tuning=tuning_choice,
                            architecture=architecture, layers=int(layers), units=int(units),
                            members=int(members), combine=combine,
-                           dropout=float(dropout), mlp_layers=int(mlp_layers),
+                           es_weight=float(es_weight), dropout=float(dropout), mlp_layers=int(mlp_layers),
                            mlp_units=int(mlp_units), epochs=int(epochs), batch_size=int(batch_size),
                            learning_rate=float(learning_rate), patience=int(patience),
                            seed=int(seed), validation_fraction=float(validation_fraction),
