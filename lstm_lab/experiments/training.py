@@ -114,8 +114,9 @@ class ExperimentResult:
         """The config as a network was actually trained: with tuning, the window, units and
         transform of the variant it kept (for the Keras code and the internals view)."""
         kept = self.tuning.get(model)
-        if not kept:
-            return self.config
+        if not kept:      # the transform auto chose (the Keras code then explains the ES hybrid)
+            return self.config.replace(transform=self.transform) if self.transform \
+                else self.config
         units = {"units": kept["units"]} if model == "lstm" else {"mlp_units": kept["units"]}
         return self.config.replace(window=kept["window"], transform=kept["transform"],
                                    tuning="off", **units)

@@ -324,7 +324,10 @@ ES_HYBRID_LINE = (
     "and learns only the rest, what smoothing misses; its forecasts go back onto the smoothing's "
     "forecast and are re-seasonalised. Select it with the transform `es` (or `log_es`, where "
     "season and level become ratios: growth that multiplies); `auto` picks it for a direct "
-    "forecast whose horizon covers a whole season. Results call it \"ES-LSTM\" (\"ES-MLP\"). "
+    "forecast of a seasonal series with three seasons of training data. Results call it "
+    "\"ES-LSTM\" (\"ES-MLP\"). Its forecast is, by default, the average of the network's and "
+    "the smoothing's own (the ES weight: "
+    f"{ExperimentConfig().es_weight:g}; set it to 0 to see the network alone). "
     "It needs the direct strategy: a recursive forecast would feed it its own smoothed level.")
 
 

@@ -256,4 +256,14 @@ def _es_comment(config) -> list[str]:
         "# The network learns what the smoothing misses; a forecast adds the level, trend and",
         "# season back. To repeat it, fit e.g. statsmodels' ExponentialSmoothing on your training",
         "# part and normalise your windows the same way before the lines below.",
+        *_es_weight_comment(config),
     ]
+
+
+def _es_weight_comment(config) -> list[str]:
+    """How the lab combined the network's forecast with the smoothing's (``es_weight``)."""
+    weight = float(getattr(config, "es_weight", 0.0) or 0.0)
+    if not weight:
+        return []
+    return [f"# LSTM Lab's forecast is then {1 - weight:g} x the network's + {weight:g} x the "
+            f"smoothing's own (es_weight={weight:g})."]

@@ -20,12 +20,23 @@ def test_the_form_sets_ensemble_size_combination_and_the_es_hybrid() -> None:
     assert any("- **ES hybrid**: the ES hybrid" in t and "- **ES hybrid of logs**:" in t
                for t in texts(at.markdown))
     assert any(s.label == "Recurrent layers" for s in at.slider)
+    weight = next(s for s in at.slider if s.label.startswith("ES weight"))
+    assert (weight.min, weight.max, weight.value) == (*field_range("es_weight"), 0.5)
     size.set_value(5)
     combine.set_value("median")
     transform.set_value("log_es")
+    weight.set_value(0.0)
     at.button(key="FormSubmitter:train_form-Train").click().run()
     cfg = at.session_state["lab.config"]
-    assert (cfg.members, cfg.combine, cfg.transform) == (5, "median", "log_es")
+    assert (cfg.members, cfg.combine, cfg.transform, cfg.es_weight) == \
+        (5, "median", "log_es", 0.0)
+
+
+def test_a_link_sets_the_es_weight() -> None:
+    at = train_page({"es_weight": "0.2"})
+    weight = next(s for s in at.slider if s.label.startswith("ES weight"))
+    assert weight.value == 0.2
+    assert at.session_state["lab.config"].es_weight == 0.2
 
 
 @requires_tf
