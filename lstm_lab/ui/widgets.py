@@ -24,6 +24,7 @@ from lstm_lab.experiments.config import (
     TRANSFORMS,
     TUNING,
     ExperimentConfig,
+    field_default,
     field_help,
     field_range,
 )
@@ -31,6 +32,7 @@ from lstm_lab.experiments.explanations import transform_name, transform_reason
 from lstm_lab.experiments.intervals import level_key
 from lstm_lab.experiments.metrics import METRIC_HELP, fmt_delta, fmt_number, fmt_percent
 from lstm_lab.experiments.sources import load_series
+from lstm_lab.experiments.sweep import setting_matters
 from lstm_lab.experiments.training import ExperimentResult
 from lstm_lab.models.architectures import ARCHITECTURES, architecture_keras_code, ensemble_size
 from lstm_lab.models.registry import by_kind, model_label
@@ -102,6 +104,8 @@ def config_form(cfg: ExperimentConfig, series: Series) -> ExperimentConfig | Non
                             horizontal=True, help=field_help("strategy"))
         tuning_choice = c2.radio("Tuning", TUNING, TUNING.index(cfg.tuning), horizontal=True,
                                  help=TUNING_TIP)
+        es_weight = st.slider("ES weight (ES hybrid only)", *fitted("es_weight", cfg.es_weight),
+                              0.05, help=field_help("es_weight"))
         with st.expander("About the transforms and tuning"):
             st.markdown(transform_help())
         st.markdown("**Recurrent network**")
@@ -122,9 +126,6 @@ def config_form(cfg: ExperimentConfig, series: Series) -> ExperimentConfig | Non
                                   help=field_help("members"))
         combine = c2.radio("Combine members by", COMBINE, COMBINE.index(cfg.combine),
                            horizontal=True, help=field_help("combine"))
-        es_weight = st.slider("ES weight · the smoothing's share of an ES hybrid's forecast",
-                              *fitted("es_weight", cfg.es_weight), 0.05,
-                              help=field_help("es_weight"))
         st.markdown("**MLP baseline** · same window, flattened")
         c1, c2 = st.columns(2)
         mlp_layers = c1.slider("MLP layers", *fitted("mlp_layers", cfg.mlp_layers),
@@ -477,6 +478,8 @@ def sidebar_summary(cfg: ExperimentConfig, where=None) -> None:
             parts.append(f"MLP {cfg.mlp_layers}×{cfg.mlp_units}")
         if set(cfg.models) & set(by_kind("network")):
             parts += [f"{cfg.epochs} epochs", f"seed {cfg.seed}"]
+            if cfg.es_weight != field_default("es_weight") and setting_matters("es_weight", cfg):
+                parts.append(f"ES weight {cfg.es_weight:g}")
         parts.append("/".join(level_key(v) for v in cfg.intervals) + "% bands" if cfg.intervals
                      else "no bands")
         st.markdown(" · ".join(parts))

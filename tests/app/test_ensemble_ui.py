@@ -37,6 +37,13 @@ def test_a_link_sets_the_es_weight() -> None:
     weight = next(s for s in at.slider if s.label.startswith("ES weight"))
     assert weight.value == 0.2
     assert at.session_state["lab.config"].es_weight == 0.2
+    summaries = []
+    for params in ({"es_weight": "0.2"}, {}, {"es_weight": "0.2", "transform": "log_diff"}):
+        app = make_app(params)
+        app.switch_page("pages/train.py").run()
+        summaries.append(" ".join(texts(app.sidebar.markdown)))
+    assert "seed 0 · ES weight 0.2 · 80/95% bands" in summaries[0]
+    assert "ES weight" not in summaries[1] and "ES weight" not in summaries[2]
 
 
 @requires_tf
