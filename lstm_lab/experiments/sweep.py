@@ -795,7 +795,8 @@ SETTING_NAMES = {
     "test_size": "Test size", "transform": "Transform", "season": "Season",
     "tuning": "Tuning", "architecture": "Architecture", "layers": "Recurrent layers",
     "units": "Units per layer", "dropout": "Dropout", "members": "Ensemble size",
-    "combine": "Combine members by", "es_weight": "ES weight", "mlp_layers": "MLP layers", "mlp_units": "MLP units",
+    "combine": "Combine members by", "es_weight": "ES weight", "mlp_layers": "MLP layers",
+    "mlp_units": "MLP units",
     "epochs": "Max epochs", "batch_size": "Batch size", "learning_rate": "Learning rate",
     "patience": "Patience", "validation_fraction": "Validation share", "seed": "Seed",
     "models": "Models", "intervals": "Prediction intervals", "inputs": "Input columns"}
