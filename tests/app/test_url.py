@@ -14,7 +14,7 @@ def test_url_restores_the_config_and_the_controls() -> None:
         (6, 2, 64, "damped_sine", 0.2, ("lstm", "naive"))
     at.switch_page("pages/train.py").run()
     assert at.number_input[0].value == 6                 # Window
-    assert at.slider[0].value == 2                       # Recurrent layers
+    assert next(s for s in at.slider if s.label == "Recurrent layers").value == 2
     assert [w.value for w in at.button_group if w.label == "Models"] == [["lstm", "naive"]]
 
 
