@@ -175,8 +175,13 @@ def test_table_marks_the_best_model(capsys, monkeypatch) -> None:
     assert sorted(rmse) == sorted(result.label(m) for m in result.metrics)
     assert best[0][:22].strip() == min(rmse, key=rmse.get)
     assert lines[-1].startswith("total ") and lines[-1].endswith(" s")
-    assert lines[-2].startswith("transform: log_es (auto: all values are positive")
-    assert "the series has a season of 12 and at least 3 seasons" in lines[-2]
+    # then the transform, and the run's notes (the ES weight's among them), one line each
+    (at,) = [i for i, line in enumerate(lines) if line.startswith("transform: ")]
+    assert lines[at].startswith("transform: log_es (auto: all values are positive")
+    assert "the series has a season of 12 and at least 3 seasons" in lines[at]
+    assert lines[at + 1:-1] == [f"note: {note}" for note in result.notes]
+    assert any(n.endswith("Set the ES weight to 0 to see what the network alone forecasts.")
+               for n in result.notes)
 
 
 def test_help_exits_0(capsys) -> None:
