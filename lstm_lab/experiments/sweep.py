@@ -33,6 +33,7 @@ from plotly.subplots import make_subplots
 
 from lstm_lab.data.gallery import GALLERY
 from lstm_lab.data.series import Series
+from lstm_lab.data.windows import ES_KINDS
 from lstm_lab.errors import ConfigError, LabError
 from lstm_lab.experiments.config import SWEEP_FIELDS, ExperimentConfig, field_range
 from lstm_lab.experiments.metrics import METRICS
@@ -641,7 +642,7 @@ def setting_matters(name: str, config: ExperimentConfig) -> bool:
         return bool(networks) and config.horizon > 1
     if name == "es_weight":     # the ES hybrid: direct forecasts, transform es / log_es / auto
         return bool(networks) and config.strategy == "direct" and \
-            config.transform in ("auto", "es", "log_es")
+            config.transform in ("auto", *ES_KINDS)
     if name in ("members", "combine", "tuning", "transform", "epochs", "batch_size",
                 "learning_rate", "patience", "validation_fraction", "seed"):
         return bool(networks) and (name != "combine" or config.members > 1)

@@ -15,7 +15,7 @@ import plotly.graph_objects as go
 from lstm_lab.data.series import Series
 from lstm_lab.errors import ConfigError, DataError
 from lstm_lab.experiments import export
-from lstm_lab.experiments.config import ExperimentConfig
+from lstm_lab.experiments.config import ExperimentConfig, field_default
 from lstm_lab.experiments.training import run_experiment
 from lstm_lab.models.architectures import ARCHITECTURES, count_params
 from lstm_lab.models.base import StopFlag
@@ -327,7 +327,7 @@ ES_HYBRID_LINE = (
     "forecast of a seasonal series with three seasons of training data. Results call it "
     "\"ES-LSTM\" (\"ES-MLP\"). Its forecast is, by default, the average of the network's and "
     "the smoothing's own (the ES weight: "
-    f"{ExperimentConfig().es_weight:g}; set it to 0 to see the network alone). "
+    f"{field_default('es_weight'):g}; set it to 0 to see the network alone). "
     "It needs the direct strategy: a recursive forecast would feed it its own smoothed level.")
 
 
